@@ -1,0 +1,593 @@
+//! The Docker target of coldbench, through [bollard] against the real engine.
+//!
+//! - Images are built locally from an in-memory tar context (`FROM scratch` plus
+//!   the workload's static binary); nothing is ever pulled.
+//! - Every container and image carries the label [`LABEL_KEY`]` = "1"`, and
+//!   every container also [`RUN_LABEL_KEY`]` = <run id>`, so that
+//!   `docker ps -a --filter label=io.coldbench` shows what coldbench left
+//!   behind (nothing, after any run) and [`DockerHost::remove_labelled`] can
+//!   clean up after an interrupted one.
+//! - The API is blocking: a [`DockerHost`] owns a small tokio runtime and every
+//!   call waits at most the timeout it is given, so a hung engine never hangs
+//!   the harness.
+
+#![deny(missing_docs)]
+
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, WaitContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// Label on every container and image coldbench creates (value `"1"`).
+pub const LABEL_KEY: &str = "io.coldbench";
+/// Label carrying the id of the run that created a container.
+pub const RUN_LABEL_KEY: &str = "io.coldbench.run";
+
+/// What to do when the engine cannot be reached (printed with the error).
+pub const START_ENGINE_HINT: &str = "start the Docker engine (`sudo scripts/start-docker.sh`, \
+which installs Debian's docker.io and runs dockerd) or point DOCKER_HOST at a running one";
+
+/// Errors of the Docker target. Each names the object and, where useful, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// The engine did not answer.
+    #[error("Docker engine unreachable ({detail}); {START_ENGINE_HINT}")]
+    Unreachable {
+        /// What failed.
+        detail: String,
+    },
+    /// A call did not finish within its bound.
+    #[error("Docker call `{call}` did not finish within {timeout_ms} ms")]
+    Timeout {
+        /// Which call.
+        call: String,
+        /// The bound, ms.
+        timeout_ms: u64,
+    },
+    /// The engine answered with an error.
+    #[error("Docker call `{call}` failed: {source}")]
+    Engine {
+        /// Which call.
+        call: String,
+        /// Engine error.
+        source: bollard::errors::Error,
+    },
+    /// Building an image failed.
+    #[error("building image {tag} failed: {message}")]
+    Build {
+        /// Image tag.
+        tag: String,
+        /// Build log excerpt.
+        message: String,
+    },
+    /// Reading the workload binary failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File path.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Facts the engine reports about itself.
+#[derive(Debug, Clone)]
+pub struct EngineInfo {
+    /// Engine version.
+    pub engine_version: String,
+    /// Negotiated API version.
+    pub api_version: String,
+    /// Default OCI runtime.
+    pub default_runtime: String,
+    /// Storage driver.
+    pub storage_driver: String,
+    /// Cgroup driver.
+    pub cgroup_driver: String,
+    /// Registered OCI runtimes.
+    pub runtimes: Vec<String>,
+}
+
+/// A locally built image.
+#[derive(Debug, Clone)]
+pub struct ImageInfo {
+    /// Tag, e.g. `coldbench/noop:scratch`.
+    pub tag: String,
+    /// Image id (`sha256:...`).
+    pub id: String,
+    /// Image size as the engine reports it, bytes.
+    pub size_bytes: u64,
+}
+
+/// How to run one container.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// Image tag or id.
+    pub image: String,
+    /// Arguments after the image's entrypoint.
+    pub args: Vec<String>,
+    /// OCI runtime name (`runc`, `runsc`, ...); `None` for the engine default.
+    pub runtime: Option<String>,
+    /// Network mode (`bridge`, `none`).
+    pub network_mode: String,
+}
+
+/// A connection to a Docker engine, with the runtime that drives it.
+pub struct DockerHost {
+    rt: Arc<tokio::runtime::Runtime>,
+    docker: Docker,
+    run_id: String,
+}
+
+fn engine_err(call: &str) -> impl FnOnce(bollard::errors::Error) -> ContainerError + '_ {
+    move |source| ContainerError::Engine {
+        call: call.to_string(),
+        source,
+    }
+}
+
+impl DockerHost {
+    /// Connects to the local engine (`DOCKER_HOST` or `/var/run/docker.sock`),
+    /// negotiates the API version and pings it, waiting at most `timeout`.
+    /// `run_id` is put on every container this host creates.
+    ///
+    /// Errors: [`ContainerError::Unreachable`] with what to do.
+    pub fn connect(run_id: &str, timeout: Duration) -> Result<DockerHost, ContainerError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("coldbench-docker")
+            .enable_all()
+            .build()
+            .map_err(|e| ContainerError::Unreachable {
+                detail: format!("cannot start an async runtime: {e}"),
+            })?;
+        let unreachable = |detail: String| ContainerError::Unreachable { detail };
+        let docker = Docker::connect_with_local_defaults()
+            .map_err(|e| unreachable(e.to_string()))?
+            .with_timeout(timeout.max(Duration::from_secs(1)));
+        let docker = rt
+            .block_on(async { tokio::time::timeout(timeout, docker.negotiate_version()).await })
+            .map_err(|_| unreachable(format!("no answer within {} ms", timeout.as_millis())))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        rt.block_on(async { tokio::time::timeout(timeout, docker.ping()).await })
+            .map_err(|_| unreachable(format!("ping unanswered within {} ms", timeout.as_millis())))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        Ok(DockerHost {
+            rt: Arc::new(rt),
+            docker,
+            run_id: run_id.to_string(),
+        })
+    }
+
+    fn call<T>(
+        &self,
+        call: &str,
+        timeout: Duration,
+        fut: impl Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, ContainerError> {
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, fut).await })
+            .map_err(|_| ContainerError::Timeout {
+                call: call.to_string(),
+                timeout_ms: timeout.as_millis() as u64,
+            })?
+            .map_err(engine_err(call))
+    }
+
+    /// What the engine reports about itself.
+    ///
+    /// Errors: [`ContainerError::Engine`] or [`ContainerError::Timeout`].
+    pub fn engine_info(&self, timeout: Duration) -> Result<EngineInfo, ContainerError> {
+        let version = self.call("version", timeout, self.docker.version())?;
+        let info = self.call("info", timeout, self.docker.info())?;
+        let mut runtimes: Vec<String> = info.runtimes.unwrap_or_default().into_keys().collect();
+        runtimes.sort();
+        Ok(EngineInfo {
+            engine_version: version.version.unwrap_or_default(),
+            api_version: self.docker.client_version().to_string(),
+            default_runtime: info.default_runtime.unwrap_or_default(),
+            storage_driver: info.driver.unwrap_or_default(),
+            cgroup_driver: info
+                .cgroup_driver
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            runtimes,
+        })
+    }
+
+    /// Builds `tag` from an in-memory context: `FROM scratch`, the static binary
+    /// at `/<workload>`, entrypoint that binary. Never pulls (there is no base image).
+    ///
+    /// Errors: [`ContainerError::Io`] if the binary cannot be read,
+    /// [`ContainerError::Build`] if the build fails, or an engine/timeout error.
+    pub fn build_scratch_image(
+        &self,
+        workload: &str,
+        binary: &Path,
+        tag: &str,
+        timeout: Duration,
+    ) -> Result<ImageInfo, ContainerError> {
+        let bin = std::fs::read(binary).map_err(|source| ContainerError::Io {
+            path: binary.display().to_string(),
+            source,
+        })?;
+        let dockerfile = format!(
+            "FROM scratch\nCOPY {workload} /{workload}\nENTRYPOINT [\"/{workload}\"]\n"
+        );
+        let context = tar_context(&[
+            ("Dockerfile", dockerfile.as_bytes(), 0o644),
+            (workload, &bin, 0o755),
+        ])
+        .map_err(|source| ContainerError::Io {
+            path: "in-memory build context".into(),
+            source,
+        })?;
+        let labels = HashMap::from([(LABEL_KEY.to_string(), "1".to_string())]);
+        let options = BuildImageOptionsBuilder::default()
+            .dockerfile("Dockerfile")
+            .t(tag)
+            .rm(true)
+            .forcerm(true)
+            .labels(&labels)
+            .build();
+        let docker = self.docker.clone();
+        let tag_owned = tag.to_string();
+        let build = async move {
+            let mut stream =
+                docker.build_image(options, None, Some(bollard::body_full(context.into())));
+            let mut log = String::new();
+            while let Some(item) = stream.next().await {
+                let info = item.map_err(|e| ContainerError::Build {
+                    tag: tag_owned.clone(),
+                    message: e.to_string(),
+                })?;
+                if let Some(s) = info.stream {
+                    log.push_str(&s);
+                }
+                if let Some(detail) = info.error_detail {
+                    return Err(ContainerError::Build {
+                        tag: tag_owned.clone(),
+                        message: format!("{}\n{log}", detail.message.unwrap_or_default()),
+                    });
+                }
+            }
+            Ok(())
+        };
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, build).await })
+            .map_err(|_| ContainerError::Timeout {
+                call: format!("build {tag}"),
+                timeout_ms: timeout.as_millis() as u64,
+            })??;
+        let inspect = self.call("inspect_image", timeout, self.docker.inspect_image(tag))?;
+        Ok(ImageInfo {
+            tag: tag.to_string(),
+            id: inspect.id.unwrap_or_default(),
+            size_bytes: inspect.size.unwrap_or(0).max(0) as u64,
+        })
+    }
+
+    /// Creates, attaches to (stdin, stdout, stderr) and starts a container — in
+    /// that order, so no output is missed. The timed region of a container's
+    /// `t_ready` starts before this call.
+    ///
+    /// Errors: engine/timeout errors; a container created before the failure is removed.
+    pub fn start(&self, spec: &ContainerSpec, timeout: Duration) -> Result<Container, ContainerError> {
+        let labels = HashMap::from([
+            (LABEL_KEY.to_string(), "1".to_string()),
+            (RUN_LABEL_KEY.to_string(), self.run_id.clone()),
+        ]);
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: Some(spec.args.clone()),
+            labels: Some(labels),
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            open_stdin: Some(true),
+            stdin_once: Some(true),
+            tty: Some(false),
+            host_config: Some(HostConfig {
+                network_mode: Some(spec.network_mode.clone()),
+                runtime: spec.runtime.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = self.call(
+            "create_container",
+            timeout,
+            self.docker
+                .create_container(Some(CreateContainerOptionsBuilder::default().build()), body),
+        )?;
+        let mut container = Container {
+            id: created.id,
+            host: self.handle(),
+            stdout: None,
+            input: None,
+            stderr: Arc::new(Mutex::new(Vec::new())),
+            removed: false,
+        };
+        let attach_opts = AttachContainerOptionsBuilder::default()
+            .stream(true)
+            .stdin(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let attached = self.call(
+            "attach_container",
+            timeout,
+            self.docker.attach_container(&container.id, Some(attach_opts)),
+        )?;
+        let (tx, rx) = mpsc::channel();
+        let stderr = container.stderr.clone();
+        let mut output = attached.output;
+        self.rt.spawn(async move {
+            while let Some(Ok(item)) = output.next().await {
+                match item {
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        if tx.send(message.to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                    LogOutput::StdErr { message } => {
+                        let mut e = stderr.lock().unwrap_or_else(|p| p.into_inner());
+                        if e.len() < 64 * 1024 {
+                            e.extend_from_slice(&message);
+                        }
+                    }
+                    LogOutput::StdIn { .. } => {}
+                }
+            }
+        });
+        container.stdout = Some(rx);
+        container.input = Some(attached.input);
+        self.call(
+            "start_container",
+            timeout,
+            self.docker.start_container(&container.id, None),
+        )?;
+        Ok(container)
+    }
+
+    /// Removes (force) every container of this host's run (label
+    /// [`RUN_LABEL_KEY`]` = <run id>`), or with `all_runs` every container
+    /// labelled [`LABEL_KEY`]. Returns how many were removed.
+    ///
+    /// Errors: engine/timeout errors of the listing; removal errors are skipped.
+    pub fn remove_labelled(&self, all_runs: bool, timeout: Duration) -> Result<usize, ContainerError> {
+        let label = if all_runs {
+            LABEL_KEY.to_string()
+        } else {
+            format!("{RUN_LABEL_KEY}={}", self.run_id)
+        };
+        let filters = HashMap::from([("label".to_string(), vec![label])]);
+        let list = self.call(
+            "list_containers",
+            timeout,
+            self.docker.list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            )),
+        )?;
+        let mut removed = 0;
+        for c in list {
+            if let Some(id) = c.id {
+                let opts = RemoveContainerOptionsBuilder::default().force(true).build();
+                if self
+                    .call("remove_container", timeout, self.docker.remove_container(&id, Some(opts)))
+                    .is_ok()
+                {
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    fn handle(&self) -> HostHandle {
+        HostHandle {
+            rt: self.rt.clone(),
+            docker: self.docker.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct HostHandle {
+    rt: Arc<tokio::runtime::Runtime>,
+    docker: Docker,
+}
+
+/// A started container, removed (force) when dropped if not removed before.
+pub struct Container {
+    id: String,
+    host: HostHandle,
+    stdout: Option<mpsc::Receiver<Vec<u8>>>,
+    input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    removed: bool,
+}
+
+impl Container {
+    /// Container id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Takes the receiver of stdout chunks (closed when the container's output ends).
+    pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<Vec<u8>>> {
+        self.stdout.take()
+    }
+
+    /// What the container wrote to stderr so far (at most 64 KiB).
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// Writes bytes to the container's stdin, waiting at most `timeout`.
+    ///
+    /// Errors: [`ContainerError::Io`] if stdin is closed or the write fails, or a timeout.
+    pub fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), ContainerError> {
+        let input = self.input.as_mut().ok_or_else(|| ContainerError::Io {
+            path: format!("stdin of container {}", short(&self.id)),
+            source: std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin already closed"),
+        })?;
+        let id = self.id.clone();
+        self.host
+            .rt
+            .block_on(async {
+                tokio::time::timeout(timeout, async {
+                    input.write_all(bytes).await?;
+                    input.flush().await
+                })
+                .await
+            })
+            .map_err(|_| ContainerError::Timeout {
+                call: format!("write stdin of {}", short(&id)),
+                timeout_ms: timeout.as_millis() as u64,
+            })?
+            .map_err(|source| ContainerError::Io {
+                path: format!("stdin of container {}", short(&id)),
+                source,
+            })
+    }
+
+    /// Closes the container's stdin (the workload then sees end of file).
+    pub fn close_stdin(&mut self) {
+        if let Some(mut input) = self.input.take() {
+            let _ = self.host.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), input.shutdown()).await
+            });
+        }
+    }
+
+    /// Waits until the container's process exits (at most `timeout`, then it is
+    /// killed), then removes the container. Returns the exit status code.
+    ///
+    /// Errors: engine errors of the removal, or a timeout of the wait (the
+    /// container is still force-removed).
+    pub fn wait_and_remove(mut self, timeout: Duration) -> Result<i64, ContainerError> {
+        self.close_stdin();
+        let docker = self.host.docker.clone();
+        let id = self.id.clone();
+        let waited = self.host.rt.block_on(async {
+            tokio::time::timeout(timeout, async {
+                let mut s = docker.wait_container(
+                    &id,
+                    Some(WaitContainerOptionsBuilder::default().condition("not-running").build()),
+                );
+                match s.next().await {
+                    Some(Ok(r)) => Ok(r.status_code),
+                    // bollard reports a non-zero exit as an error carrying the code.
+                    Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+                    Some(Err(e)) => Err(e),
+                    None => Ok(0),
+                }
+            })
+            .await
+        });
+        let status = match waited {
+            Ok(r) => r.map_err(engine_err("wait_container")),
+            Err(_) => Err(ContainerError::Timeout {
+                call: format!("wait for container {} to exit", short(&self.id)),
+                timeout_ms: timeout.as_millis() as u64,
+            }),
+        };
+        let removed = self.remove(timeout);
+        let code = status?;
+        removed?;
+        Ok(code)
+    }
+
+    /// Force-removes the container now (kills it if running).
+    ///
+    /// Errors: engine/timeout errors.
+    pub fn remove(&mut self, timeout: Duration) -> Result<(), ContainerError> {
+        if self.removed {
+            return Ok(());
+        }
+        let opts = RemoveContainerOptionsBuilder::default().force(true).build();
+        let docker = self.host.docker.clone();
+        let id = self.id.clone();
+        let r = self
+            .host
+            .rt
+            .block_on(async {
+                tokio::time::timeout(timeout, docker.remove_container(&id, Some(opts))).await
+            })
+            .map_err(|_| ContainerError::Timeout {
+                call: format!("remove container {}", short(&id)),
+                timeout_ms: timeout.as_millis() as u64,
+            })?;
+        match r {
+            Ok(()) => {
+                self.removed = true;
+                Ok(())
+            }
+            // Already gone.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                self.removed = true;
+                Ok(())
+            }
+            Err(e) => Err(engine_err("remove_container")(e)),
+        }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if !self.removed {
+            let _ = self.remove(Duration::from_secs(10));
+        }
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// Builds an uncompressed tar archive in memory from `(path, bytes, mode)` entries.
+fn tar_context(entries: &[(&str, &[u8], u32)]) -> std::io::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, bytes, mode) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(*mode);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder.append_data(&mut header, path, *bytes)?;
+    }
+    builder.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tar_context_holds_entries() {
+        let t = tar_context(&[("Dockerfile", b"FROM scratch\n", 0o644), ("noop", b"\x7fELF", 0o755)])
+            .unwrap();
+        let mut a = tar::Archive::new(t.as_slice());
+        let names: Vec<String> = a
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, vec!["Dockerfile", "noop"]);
+    }
+}

@@ -1,0 +1,98 @@
+//! Builds what the harness runs, so that `cargo run` / `cargo test` need no manual step:
+//!
+//! 1. the workloads (`workloads/`), for `wasm32-wasip1` and as static
+//!    `x86_64-unknown-linux-musl` binaries, in one cargo invocation;
+//! 2. the runtime runners (`harness/runners/*`), for the host.
+//!
+//! Both are built in release mode into `COLDBENCH_NESTED_TARGET_DIR`
+//! (`target/nested`, set in `.cargo/config.toml`), whatever profile the outer
+//! build uses: the heavy runtime crates are compiled exactly once, with one
+//! feature set. The resulting directory is exported to the harness as
+//! `COLDBENCH_ARTIFACTS_DIR`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const RUNNERS: &[&str] = &["wasmtime"];
+
+fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--release")
+        .arg("--locked")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    for t in targets {
+        cmd.arg("--target").arg(t);
+    }
+    // The outer build's settings must not leak into the nested one.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_MANIFEST_DIR",
+        "CARGO_PKG_NAME",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "PROFILE",
+        "OPT_LEVEL",
+        "DEBUG",
+        "TARGET",
+        "HOST",
+        "OUT_DIR",
+        "NUM_JOBS",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_FEATURE_") || k.starts_with("CARGO_CFG_") {
+            cmd.env_remove(k);
+        }
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo for {}: {e}", manifest.display()));
+    if !status.success() {
+        panic!(
+            "building {} failed (targets {targets:?}). If a target is missing, run \
+             `rustup toolchain install` in the repository (it reads rust-toolchain.toml) \
+             or `scripts/setup.sh`.",
+            manifest.display()
+        );
+    }
+}
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let repo = manifest_dir.parent().expect("harness/ is inside the repository").to_path_buf();
+    let target_dir = std::env::var("COLDBENCH_NESTED_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo.join("target").join("nested"));
+
+    let workloads = repo.join("workloads");
+    println!("cargo:rerun-if-changed={}", workloads.join("Cargo.toml").display());
+    println!("cargo:rerun-if-changed={}", workloads.join("Cargo.lock").display());
+    for dir in ["protocol", "noop", "thumbnail", "json-validate", "hash"] {
+        println!("cargo:rerun-if-changed={}", workloads.join(dir).display());
+    }
+    println!("cargo:rerun-if-env-changed=COLDBENCH_NESTED_TARGET_DIR");
+    cargo_build(
+        &workloads.join("Cargo.toml"),
+        &target_dir,
+        &["wasm32-wasip1", "x86_64-unknown-linux-musl"],
+    );
+    for runner in RUNNERS {
+        let dir = manifest_dir.join("runners").join(runner);
+        println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
+        println!("cargo:rerun-if-changed={}", dir.join("Cargo.lock").display());
+        println!("cargo:rerun-if-changed={}", dir.join("src").display());
+        cargo_build(&dir.join("Cargo.toml"), &target_dir, &[]);
+    }
+    println!("cargo:rustc-env=COLDBENCH_ARTIFACTS_DIR={}", target_dir.display());
+    println!("cargo:rustc-env=COLDBENCH_REPO_DIR={}", repo.display());
+}

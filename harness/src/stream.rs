@@ -1,0 +1,102 @@
+//! Line-oriented reading of an instance's stdout with a deadline, whatever
+//! carries the bytes (a pipe, a runner's frames, a Docker attach stream).
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Instant;
+
+/// Why a line could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// The deadline passed first.
+    #[error("no complete line within the time limit (got {partial:?} so far)")]
+    Timeout {
+        /// Bytes received without a newline, lossy UTF-8, at most 200 chars.
+        partial: String,
+    },
+    /// The stream ended first.
+    #[error("output ended before a complete line (got {partial:?})")]
+    Eof {
+        /// Bytes received without a newline.
+        partial: String,
+    },
+}
+
+/// Reads newline-terminated lines from a channel of byte chunks.
+pub struct LineReader {
+    rx: Receiver<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl LineReader {
+    /// Wraps a channel of chunks; the sender's drop is end of file.
+    pub fn new(rx: Receiver<Vec<u8>>) -> Self {
+        LineReader {
+            rx,
+            buf: Vec::new(),
+        }
+    }
+
+    fn partial(&self) -> String {
+        String::from_utf8_lossy(&self.buf).chars().take(200).collect()
+    }
+
+    /// Returns the next line (without its newline), waiting until `deadline`.
+    ///
+    /// Errors: [`LineError::Timeout`] or [`LineError::Eof`].
+    pub fn read_line(&mut self, deadline: Instant) -> Result<String, LineError> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=i).collect();
+                return Ok(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(LineError::Timeout {
+                    partial: self.partial(),
+                });
+            }
+            match self.rx.recv_timeout(deadline - now) {
+                Ok(chunk) => self.buf.extend_from_slice(&chunk),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(LineError::Timeout {
+                        partial: self.partial(),
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(LineError::Eof {
+                        partial: self.partial(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn joins_chunks_and_splits_lines() {
+        let (tx, rx) = mpsc::channel();
+        let mut r = LineReader::new(rx);
+        tx.send(b"COLDBENCH-RE".to_vec()).unwrap();
+        tx.send(b"ADY noop 1\nRES ok".to_vec()).unwrap();
+        tx.send(b" crc32=0 out_bytes=0\n".to_vec()).unwrap();
+        let d = Instant::now() + Duration::from_secs(1);
+        assert_eq!(r.read_line(d).unwrap(), "COLDBENCH-READY noop 1");
+        assert_eq!(r.read_line(d).unwrap(), "RES ok crc32=0 out_bytes=0");
+        drop(tx);
+        assert!(matches!(r.read_line(d), Err(LineError::Eof { .. })));
+    }
+
+    #[test]
+    fn times_out() {
+        let (_tx, rx) = mpsc::channel::<Vec<u8>>();
+        let mut r = LineReader::new(rx);
+        let d = Instant::now() + Duration::from_millis(20);
+        assert!(matches!(r.read_line(d), Err(LineError::Timeout { .. })));
+    }
+}

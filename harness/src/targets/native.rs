@@ -1,0 +1,184 @@
+//! `native`: the workload's static musl binary, spawned as a process.
+
+use super::{Instance, Target, TargetError, TargetResult, file_bytes};
+use crate::artifacts::{WORKLOADS, static_binary};
+use crate::stream::LineReader;
+use coldbench_results::{Artifact, TargetRecord};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+/// Spawns the static binary of a workload for each start.
+pub struct NativeTarget {
+    workloads: Vec<String>,
+}
+
+impl NativeTarget {
+    /// A native target for `workloads`.
+    pub fn new(workloads: &[String]) -> Self {
+        NativeTarget {
+            workloads: workloads.to_vec(),
+        }
+    }
+}
+
+impl Target for NativeTarget {
+    fn id(&self) -> &str {
+        "native"
+    }
+
+    fn record(&self) -> TargetRecord {
+        TargetRecord {
+            id: "native".into(),
+            family: "native".into(),
+            runtime: "linux".into(),
+            runtime_version: sysinfo::System::kernel_version().unwrap_or_default(),
+            knobs: BTreeMap::from([
+                ("binary".into(), "static x86_64-unknown-linux-musl".into()),
+                ("spawn".into(), "std::process::Command (fork/exec)".into()),
+            ]),
+            available: true,
+            unavailable_reason: None,
+            artifacts: WORKLOADS
+                .iter()
+                .filter(|w| self.workloads.iter().any(|s| s == *w))
+                .map(|w| Artifact {
+                    workload: w.to_string(),
+                    kind: "static_binary".into(),
+                    bytes: file_bytes(&static_binary(w)),
+                    id: static_binary(w).display().to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn prepare(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Option<u64>> {
+        let bin = static_binary(workload);
+        if !bin.is_file() {
+            return Err(TargetError::Unavailable(format!(
+                "static binary {} is missing: rebuild with `cargo build --release`",
+                bin.display()
+            )));
+        }
+        Ok(None)
+    }
+
+    fn start(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Box<dyn Instance>> {
+        let bin = static_binary(workload);
+        let child = Command::new(&bin)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| TargetError::Failed(format!("cannot spawn {}: {e}", bin.display())))?;
+        Ok(Box::new(NativeInstance::new(child)))
+    }
+}
+
+/// A spawned process; killed and reaped on drop if still running.
+pub struct NativeInstance {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: LineReader,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl NativeInstance {
+    /// Wraps a child spawned with piped stdin, stdout and stderr.
+    pub fn new(mut child: Child) -> Self {
+        let stdin = child.stdin.take();
+        let (tx, rx) = mpsc::channel();
+        if let Some(mut out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = out.read(&mut buf) {
+                    if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut err) = child.stderr.take() {
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = err.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    if s.len() < 64 * 1024 {
+                        s.extend_from_slice(&buf[..n]);
+                    }
+                }
+            });
+        }
+        NativeInstance {
+            child,
+            stdin,
+            stdout: LineReader::new(rx),
+            stderr,
+        }
+    }
+}
+
+impl Instance for NativeInstance {
+    fn stdout(&mut self) -> &mut LineReader {
+        &mut self.stdout
+    }
+
+    fn write_stdin(&mut self, bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
+        // A pipe write blocks only while the workload does not read; the caller's
+        // response deadline bounds the sample, and a dead process gives EPIPE.
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or_else(|| TargetError::Failed("stdin already closed".into()))?;
+        stdin
+            .write_all(bytes)
+            .and_then(|_| stdin.flush())
+            .map_err(|e| TargetError::Failed(format!("writing the request to the process failed: {e}")))
+    }
+
+    fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + timeout;
+        // Poll with a short, growing sleep: resolution ≤ 200 µs, no extra thread.
+        let mut nap = Duration::from_micros(5);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_status)) => return Ok(()),
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return Err(TargetError::Timeout(format!(
+                        "process {} did not exit within {} ms after its response; killed",
+                        self.child.id(),
+                        timeout.as_millis()
+                    )));
+                }
+                Ok(None) => {
+                    std::thread::sleep(nap);
+                    nap = (nap * 2).min(Duration::from_micros(200));
+                }
+                Err(e) => return Err(TargetError::Failed(format!("waiting for the process: {e}"))),
+            }
+        }
+    }
+
+    fn diagnostics(&mut self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+impl Drop for NativeInstance {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

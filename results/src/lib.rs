@@ -1,0 +1,339 @@
+//! The coldbench data contract: what a results file (`run.json`) holds.
+//!
+//! Everything the reports show is rendered from these types, read back from a
+//! results file, never from a live run. Every duration is an integer number of
+//! nanoseconds (`*_ns`) on `CLOCK_MONOTONIC`; every size is bytes (`*_bytes`).
+//! Raw HDR histograms are kept beside the summaries (V2 + deflate, base64), so
+//! that percentiles can be recomputed and histograms merged later.
+//!
+//! The JSON Schema of the file is [`RUN_SCHEMA_JSON`] (`results/schema/run.schema.json`).
+//! This crate has no runtime dependencies on any target or engine.
+
+#![deny(missing_docs)]
+
+mod histogram;
+
+pub use histogram::{
+    HistogramError, LatencyHistogram, MedianInterval, SIGNIFICANT_DIGITS, Summary,
+    median_interval_ranks,
+};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Version of the results-file schema written by this crate.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON Schema (draft 2020-12) of `run.json`.
+pub const RUN_SCHEMA_JSON: &str = include_str!("../schema/run.schema.json");
+
+/// Errors reading or writing a results file.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The file could not be read or written.
+    #[error("cannot access results file {path}: {source}")]
+    Io {
+        /// File path.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid results file.
+    #[error("{path} is not a coldbench results file: {source}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// Underlying error.
+        source: serde_json::Error,
+    },
+    /// The file was written by an incompatible schema version.
+    #[error("{path} has schema_version {found}; this build reads {SCHEMA_VERSION}")]
+    Version {
+        /// File path.
+        path: String,
+        /// Version found in the file.
+        found: u32,
+    },
+}
+
+/// A measured quantity. Phases a target does not have are absent, never zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Work done before any request and not part of cold start (image build, module precompile).
+    Prepare,
+    /// Harness start call → ready marker read (the isolation cost).
+    TReady,
+    /// Harness start call → first complete, verified response.
+    TFirstResponse,
+    /// Last response → instance resources released (process reaped, container removed, store dropped).
+    TTeardown,
+    /// In-runner: start command received → module compiled (jit) or deserialized (aot).
+    TRunnerModule,
+    /// In-runner: module ready → instance created (linking, memory, data segments).
+    TRunnerInstantiate,
+}
+
+impl Metric {
+    /// Stable snake_case name used in files and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Prepare => "prepare",
+            Metric::TReady => "t_ready",
+            Metric::TFirstResponse => "t_first_response",
+            Metric::TTeardown => "t_teardown",
+            Metric::TRunnerModule => "t_runner_module",
+            Metric::TRunnerInstantiate => "t_runner_instantiate",
+        }
+    }
+}
+
+/// One complete results file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunFile {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// Tool that wrote the file.
+    pub tool: ToolInfo,
+    /// UTC time the run started, RFC 3339.
+    pub started_utc: String,
+    /// Wall-clock duration of the whole run, ns.
+    pub duration_ns: u64,
+    /// Free-form label given with `--label` (part of the results directory name).
+    pub label: String,
+    /// True if the run was interrupted (Ctrl-C): what was measured until then is kept.
+    pub interrupted: bool,
+    /// The machine the run happened on.
+    pub host: HostFingerprint,
+    /// How the run was configured.
+    pub config: RunConfig,
+    /// Every target variant considered, with its knobs, whether it ran, and why not.
+    pub targets: Vec<TargetRecord>,
+    /// The cases (workload + inputs + parameters) the run used.
+    pub cases: Vec<CaseRecord>,
+    /// Measured distributions, one per workload × target × metric.
+    pub results: Vec<MetricResult>,
+    /// Per workload × target: how many responses were checked against native.
+    pub verification: Vec<VerificationRecord>,
+    /// Everything that went wrong, as data: a failed sample is never a fast sample.
+    pub errors: Vec<ErrorRecord>,
+}
+
+impl RunFile {
+    /// Writes the file as pretty JSON.
+    ///
+    /// Errors: [`ResultsError::Io`] if the file cannot be written.
+    pub fn write(&self, path: &Path) -> Result<(), ResultsError> {
+        let io = |source| ResultsError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let json = serde_json::to_vec_pretty(self).expect("RunFile serializes");
+        std::fs::write(path, json).map_err(io)
+    }
+
+    /// Reads and checks a results file.
+    ///
+    /// Errors: [`ResultsError::Io`], [`ResultsError::Parse`] or [`ResultsError::Version`].
+    pub fn read(path: &Path) -> Result<RunFile, ResultsError> {
+        let p = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| ResultsError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|source| ResultsError::Parse {
+                path: p.clone(),
+                source,
+            })?;
+        let found = v.get("schema_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(ResultsError::Version { path: p, found });
+        }
+        serde_json::from_value(v).map_err(|source| ResultsError::Parse { path: p, source })
+    }
+
+    /// The result for `workload` × `target` × `metric`, if measured.
+    pub fn result(&self, workload: &str, target: &str, metric: Metric) -> Option<&MetricResult> {
+        self.results
+            .iter()
+            .find(|r| r.workload == workload && r.target == target && r.metric == metric)
+    }
+}
+
+/// The program that wrote a results file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// Always `coldbench`.
+    pub name: String,
+    /// Crate version of the harness.
+    pub version: String,
+    /// `git rev-parse HEAD` of the source tree, or `unknown`.
+    pub git_revision: String,
+    /// The full command line, argv joined by spaces.
+    pub command_line: String,
+}
+
+/// Facts about the host that make a figure comparable (or not) with another.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostFingerprint {
+    /// Host name.
+    pub hostname: String,
+    /// CPU model string.
+    pub cpu_model: String,
+    /// Logical CPUs.
+    pub cpu_logical_cores: u32,
+    /// Total memory, bytes.
+    pub memory_total_bytes: u64,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    /// OS name and version.
+    pub os: String,
+    /// `1`, `2` or `hybrid` (from /sys/fs/cgroup).
+    pub cgroup_version: String,
+    /// Docker engine facts, absent if the engine was unreachable.
+    pub docker: Option<DockerEngineInfo>,
+    /// Crate or program versions of every runtime involved, e.g. `wasmtime` → `48.0.8`.
+    pub runtime_versions: BTreeMap<String, String>,
+}
+
+/// What the Docker engine reported about itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DockerEngineInfo {
+    /// Engine version, e.g. `20.10.24+dfsg1`.
+    pub engine_version: String,
+    /// API version negotiated with the engine.
+    pub api_version: String,
+    /// Default OCI runtime name, e.g. `runc`.
+    pub default_runtime: String,
+    /// Storage driver, e.g. `overlay2`.
+    pub storage_driver: String,
+    /// Cgroup driver, e.g. `cgroupfs`.
+    pub cgroup_driver: String,
+}
+
+/// The run's configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Measured starts per case and target.
+    pub runs: u32,
+    /// Discarded warm-up starts per case and target.
+    pub warmup: u32,
+    /// Seed of the RNG that interleaves targets.
+    pub seed: u64,
+    /// Workloads selected.
+    pub workloads: Vec<String>,
+    /// Target variant ids selected.
+    pub targets: Vec<String>,
+    /// Directory the inputs were read from.
+    pub inputs_dir: String,
+    /// Bound on every wait for an instance (ready, response, teardown), ms.
+    pub timeout_ms: u64,
+}
+
+/// One target variant (family + runtime + every knob).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetRecord {
+    /// Stable variant id, e.g. `wasmtime-aot`.
+    pub id: String,
+    /// `native`, `wasm` or `container`.
+    pub family: String,
+    /// Runtime name, e.g. `wasmtime`, `docker`, `linux`.
+    pub runtime: String,
+    /// Runtime version.
+    pub runtime_version: String,
+    /// Every knob of the variant (strategy, image, OCI runtime, network mode, ...).
+    pub knobs: BTreeMap<String, String>,
+    /// Whether the variant ran in this run.
+    pub available: bool,
+    /// Why it did not run, and how to make it run.
+    pub unavailable_reason: Option<String>,
+    /// Artifact sizes per workload (module, precompiled module, binary, image).
+    pub artifacts: Vec<Artifact>,
+}
+
+/// Size of one artifact a target runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Workload name.
+    pub workload: String,
+    /// What it is: `wasm`, `cwasm`, `static_binary`, `image`.
+    pub kind: String,
+    /// Size, bytes.
+    pub bytes: u64,
+    /// Identity (path, image id).
+    pub id: String,
+}
+
+/// One case: a workload applied to named input files with parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// Workload name.
+    pub workload: String,
+    /// Case name, unique within the workload.
+    pub case: String,
+    /// Request parameters.
+    pub params: BTreeMap<String, String>,
+    /// Input files (relative to the inputs directory) and their sizes.
+    pub inputs: Vec<InputFile>,
+    /// CRC-32 of the native result every target must reproduce; absent if native rejected the input.
+    pub expected_crc32: Option<String>,
+}
+
+/// An input file of a case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputFile {
+    /// Part name in the request.
+    pub part: String,
+    /// Path relative to the inputs directory.
+    pub path: String,
+    /// Size, bytes.
+    pub bytes: u64,
+}
+
+/// A measured distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricResult {
+    /// Workload name.
+    pub workload: String,
+    /// Target variant id.
+    pub target: String,
+    /// What was measured.
+    pub metric: Metric,
+    /// Summary statistics (ns).
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// The HDR histogram, V2 + deflate, base64 (standard alphabet), values in ns.
+    pub histogram_v2_deflate_b64: String,
+}
+
+/// Verification counts for one workload × target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerificationRecord {
+    /// Workload name.
+    pub workload: String,
+    /// Target variant id.
+    pub target: String,
+    /// Responses whose checksum matched native (warm-ups included).
+    pub verified: u64,
+    /// Responses whose checksum differed from native (each also in `errors`).
+    pub mismatched: u64,
+}
+
+/// One thing that went wrong.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// Workload name, if the error concerns one.
+    pub workload: Option<String>,
+    /// Target variant id, if the error concerns one.
+    pub target: Option<String>,
+    /// Case name, if the error concerns one.
+    pub case: Option<String>,
+    /// Where it happened: `prepare`, `start`, `ready`, `request`, `verify`, `teardown`, `input`.
+    pub phase: String,
+    /// Short kind: `timeout`, `mismatch`, `rejected`, `unavailable`, `io`, ...
+    pub kind: String,
+    /// Human-readable message naming the thing and what to do.
+    pub message: String,
+}

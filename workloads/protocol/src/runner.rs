@@ -1,0 +1,152 @@
+//! Control frames between the harness and a runtime runner process
+//! (DESIGN.md §1: one runner process per runtime, driven over a pipe).
+//!
+//! Each frame on the runner's stdin (commands) and stdout (events) is
+//! `len: u32 LE | kind: u8 | instance: u64 LE | payload: len - 9 bytes`.
+//! Text payloads are UTF-8 `key=value` lines.
+
+use std::io::{self, Read, Write};
+
+/// Frame kinds. Commands go harness → runner, events runner → harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// Command: prepare a module; payload `path=..`, `strategy=..`, `cache_dir=..` lines.
+    Load = 1,
+    /// Command: start a new instance with this id; payload: guest argv joined by `\0`.
+    Start = 2,
+    /// Command: bytes for the instance's stdin.
+    Stdin = 3,
+    /// Command: close the instance's stdin.
+    CloseStdin = 4,
+    /// Command: exit the runner.
+    Shutdown = 5,
+    /// Event: module prepared; payload `key=value` lines (times in ns, sizes in bytes).
+    Loaded = 64,
+    /// Event: the instance was instantiated; payload `key=value` lines of `CLOCK_MONOTONIC` ns stamps.
+    Instantiated = 65,
+    /// Event: bytes the instance wrote to stdout.
+    Stdout = 66,
+    /// Event: the instance finished and its store was dropped; payload `exit_code=..`, `dropped_ns=..`.
+    Exited = 67,
+    /// Event: a command failed; payload is the message.
+    Error = 68,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Kind> {
+        Some(match b {
+            1 => Kind::Load,
+            2 => Kind::Start,
+            3 => Kind::Stdin,
+            4 => Kind::CloseStdin,
+            5 => Kind::Shutdown,
+            64 => Kind::Loaded,
+            65 => Kind::Instantiated,
+            66 => Kind::Stdout,
+            67 => Kind::Exited,
+            68 => Kind::Error,
+            _ => return None,
+        })
+    }
+}
+
+/// One control frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// What the frame is.
+    pub kind: Kind,
+    /// Instance id it concerns (0 for runner-wide commands and events).
+    pub instance: u64,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+}
+
+impl Frame {
+    /// Writes the frame to `w` (does not flush).
+    pub fn write_to(&self, w: &mut impl Write) -> io::Result<()> {
+        let len = u32::try_from(self.payload.len() + 9)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame payload over 4 GiB"))?;
+        let mut head = [0u8; 13];
+        head[..4].copy_from_slice(&len.to_le_bytes());
+        head[4] = self.kind as u8;
+        head[5..13].copy_from_slice(&self.instance.to_le_bytes());
+        w.write_all(&head)?;
+        w.write_all(&self.payload)
+    }
+
+    /// Reads one frame; `Ok(None)` on end of file at a frame boundary.
+    pub fn read_from(r: &mut impl Read) -> io::Result<Option<Frame>> {
+        let mut head = [0u8; 13];
+        match r.read_exact(&mut head[..1]) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        r.read_exact(&mut head[1..])?;
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+        if len < 9 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "frame shorter than its header"));
+        }
+        let kind = Kind::from_u8(head[4]).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("unknown frame kind {}", head[4]))
+        })?;
+        let instance = u64::from_le_bytes(head[5..13].try_into().expect("8 bytes"));
+        let mut payload = vec![0u8; len - 9];
+        r.read_exact(&mut payload)?;
+        Ok(Some(Frame {
+            kind,
+            instance,
+            payload,
+        }))
+    }
+}
+
+/// Renders `key=value` lines (the text payload format).
+pub fn kv_payload(pairs: &[(&str, String)]) -> Vec<u8> {
+    let mut s = String::new();
+    for (k, v) in pairs {
+        s.push_str(k);
+        s.push('=');
+        s.push_str(v);
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
+/// Parses `key=value` lines; lines without `=` are ignored.
+pub fn parse_kv(payload: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(payload)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_round_trip() {
+        let f = Frame {
+            kind: Kind::Stdout,
+            instance: 42,
+            payload: b"COLDBENCH-READY noop 1\n".to_vec(),
+        };
+        let mut buf = Vec::new();
+        f.write_to(&mut buf).unwrap();
+        let mut r = io::Cursor::new(buf);
+        assert_eq!(Frame::read_from(&mut r).unwrap().unwrap(), f);
+        assert!(Frame::read_from(&mut r).unwrap().is_none());
+    }
+
+    #[test]
+    fn kv_round_trip() {
+        let p = kv_payload(&[("a", "1".into()), ("b", "x y".into())]);
+        assert_eq!(
+            parse_kv(&p),
+            vec![("a".into(), "1".into()), ("b".into(), "x y".into())]
+        );
+    }
+}
