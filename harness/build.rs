@@ -69,14 +69,23 @@ fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str]) {
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let repo = manifest_dir.parent().expect("harness/ is inside the repository").to_path_buf();
+    let repo = manifest_dir
+        .parent()
+        .expect("harness/ is inside the repository")
+        .to_path_buf();
     let target_dir = std::env::var("COLDBENCH_NESTED_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo.join("target").join("nested"));
 
     let workloads = repo.join("workloads");
-    println!("cargo:rerun-if-changed={}", workloads.join("Cargo.toml").display());
-    println!("cargo:rerun-if-changed={}", workloads.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workloads.join("Cargo.toml").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        workloads.join("Cargo.lock").display()
+    );
     for dir in ["protocol", "noop", "thumbnail", "json-validate", "hash"] {
         println!("cargo:rerun-if-changed={}", workloads.join(dir).display());
     }
@@ -88,11 +97,20 @@ fn main() {
     );
     for runner in RUNNERS {
         let dir = manifest_dir.join("runners").join(runner);
-        println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
-        println!("cargo:rerun-if-changed={}", dir.join("Cargo.lock").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("Cargo.toml").display()
+        );
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("Cargo.lock").display()
+        );
         println!("cargo:rerun-if-changed={}", dir.join("src").display());
         cargo_build(&dir.join("Cargo.toml"), &target_dir, &[]);
     }
-    println!("cargo:rustc-env=COLDBENCH_ARTIFACTS_DIR={}", target_dir.display());
+    println!(
+        "cargo:rustc-env=COLDBENCH_ARTIFACTS_DIR={}",
+        target_dir.display()
+    );
     println!("cargo:rustc-env=COLDBENCH_REPO_DIR={}", repo.display());
 }

@@ -222,9 +222,8 @@ impl DockerHost {
             path: binary.display().to_string(),
             source,
         })?;
-        let dockerfile = format!(
-            "FROM scratch\nCOPY {workload} /{workload}\nENTRYPOINT [\"/{workload}\"]\n"
-        );
+        let dockerfile =
+            format!("FROM scratch\nCOPY {workload} /{workload}\nENTRYPOINT [\"/{workload}\"]\n");
         let context = tar_context(&[
             ("Dockerfile", dockerfile.as_bytes(), 0o644),
             (workload, &bin, 0o755),
@@ -283,7 +282,11 @@ impl DockerHost {
     /// `t_ready` starts before this call.
     ///
     /// Errors: engine/timeout errors; a container created before the failure is removed.
-    pub fn start(&self, spec: &ContainerSpec, timeout: Duration) -> Result<Container, ContainerError> {
+    pub fn start(
+        &self,
+        spec: &ContainerSpec,
+        timeout: Duration,
+    ) -> Result<Container, ContainerError> {
         let labels = HashMap::from([
             (LABEL_KEY.to_string(), "1".to_string()),
             (RUN_LABEL_KEY.to_string(), self.run_id.clone()),
@@ -328,7 +331,8 @@ impl DockerHost {
         let attached = self.call(
             "attach_container",
             timeout,
-            self.docker.attach_container(&container.id, Some(attach_opts)),
+            self.docker
+                .attach_container(&container.id, Some(attach_opts)),
         )?;
         let (tx, rx) = mpsc::channel();
         let stderr = container.stderr.clone();
@@ -366,7 +370,11 @@ impl DockerHost {
     /// labelled [`LABEL_KEY`]. Returns how many were removed.
     ///
     /// Errors: engine/timeout errors of the listing; removal errors are skipped.
-    pub fn remove_labelled(&self, all_runs: bool, timeout: Duration) -> Result<usize, ContainerError> {
+    pub fn remove_labelled(
+        &self,
+        all_runs: bool,
+        timeout: Duration,
+    ) -> Result<usize, ContainerError> {
         let label = if all_runs {
             LABEL_KEY.to_string()
         } else {
@@ -388,7 +396,11 @@ impl DockerHost {
             if let Some(id) = c.id {
                 let opts = RemoveContainerOptionsBuilder::default().force(true).build();
                 if self
-                    .call("remove_container", timeout, self.docker.remove_container(&id, Some(opts)))
+                    .call(
+                        "remove_container",
+                        timeout,
+                        self.docker.remove_container(&id, Some(opts)),
+                    )
                     .is_ok()
                 {
                     removed += 1;
@@ -488,12 +500,18 @@ impl Container {
             tokio::time::timeout(timeout, async {
                 let mut s = docker.wait_container(
                     &id,
-                    Some(WaitContainerOptionsBuilder::default().condition("not-running").build()),
+                    Some(
+                        WaitContainerOptionsBuilder::default()
+                            .condition("not-running")
+                            .build(),
+                    ),
                 );
                 match s.next().await {
                     Some(Ok(r)) => Ok(r.status_code),
                     // bollard reports a non-zero exit as an error carrying the code.
-                    Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+                    Some(Err(bollard::errors::Error::DockerContainerWaitError {
+                        code, ..
+                    })) => Ok(code),
                     Some(Err(e)) => Err(e),
                     None => Ok(0),
                 }
@@ -539,7 +557,9 @@ impl Container {
                 Ok(())
             }
             // Already gone.
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {
                 self.removed = true;
                 Ok(())
             }
@@ -580,8 +600,11 @@ mod tests {
 
     #[test]
     fn tar_context_holds_entries() {
-        let t = tar_context(&[("Dockerfile", b"FROM scratch\n", 0o644), ("noop", b"\x7fELF", 0o755)])
-            .unwrap();
+        let t = tar_context(&[
+            ("Dockerfile", b"FROM scratch\n", 0o644),
+            ("noop", b"\x7fELF", 0o755),
+        ])
+        .unwrap();
         let mut a = tar::Archive::new(t.as_slice());
         let names: Vec<String> = a
             .entries()

@@ -163,15 +163,26 @@ pub fn one_start(
         if d.trim().is_empty() {
             msg
         } else {
-            format!("{msg}; instance said: {}", d.trim().chars().take(500).collect::<String>())
+            format!(
+                "{msg}; instance said: {}",
+                d.trim().chars().take(500).collect::<String>()
+            )
         }
     };
     let ready = match inst.stdout().read_line(deadline) {
         Ok(l) => l,
         Err(e) => {
-            let kind = if matches!(e, crate::stream::LineError::Timeout { .. }) { "timeout" } else { "eof" };
+            let kind = if matches!(e, crate::stream::LineError::Timeout { .. }) {
+                "timeout"
+            } else {
+                "eof"
+            };
             let message = with_diag(&mut inst, format!("no ready line: {e}"));
-            return Err(StartFailure { phase: "ready", kind, message });
+            return Err(StartFailure {
+                phase: "ready",
+                kind,
+                message,
+            });
         }
     };
     let t_ready_ns = monotonic_ns() - t0;
@@ -181,7 +192,10 @@ pub fn one_start(
             return Err(StartFailure {
                 phase: "ready",
                 kind: "protocol",
-                message: format!("instance announced workload `{name}`, expected `{}`", case.workload),
+                message: format!(
+                    "instance announced workload `{name}`, expected `{}`",
+                    case.workload
+                ),
             });
         }
         Err(e) => {
@@ -197,9 +211,17 @@ pub fn one_start(
     let line = match inst.stdout().read_line(deadline) {
         Ok(l) => l,
         Err(e) => {
-            let kind = if matches!(e, crate::stream::LineError::Timeout { .. }) { "timeout" } else { "eof" };
+            let kind = if matches!(e, crate::stream::LineError::Timeout { .. }) {
+                "timeout"
+            } else {
+                "eof"
+            };
             let message = with_diag(&mut inst, format!("no response: {e}"));
-            return Err(StartFailure { phase: "request", kind, message });
+            return Err(StartFailure {
+                phase: "request",
+                kind,
+                message,
+            });
         }
     };
     let t_first_response_ns = monotonic_ns() - t0;
@@ -290,7 +312,9 @@ pub fn run(
     mut progress: impl FnMut(u64, u64),
 ) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
-    let usable: Vec<usize> = (0..cases.len()).filter(|&i| expected[i].is_some()).collect();
+    let usable: Vec<usize> = (0..cases.len())
+        .filter(|&i| expected[i].is_some())
+        .collect();
     let total = u64::from(cfg.warmup + cfg.runs) * usable.len() as u64 * targets.len() as u64;
     let mut done = 0u64;
     let mut order: Vec<usize> = (0..targets.len()).collect();
@@ -310,7 +334,12 @@ pub fn run(
                         out.verified(&case.workload, &tid, true);
                         if measured {
                             out.record(&case.workload, &tid, Metric::TReady, s.t_ready_ns);
-                            out.record(&case.workload, &tid, Metric::TFirstResponse, s.t_first_response_ns);
+                            out.record(
+                                &case.workload,
+                                &tid,
+                                Metric::TFirstResponse,
+                                s.t_first_response_ns,
+                            );
                             out.record(&case.workload, &tid, Metric::TTeardown, s.t_teardown_ns);
                             for (m, ns) in s.inner {
                                 out.record(&case.workload, &tid, m, ns);

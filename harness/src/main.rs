@@ -93,7 +93,12 @@ fn report(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn connect_docker(run_id: &str) -> (Result<Arc<DockerHost>, String>, Option<coldbench_containers::EngineInfo>) {
+fn connect_docker(
+    run_id: &str,
+) -> (
+    Result<Arc<DockerHost>, String>,
+    Option<coldbench_containers::EngineInfo>,
+) {
     match DockerHost::connect(run_id, Duration::from_secs(5)) {
         Ok(h) => {
             let info = h.engine_info(Duration::from_secs(10)).ok();
@@ -105,23 +110,44 @@ fn connect_docker(run_id: &str) -> (Result<Arc<DockerHost>, String>, Option<cold
 
 fn list_targets() -> Result<()> {
     let (docker, info) = connect_docker("list");
-    println!("{:<14} {:<10} {:<10} notes", "target", "family", "available");
+    println!(
+        "{:<14} {:<10} {:<10} notes",
+        "target", "family", "available"
+    );
     for id in TARGETS {
         let (family, avail, note) = match id {
-            "native" => ("native", true, "static musl binary, spawned per start".to_string()),
-            "wasmtime-jit" => ("wasm", true, "wasmtime 48, Cranelift compile at every start, runner process".into()),
-            "wasmtime-aot" => ("wasm", true, "wasmtime 48, precompiled .cwasm deserialized at every start".into()),
+            "native" => (
+                "native",
+                true,
+                "static musl binary, spawned per start".to_string(),
+            ),
+            "wasmtime-jit" => (
+                "wasm",
+                true,
+                "wasmtime 48, Cranelift compile at every start, runner process".into(),
+            ),
+            "wasmtime-aot" => (
+                "wasm",
+                true,
+                "wasmtime 48, precompiled .cwasm deserialized at every start".into(),
+            ),
             _ => match (&docker, &info) {
                 (Ok(_), Some(i)) => (
                     "container",
                     true,
-                    format!("Docker {} (API {}), runtime {}, scratch image, bridge network", i.engine_version, i.api_version, i.default_runtime),
+                    format!(
+                        "Docker {} (API {}), runtime {}, scratch image, bridge network",
+                        i.engine_version, i.api_version, i.default_runtime
+                    ),
                 ),
                 (Ok(_), None) => ("container", true, "Docker engine reachable".into()),
                 (Err(why), _) => ("container", false, why.clone()),
             },
         };
-        println!("{id:<14} {family:<10} {:<10} {note}", if avail { "yes" } else { "no" });
+        println!(
+            "{id:<14} {family:<10} {:<10} {note}",
+            if avail { "yes" } else { "no" }
+        );
     }
     Ok(())
 }
@@ -134,14 +160,21 @@ fn run(args: RunArgs) -> Result<()> {
     }
     for t in &args.targets {
         if !TARGETS.contains(&t.as_str()) {
-            bail!("unknown target `{t}` (known: {}; see `coldbench targets`)", TARGETS.join(", "));
+            bail!(
+                "unknown target `{t}` (known: {}; see `coldbench targets`)",
+                TARGETS.join(", ")
+            );
         }
     }
     let started = Instant::now();
     let started_utc = chrono::Utc::now();
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let hostname = sysinfo::System::host_name().unwrap_or_else(|| "host".into());
-    let run_id = format!("{}-{}", started_utc.format("%Y%m%dT%H%M%SZ"), std::process::id());
+    let run_id = format!(
+        "{}-{}",
+        started_utc.format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    );
     let out_dir = args.out.clone().unwrap_or_else(|| {
         repo_dir().join("results").join("runs").join(format!(
             "{}-{}-{}",
@@ -170,7 +203,14 @@ fn run(args: RunArgs) -> Result<()> {
     let (cases, problems) = suite::discover(&inputs_dir, &args.workloads);
     let mut out = Collector::default();
     for p in &problems {
-        out.error(Some(&p.workload), None, None, "input", "missing", p.message.clone());
+        out.error(
+            Some(&p.workload),
+            None,
+            None,
+            "input",
+            "missing",
+            p.message.clone(),
+        );
     }
 
     let wants = |t: &str| args.targets.iter().any(|x| x == t);
@@ -183,10 +223,16 @@ fn run(args: RunArgs) -> Result<()> {
         targets.push(Box::new(NativeTarget::new(&args.workloads)));
     }
     if wants("wasmtime-jit") {
-        targets.push(Box::new(WasmtimeTarget::new(Strategy::Jit, cache_dir.clone())));
+        targets.push(Box::new(WasmtimeTarget::new(
+            Strategy::Jit,
+            cache_dir.clone(),
+        )));
     }
     if wants("wasmtime-aot") {
-        targets.push(Box::new(WasmtimeTarget::new(Strategy::Aot, cache_dir.clone())));
+        targets.push(Box::new(WasmtimeTarget::new(
+            Strategy::Aot,
+            cache_dir.clone(),
+        )));
     }
     if wants("docker") {
         let (host, info) = connect_docker(&run_id);
@@ -195,7 +241,14 @@ fn run(args: RunArgs) -> Result<()> {
         let dt = DockerTarget::new(host, info);
         if let Some(why) = dt.unavailable_reason() {
             eprintln!("docker: skipped: {why}");
-            out.error(None, Some("docker"), None, "prepare", "unavailable", why.to_string());
+            out.error(
+                None,
+                Some("docker"),
+                None,
+                "prepare",
+                "unavailable",
+                why.to_string(),
+            );
             unavailable.push(dt.record());
         } else {
             targets.push(Box::new(dt));
@@ -221,7 +274,14 @@ fn run(args: RunArgs) -> Result<()> {
             None => ready_targets.push(t),
             Some(why) => {
                 eprintln!("{}: skipped: {why}", t.id());
-                out.error(None, Some(t.id()), None, "prepare", "unavailable", why.clone());
+                out.error(
+                    None,
+                    Some(t.id()),
+                    None,
+                    "prepare",
+                    "unavailable",
+                    why.clone(),
+                );
                 let mut r = t.record();
                 r.available = false;
                 r.unavailable_reason = Some(why);
@@ -241,10 +301,18 @@ fn run(args: RunArgs) -> Result<()> {
         seed: args.seed,
         timeout,
     };
-    coldstart::run(&mut ready_targets, &cases, &expected, &cfg, &interrupted, &mut out, |done, total| {
-        eprint!("\rcold start: {done}/{total} starts");
-        let _ = std::io::stderr().flush();
-    });
+    coldstart::run(
+        &mut ready_targets,
+        &cases,
+        &expected,
+        &cfg,
+        &interrupted,
+        &mut out,
+        |done, total| {
+            eprint!("\rcold start: {done}/{total} starts");
+            let _ = std::io::stderr().flush();
+        },
+    );
     eprintln!();
 
     let mut target_records: Vec<_> = ready_targets.iter().map(|t| t.record()).collect();
@@ -264,7 +332,14 @@ fn run(args: RunArgs) -> Result<()> {
         match h.remove_labelled(false, Duration::from_secs(30)) {
             Ok(0) => {}
             Ok(n) => eprintln!("removed {n} leftover container(s) of this run"),
-            Err(e) => out.error(None, Some("docker"), None, "teardown", "cleanup", e.to_string()),
+            Err(e) => out.error(
+                None,
+                Some("docker"),
+                None,
+                "teardown",
+                "cleanup",
+                e.to_string(),
+            ),
         }
     }
     let run = RunFile {

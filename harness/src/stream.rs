@@ -37,7 +37,10 @@ impl LineReader {
     }
 
     fn partial(&self) -> String {
-        String::from_utf8_lossy(&self.buf).chars().take(200).collect()
+        String::from_utf8_lossy(&self.buf)
+            .chars()
+            .take(200)
+            .collect()
     }
 
     /// Returns the next line (without its newline), waiting until `deadline`.

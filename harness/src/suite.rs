@@ -42,7 +42,12 @@ impl Case {
         CaseRecord {
             workload: self.workload.clone(),
             case: self.name.clone(),
-            params: self.request.params.iter().cloned().collect::<BTreeMap<_, _>>(),
+            params: self
+                .request
+                .params
+                .iter()
+                .cloned()
+                .collect::<BTreeMap<_, _>>(),
             inputs: self.inputs.clone(),
             expected_crc32: expected_crc32.map(|c| format!("{c:08x}")),
         }
@@ -101,7 +106,10 @@ fn build(
         parts.push(Part { name: part, bytes });
     }
     let request = Request {
-        params: params.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        params: params
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
         parts,
     };
     let request_bytes = request
@@ -152,7 +160,10 @@ pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProbl
                     })
                     .collect();
                 if images.is_empty() {
-                    push(w, Err(format!("no .jpg/.jpeg/.png files under {}", dir.display())));
+                    push(
+                        w,
+                        Err(format!("no .jpg/.jpeg/.png files under {}", dir.display())),
+                    );
                 }
                 for p in images {
                     let px = THUMBNAIL_BOX_PX.to_string();
@@ -210,7 +221,12 @@ pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProbl
             "json-validate" => {
                 let dir = root.join("json");
                 let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
-                    .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+                    .map(|rd| {
+                        rd.flatten()
+                            .map(|e| e.path())
+                            .filter(|p| p.is_dir())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 dirs.sort();
                 if dirs.is_empty() {
@@ -234,7 +250,10 @@ pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProbl
                         );
                         continue;
                     }
-                    let mut files = vec![("document".to_string(), doc.clone()), ("schema".to_string(), schema.clone())];
+                    let mut files = vec![
+                        ("document".to_string(), doc.clone()),
+                        ("schema".to_string(), schema.clone()),
+                    ];
                     for s in files_under(&d, false) {
                         if s != doc && s != schema && s.extension().is_some_and(|e| e == "json") {
                             files.push((part_name(&s), s));
@@ -260,7 +279,10 @@ mod tests {
 
     #[test]
     fn shipped_inputs_give_cases_for_every_workload() {
-        let all: Vec<String> = crate::artifacts::WORKLOADS.iter().map(|s| s.to_string()).collect();
+        let all: Vec<String> = crate::artifacts::WORKLOADS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let (cases, problems) = discover(&crate::artifacts::default_inputs_dir(), &all);
         assert!(problems.is_empty(), "{problems:?}");
         for w in crate::artifacts::WORKLOADS {
@@ -277,7 +299,10 @@ mod tests {
 
     #[test]
     fn missing_directory_is_a_problem_not_a_panic() {
-        let (cases, problems) = discover(Path::new("/nonexistent-coldbench"), &["thumbnail".into(), "noop".into()]);
+        let (cases, problems) = discover(
+            Path::new("/nonexistent-coldbench"),
+            &["thumbnail".into(), "noop".into()],
+        );
         assert_eq!(cases.len(), 1);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.contains("images"));

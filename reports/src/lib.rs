@@ -100,19 +100,30 @@ pub fn cold_start_table(run: &RunFile) -> String {
             Cell::new(p99_cell(ready)).set_alignment(CellAlignment::Right),
             Cell::new(median_cell(first)).set_alignment(CellAlignment::Right),
             Cell::new(p99_cell(first)).set_alignment(CellAlignment::Right),
-            Cell::new(down.map(|s| format_ns(s.p50_ns)).unwrap_or_else(|| "—".into()))
-                .set_alignment(CellAlignment::Right),
+            Cell::new(
+                down.map(|s| format_ns(s.p50_ns))
+                    .unwrap_or_else(|| "—".into()),
+            )
+            .set_alignment(CellAlignment::Right),
             Cell::new(p99_cell(down)).set_alignment(CellAlignment::Right),
         ]);
     }
-    let mut out = format!("Cold start ({} measured starts per case and target after {} warm-up)\n", run.config.runs, run.config.warmup);
+    let mut out = format!(
+        "Cold start ({} measured starts per case and target after {} warm-up)\n",
+        run.config.runs, run.config.warmup
+    );
     out.push_str(&table.to_string());
     out.push('\n');
 
     let phases: Vec<_> = run
         .results
         .iter()
-        .filter(|r| matches!(r.metric, Metric::TRunnerModule | Metric::TRunnerInstantiate | Metric::Prepare))
+        .filter(|r| {
+            matches!(
+                r.metric,
+                Metric::TRunnerModule | Metric::TRunnerInstantiate | Metric::Prepare
+            )
+        })
         .collect();
     if !phases.is_empty() {
         let mut t = Table::new();
@@ -148,19 +159,28 @@ pub fn cold_start_table(run: &RunFile) -> String {
     if !run.errors.is_empty() {
         out.push_str(&format!("\n{} error(s):\n", run.errors.len()));
         for e in run.errors.iter().take(30) {
-            let who = [e.workload.as_deref(), e.case.as_deref(), e.target.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" / ");
-            out.push_str(&format!("  [{} {}] {}: {}\n", e.phase, e.kind, who, e.message));
+            let who = [
+                e.workload.as_deref(),
+                e.case.as_deref(),
+                e.target.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / ");
+            out.push_str(&format!(
+                "  [{} {}] {}: {}\n",
+                e.phase, e.kind, who, e.message
+            ));
         }
         if run.errors.len() > 30 {
             out.push_str(&format!("  … {} more in run.json\n", run.errors.len() - 30));
         }
     }
     if run.interrupted {
-        out.push_str("\nThe run was interrupted: the figures above cover what was measured until then.\n");
+        out.push_str(
+            "\nThe run was interrupted: the figures above cover what was measured until then.\n",
+        );
     }
     out
 }

@@ -190,11 +190,20 @@ mod tests {
         let s = h.summary().unwrap();
         assert_eq!(s.n, 1000);
         // 3 significant digits: values are exact to within 0.1 %.
-        assert!((s.p50_ns as f64 - 500_000.0).abs() / 500_000.0 < 0.002, "{s:?}");
+        assert!(
+            (s.p50_ns as f64 - 500_000.0).abs() / 500_000.0 < 0.002,
+            "{s:?}"
+        );
         assert!(s.p50_ci95_low_ns < s.p50_ns && s.p50_ns < s.p50_ci95_high_ns);
         // n = 1000: ranks 469 and 532 (±31 around 500).
-        assert!((s.p50_ci95_low_ns as f64 - 469_000.0).abs() < 1_500.0, "{s:?}");
-        assert!((s.p50_ci95_high_ns as f64 - 532_000.0).abs() < 1_500.0, "{s:?}");
+        assert!(
+            (s.p50_ci95_low_ns as f64 - 469_000.0).abs() < 1_500.0,
+            "{s:?}"
+        );
+        assert!(
+            (s.p50_ci95_high_ns as f64 - 532_000.0).abs() < 1_500.0,
+            "{s:?}"
+        );
     }
 
     #[test]

@@ -147,7 +147,10 @@ impl RunFile {
                 path: p.clone(),
                 source,
             })?;
-        let found = v.get("schema_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
+        let found = v
+            .get("schema_version")
+            .and_then(|x| x.as_u64())
+            .unwrap_or(0) as u32;
         if found != SCHEMA_VERSION {
             return Err(ResultsError::Version { path: p, found });
         }

@@ -50,7 +50,11 @@ impl DockerTarget {
 
     fn host(&self) -> TargetResult<&Arc<DockerHost>> {
         self.host.as_ref().ok_or_else(|| {
-            TargetError::Unavailable(self.unavailable.clone().unwrap_or_else(|| "Docker unavailable".into()))
+            TargetError::Unavailable(
+                self.unavailable
+                    .clone()
+                    .unwrap_or_else(|| "Docker unavailable".into()),
+            )
         })
     }
 }
@@ -81,13 +85,21 @@ impl Target for DockerTarget {
                 .map(|e| e.engine_version.clone())
                 .unwrap_or_default(),
             knobs: BTreeMap::from([
-                ("image".to_string(), "scratch + static musl binary".to_string()),
+                (
+                    "image".to_string(),
+                    "scratch + static musl binary".to_string(),
+                ),
                 (
                     "oci_runtime".into(),
-                    self.runtime.clone().unwrap_or_else(|| "engine default".into()),
+                    self.runtime
+                        .clone()
+                        .unwrap_or_else(|| "engine default".into()),
                 ),
                 ("network_mode".into(), self.network_mode.clone()),
-                ("client".into(), "bollard 0.21 (create → attach → start)".into()),
+                (
+                    "client".into(),
+                    "bollard 0.21 (create → attach → start)".into(),
+                ),
                 (
                     "storage_driver".into(),
                     self.engine
@@ -95,7 +107,10 @@ impl Target for DockerTarget {
                         .map(|e| e.storage_driver.clone())
                         .unwrap_or_default(),
                 ),
-                ("image_pull".into(), "never (built locally from an in-memory tar context)".into()),
+                (
+                    "image_pull".into(),
+                    "never (built locally from an in-memory tar context)".into(),
+                ),
             ]),
             available: self.unavailable.is_none(),
             unavailable_reason: self.unavailable.clone(),
@@ -119,7 +134,12 @@ impl Target for DockerTarget {
         let t0 = Instant::now();
         let tag = format!("coldbench/{workload}:scratch");
         let image = host
-            .build_scratch_image(workload, &static_binary(workload), &tag, timeout.max(Duration::from_secs(120)))
+            .build_scratch_image(
+                workload,
+                &static_binary(workload),
+                &tag,
+                timeout.max(Duration::from_secs(120)),
+            )
             .map_err(cerr)?;
         let ns = t0.elapsed().as_nanos() as u64;
         self.images.insert(workload.to_string(), image);
@@ -172,12 +192,17 @@ impl Instance for DockerInstance {
         let c = self.container.take().expect("live until teardown");
         let code = c.wait_and_remove(timeout).map_err(cerr)?;
         if code != 0 {
-            return Err(TargetError::Failed(format!("container exited with status {code}")));
+            return Err(TargetError::Failed(format!(
+                "container exited with status {code}"
+            )));
         }
         Ok(())
     }
 
     fn diagnostics(&mut self) -> String {
-        self.container.as_ref().map(|c| c.stderr()).unwrap_or_default()
+        self.container
+            .as_ref()
+            .map(|c| c.stderr())
+            .unwrap_or_default()
     }
 }

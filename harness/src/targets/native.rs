@@ -140,7 +140,9 @@ impl Instance for NativeInstance {
         stdin
             .write_all(bytes)
             .and_then(|_| stdin.flush())
-            .map_err(|e| TargetError::Failed(format!("writing the request to the process failed: {e}")))
+            .map_err(|e| {
+                TargetError::Failed(format!("writing the request to the process failed: {e}"))
+            })
     }
 
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {

@@ -73,7 +73,9 @@ impl RunnerProcess {
                     bin.display()
                 ))
             })?;
-        let stdin = Arc::new(Mutex::new(BufWriter::new(child.stdin.take().expect("piped"))));
+        let stdin = Arc::new(Mutex::new(BufWriter::new(
+            child.stdin.take().expect("piped"),
+        )));
         let stdout = child.stdout.take().expect("piped");
         let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
         let (ctl_tx, ctl_rx) = mpsc::channel();
@@ -96,7 +98,9 @@ impl RunnerProcess {
                             let _ = route.stdout.send(frame.payload);
                         }
                         Kind::Instantiated => {
-                            let _ = route.events.send(Event::Instantiated(parse_kv(&frame.payload)));
+                            let _ = route
+                                .events
+                                .send(Event::Instantiated(parse_kv(&frame.payload)));
                         }
                         Kind::Exited => {
                             let _ = route.events.send(Event::Exited(parse_kv(&frame.payload)));
@@ -131,7 +135,11 @@ impl RunnerProcess {
         frame
             .write_to(&mut *w)
             .and_then(|_| w.flush())
-            .map_err(|e| TargetError::Failed(format!("wasmtime runner is gone (writing a command failed: {e})")))
+            .map_err(|e| {
+                TargetError::Failed(format!(
+                    "wasmtime runner is gone (writing a command failed: {e})"
+                ))
+            })
     }
 
     fn recv_control(&self, timeout: Duration) -> TargetResult<Frame> {
@@ -277,12 +285,17 @@ impl Target for WasmtimeTarget {
             ("opt_level".into(), "speed".into()),
             ("allocator".into(), "on-demand".into()),
             ("wasi".into(), "preview1 (wasmtime-wasi p1, sync)".into()),
-            ("host".into(), "runner process coldbench-runner-wasmtime".into()),
+            (
+                "host".into(),
+                "runner process coldbench-runner-wasmtime".into(),
+            ),
             (
                 "module_cache".into(),
                 match self.strategy {
                     Strategy::Jit => "none (compiled at every start)".into(),
-                    Strategy::Aot => "precompiled .cwasm, deserialized from file at every start".into(),
+                    Strategy::Aot => {
+                        "precompiled .cwasm, deserialized from file at every start".into()
+                    }
                 },
             ),
         ]);
@@ -336,7 +349,10 @@ impl Target for WasmtimeTarget {
         rp.send(Frame {
             kind: Kind::Start,
             instance: id,
-            payload: kv_payload(&[("module", module_id.to_string()), ("arg", workload.to_string())]),
+            payload: kv_payload(&[
+                ("module", module_id.to_string()),
+                ("arg", workload.to_string()),
+            ]),
         })?;
         Ok(Box::new(WasmtimeInstance {
             id,
@@ -387,7 +403,9 @@ impl WasmtimeInstance {
 }
 
 fn stamp(kv: &[(String, String)], key: &str) -> Option<u64> {
-    kv.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok())
+    kv.iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
 }
 
 impl Instance for WasmtimeInstance {
@@ -433,11 +451,15 @@ impl Instance for WasmtimeInstance {
                     return if code == 0 {
                         Ok(())
                     } else {
-                        Err(TargetError::Failed(format!("guest exited with code {code}")))
+                        Err(TargetError::Failed(format!(
+                            "guest exited with code {code}"
+                        )))
                     };
                 }
                 Ok(Event::Instantiated(kv)) => self.instantiated = Some(kv),
-                Ok(Event::Error(e)) => return Err(TargetError::Failed(format!("wasmtime runner: {e}"))),
+                Ok(Event::Error(e)) => {
+                    return Err(TargetError::Failed(format!("wasmtime runner: {e}")));
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     return Err(TargetError::Timeout(format!(
                         "Wasm instance did not finish within {} ms after stdin closed",
@@ -445,7 +467,9 @@ impl Instance for WasmtimeInstance {
                     )));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(TargetError::Failed("wasmtime runner exited during teardown".into()));
+                    return Err(TargetError::Failed(
+                        "wasmtime runner exited during teardown".into(),
+                    ));
                 }
             }
         }

@@ -7,8 +7,8 @@
 //! also carries it as `digest=<hex>` so it can be checked with `sha256sum`
 //! (for `iterations=1`).
 
-use coldbench_protocol::workload::{Output, Rejection, serve};
 use coldbench_protocol::Request;
+use coldbench_protocol::workload::{Output, Rejection, serve};
 use sha2::{Digest, Sha256};
 
 const MAX_ITERATIONS: u64 = 10_000_000;
@@ -24,7 +24,10 @@ fn handle(req: &Request) -> Result<Output, Rejection> {
             .ok()
             .filter(|n| (1..=MAX_ITERATIONS).contains(n))
             .ok_or_else(|| {
-                Rejection::new("params", format!("iterations={s} is not in 1..={MAX_ITERATIONS}"))
+                Rejection::new(
+                    "params",
+                    format!("iterations={s} is not in 1..={MAX_ITERATIONS}"),
+                )
             })?,
     };
     let algo = req.param("algo").unwrap_or("sha256");

@@ -11,8 +11,8 @@
 //! A document or schema that is not JSON is rejected with kind `parse`; a schema
 //! that cannot be compiled (bad keyword, unresolvable `$ref`) with kind `schema`.
 
-use coldbench_protocol::workload::{Output, Rejection, serve};
 use coldbench_protocol::Request;
+use coldbench_protocol::workload::{Output, Rejection, serve};
 use jsonschema::{Registry, Resource};
 use serde_json::Value;
 
@@ -43,7 +43,11 @@ fn handle(req: &Request) -> Result<Output, Rejection> {
         .unwrap_or("urn:coldbench:schema")
         .to_string();
     let mut siblings = Vec::new();
-    for p in req.parts.iter().filter(|p| p.name != "document" && p.name != "schema") {
+    for p in req
+        .parts
+        .iter()
+        .filter(|p| p.name != "document" && p.name != "schema")
+    {
         let v = parse(&p.name, &p.bytes)?;
         let uri = match v.get("$id").and_then(Value::as_str) {
             Some(id) => id.trim_end_matches('#').to_string(),
@@ -55,7 +59,12 @@ fn handle(req: &Request) -> Result<Output, Rejection> {
     let registry = Registry::new()
         .extend(siblings)
         .and_then(|b| b.prepare())
-        .map_err(|e| Rejection::new("schema", format!("sibling schemas cannot be registered: {e}")))?;
+        .map_err(|e| {
+            Rejection::new(
+                "schema",
+                format!("sibling schemas cannot be registered: {e}"),
+            )
+        })?;
     let validator = jsonschema::options()
         .with_registry(&registry)
         .build(&schema)

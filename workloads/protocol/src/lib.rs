@@ -185,9 +185,9 @@ impl Request {
                 truncate(line, 80)
             )));
         }
-        let params_word = words
-            .next()
-            .ok_or_else(|| ProtocolError::Malformed("request header has no parameter field".into()))?;
+        let params_word = words.next().ok_or_else(|| {
+            ProtocolError::Malformed("request header has no parameter field".into())
+        })?;
         let mut params = Vec::new();
         if params_word != "-" {
             for kv in params_word.split(';') {
@@ -267,7 +267,11 @@ impl Response {
                 s
             }
             Response::Err { kind, message } => {
-                format!("RES err {} {}\n", sanitize(kind), message.replace('\n', " "))
+                format!(
+                    "RES err {} {}\n",
+                    sanitize(kind),
+                    message.replace('\n', " ")
+                )
             }
         }
     }
@@ -277,7 +281,8 @@ impl Response {
     /// Errors: [`ProtocolError::Malformed`] if the line is not a response.
     pub fn parse_line(line: &str) -> Result<Response, ProtocolError> {
         let line = line.trim_end_matches(['\n', '\r']);
-        let bad = || ProtocolError::Malformed(format!("bad response line {:?}", truncate(line, 120)));
+        let bad =
+            || ProtocolError::Malformed(format!("bad response line {:?}", truncate(line, 120)));
         let rest = line.strip_prefix("RES ").ok_or_else(bad)?;
         if let Some(rest) = rest.strip_prefix("err ") {
             let (kind, message) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -351,7 +356,13 @@ pub fn monotonic_ns() -> u64 {
 
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_whitespace() || c == '=' { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c == '=' {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -362,76 +373,5 @@ fn truncate(s: &str, max_chars: usize) -> String {
         let mut t: String = s.chars().take(max_chars).collect();
         t.push('…');
         t
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_round_trip() {
-        let req = Request {
-            params: vec![("algo".into(), "sha256".into()), ("iterations".into(), "3".into())],
-            parts: vec![
-                Part {
-                    name: "input".into(),
-                    bytes: b"hello\nworld".to_vec(),
-                },
-                Part {
-                    name: "empty".into(),
-                    bytes: vec![],
-                },
-            ],
-        };
-        let bytes = req.to_bytes().unwrap();
-        let mut r = io::Cursor::new(bytes);
-        let back = Request::read_from(&mut r).unwrap().unwrap();
-        assert_eq!(back, req);
-        assert!(Request::read_from(&mut r).unwrap().is_none());
-    }
-
-    #[test]
-    fn truncated_part_is_an_error() {
-        let mut r = io::Cursor::new(b"REQ - input:10\nabc".to_vec());
-        assert!(matches!(Request::read_from(&mut r), Err(ProtocolError::Io(_))));
-    }
-
-    #[test]
-    fn bad_header_is_malformed() {
-        let mut r = io::Cursor::new(b"GET / HTTP/1.1\n".to_vec());
-        assert!(matches!(
-            Request::read_from(&mut r),
-            Err(ProtocolError::Malformed(_))
-        ));
-    }
-
-    #[test]
-    fn response_round_trip() {
-        let ok = Response::ok(b"abc", vec![("valid".into(), "true".into())]);
-        assert_eq!(Response::parse_line(&ok.to_line()).unwrap(), ok);
-        let err = Response::Err {
-            kind: "decode".into(),
-            message: "not a JPEG\nat byte 0".into(),
-        };
-        match Response::parse_line(&err.to_line()).unwrap() {
-            Response::Err { kind, message } => {
-                assert_eq!(kind, "decode");
-                assert_eq!(message, "not a JPEG at byte 0");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn crc_is_ieee() {
-        // Check value of CRC-32/ISO-HDLC for "123456789".
-        assert_eq!(checksum(b"123456789"), 0xCBF4_3926);
-    }
-
-    #[test]
-    fn ready_line_round_trip() {
-        assert_eq!(parse_ready_line(&ready_line("noop")).unwrap(), "noop");
-        assert!(parse_ready_line("COLDBENCH-READY noop 999").is_err());
     }
 }

@@ -86,10 +86,16 @@ impl Frame {
         r.read_exact(&mut head[1..])?;
         let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
         if len < 9 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "frame shorter than its header"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "frame shorter than its header",
+            ));
         }
         let kind = Kind::from_u8(head[4]).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("unknown frame kind {}", head[4]))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("unknown frame kind {}", head[4]),
+            )
         })?;
         let instance = u64::from_le_bytes(head[5..13].try_into().expect("8 bytes"));
         let mut payload = vec![0u8; len - 9];
@@ -121,32 +127,4 @@ pub fn parse_kv(payload: &[u8]) -> Vec<(String, String)> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn frame_round_trip() {
-        let f = Frame {
-            kind: Kind::Stdout,
-            instance: 42,
-            payload: b"COLDBENCH-READY noop 1\n".to_vec(),
-        };
-        let mut buf = Vec::new();
-        f.write_to(&mut buf).unwrap();
-        let mut r = io::Cursor::new(buf);
-        assert_eq!(Frame::read_from(&mut r).unwrap().unwrap(), f);
-        assert!(Frame::read_from(&mut r).unwrap().is_none());
-    }
-
-    #[test]
-    fn kv_round_trip() {
-        let p = kv_payload(&[("a", "1".into()), ("b", "x y".into())]);
-        assert_eq!(
-            parse_kv(&p),
-            vec![("a".into(), "1".into()), ("b".into(), "x y".into())]
-        );
-    }
 }

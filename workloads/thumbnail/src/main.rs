@@ -6,8 +6,8 @@
 //! (pixels, default 256 each, at most 16384). Result bytes: the encoded PNG.
 //! A corrupt or unsupported image is rejected with kind `decode`.
 
-use coldbench_protocol::workload::{Output, Rejection, serve};
 use coldbench_protocol::Request;
+use coldbench_protocol::workload::{Output, Rejection, serve};
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use std::io::Cursor;
@@ -21,7 +21,9 @@ fn dimension(req: &Request, key: &str) -> Result<u32, Rejection> {
             .parse()
             .ok()
             .filter(|n| (1..=MAX_SIDE_PX).contains(n))
-            .ok_or_else(|| Rejection::new("params", format!("{key}={s} is not in 1..={MAX_SIDE_PX}"))),
+            .ok_or_else(|| {
+                Rejection::new("params", format!("{key}={s} is not in 1..={MAX_SIDE_PX}"))
+            }),
     }
 }
 
@@ -69,7 +71,10 @@ fn handle(req: &Request) -> Result<Output, Rejection> {
             ("format".into(), format!("{format:?}").to_lowercase()),
             ("src".into(), format!("{src_w}x{src_h}")),
             ("color".into(), format!("{:?}", img.color())),
-            ("out".into(), format!("{}x{}", thumb.width(), thumb.height())),
+            (
+                "out".into(),
+                format!("{}x{}", thumb.width(), thumb.height()),
+            ),
         ],
     })
 }

@@ -16,8 +16,6 @@
 //! In-runner phase stamps are `CLOCK_MONOTONIC` nanoseconds, the clock the
 //! harness reads.
 
-use wasmtime::error::Context as _;
-use wasmtime::{Result, bail, format_err as anyhow};
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{Frame, Kind, kv_payload, parse_kv};
 use std::collections::HashMap;
@@ -28,7 +26,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
+use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmtime::{Result, bail, format_err as anyhow};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::cli::{AsyncStdinStream, AsyncStdoutStream};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
@@ -136,9 +136,16 @@ impl Runner {
             .name(format!("instance-{id}"))
             .stack_size(4 << 20)
             .spawn(move || {
-                if let Err(e) =
-                    run_instance(id, &engine, &linker, &prepared, args, rx, &events, t_received_ns)
-                {
+                if let Err(e) = run_instance(
+                    id,
+                    &engine,
+                    &linker,
+                    &prepared,
+                    args,
+                    rx,
+                    &events,
+                    t_received_ns,
+                ) {
                     send(&events, Kind::Error, id, format!("{e:#}").into_bytes());
                 }
             })
@@ -262,7 +269,11 @@ struct FrameWriter {
 }
 
 impl AsyncWrite for FrameWriter {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         send(&self.events, Kind::Stdout, self.id, buf.to_vec());
         Poll::Ready(Ok(buf.len()))
     }
@@ -276,7 +287,12 @@ impl AsyncWrite for FrameWriter {
 
 fn parse_strategy() -> Result<Strategy> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["--strategy", "jit"] => Ok(Strategy::Jit),
         ["--strategy", "aot"] => Ok(Strategy::Aot),
         ["--version"] => {
@@ -311,10 +327,13 @@ fn main() -> Result<()> {
     let hello = kv_payload(&[
         ("runtime", "wasmtime".into()),
         ("version", wasmtime_version().into()),
-        ("strategy", match strategy {
-            Strategy::Jit => "jit".into(),
-            Strategy::Aot => "aot".into(),
-        }),
+        (
+            "strategy",
+            match strategy {
+                Strategy::Jit => "jit".into(),
+                Strategy::Aot => "aot".into(),
+            },
+        ),
         ("opt_level", "speed".into()),
     ]);
     send(&events, Kind::Loaded, 0, hello);
@@ -323,11 +342,21 @@ fn main() -> Result<()> {
         match frame.kind {
             Kind::Load => match runner.load(frame.instance, &frame.payload) {
                 Ok(kv) => send(&events, Kind::Loaded, frame.instance, kv_payload(&kv)),
-                Err(e) => send(&events, Kind::Error, frame.instance, format!("{e:#}").into_bytes()),
+                Err(e) => send(
+                    &events,
+                    Kind::Error,
+                    frame.instance,
+                    format!("{e:#}").into_bytes(),
+                ),
             },
             Kind::Start => {
                 if let Err(e) = runner.start(frame.instance, &frame.payload) {
-                    send(&events, Kind::Error, frame.instance, format!("{e:#}").into_bytes());
+                    send(
+                        &events,
+                        Kind::Error,
+                        frame.instance,
+                        format!("{e:#}").into_bytes(),
+                    );
                 }
             }
             Kind::Stdin => {
@@ -344,4 +373,3 @@ fn main() -> Result<()> {
     }
     Ok(())
 }
-

@@ -1,0 +1,313 @@
+//! End-to-end tests of the `coldbench` binary against real workloads, a real
+//! wasmtime runner and the real Docker engine (no mocks).
+//!
+//! Docker: under CI (`CI` set) or with `COLDBENCH_REQUIRE_DOCKER=1`, a missing
+//! engine fails these tests; elsewhere the container parts are skipped with a
+//! message.
+
+use coldbench_results::{Metric, RUN_SCHEMA_JSON, RunFile};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// Container tests must not overlap: they count labelled containers.
+static DOCKER_LOCK: Mutex<()> = Mutex::new(());
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_coldbench")
+}
+
+fn docker_up() -> bool {
+    let up = Command::new("docker")
+        .arg("info")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var("COLDBENCH_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
+    if !up && required {
+        panic!("Docker engine unreachable but required (CI): run scripts/start-docker.sh");
+    }
+    if !up {
+        eprintln!("skipping container parts: Docker engine unreachable");
+    }
+    up
+}
+
+fn labelled_containers() -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-aq", "--filter", "label=io.coldbench"])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coldbench-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn validate_schema(path: &Path) {
+    let schema: serde_json::Value = serde_json::from_str(RUN_SCHEMA_JSON).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "run.json does not match its schema: {errors:#?}"
+    );
+}
+
+#[test]
+fn cold_start_run_writes_a_valid_verified_results_file() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let out = tmpdir("run");
+    let targets = if docker {
+        "native,wasmtime-jit,wasmtime-aot,docker"
+    } else {
+        "native,wasmtime-jit,wasmtime-aot"
+    };
+    let o = Command::new(bin())
+        .args([
+            "run",
+            "--workloads",
+            "noop,hash",
+            "--targets",
+            targets,
+            "--runs",
+            "3",
+            "--warmup",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "coldbench run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let path = out.join("run.json");
+    validate_schema(&path);
+    let run = RunFile::read(&path).unwrap();
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    for t in targets.split(',') {
+        for w in ["noop", "hash"] {
+            let r = run
+                .result(w, t, Metric::TReady)
+                .unwrap_or_else(|| panic!("no t_ready for {w} on {t}"));
+            // noop: 1 case, hash: 5 cases; 3 measured runs each.
+            assert_eq!(r.summary.n, if w == "noop" { 3 } else { 15 }, "{w} {t}");
+            assert!(run.result(w, t, Metric::TFirstResponse).is_some());
+            assert!(run.result(w, t, Metric::TTeardown).is_some());
+            let v = run
+                .verification
+                .iter()
+                .find(|v| v.workload == w && v.target == t)
+                .unwrap();
+            assert_eq!(v.mismatched, 0);
+            assert_eq!(
+                v.verified,
+                r.summary.n + r.summary.n / 3,
+                "warm-ups are verified too"
+            );
+        }
+        assert!(stdout.contains(t), "table lacks {t}");
+    }
+    // Every case has native's checksum; the digest of the plain SHA-256 case is known.
+    assert!(run.cases.iter().all(|c| c.expected_crc32.is_some()));
+    assert!(run.host.runtime_versions.contains_key("wasmtime"));
+    if docker {
+        assert!(run.host.docker.is_some());
+        assert!(labelled_containers().is_empty(), "containers left behind");
+        let d = run.targets.iter().find(|t| t.id == "docker").unwrap();
+        assert!(d.artifacts.iter().any(|a| a.kind == "image" && a.bytes > 0));
+    }
+    // The report subcommand renders the same file.
+    let rep = Command::new(bin())
+        .arg("report")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(rep.status.success());
+    assert!(String::from_utf8_lossy(&rep.stdout).contains("t_ready p50"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workloads/inputs");
+    let inputs = tmpdir("bad-inputs");
+    std::fs::create_dir_all(inputs.join("images")).unwrap();
+    // A real PNG with part of its image data overwritten: the zlib/CRC checks fail.
+    let mut png = std::fs::read(shipped.join("images/skimage_camera.png")).unwrap();
+    for b in &mut png[2_000..6_000] {
+        *b = 0x5a;
+    }
+    std::fs::write(inputs.join("images/corrupt-camera.png"), png).unwrap();
+    // A file that claims to be a JPEG but is text.
+    std::fs::write(
+        inputs.join("images/not-really.jpg"),
+        b"this is not an image",
+    )
+    .unwrap();
+    std::fs::copy(
+        shipped.join("images/mate_GreenMeadow.jpg"),
+        inputs.join("images/good.jpg"),
+    )
+    .unwrap();
+    // A real JSON document cut in the middle, and a good case beside it.
+    let twitter = std::fs::read(shipped.join("json/twitter-parse/document.json")).unwrap();
+    std::fs::create_dir_all(inputs.join("json/truncated")).unwrap();
+    std::fs::write(
+        inputs.join("json/truncated/document.json"),
+        &twitter[..twitter.len() / 2],
+    )
+    .unwrap();
+    std::fs::write(inputs.join("json/truncated/schema.json"), b"{}").unwrap();
+    std::fs::create_dir_all(inputs.join("json/good")).unwrap();
+    for f in ["document.json", "schema.json"] {
+        std::fs::copy(
+            shipped.join("json/canada-geojson").join(f),
+            inputs.join("json/good").join(f),
+        )
+        .unwrap();
+    }
+    let out = tmpdir("bad-out");
+    let targets = if docker {
+        "native,wasmtime-aot,docker"
+    } else {
+        "native,wasmtime-aot"
+    };
+    let o = Command::new(bin())
+        .args([
+            "run",
+            "--workloads",
+            "thumbnail,json-validate",
+            "--targets",
+            targets,
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+        ])
+        .arg("--inputs")
+        .arg(&inputs)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    validate_schema(&out.join("run.json"));
+    let input_errors: Vec<_> = run.errors.iter().filter(|e| e.phase == "input").collect();
+    assert_eq!(input_errors.len(), 3, "{:#?}", run.errors);
+    for (case, needle) in [
+        ("corrupt-camera.png", "corrupt"),
+        ("not-really.jpg", "neither a JPEG nor a PNG"),
+        ("truncated", "not valid JSON"),
+    ] {
+        let e = input_errors
+            .iter()
+            .find(|e| e.case.as_deref() == Some(case))
+            .unwrap_or_else(|| panic!("no error for {case}: {:#?}", run.errors));
+        assert!(e.message.contains(needle), "{case}: {}", e.message);
+        assert!(stdout.contains(case), "table does not name {case}");
+    }
+    assert_eq!(
+        run.errors.len(),
+        3,
+        "only the bad inputs fail: {:#?}",
+        run.errors
+    );
+    for t in targets.split(',') {
+        for w in ["thumbnail", "json-validate"] {
+            let r = run.result(w, t, Metric::TFirstResponse).unwrap();
+            assert_eq!(r.summary.n, 1, "{w} {t}: the good input was measured");
+        }
+    }
+    if docker {
+        assert!(labelled_containers().is_empty());
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&inputs);
+}
+
+#[test]
+fn interrupted_run_keeps_results_and_leaves_no_container() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !docker_up() {
+        return;
+    }
+    let out = tmpdir("interrupt");
+    let child = Command::new(bin())
+        .args([
+            "run",
+            "--workloads",
+            "noop",
+            "--targets",
+            "native,docker",
+            "--runs",
+            "200",
+            "--warmup",
+            "0",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until containers are being started, then interrupt as Ctrl-C would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if !labelled_containers().is_empty() || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    assert!(run.interrupted);
+    let n = run
+        .result("noop", "docker", Metric::TReady)
+        .map(|r| r.summary.n)
+        .unwrap_or(0);
+    assert!(n >= 1 && n < 200, "measured before the interrupt: {n}");
+    assert!(
+        labelled_containers().is_empty(),
+        "containers left after Ctrl-C"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

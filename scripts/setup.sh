@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up of a machine for coldbench:
+#  1. the Rust toolchain and the two extra targets named in rust-toolchain.toml
+#     (machines with RUSTUP_AUTO_INSTALL=0 never install them on first use);
+#  2. a running Docker engine (scripts/start-docker.sh, only if none answers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "setup: rustup not found; install Rust with rustup first" >&2
+  exit 1
+fi
+# Reads rust-toolchain.toml: installs the pinned toolchain, wasm32-wasip1 and
+# x86_64-unknown-linux-musl if they are missing (a no-op otherwise).
+rustup toolchain install
+rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
+
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: no Docker engine answers; starting one" >&2
+  scripts/start-docker.sh || echo "setup: Docker could not be started: docker rows will be skipped (tests under CI fail)" >&2
+fi
