@@ -366,20 +366,12 @@ impl DockerHost {
     }
 
     /// Removes (force) every container of this host's run (label
-    /// [`RUN_LABEL_KEY`]` = <run id>`), or with `all_runs` every container
-    /// labelled [`LABEL_KEY`]. Returns how many were removed.
+    /// [`RUN_LABEL_KEY`]` = <run id>`): a last sweep after a run, finished or
+    /// interrupted. Returns how many were removed.
     ///
     /// Errors: engine/timeout errors of the listing; removal errors are skipped.
-    pub fn remove_labelled(
-        &self,
-        all_runs: bool,
-        timeout: Duration,
-    ) -> Result<usize, ContainerError> {
-        let label = if all_runs {
-            LABEL_KEY.to_string()
-        } else {
-            format!("{RUN_LABEL_KEY}={}", self.run_id)
-        };
+    pub fn remove_labelled(&self, timeout: Duration) -> Result<usize, ContainerError> {
+        let label = format!("{RUN_LABEL_KEY}={}", self.run_id);
         let filters = HashMap::from([("label".to_string(), vec![label])]);
         let list = self.call(
             "list_containers",

@@ -144,6 +144,33 @@ fn fail(phase: &'static str, e: TargetError) -> StartFailure {
     }
 }
 
+/// Reads the instance's next stdout line; a timeout or end of output becomes a
+/// failure of `phase` carrying what the instance said on the side.
+fn read_line(
+    inst: &mut Box<dyn crate::targets::Instance>,
+    deadline: Instant,
+    phase: &'static str,
+    what: &str,
+) -> Result<String, StartFailure> {
+    inst.stdout().read_line(deadline).map_err(|e| {
+        let kind = match e {
+            crate::stream::LineError::Timeout { .. } => "timeout",
+            crate::stream::LineError::Eof { .. } => "eof",
+        };
+        let mut message = format!("{what}: {e}");
+        let diag = inst.diagnostics();
+        if !diag.trim().is_empty() {
+            let excerpt: String = diag.trim().chars().take(500).collect();
+            message.push_str(&format!("; instance said: {excerpt}"));
+        }
+        StartFailure {
+            phase,
+            kind,
+            message,
+        }
+    })
+}
+
 /// One cold start of `case` on `target`: the harness holds the clock from the
 /// start call to the release of the instance. The response is checked against
 /// `expected_crc32` when given.
@@ -158,33 +185,7 @@ pub fn one_start(
     let mut inst = target
         .start(&case.workload, timeout)
         .map_err(|e| fail("start", e))?;
-    let with_diag = |inst: &mut Box<dyn crate::targets::Instance>, msg: String| {
-        let d = inst.diagnostics();
-        if d.trim().is_empty() {
-            msg
-        } else {
-            format!(
-                "{msg}; instance said: {}",
-                d.trim().chars().take(500).collect::<String>()
-            )
-        }
-    };
-    let ready = match inst.stdout().read_line(deadline) {
-        Ok(l) => l,
-        Err(e) => {
-            let kind = if matches!(e, crate::stream::LineError::Timeout { .. }) {
-                "timeout"
-            } else {
-                "eof"
-            };
-            let message = with_diag(&mut inst, format!("no ready line: {e}"));
-            return Err(StartFailure {
-                phase: "ready",
-                kind,
-                message,
-            });
-        }
-    };
+    let ready = read_line(&mut inst, deadline, "ready", "no ready line")?;
     let t_ready_ns = monotonic_ns() - t0;
     match parse_ready_line(&ready) {
         Ok(name) if name == case.workload => {}
@@ -208,22 +209,7 @@ pub fn one_start(
     }
     inst.write_stdin(&case.request_bytes, timeout)
         .map_err(|e| fail("request", e))?;
-    let line = match inst.stdout().read_line(deadline) {
-        Ok(l) => l,
-        Err(e) => {
-            let kind = if matches!(e, crate::stream::LineError::Timeout { .. }) {
-                "timeout"
-            } else {
-                "eof"
-            };
-            let message = with_diag(&mut inst, format!("no response: {e}"));
-            return Err(StartFailure {
-                phase: "request",
-                kind,
-                message,
-            });
-        }
-    };
+    let line = read_line(&mut inst, deadline, "request", "no response")?;
     let t_first_response_ns = monotonic_ns() - t0;
     let crc32 = match Response::parse_line(&line) {
         Ok(Response::Ok { crc32, .. }) => crc32,

@@ -329,7 +329,7 @@ fn run(args: RunArgs) -> Result<()> {
     }
     drop(ready_targets);
     if let Some(h) = &docker_host {
-        match h.remove_labelled(false, Duration::from_secs(30)) {
+        match h.remove_labelled(Duration::from_secs(30)) {
             Ok(0) => {}
             Ok(n) => eprintln!("removed {n} leftover container(s) of this run"),
             Err(e) => out.error(

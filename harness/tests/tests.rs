@@ -67,6 +67,31 @@ fn validate_schema(path: &Path) {
     );
 }
 
+/// `coldbench run` with the given selection, writing into `out`.
+fn run_command(workloads: &str, targets: &str, runs: &str, warmup: &str, out: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.args(["run", "--workloads", workloads, "--targets", targets])
+        .args(["--runs", runs, "--warmup", warmup])
+        .arg("--out")
+        .arg(out);
+    c
+}
+
+/// Runs `cmd`, requires success, validates `out/run.json` against the schema
+/// and returns the table printed on stdout and the parsed file.
+fn run_ok(mut cmd: Command, out: &Path) -> (String, RunFile) {
+    let o = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "coldbench run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let path = out.join("run.json");
+    validate_schema(&path);
+    (stdout, RunFile::read(&path).unwrap())
+}
+
 #[test]
 fn cold_start_run_writes_a_valid_verified_results_file() {
     let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
@@ -77,31 +102,8 @@ fn cold_start_run_writes_a_valid_verified_results_file() {
     } else {
         "native,wasmtime-jit,wasmtime-aot"
     };
-    let o = Command::new(bin())
-        .args([
-            "run",
-            "--workloads",
-            "noop,hash",
-            "--targets",
-            targets,
-            "--runs",
-            "3",
-            "--warmup",
-            "1",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "coldbench run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (stdout, run) = run_ok(run_command("noop,hash", targets, "3", "1", &out), &out);
     let path = out.join("run.json");
-    validate_schema(&path);
-    let run = RunFile::read(&path).unwrap();
     assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
     for t in targets.split(',') {
         for w in ["noop", "hash"] {
@@ -193,32 +195,9 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
     } else {
         "native,wasmtime-aot"
     };
-    let o = Command::new(bin())
-        .args([
-            "run",
-            "--workloads",
-            "thumbnail,json-validate",
-            "--targets",
-            targets,
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-        ])
-        .arg("--inputs")
-        .arg(&inputs)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let run = RunFile::read(&out.join("run.json")).unwrap();
-    validate_schema(&out.join("run.json"));
+    let mut cmd = run_command("thumbnail,json-validate", targets, "1", "0", &out);
+    cmd.arg("--inputs").arg(&inputs);
+    let (stdout, run) = run_ok(cmd, &out);
     let input_errors: Vec<_> = run.errors.iter().filter(|e| e.phase == "input").collect();
     assert_eq!(input_errors.len(), 3, "{:#?}", run.errors);
     for (case, needle) in [
@@ -259,20 +238,7 @@ fn interrupted_run_keeps_results_and_leaves_no_container() {
         return;
     }
     let out = tmpdir("interrupt");
-    let child = Command::new(bin())
-        .args([
-            "run",
-            "--workloads",
-            "noop",
-            "--targets",
-            "native,docker",
-            "--runs",
-            "200",
-            "--warmup",
-            "0",
-        ])
-        .arg("--out")
-        .arg(&out)
+    let child = run_command("noop", "native,docker", "200", "0", &out)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

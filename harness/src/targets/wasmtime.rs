@@ -48,11 +48,27 @@ struct Route {
 
 type Routes = Arc<Mutex<HashMap<u64, Route>>>;
 
+/// The runner's command pipe, shared by the target and its instances.
+type CommandPipe = Arc<Mutex<BufWriter<ChildStdin>>>;
+
+/// Writes and flushes one command frame to the runner.
+fn write_frame(pipe: &CommandPipe, frame: Frame) -> TargetResult<()> {
+    let mut w = pipe.lock().unwrap_or_else(|p| p.into_inner());
+    frame
+        .write_to(&mut *w)
+        .and_then(|_| w.flush())
+        .map_err(|e| {
+            TargetError::Failed(format!(
+                "wasmtime runner is gone (writing a command failed: {e})"
+            ))
+        })
+}
+
 /// A live runner process: commands go through `stdin`, a dispatcher thread
 /// routes events to instances and module-level replies to `control`.
 struct RunnerProcess {
     child: Child,
-    stdin: Arc<Mutex<BufWriter<ChildStdin>>>,
+    stdin: CommandPipe,
     routes: Routes,
     control: mpsc::Receiver<Frame>,
     hello: Vec<(String, String)>,
@@ -131,15 +147,7 @@ impl RunnerProcess {
     }
 
     fn send(&self, frame: Frame) -> TargetResult<()> {
-        let mut w = self.stdin.lock().unwrap_or_else(|p| p.into_inner());
-        frame
-            .write_to(&mut *w)
-            .and_then(|_| w.flush())
-            .map_err(|e| {
-                TargetError::Failed(format!(
-                    "wasmtime runner is gone (writing a command failed: {e})"
-                ))
-            })
+        write_frame(&self.stdin, frame)
     }
 
     fn recv_control(&self, timeout: Duration) -> TargetResult<Frame> {
@@ -369,7 +377,7 @@ impl Target for WasmtimeTarget {
 /// One instance inside the runner.
 struct WasmtimeInstance {
     id: u64,
-    stdin: Arc<Mutex<BufWriter<ChildStdin>>>,
+    stdin: CommandPipe,
     stdout: LineReader,
     events: mpsc::Receiver<Event>,
     instantiated: Option<Vec<(String, String)>>,
@@ -379,15 +387,14 @@ struct WasmtimeInstance {
 
 impl WasmtimeInstance {
     fn send(&self, kind: Kind, payload: Vec<u8>) -> TargetResult<()> {
-        let mut w = self.stdin.lock().unwrap_or_else(|p| p.into_inner());
-        Frame {
-            kind,
-            instance: self.id,
-            payload,
-        }
-        .write_to(&mut *w)
-        .and_then(|_| w.flush())
-        .map_err(|e| TargetError::Failed(format!("wasmtime runner is gone: {e}")))
+        write_frame(
+            &self.stdin,
+            Frame {
+                kind,
+                instance: self.id,
+                payload,
+            },
+        )
     }
 
     fn drain_events(&mut self) -> Option<String> {
