@@ -270,7 +270,7 @@ fn interrupted_run_keeps_results_and_leaves_no_container() {
         .result("noop", "docker", Metric::TReady)
         .map(|r| r.summary.n)
         .unwrap_or(0);
-    assert!(n >= 1 && n < 200, "measured before the interrupt: {n}");
+    assert!((1..200).contains(&n), "measured before the interrupt: {n}");
     assert!(
         labelled_containers().is_empty(),
         "containers left after Ctrl-C"
