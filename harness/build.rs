@@ -1,7 +1,9 @@
 //! Builds what the harness runs, so that `cargo run` / `cargo test` need no manual step:
 //!
-//! 1. the workloads (`workloads/`), for `wasm32-wasip1` and as static
-//!    `x86_64-unknown-linux-musl` binaries, in one cargo invocation;
+//! 1. the workloads (`workloads/`), for `wasm32-wasip1`, as static
+//!    `x86_64-unknown-linux-musl` binaries and as glibc
+//!    `x86_64-unknown-linux-gnu` binaries (for the Debian image), in one cargo
+//!    invocation;
 //! 2. the runtime runners (`harness/runners/*`), for the host.
 //!
 //! Both are built in release mode into `COLDBENCH_NESTED_TARGET_DIR`
@@ -13,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RUNNERS: &[&str] = &["wasmtime"];
+const RUNNERS: &[&str] = &["wasmtime", "wasmer", "wasmi"];
 
 fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -85,7 +87,11 @@ fn main() {
     cargo_build(
         &workloads.join("Cargo.toml"),
         &target_dir,
-        &["wasm32-wasip1", "x86_64-unknown-linux-musl"],
+        &[
+            "wasm32-wasip1",
+            "x86_64-unknown-linux-musl",
+            "x86_64-unknown-linux-gnu",
+        ],
     );
     for runner in RUNNERS {
         let dir = manifest_dir.join("runners").join(runner);

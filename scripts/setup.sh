@@ -2,7 +2,13 @@
 # One-time (idempotent) set-up of a machine for coldbench:
 #  1. the Rust toolchain and the two extra targets named in rust-toolchain.toml
 #     (machines with RUSTUP_AUTO_INSTALL=0 never install them on first use);
-#  2. a running Docker engine (scripts/start-docker.sh, only if none answers).
+#  2. a running Docker engine (scripts/start-docker.sh, only if none answers);
+#  3. the extra OCI runtimes registered with it (scripts/register-oci-runtimes.sh:
+#     runsc, and crun where the cgroup layout allows);
+#  4. the Debian base image of the docker-debian-* targets
+#     (scripts/build-debian-base.sh: debootstrap + docker import, once).
+# Steps 3 and 4 need root; without it the variants they enable are reported
+# unavailable (with the reason) by `coldbench targets`, and the rest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,4 +24,9 @@ rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
 if ! docker info >/dev/null 2>&1; then
   echo "setup: no Docker engine answers; starting one" >&2
   scripts/start-docker.sh || echo "setup: Docker could not be started: docker rows will be skipped (tests under CI fail)" >&2
+fi
+
+if docker info >/dev/null 2>&1; then
+  scripts/register-oci-runtimes.sh || echo "setup: extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable" >&2
+  scripts/build-debian-base.sh || echo "setup: Debian base image not built: docker-debian-* targets will be unavailable" >&2
 fi

@@ -206,13 +206,17 @@ impl DockerHost {
         })
     }
 
-    /// Builds `tag` from an in-memory context: `FROM scratch`, the static binary
-    /// at `/<workload>`, entrypoint that binary. Never pulls (there is no base image).
+    /// Builds `tag` from an in-memory context: `FROM <base>`, the workload's
+    /// binary at `/<workload>`, entrypoint that binary. `base` is `scratch` or
+    /// an image already in the engine (e.g. one imported by
+    /// `scripts/build-debian-base.sh`); nothing is ever pulled (`pull=false`).
     ///
     /// Errors: [`ContainerError::Io`] if the binary cannot be read,
-    /// [`ContainerError::Build`] if the build fails, or an engine/timeout error.
-    pub fn build_scratch_image(
+    /// [`ContainerError::Build`] if the build fails (a missing base image among
+    /// the reasons), or an engine/timeout error.
+    pub fn build_workload_image(
         &self,
+        base: &str,
         workload: &str,
         binary: &Path,
         tag: &str,
@@ -223,7 +227,7 @@ impl DockerHost {
             source,
         })?;
         let dockerfile =
-            format!("FROM scratch\nCOPY {workload} /{workload}\nENTRYPOINT [\"/{workload}\"]\n");
+            format!("FROM {base}\nCOPY {workload} /{workload}\nENTRYPOINT [\"/{workload}\"]\n");
         let context = tar_context(&[
             ("Dockerfile", dockerfile.as_bytes(), 0o644),
             (workload, &bin, 0o755),
@@ -269,12 +273,40 @@ impl DockerHost {
                 call: format!("build {tag}"),
                 timeout_ms: timeout.as_millis() as u64,
             })??;
-        let inspect = self.call("inspect_image", timeout, self.docker.inspect_image(tag))?;
-        Ok(ImageInfo {
-            tag: tag.to_string(),
-            id: inspect.id.unwrap_or_default(),
-            size_bytes: inspect.size.unwrap_or(0).max(0) as u64,
-        })
+        self.image(tag, timeout)?
+            .ok_or_else(|| ContainerError::Build {
+                tag: tag.to_string(),
+                message: "the build reported success but the image is not in the engine".into(),
+            })
+    }
+
+    /// The image `reference` (tag or id) if the engine has it, `None` if not.
+    ///
+    /// Errors: engine/timeout errors other than "no such image".
+    pub fn image(
+        &self,
+        reference: &str,
+        timeout: Duration,
+    ) -> Result<Option<ImageInfo>, ContainerError> {
+        match self.call(
+            "inspect_image",
+            timeout,
+            self.docker.inspect_image(reference),
+        ) {
+            Ok(inspect) => Ok(Some(ImageInfo {
+                tag: reference.to_string(),
+                id: inspect.id.unwrap_or_default(),
+                size_bytes: inspect.size.unwrap_or(0).max(0) as u64,
+            })),
+            Err(ContainerError::Engine {
+                source:
+                    bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404, ..
+                    },
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates, attaches to (stdin, stdout, stderr) and starts a container — in

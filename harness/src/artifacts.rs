@@ -34,6 +34,15 @@ pub fn static_binary(workload: &str) -> PathBuf {
         .join(workload)
 }
 
+/// The dynamically linked `x86_64-unknown-linux-gnu` (glibc) binary of
+/// `workload`, for images with a distribution root filesystem.
+pub fn glibc_binary(workload: &str) -> PathBuf {
+    artifacts_dir()
+        .join("x86_64-unknown-linux-gnu")
+        .join("release")
+        .join(workload)
+}
+
 /// The runner binary for `runtime` (e.g. `wasmtime`).
 pub fn runner_binary(runtime: &str) -> PathBuf {
     artifacts_dir()

@@ -6,11 +6,8 @@ use coldbench::artifacts::{WORKLOADS, default_inputs_dir, repo_dir};
 use coldbench::coldstart::{self, ColdStartConfig, Collector};
 use coldbench::host;
 use coldbench::suite;
-use coldbench::targets::Target;
-use coldbench::targets::docker::DockerTarget;
 use coldbench::targets::native::NativeTarget;
-use coldbench::targets::wasmtime::{Strategy, WasmtimeTarget};
-use coldbench_containers::DockerHost;
+use coldbench::targets::{HostProbe, Target, catalog, selects};
 use coldbench_results::{DockerEngineInfo, Metric, RunConfig, RunFile, SCHEMA_VERSION, ToolInfo};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -18,9 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// Target variant ids this build knows, in table order.
-const TARGETS: [&str; 4] = ["native", "wasmtime-jit", "wasmtime-aot", "docker"];
 
 #[derive(Parser)]
 #[command(name = "coldbench", version, about = "Cold start of the same workloads as Wasm modules, containers and native processes", long_about = None)]
@@ -47,8 +41,10 @@ struct RunArgs {
     /// Workloads to run (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = WORKLOADS.map(String::from))]
     workloads: Vec<String>,
-    /// Target variants to run (comma-separated); see `coldbench targets`.
-    #[arg(long, value_delimiter = ',', default_values_t = TARGETS.map(String::from))]
+    /// Target variants to run (comma-separated ids or prefixes such as
+    /// `docker`, `wasmtime`, `docker-debian`; `all` = every variant available
+    /// on this host); see `coldbench targets`.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
     targets: Vec<String>,
     /// Measured starts per case and target.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
@@ -93,60 +89,39 @@ fn report(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn connect_docker(
-    run_id: &str,
-) -> (
-    Result<Arc<DockerHost>, String>,
-    Option<coldbench_containers::EngineInfo>,
-) {
-    match DockerHost::connect(run_id, Duration::from_secs(5)) {
-        Ok(h) => {
-            let info = h.engine_info(Duration::from_secs(10)).ok();
-            (Ok(Arc::new(h)), info)
-        }
-        Err(e) => (Err(e.to_string()), None),
-    }
-}
-
 fn list_targets() -> Result<()> {
-    let (docker, info) = connect_docker("list");
-    println!(
-        "{:<14} {:<10} {:<10} notes",
-        "target", "family", "available"
-    );
-    for id in TARGETS {
-        let (family, avail, note) = match id {
-            "native" => (
-                "native",
-                true,
-                "static musl binary, spawned per start".to_string(),
-            ),
-            "wasmtime-jit" => (
-                "wasm",
-                true,
-                "wasmtime 48, Cranelift compile at every start, runner process".into(),
-            ),
-            "wasmtime-aot" => (
-                "wasm",
-                true,
-                "wasmtime 48, precompiled .cwasm deserialized at every start".into(),
-            ),
-            _ => match (&docker, &info) {
-                (Ok(_), Some(i)) => (
-                    "container",
-                    true,
-                    format!(
-                        "Docker {} (API {}), runtime {}, scratch image, bridge network",
-                        i.engine_version, i.api_version, i.default_runtime
-                    ),
-                ),
-                (Ok(_), None) => ("container", true, "Docker engine reachable".into()),
-                (Err(why), _) => ("container", false, why.clone()),
-            },
+    let probe = HostProbe::new("list");
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_BORDERS_ONLY)
+        .set_header(vec![
+            "target",
+            "family",
+            "available",
+            "what / why not and how to enable",
+        ]);
+    for v in catalog() {
+        let (avail, note) = match probe.availability(&v) {
+            Ok(()) => ("yes", v.describe()),
+            Err(why) => ("no", why),
         };
+        table.add_row(vec![
+            v.id.clone(),
+            v.family.to_string(),
+            avail.to_string(),
+            note,
+        ]);
+    }
+    println!("{table}");
+    if let Some(i) = &probe.engine {
         println!(
-            "{id:<14} {family:<10} {:<10} {note}",
-            if avail { "yes" } else { "no" }
+            "Docker {} (API {}), storage {}, cgroup driver {}, runtimes: {}; host cgroup layout: {}",
+            i.engine_version,
+            i.api_version,
+            i.storage_driver,
+            i.cgroup_driver,
+            i.runtimes.join(", "),
+            probe.cgroup_layout
         );
     }
     Ok(())
@@ -158,11 +133,16 @@ fn run(args: RunArgs) -> Result<()> {
             bail!("unknown workload `{w}` (known: {})", WORKLOADS.join(", "));
         }
     }
+    let variants = catalog();
     for t in &args.targets {
-        if !TARGETS.contains(&t.as_str()) {
+        if !variants.iter().any(|v| selects(t, &v.id)) {
             bail!(
-                "unknown target `{t}` (known: {}; see `coldbench targets`)",
-                TARGETS.join(", ")
+                "unknown target `{t}` (known: all, {}; prefixes such as `docker` or `wasmtime` select families; see `coldbench targets`)",
+                variants
+                    .iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }
@@ -213,45 +193,33 @@ fn run(args: RunArgs) -> Result<()> {
         );
     }
 
-    let wants = |t: &str| args.targets.iter().any(|x| x == t);
-    let cache_dir = out_dir.join("cwasm");
-    let mut docker_host = None;
-    let mut engine_info = None;
+    let cache_dir = out_dir.join("precompiled");
+    let probe = HostProbe::new(&run_id);
+    let docker_host = probe.docker.as_ref().ok().cloned();
+    let engine_info = probe.engine.clone();
     let mut targets: Vec<Box<dyn Target>> = Vec::new();
     let mut unavailable = Vec::new();
-    if wants("native") {
-        targets.push(Box::new(NativeTarget::new(&args.workloads)));
-    }
-    if wants("wasmtime-jit") {
-        targets.push(Box::new(WasmtimeTarget::new(
-            Strategy::Jit,
-            cache_dir.clone(),
-        )));
-    }
-    if wants("wasmtime-aot") {
-        targets.push(Box::new(WasmtimeTarget::new(
-            Strategy::Aot,
-            cache_dir.clone(),
-        )));
-    }
-    if wants("docker") {
-        let (host, info) = connect_docker(&run_id);
-        docker_host = host.as_ref().ok().cloned();
-        engine_info = info.clone();
-        let dt = DockerTarget::new(host, info);
-        if let Some(why) = dt.unavailable_reason() {
-            eprintln!("docker: skipped: {why}");
-            out.error(
-                None,
-                Some("docker"),
-                None,
-                "prepare",
-                "unavailable",
-                why.to_string(),
-            );
-            unavailable.push(dt.record());
-        } else {
-            targets.push(Box::new(dt));
+    for v in variants
+        .iter()
+        .filter(|v| args.targets.iter().any(|p| selects(p, &v.id)))
+    {
+        match probe.availability(v) {
+            Ok(()) => targets.push(probe.build(v, &cache_dir, &args.workloads)),
+            Err(why) => {
+                eprintln!("{}: unavailable: {why}", v.id);
+                // Asked for by name: that it cannot run is an error of this run.
+                if args.targets.iter().any(|p| p == &v.id) {
+                    out.error(
+                        None,
+                        Some(&v.id),
+                        None,
+                        "prepare",
+                        "unavailable",
+                        why.clone(),
+                    );
+                }
+                unavailable.push(probe.unavailable_record(v, &why));
+            }
         }
     }
 
@@ -319,7 +287,7 @@ fn run(args: RunArgs) -> Result<()> {
     target_records.extend(unavailable);
     let mut runtime_versions = BTreeMap::new();
     for r in &target_records {
-        if r.family == "wasm" && !r.runtime_version.is_empty() {
+        if r.family == "wasm" && r.available && !r.runtime_version.is_empty() {
             runtime_versions.insert(r.runtime.clone(), r.runtime_version.clone());
         }
     }
@@ -332,14 +300,7 @@ fn run(args: RunArgs) -> Result<()> {
         match h.remove_labelled(Duration::from_secs(30)) {
             Ok(0) => {}
             Ok(n) => eprintln!("removed {n} leftover container(s) of this run"),
-            Err(e) => out.error(
-                None,
-                Some("docker"),
-                None,
-                "teardown",
-                "cleanup",
-                e.to_string(),
-            ),
+            Err(e) => out.error(None, None, None, "teardown", "cleanup", e.to_string()),
         }
     }
     let run = RunFile {

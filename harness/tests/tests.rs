@@ -98,7 +98,7 @@ fn cold_start_run_writes_a_valid_verified_results_file() {
     let docker = docker_up();
     let out = tmpdir("run");
     let targets = if docker {
-        "native,wasmtime-jit,wasmtime-aot,docker"
+        "native,wasmtime-jit,wasmtime-aot,docker-scratch-runc-bridge"
     } else {
         "native,wasmtime-jit,wasmtime-aot"
     };
@@ -134,7 +134,11 @@ fn cold_start_run_writes_a_valid_verified_results_file() {
     if docker {
         assert!(run.host.docker.is_some());
         assert!(labelled_containers().is_empty(), "containers left behind");
-        let d = run.targets.iter().find(|t| t.id == "docker").unwrap();
+        let d = run
+            .targets
+            .iter()
+            .find(|t| t.id == "docker-scratch-runc-bridge")
+            .unwrap();
         assert!(d.artifacts.iter().any(|a| a.kind == "image" && a.bytes > 0));
     }
     // The report subcommand renders the same file.
@@ -191,7 +195,7 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
     }
     let out = tmpdir("bad-out");
     let targets = if docker {
-        "native,wasmtime-aot,docker"
+        "native,wasmtime-aot,docker-scratch-runc-bridge"
     } else {
         "native,wasmtime-aot"
     };
@@ -238,11 +242,17 @@ fn interrupted_run_keeps_results_and_leaves_no_container() {
         return;
     }
     let out = tmpdir("interrupt");
-    let child = run_command("noop", "native,docker", "200", "0", &out)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = run_command(
+        "noop",
+        "native,docker-scratch-runc-bridge",
+        "200",
+        "0",
+        &out,
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     // Wait until containers are being started, then interrupt as Ctrl-C would.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
@@ -267,7 +277,7 @@ fn interrupted_run_keeps_results_and_leaves_no_container() {
     let run = RunFile::read(&out.join("run.json")).unwrap();
     assert!(run.interrupted);
     let n = run
-        .result("noop", "docker", Metric::TReady)
+        .result("noop", "docker-scratch-runc-bridge", Metric::TReady)
         .map(|r| r.summary.n)
         .unwrap_or(0);
     assert!((1..200).contains(&n), "measured before the interrupt: {n}");
@@ -276,4 +286,217 @@ fn interrupted_run_keeps_results_and_leaves_no_container() {
         "containers left after Ctrl-C"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Whether a missing optional component (node, runsc, the Debian base image)
+/// must fail the test: under CI the set-up script provides them.
+fn required() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+/// A small real input set: one photograph and one binary blob from the
+/// shipped corpus (thumbnail: 1 case; hash: sha256, blake3, sha256x1000).
+fn small_real_inputs(name: &str) -> PathBuf {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workloads/inputs");
+    let inputs = tmpdir(name);
+    for (dir, file) in [
+        ("images", "skimage_camera.png"),
+        ("blobs", "brotli_random_org_10k.bin"),
+    ] {
+        std::fs::create_dir_all(inputs.join(dir)).unwrap();
+        std::fs::copy(shipped.join(dir).join(file), inputs.join(dir).join(file)).unwrap();
+    }
+    inputs
+}
+
+/// Runs `thumbnail` and `hash` on [`small_real_inputs`] for every variant that
+/// `targets` (ids or a family prefix) selects and checks each ran on every
+/// case with every response verified against native, with its engine version,
+/// knobs and artifact sizes recorded. Returns the results file.
+fn family_run(name: &str, targets: &str, expect: &[&str]) -> RunFile {
+    let inputs = small_real_inputs(&format!("{name}-in"));
+    let out = tmpdir(name);
+    let mut cmd = run_command("thumbnail,hash", targets, "2", "0", &out);
+    cmd.arg("--inputs").arg(&inputs);
+    let (stdout, run) = run_ok(cmd, &out);
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    for t in expect {
+        let rec = run
+            .targets
+            .iter()
+            .find(|r| r.id == *t)
+            .unwrap_or_else(|| panic!("{t} not in run.json targets"));
+        assert!(rec.available, "{t}: {:?}", rec.unavailable_reason);
+        assert!(!rec.runtime_version.is_empty(), "{t}: no engine version");
+        assert!(!rec.knobs.is_empty(), "{t}: no knobs");
+        assert!(
+            rec.artifacts.iter().all(|a| a.bytes > 0) && !rec.artifacts.is_empty(),
+            "{t}: artifact sizes missing: {:?}",
+            rec.artifacts
+        );
+        for (w, cases) in [("thumbnail", 1), ("hash", 3)] {
+            let r = run
+                .result(w, t, Metric::TFirstResponse)
+                .unwrap_or_else(|| panic!("no t_first_response for {w} on {t}"));
+            assert_eq!(r.summary.n, 2 * cases, "{w} {t}");
+            let v = run
+                .verification
+                .iter()
+                .find(|v| v.workload == w && v.target == *t)
+                .unwrap();
+            assert_eq!((v.verified, v.mismatched), (2 * cases, 0), "{w} {t}");
+        }
+        assert!(stdout.contains(t), "table lacks {t}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&inputs);
+    run
+}
+
+#[test]
+fn wasmtime_family_jit_aot_pooling_run_real_inputs() {
+    let run = family_run(
+        "fam-wasmtime",
+        "wasmtime",
+        &["wasmtime-jit", "wasmtime-aot", "wasmtime-pooling"],
+    );
+    let pool = run
+        .targets
+        .iter()
+        .find(|t| t.id == "wasmtime-pooling")
+        .unwrap();
+    assert_eq!(
+        pool.knobs.get("allocator").map(String::as_str),
+        Some("pooling")
+    );
+    assert!(pool.artifacts.iter().any(|a| a.kind == "cwasm"));
+    // Pooling resolves the module once at load: no per-start module phase beyond a stamp.
+    assert!(
+        run.result("hash", "wasmtime-pooling", Metric::TRunnerInstantiate)
+            .is_some()
+    );
+}
+
+#[test]
+fn wasmer_family_cranelift_and_singlepass_run_real_inputs() {
+    let run = family_run(
+        "fam-wasmer",
+        "wasmer",
+        &["wasmer-cranelift", "wasmer-singlepass"],
+    );
+    for t in ["wasmer-cranelift", "wasmer-singlepass"] {
+        let rec = run.targets.iter().find(|r| r.id == t).unwrap();
+        assert!(rec.artifacts.iter().any(|a| a.kind == "wasmer_artifact"));
+        assert!(
+            run.result("hash", t, Metric::Prepare).is_some(),
+            "{t}: compile time"
+        );
+    }
+}
+
+#[test]
+fn wasmi_interpreter_runs_real_inputs() {
+    family_run("fam-wasmi", "wasmi", &["wasmi"]);
+}
+
+#[test]
+fn node_v8_runs_real_inputs_and_reports_its_own_phases() {
+    let node = Command::new("node").arg("--version").output();
+    if node.is_err() && !required() {
+        eprintln!("skipping: no node on PATH");
+        return;
+    }
+    let run = family_run("fam-node", "node", &["node"]);
+    for m in [
+        Metric::TRuntimeBoot,
+        Metric::TRunnerModule,
+        Metric::TRunnerInstantiate,
+    ] {
+        assert!(
+            run.result("hash", "node", m).is_some(),
+            "node runner did not report {}",
+            m.name()
+        );
+    }
+}
+
+#[test]
+fn docker_family_images_runtimes_and_networks_run_real_inputs() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !docker_up() {
+        return;
+    }
+    // What this host offers, as `coldbench targets` reports it.
+    let listing = Command::new(bin()).arg("targets").output().unwrap();
+    assert!(listing.status.success());
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    let available = |id: &str| {
+        listing
+            .lines()
+            .any(|l| l.contains(&format!(" {id} ")) && l.contains(" yes "))
+    };
+    if Path::new("/sys/fs/cgroup/unified").is_dir()
+        && !Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+    {
+        let crun = listing
+            .lines()
+            .find(|l| l.contains(" docker-scratch-crun-none "))
+            .expect("crun variant listed");
+        assert!(
+            crun.contains(" no ") && crun.contains("hybrid"),
+            "crun on a hybrid cgroup host must be unavailable with the reason: {crun}"
+        );
+    }
+    let mut want = vec!["docker-scratch-runc-none", "docker-scratch-runc-bridge"];
+    for id in [
+        "docker-debian-runc-bridge",
+        "docker-scratch-runsc-none",
+        "docker-debian-runsc-bridge",
+    ] {
+        if available(id) || required() {
+            want.push(id);
+        } else {
+            eprintln!("skipping {id}: unavailable on this host");
+        }
+    }
+    let run = family_run("fam-docker", &want.join(","), &want);
+    for id in &want {
+        let rec = run.targets.iter().find(|r| r.id == *id).unwrap();
+        let knob = |k: &str| rec.knobs.get(k).cloned().unwrap_or_default();
+        let mut parts = id.split('-').skip(1);
+        let (image, runtime, network) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        assert!(knob("image").starts_with(if image == "debian" {
+            "coldbench/debian-base"
+        } else {
+            "scratch"
+        }));
+        assert_eq!(knob("oci_runtime"), runtime);
+        assert_eq!(knob("network_mode"), network);
+        if image == "debian" {
+            assert!(rec.artifacts.iter().any(|a| a.kind == "base_image"));
+        }
+    }
+    // A Debian image is the size of a distribution, a scratch one the size of a binary.
+    let size = |id: &str| {
+        run.targets
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| {
+                r.artifacts
+                    .iter()
+                    .find(|a| a.kind == "image" && a.workload == "hash")
+            })
+            .map(|a| a.bytes)
+    };
+    if let (Some(s), Some(d)) = (
+        size("docker-scratch-runc-bridge"),
+        size("docker-debian-runc-bridge"),
+    ) {
+        assert!(d > 10 * s, "debian image {d} B vs scratch {s} B");
+    }
+    assert!(labelled_containers().is_empty(), "containers left behind");
 }

@@ -63,6 +63,30 @@ fn p99_cell(s: Option<&Summary>) -> String {
     s.map(|s| format_ns(s.p99_ns)).unwrap_or_else(|| "—".into())
 }
 
+/// Artifact sizes per target and workload (what a deployment ships: `.wasm`,
+/// precompiled module, static binary, image), from the targets that ran.
+pub fn artifact_table(run: &RunFile) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_header(vec!["target", "workload", "artifact", "size"]);
+    let mut any = false;
+    for target in run.targets.iter().filter(|t| t.available) {
+        for a in &target.artifacts {
+            any = true;
+            t.add_row(vec![
+                Cell::new(&target.id),
+                Cell::new(&a.workload),
+                Cell::new(&a.kind),
+                Cell::new(format_bytes(a.bytes)).set_alignment(CellAlignment::Right),
+            ]);
+        }
+    }
+    if !any {
+        return String::new();
+    }
+    format!("\nArtifact sizes\n{t}\n")
+}
+
 /// The cold-start table: one row per workload × target that produced samples,
 /// with n and, per phase, the median [95 % CI] and p99. Followed by the
 /// verification counts, skipped targets and errors.
@@ -85,7 +109,21 @@ pub fn cold_start_table(run: &RunFile) -> String {
         .filter(|r| r.metric == Metric::TReady)
         .map(|r| (r.workload.as_str(), r.target.as_str()))
         .collect();
-    rows.sort();
+    // Workloads in configured order, targets in the order the run lists them.
+    let rank = |w: &str, t: &str| -> (usize, usize) {
+        (
+            run.config
+                .workloads
+                .iter()
+                .position(|x| x == w)
+                .unwrap_or(usize::MAX),
+            run.targets
+                .iter()
+                .position(|x| x.id == t)
+                .unwrap_or(usize::MAX),
+        )
+    };
+    rows.sort_by_key(|(w, t)| (rank(w, t), w.to_string(), t.to_string()));
     rows.dedup();
     for (w, t) in rows {
         let get = |m| run.result(w, t, m).map(|r| &r.summary);
@@ -115,16 +153,20 @@ pub fn cold_start_table(run: &RunFile) -> String {
     out.push_str(&table.to_string());
     out.push('\n');
 
-    let phases: Vec<_> = run
+    let mut phases: Vec<_> = run
         .results
         .iter()
         .filter(|r| {
             matches!(
                 r.metric,
-                Metric::TRunnerModule | Metric::TRunnerInstantiate | Metric::Prepare
+                Metric::TRunnerModule
+                    | Metric::TRunnerInstantiate
+                    | Metric::TRuntimeBoot
+                    | Metric::Prepare
             )
         })
         .collect();
+    phases.sort_by_key(|r| (rank(&r.workload, &r.target), r.metric.name()));
     if !phases.is_empty() {
         let mut t = Table::new();
         t.load_preset(UTF8_BORDERS_ONLY)
@@ -143,6 +185,8 @@ pub fn cold_start_table(run: &RunFile) -> String {
         out.push_str(&t.to_string());
         out.push('\n');
     }
+
+    out.push_str(&artifact_table(run));
 
     let verified: u64 = run.verification.iter().map(|v| v.verified).sum();
     let mismatched: u64 = run.verification.iter().map(|v| v.mismatched).sum();

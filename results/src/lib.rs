@@ -73,6 +73,9 @@ pub enum Metric {
     TRunnerModule,
     /// In-runner: module ready → instance created (linking, memory, data segments).
     TRunnerInstantiate,
+    /// Process-per-instance runtimes (node): harness spawn → the runner's first
+    /// statement (the runtime's own process start, before any Wasm work).
+    TRuntimeBoot,
 }
 
 impl Metric {
@@ -85,6 +88,7 @@ impl Metric {
             Metric::TTeardown => "t_teardown",
             Metric::TRunnerModule => "t_runner_module",
             Metric::TRunnerInstantiate => "t_runner_instantiate",
+            Metric::TRuntimeBoot => "t_runtime_boot",
         }
     }
 }

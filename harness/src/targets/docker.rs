@@ -1,8 +1,11 @@
-//! `docker-scratch-runc-bridge` (and siblings): the workload's static binary in a
-//! `FROM scratch` image, run by the Docker Engine through bollard.
+//! `docker-<image>-<runtime>-<network>`: the workload in a container run by the
+//! Docker Engine through bollard. Images are built locally and never pulled:
+//! `scratch` holds the static musl binary alone; `debian` holds the glibc
+//! build on a Debian bookworm (minbase) root filesystem made by
+//! `scripts/build-debian-base.sh` (debootstrap, then `docker import`).
 
 use super::{Instance, Target, TargetError, TargetResult};
-use crate::artifacts::static_binary;
+use crate::artifacts::{glibc_binary, static_binary};
 use crate::stream::LineReader;
 use coldbench_containers::{
     Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, ImageInfo,
@@ -12,34 +15,171 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Docker variant: image flavour, OCI runtime and network mode.
+/// The Debian base image `scripts/build-debian-base.sh` imports into the engine.
+pub const DEBIAN_BASE_IMAGE: &str = "coldbench/debian-base:bookworm-minbase";
+
+/// Image flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFlavour {
+    /// `FROM scratch` + the static musl binary (a few MB).
+    Scratch,
+    /// [`DEBIAN_BASE_IMAGE`] + the glibc build (the size of image most users run).
+    Debian,
+}
+
+/// OCI runtime the engine runs the container with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OciRuntime {
+    /// runc, the engine's default.
+    Runc,
+    /// gVisor's runsc: a user-space kernel sandbox.
+    Runsc,
+    /// crun, the C implementation.
+    Crun,
+}
+
+/// Container network mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Docker's default bridge (a veth pair and a network namespace per container).
+    Bridge,
+    /// `none`: a network namespace with loopback only.
+    None,
+}
+
+/// One Docker variant: image flavour × OCI runtime × network mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DockerVariant {
+    /// Image flavour.
+    pub image: ImageFlavour,
+    /// OCI runtime.
+    pub runtime: OciRuntime,
+    /// Network mode.
+    pub network: NetworkMode,
+}
+
+impl DockerVariant {
+    /// Every variant, in table order.
+    pub fn all() -> Vec<DockerVariant> {
+        let mut v = Vec::new();
+        for image in [ImageFlavour::Scratch, ImageFlavour::Debian] {
+            for runtime in [OciRuntime::Runc, OciRuntime::Crun, OciRuntime::Runsc] {
+                for network in [NetworkMode::Bridge, NetworkMode::None] {
+                    v.push(DockerVariant {
+                        image,
+                        runtime,
+                        network,
+                    });
+                }
+            }
+        }
+        v
+    }
+
+    /// `scratch` or `debian`.
+    pub fn image_name(self) -> &'static str {
+        match self.image {
+            ImageFlavour::Scratch => "scratch",
+            ImageFlavour::Debian => "debian",
+        }
+    }
+
+    /// The runtime's name as registered with the engine.
+    pub fn runtime_name(self) -> &'static str {
+        match self.runtime {
+            OciRuntime::Runc => "runc",
+            OciRuntime::Runsc => "runsc",
+            OciRuntime::Crun => "crun",
+        }
+    }
+
+    /// The engine's network mode string.
+    pub fn network_name(self) -> &'static str {
+        match self.network {
+            NetworkMode::Bridge => "bridge",
+            NetworkMode::None => "none",
+        }
+    }
+
+    /// Stable id, e.g. `docker-debian-crun-none`.
+    pub fn id(self) -> String {
+        format!(
+            "docker-{}-{}-{}",
+            self.image_name(),
+            self.runtime_name(),
+            self.network_name()
+        )
+    }
+
+    /// One line for `coldbench targets`.
+    pub fn describe(self) -> String {
+        format!(
+            "{} image, OCI runtime {}, network {}",
+            match self.image {
+                ImageFlavour::Scratch => "scratch + static musl binary",
+                ImageFlavour::Debian => "Debian bookworm minbase + glibc binary",
+            },
+            self.runtime_name(),
+            self.network_name()
+        )
+    }
+
+    /// Whether the engine (`info`) and host can run this variant: `Err` says
+    /// why not and how to enable it. The base image is checked at prepare.
+    pub fn availability(self, info: &EngineInfo, cgroup_layout: &str) -> Result<(), String> {
+        let rt = self.runtime_name();
+        if self.runtime == OciRuntime::Crun && cgroup_layout == "hybrid" {
+            return Err(
+                "crun 1.8 refuses hybrid cgroup hosts like this one (cgroup v1 controllers plus a \
+                 v2 `unified` mount): `OCI runtime create failed: cgroups in hybrid mode not \
+                 supported, drop all controllers from cgroupv2`; it runs on a pure v1 or a unified \
+                 v2 host (boot with systemd.unified_cgroup_hierarchy=1), then run \
+                 `scripts/register-oci-runtimes.sh`"
+                    .into(),
+            );
+        }
+        if !info.runtimes.iter().any(|r| r == rt) {
+            return Err(format!(
+                "OCI runtime `{rt}` is not registered with the Docker engine (registered: {}); \
+                 run `scripts/register-oci-runtimes.sh` (installs Debian's `{rt}` package and \
+                 adds it to /etc/docker/daemon.json)",
+                info.runtimes.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A Docker variant on a connected engine.
 pub struct DockerTarget {
+    variant: DockerVariant,
     id: String,
     host: Option<Arc<DockerHost>>,
     engine: Option<EngineInfo>,
     unavailable: Option<String>,
-    runtime: Option<String>,
-    network_mode: String,
     images: HashMap<String, ImageInfo>,
+    base: Option<ImageInfo>,
 }
 
 impl DockerTarget {
-    /// The default variant (`scratch` image, the engine's default OCI runtime,
-    /// `bridge` network) on `host`, or an unavailable one carrying `why`.
-    pub fn new(host: Result<Arc<DockerHost>, String>, engine: Option<EngineInfo>) -> Self {
+    /// `variant` on `host`, or an unavailable target carrying why.
+    pub fn new(
+        variant: DockerVariant,
+        host: Result<Arc<DockerHost>, String>,
+        engine: Option<EngineInfo>,
+    ) -> Self {
         let (host, unavailable) = match host {
             Ok(h) => (Some(h), None),
             Err(why) => (None, Some(why)),
         };
-        let runtime = engine.as_ref().map(|e| e.default_runtime.clone());
         DockerTarget {
-            id: "docker".into(),
+            variant,
+            id: variant.id(),
             host,
             engine,
             unavailable,
-            runtime,
-            network_mode: "bridge".into(),
             images: HashMap::new(),
+            base: None,
         }
     }
 
@@ -75,6 +215,60 @@ impl Target for DockerTarget {
     fn record(&self) -> TargetRecord {
         let mut names: Vec<&String> = self.images.keys().collect();
         names.sort();
+        let v = self.variant;
+        let mut knobs = BTreeMap::from([
+            (
+                "image".to_string(),
+                match v.image {
+                    ImageFlavour::Scratch => {
+                        "scratch + static x86_64-unknown-linux-musl binary".into()
+                    }
+                    ImageFlavour::Debian => format!(
+                        "{DEBIAN_BASE_IMAGE} (debootstrap --variant=minbase bookworm, docker import) + x86_64-unknown-linux-gnu binary"
+                    ),
+                },
+            ),
+            ("oci_runtime".into(), v.runtime_name().into()),
+            ("network_mode".into(), v.network_name().into()),
+            (
+                "client".into(),
+                "bollard 0.21 (create → attach → start; wait → remove)".into(),
+            ),
+            (
+                "storage_driver".into(),
+                self.engine
+                    .as_ref()
+                    .map(|e| e.storage_driver.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "image_pull".into(),
+                "never (built locally from an in-memory tar context)".into(),
+            ),
+        ]);
+        if v.runtime == OciRuntime::Runsc {
+            knobs.insert(
+                "runsc_args".into(),
+                "as registered by scripts/register-oci-runtimes.sh (--network=none: the sandbox sees loopback only, whatever the Docker network mode)".into(),
+            );
+        }
+        let mut artifacts: Vec<Artifact> = names
+            .into_iter()
+            .map(|w| Artifact {
+                workload: w.clone(),
+                kind: "image".into(),
+                bytes: self.images[w].size_bytes,
+                id: format!("{} {}", self.images[w].tag, self.images[w].id),
+            })
+            .collect();
+        if let Some(b) = &self.base {
+            artifacts.push(Artifact {
+                workload: "*".into(),
+                kind: "base_image".into(),
+                bytes: b.size_bytes,
+                id: format!("{} {}", b.tag, b.id),
+            });
+        }
         TargetRecord {
             id: self.id.clone(),
             family: "container".into(),
@@ -84,45 +278,10 @@ impl Target for DockerTarget {
                 .as_ref()
                 .map(|e| e.engine_version.clone())
                 .unwrap_or_default(),
-            knobs: BTreeMap::from([
-                (
-                    "image".to_string(),
-                    "scratch + static musl binary".to_string(),
-                ),
-                (
-                    "oci_runtime".into(),
-                    self.runtime
-                        .clone()
-                        .unwrap_or_else(|| "engine default".into()),
-                ),
-                ("network_mode".into(), self.network_mode.clone()),
-                (
-                    "client".into(),
-                    "bollard 0.21 (create → attach → start)".into(),
-                ),
-                (
-                    "storage_driver".into(),
-                    self.engine
-                        .as_ref()
-                        .map(|e| e.storage_driver.clone())
-                        .unwrap_or_default(),
-                ),
-                (
-                    "image_pull".into(),
-                    "never (built locally from an in-memory tar context)".into(),
-                ),
-            ]),
+            knobs,
             available: self.unavailable.is_none(),
             unavailable_reason: self.unavailable.clone(),
-            artifacts: names
-                .into_iter()
-                .map(|w| Artifact {
-                    workload: w.clone(),
-                    kind: "image".into(),
-                    bytes: self.images[w].size_bytes,
-                    id: format!("{} {}", self.images[w].tag, self.images[w].id),
-                })
-                .collect(),
+            artifacts,
         }
     }
 
@@ -131,12 +290,29 @@ impl Target for DockerTarget {
             return Ok(None);
         }
         let host = self.host()?.clone();
+        let (base, binary) = match self.variant.image {
+            ImageFlavour::Scratch => ("scratch", static_binary(workload)),
+            ImageFlavour::Debian => {
+                if self.base.is_none() {
+                    let found = host.image(DEBIAN_BASE_IMAGE, timeout).map_err(cerr)?;
+                    self.base = Some(found.ok_or_else(|| {
+                        TargetError::Unavailable(format!(
+                            "base image {DEBIAN_BASE_IMAGE} is not in the Docker engine; \
+                             run `scripts/build-debian-base.sh` (debootstrap of Debian \
+                             bookworm, minbase variant, imported with `docker import`)"
+                        ))
+                    })?);
+                }
+                (DEBIAN_BASE_IMAGE, glibc_binary(workload))
+            }
+        };
         let t0 = Instant::now();
-        let tag = format!("coldbench/{workload}:scratch");
+        let tag = format!("coldbench/{workload}:{}", self.variant.image_name());
         let image = host
-            .build_scratch_image(
+            .build_workload_image(
+                base,
                 workload,
-                &static_binary(workload),
+                &binary,
                 &tag,
                 timeout.max(Duration::from_secs(120)),
             )
@@ -156,8 +332,8 @@ impl Target for DockerTarget {
         let spec = ContainerSpec {
             image,
             args: Vec::new(),
-            runtime: self.runtime.clone(),
-            network_mode: self.network_mode.clone(),
+            runtime: Some(self.variant.runtime_name().to_string()),
+            network_mode: self.variant.network_name().to_string(),
         };
         let mut container = self.host()?.start(&spec, timeout).map_err(cerr)?;
         let rx = container

@@ -6,12 +6,19 @@
 //! part of cold start.
 
 use crate::stream::LineReader;
+use coldbench_containers::{DockerHost, EngineInfo};
 use coldbench_results::{Metric, TargetRecord};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub mod docker;
+pub mod embedded;
 pub mod native;
-pub mod wasmtime;
+pub mod node;
+
+use docker::{DockerTarget, DockerVariant};
+use embedded::{RunnerTarget, RunnerVariant};
 
 /// Errors of a target, each naming the thing concerned.
 #[derive(Debug, thiserror::Error)]
@@ -68,4 +75,234 @@ pub trait Instance {
 /// A file's size in bytes, 0 if it cannot be read.
 pub(crate) fn file_bytes(p: &std::path::Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// What a variant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariantKind {
+    /// The static binary as a process.
+    Native,
+    /// A Wasm runtime embedded in a runner process.
+    Embedded(RunnerVariant),
+    /// V8 via Node.js, a process per instance.
+    Node,
+    /// A Docker container.
+    Docker(DockerVariant),
+}
+
+/// One target variant of the catalog.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Stable id used by `--targets`, in `run.json` and in reports.
+    pub id: String,
+    /// `native`, `wasm` or `container`.
+    pub family: &'static str,
+    /// What it is.
+    pub kind: VariantKind,
+}
+
+impl Variant {
+    /// One line saying what a start of this variant does.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            VariantKind::Native => "static musl binary, one process per start".into(),
+            VariantKind::Embedded(r) => format!("{}: {}", r.runtime(), r.describe()),
+            VariantKind::Node => {
+                "V8 via Node.js node:wasi, one node process per start (runner reports compile/instantiate)".into()
+            }
+            VariantKind::Docker(d) => d.describe(),
+        }
+    }
+}
+
+/// Every variant this build knows, in table order.
+pub fn catalog() -> Vec<Variant> {
+    let mut v = vec![Variant {
+        id: "native".into(),
+        family: "native",
+        kind: VariantKind::Native,
+    }];
+    for r in RunnerVariant::ALL {
+        v.push(Variant {
+            id: r.id().into(),
+            family: "wasm",
+            kind: VariantKind::Embedded(r),
+        });
+    }
+    v.push(Variant {
+        id: "node".into(),
+        family: "wasm",
+        kind: VariantKind::Node,
+    });
+    for d in DockerVariant::all() {
+        v.push(Variant {
+            id: d.id(),
+            family: "container",
+            kind: VariantKind::Docker(d),
+        });
+    }
+    v
+}
+
+/// Whether `pattern` (from `--targets`) selects variant `id`: `all`, the exact
+/// id, or a prefix ending at a `-` boundary (`docker` selects every
+/// `docker-…`, `docker-debian` every Debian-image variant, `wasmtime` every
+/// wasmtime strategy).
+pub fn selects(pattern: &str, id: &str) -> bool {
+    pattern == "all"
+        || pattern == id
+        || id
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// What this host offers, probed once: the Docker engine, node, the runners.
+pub struct HostProbe {
+    /// A connected engine, or why not.
+    pub docker: Result<Arc<DockerHost>, String>,
+    /// What the engine says about itself.
+    pub engine: Option<EngineInfo>,
+    /// `node --version`, or why node cannot be used.
+    pub node: Result<String, String>,
+    /// The host's cgroup layout (`2`, `hybrid`, `1`).
+    pub cgroup_layout: String,
+}
+
+impl HostProbe {
+    /// Probes the host; `run_id` labels the containers this probe's engine
+    /// connection will start.
+    pub fn new(run_id: &str) -> Self {
+        let (docker, engine) = match DockerHost::connect(run_id, Duration::from_secs(5)) {
+            Ok(h) => {
+                let info = h.engine_info(Duration::from_secs(10)).ok();
+                (Ok(Arc::new(h)), info)
+            }
+            Err(e) => (Err(e.to_string()), None),
+        };
+        HostProbe {
+            docker,
+            engine,
+            node: node::probe_node(),
+            cgroup_layout: crate::host::cgroup_version(),
+        }
+    }
+
+    /// `Ok` if `v` can run here, else why not and how to enable it.
+    pub fn availability(&self, v: &Variant) -> Result<(), String> {
+        match v.kind {
+            VariantKind::Native => Ok(()),
+            VariantKind::Embedded(r) => {
+                let bin = crate::artifacts::runner_binary(r.runtime());
+                if bin.is_file() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "runner {} is missing: rebuild with `cargo build --release`",
+                        bin.display()
+                    ))
+                }
+            }
+            VariantKind::Node => self.node.as_ref().map(|_| ()).map_err(Clone::clone),
+            VariantKind::Docker(d) => {
+                if let Err(why) = &self.docker {
+                    return Err(why.clone());
+                }
+                match &self.engine {
+                    Some(info) => d.availability(info, &self.cgroup_layout),
+                    None => {
+                        Err("the Docker engine did not describe itself (docker info failed)".into())
+                    }
+                }
+            }
+        }
+    }
+
+    /// A target for `v` (which should be available); precompiled modules go
+    /// to `cache_dir`.
+    pub fn build(
+        &self,
+        v: &Variant,
+        cache_dir: &std::path::Path,
+        workloads: &[String],
+    ) -> Box<dyn Target> {
+        match v.kind {
+            VariantKind::Native => Box::new(native::NativeTarget::new(workloads)),
+            VariantKind::Embedded(r) => Box::new(RunnerTarget::new(r, PathBuf::from(cache_dir))),
+            VariantKind::Node => Box::new(node::NodeTarget::new(
+                self.node.clone().unwrap_or_default(),
+                workloads,
+            )),
+            VariantKind::Docker(d) => Box::new(DockerTarget::new(
+                d,
+                self.docker.clone(),
+                self.engine.clone(),
+            )),
+        }
+    }
+
+    /// The record of a variant that cannot run here, with `why`.
+    pub fn unavailable_record(&self, v: &Variant, why: &str) -> TargetRecord {
+        let (runtime, version) = match v.kind {
+            VariantKind::Native => ("linux".to_string(), String::new()),
+            VariantKind::Embedded(r) => (r.runtime().to_string(), String::new()),
+            VariantKind::Node => ("node".to_string(), String::new()),
+            VariantKind::Docker(_) => (
+                "docker".to_string(),
+                self.engine
+                    .as_ref()
+                    .map(|e| e.engine_version.clone())
+                    .unwrap_or_default(),
+            ),
+        };
+        TargetRecord {
+            id: v.id.clone(),
+            family: v.family.into(),
+            runtime,
+            runtime_version: version,
+            knobs: std::collections::BTreeMap::from([("description".to_string(), v.describe())]),
+            available: false,
+            unavailable_reason: Some(why.to_string()),
+            artifacts: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_select_on_dash_boundaries() {
+        assert!(selects("all", "wasmi"));
+        assert!(selects("docker", "docker-debian-runsc-none"));
+        assert!(selects("docker-debian", "docker-debian-runc-bridge"));
+        assert!(!selects("docker-deb", "docker-debian-runc-bridge"));
+        assert!(selects("wasmtime", "wasmtime-pooling"));
+        assert!(!selects("wasm", "wasmtime-jit"));
+        assert!(selects("wasmi", "wasmi"));
+    }
+
+    #[test]
+    fn catalog_ids_are_unique_and_cover_the_issue_matrix() {
+        let ids: Vec<String> = catalog().into_iter().map(|v| v.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+        for id in [
+            "native",
+            "wasmtime-jit",
+            "wasmtime-aot",
+            "wasmtime-pooling",
+            "wasmer-cranelift",
+            "wasmer-singlepass",
+            "wasmi",
+            "node",
+            "docker-scratch-runc-bridge",
+            "docker-debian-runsc-none",
+            "docker-debian-crun-none",
+        ] {
+            assert!(ids.iter().any(|i| i == id), "{id} missing");
+        }
+    }
 }

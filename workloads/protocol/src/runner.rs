@@ -128,3 +128,131 @@ pub fn parse_kv(payload: &[u8]) -> Vec<(String, String)> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// Looks up `key` in parsed `key=value` pairs (the first occurrence).
+pub fn kv_get<'a>(kv: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    kv.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The event stream of a runner process (its stdout), shared by its control
+/// loop and every instance thread. Each event is written and flushed whole.
+#[derive(Clone)]
+pub struct EventSink(std::sync::Arc<std::sync::Mutex<io::BufWriter<io::Stdout>>>);
+
+impl Default for EventSink {
+    fn default() -> Self {
+        EventSink(std::sync::Arc::new(std::sync::Mutex::new(
+            io::BufWriter::new(io::stdout()),
+        )))
+    }
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventSink(stdout)")
+    }
+}
+
+impl EventSink {
+    /// Writes one event frame and flushes. If the harness has gone away there
+    /// is nobody to tell, so write errors are dropped (the runner then exits at
+    /// end of file on stdin).
+    pub fn send(&self, kind: Kind, instance: u64, payload: Vec<u8>) {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = Frame {
+            kind,
+            instance,
+            payload,
+        }
+        .write_to(&mut *w);
+        let _ = w.flush();
+    }
+
+    /// Sends an [`Kind::Error`] event with `message`.
+    pub fn error(&self, instance: u64, message: impl std::fmt::Display) {
+        self.send(Kind::Error, instance, message.to_string().into_bytes());
+    }
+}
+
+/// A parsed [`Kind::Start`] command: which loaded module, with which guest argv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRequest {
+    /// Id of a module sent earlier in a [`Kind::Load`] frame.
+    pub module: u64,
+    /// Guest arguments after the program name, in order (`arg=` lines).
+    pub args: Vec<String>,
+    /// `CLOCK_MONOTONIC` ns at which the runner read the command.
+    pub received_ns: u64,
+}
+
+/// What a runtime runner does with the harness's commands; [`serve`] drives it.
+/// Errors are messages naming the thing concerned; they are sent back as
+/// [`Kind::Error`] events for that instance.
+pub trait RunnerHost {
+    /// Prepares a module (`path=`, `cache_dir=` ...); returns the `Loaded` payload pairs.
+    fn load(
+        &mut self,
+        module: u64,
+        kv: &[(String, String)],
+    ) -> Result<Vec<(&'static str, String)>, String>;
+    /// Starts instance `id` (it must answer later with `Instantiated`, `Stdout`, `Exited` or `Error`).
+    fn start(&mut self, id: u64, request: StartRequest) -> Result<(), String>;
+    /// Feeds bytes to the instance's stdin.
+    fn stdin(&mut self, id: u64, bytes: Vec<u8>);
+    /// Closes the instance's stdin (end of file for the guest).
+    fn close_stdin(&mut self, id: u64);
+}
+
+/// The runner's control loop: sends the `hello` pairs as a `Loaded` event for
+/// instance 0, then reads command frames from stdin until `Shutdown` or end of
+/// file. Errors: an unreadable or unexpected frame from the harness.
+#[cfg(target_os = "linux")]
+pub fn serve(
+    host: &mut impl RunnerHost,
+    events: &EventSink,
+    hello: &[(&str, String)],
+) -> io::Result<()> {
+    events.send(Kind::Loaded, 0, kv_payload(hello));
+    let mut input = io::BufReader::new(io::stdin().lock());
+    while let Some(frame) = Frame::read_from(&mut input)? {
+        let id = frame.instance;
+        match frame.kind {
+            Kind::Load => match host.load(id, &parse_kv(&frame.payload)) {
+                Ok(kv) => events.send(Kind::Loaded, id, kv_payload(&kv)),
+                Err(e) => events.error(id, e),
+            },
+            Kind::Start => {
+                let received_ns = crate::monotonic_ns();
+                let kv = parse_kv(&frame.payload);
+                let module = kv_get(&kv, "module").and_then(|v| v.parse().ok());
+                let Some(module) = module else {
+                    events.error(id, "start: no numeric `module`");
+                    continue;
+                };
+                let args = kv
+                    .iter()
+                    .filter(|(k, _)| k == "arg")
+                    .map(|(_, v)| v.clone())
+                    .collect();
+                let request = StartRequest {
+                    module,
+                    args,
+                    received_ns,
+                };
+                if let Err(e) = host.start(id, request) {
+                    events.error(id, e);
+                }
+            }
+            Kind::Stdin => host.stdin(id, frame.payload),
+            Kind::CloseStdin => host.close_stdin(id),
+            Kind::Shutdown => break,
+            other => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("unexpected frame {other:?} from the harness"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,11 +1,15 @@
-//! `wasmtime-jit` and `wasmtime-aot`: Wasm instances hosted in a wasmtime runner
-//! process (`coldbench-runner-wasmtime`), driven over its stdin/stdout with the
-//! frames of `coldbench_protocol::runner` (DESIGN.md §1).
+//! Wasm runtimes embedded in a runner process (`wasmtime-jit`, `wasmtime-aot`,
+//! `wasmtime-pooling`, `wasmer-cranelift`, `wasmer-singlepass`, `wasmi`): one
+//! long-lived runner per variant (`coldbench-runner-<runtime>`, built by
+//! `harness/build.rs`), driven over its stdin/stdout with the frames of
+//! `coldbench_protocol::runner` (DESIGN.md §1). Each start is one new instance
+//! inside the runner, as on a function platform; the runner's own start is
+//! not part of cold start.
 
 use super::{Instance, Target, TargetError, TargetResult, file_bytes};
 use crate::artifacts::{runner_binary, wasm_module};
 use crate::stream::LineReader;
-use coldbench_protocol::runner::{Frame, Kind, kv_payload, parse_kv};
+use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
 use coldbench_results::{Artifact, Metric, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Write};
@@ -17,20 +21,97 @@ use std::time::{Duration, Instant};
 /// Instance ids start here; lower ids name modules.
 const FIRST_INSTANCE_ID: u64 = 1 << 32;
 
-/// How the runner gets a module ready for each start.
+/// An embedded-runtime variant: which runner, configured how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    /// Compile with Cranelift at every start.
-    Jit,
-    /// Precompile during prepare; deserialize (mmap) at every start.
-    Aot,
+pub enum RunnerVariant {
+    /// wasmtime, Cranelift compile at every start.
+    WasmtimeJit,
+    /// wasmtime, precompiled `.cwasm` deserialized (mmap) at every start.
+    WasmtimeAot,
+    /// wasmtime, module deserialized once, `InstancePre`, pooling allocator.
+    WasmtimePooling,
+    /// wasmer with Cranelift, serialized artifact deserialized at every start.
+    WasmerCranelift,
+    /// wasmer with Singlepass, serialized artifact deserialized at every start.
+    WasmerSinglepass,
+    /// The wasmi interpreter, module parsed (lazy translation) at every start.
+    Wasmi,
 }
 
-impl Strategy {
-    fn name(self) -> &'static str {
+impl RunnerVariant {
+    /// Every variant, in table order.
+    pub const ALL: [RunnerVariant; 6] = [
+        RunnerVariant::WasmtimeJit,
+        RunnerVariant::WasmtimeAot,
+        RunnerVariant::WasmtimePooling,
+        RunnerVariant::WasmerCranelift,
+        RunnerVariant::WasmerSinglepass,
+        RunnerVariant::Wasmi,
+    ];
+
+    /// Stable variant id (`wasmtime-pooling`, `wasmer-singlepass`, `wasmi`, ...).
+    pub fn id(self) -> &'static str {
         match self {
-            Strategy::Jit => "jit",
-            Strategy::Aot => "aot",
+            RunnerVariant::WasmtimeJit => "wasmtime-jit",
+            RunnerVariant::WasmtimeAot => "wasmtime-aot",
+            RunnerVariant::WasmtimePooling => "wasmtime-pooling",
+            RunnerVariant::WasmerCranelift => "wasmer-cranelift",
+            RunnerVariant::WasmerSinglepass => "wasmer-singlepass",
+            RunnerVariant::Wasmi => "wasmi",
+        }
+    }
+
+    /// The runtime, which is also the runner's name (`coldbench-runner-<runtime>`).
+    pub fn runtime(self) -> &'static str {
+        match self {
+            RunnerVariant::WasmtimeJit
+            | RunnerVariant::WasmtimeAot
+            | RunnerVariant::WasmtimePooling => "wasmtime",
+            RunnerVariant::WasmerCranelift | RunnerVariant::WasmerSinglepass => "wasmer",
+            RunnerVariant::Wasmi => "wasmi",
+        }
+    }
+
+    fn args(self) -> Vec<String> {
+        let v: &[&str] = match self {
+            RunnerVariant::WasmtimeJit => &["--strategy", "jit"],
+            RunnerVariant::WasmtimeAot => &["--strategy", "aot"],
+            RunnerVariant::WasmtimePooling => &["--strategy", "pooling"],
+            RunnerVariant::WasmerCranelift => &["--compiler", "cranelift"],
+            RunnerVariant::WasmerSinglepass => &["--compiler", "singlepass"],
+            RunnerVariant::Wasmi => &[],
+        };
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// What happens at each start, for `coldbench targets` and the results file.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RunnerVariant::WasmtimeJit => "Cranelift compile at every start",
+            RunnerVariant::WasmtimeAot => {
+                "precompiled .cwasm, deserialized from file (mmap) at every start"
+            }
+            RunnerVariant::WasmtimePooling => {
+                "precompiled module deserialized once, InstancePre, pooling instance allocator: every start only instantiates"
+            }
+            RunnerVariant::WasmerCranelift => {
+                "Cranelift-compiled artifact, deserialized from file at every start (WASIX sys-minimal)"
+            }
+            RunnerVariant::WasmerSinglepass => {
+                "Singlepass-compiled artifact, deserialized from file at every start (WASIX sys-minimal)"
+            }
+            RunnerVariant::Wasmi => {
+                "interpreter: module parsed at every start, functions translated lazily to wasmi bytecode"
+            }
+        }
+    }
+
+    /// The kind name of the precompiled artifact in the results file, if any.
+    fn precompiled_kind(self) -> &'static str {
+        match self.runtime() {
+            "wasmtime" => "cwasm",
+            "wasmer" => "wasmer_artifact",
+            _ => "precompiled",
         }
     }
 }
@@ -52,14 +133,14 @@ type Routes = Arc<Mutex<HashMap<u64, Route>>>;
 type CommandPipe = Arc<Mutex<BufWriter<ChildStdin>>>;
 
 /// Writes and flushes one command frame to the runner.
-fn write_frame(pipe: &CommandPipe, frame: Frame) -> TargetResult<()> {
+fn write_frame(pipe: &CommandPipe, frame: Frame, runtime: &str) -> TargetResult<()> {
     let mut w = pipe.lock().unwrap_or_else(|p| p.into_inner());
     frame
         .write_to(&mut *w)
         .and_then(|_| w.flush())
         .map_err(|e| {
             TargetError::Failed(format!(
-                "wasmtime runner is gone (writing a command failed: {e})"
+                "{runtime} runner is gone (writing a command failed: {e})"
             ))
         })
 }
@@ -72,13 +153,15 @@ struct RunnerProcess {
     routes: Routes,
     control: mpsc::Receiver<Frame>,
     hello: Vec<(String, String)>,
+    runtime: &'static str,
 }
 
 impl RunnerProcess {
-    fn spawn(strategy: Strategy, timeout: Duration) -> TargetResult<RunnerProcess> {
-        let bin = runner_binary("wasmtime");
+    fn spawn(variant: RunnerVariant, timeout: Duration) -> TargetResult<RunnerProcess> {
+        let runtime = variant.runtime();
+        let bin = runner_binary(runtime);
         let mut child = Command::new(&bin)
-            .args(["--strategy", strategy.name()])
+            .args(variant.args())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -97,7 +180,7 @@ impl RunnerProcess {
         let (ctl_tx, ctl_rx) = mpsc::channel();
         let r = routes.clone();
         std::thread::Builder::new()
-            .name("wasmtime-runner-events".into())
+            .name(format!("{runtime}-runner-events"))
             .spawn(move || {
                 let mut input = BufReader::with_capacity(256 * 1024, stdout);
                 while let Ok(Some(frame)) = Frame::read_from(&mut input) {
@@ -140,6 +223,7 @@ impl RunnerProcess {
             routes,
             control: ctl_rx,
             hello: Vec::new(),
+            runtime,
         };
         let hello = rp.recv_control(timeout)?;
         rp.hello = parse_kv(&hello.payload);
@@ -147,18 +231,20 @@ impl RunnerProcess {
     }
 
     fn send(&self, frame: Frame) -> TargetResult<()> {
-        write_frame(&self.stdin, frame)
+        write_frame(&self.stdin, frame, self.runtime)
     }
 
     fn recv_control(&self, timeout: Duration) -> TargetResult<Frame> {
         self.control.recv_timeout(timeout).map_err(|e| match e {
             mpsc::RecvTimeoutError::Timeout => TargetError::Timeout(format!(
-                "wasmtime runner did not answer within {} ms",
+                "{} runner did not answer within {} ms",
+                self.runtime,
                 timeout.as_millis()
             )),
-            mpsc::RecvTimeoutError::Disconnected => {
-                TargetError::Failed("wasmtime runner exited (see its stderr above)".into())
-            }
+            mpsc::RecvTimeoutError::Disconnected => TargetError::Failed(format!(
+                "{} runner exited (see its stderr above)",
+                self.runtime
+            )),
         })
     }
 }
@@ -175,10 +261,9 @@ impl Drop for RunnerProcess {
     }
 }
 
-/// A wasmtime target variant (one strategy), with its runner process.
-pub struct WasmtimeTarget {
-    id: String,
-    strategy: Strategy,
+/// An embedded-runtime target (one [`RunnerVariant`]), with its runner process.
+pub struct RunnerTarget {
+    variant: RunnerVariant,
     cache_dir: PathBuf,
     runner: Option<RunnerProcess>,
     /// workload → (module id, facts reported by the runner at load).
@@ -186,29 +271,32 @@ pub struct WasmtimeTarget {
     next_module: u64,
     next_instance: u64,
     runtime_version: String,
+    /// Facts the runner reported when it started (version, knobs).
+    hello: Vec<(String, String)>,
 }
 
-impl WasmtimeTarget {
-    /// A target with `strategy`; precompiled modules go to `cache_dir`.
-    pub fn new(strategy: Strategy, cache_dir: PathBuf) -> Self {
-        WasmtimeTarget {
-            id: format!("wasmtime-{}", strategy.name()),
-            strategy,
+impl RunnerTarget {
+    /// A target for `variant`; precompiled modules go to `cache_dir`.
+    pub fn new(variant: RunnerVariant, cache_dir: PathBuf) -> Self {
+        RunnerTarget {
+            variant,
             cache_dir,
             runner: None,
             modules: HashMap::new(),
             next_module: 1,
             next_instance: FIRST_INSTANCE_ID,
             runtime_version: String::new(),
+            hello: Vec::new(),
         }
     }
 
     fn runner(&mut self, timeout: Duration) -> TargetResult<&RunnerProcess> {
         if self.runner.is_none() {
-            let rp = RunnerProcess::spawn(self.strategy, timeout)?;
-            if let Some((_, v)) = rp.hello.iter().find(|(k, _)| k == "version") {
-                self.runtime_version = v.clone();
+            let rp = RunnerProcess::spawn(self.variant, timeout)?;
+            if let Some(v) = kv_get_owned(&rp.hello, "version") {
+                self.runtime_version = v;
             }
+            self.hello = rp.hello.clone();
             // A fresh runner knows no module: load again what was prepared.
             self.runner = Some(rp);
             let workloads: Vec<String> = self.modules.keys().cloned().collect();
@@ -237,16 +325,13 @@ impl WasmtimeTarget {
         match reply.kind {
             Kind::Loaded => {
                 let kv = parse_kv(&reply.payload);
-                let prepare_ns = kv
-                    .iter()
-                    .find(|(k, _)| k == "prepare_ns")
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(0);
+                let prepare_ns = stamp(&kv, "prepare_ns").unwrap_or(0);
                 self.modules.insert(workload.to_string(), (module_id, kv));
                 Ok(prepare_ns)
             }
             _ => Err(TargetError::Failed(format!(
-                "wasmtime cannot load {}: {}",
+                "{} cannot load {}: {}",
+                self.variant.runtime(),
                 path.display(),
                 String::from_utf8_lossy(&reply.payload)
             ))),
@@ -254,9 +339,9 @@ impl WasmtimeTarget {
     }
 }
 
-impl Target for WasmtimeTarget {
+impl Target for RunnerTarget {
     fn id(&self) -> &str {
-        &self.id
+        self.variant.id()
     }
 
     /// Kills the runner (it may hold a hung instance); the next start spawns a
@@ -271,49 +356,49 @@ impl Target for WasmtimeTarget {
         names.sort();
         for w in names {
             let (_, kv) = &self.modules[w];
-            let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
             artifacts.push(Artifact {
                 workload: w.clone(),
                 kind: "wasm".into(),
                 bytes: file_bytes(&wasm_module(w)),
                 id: wasm_module(w).display().to_string(),
             });
-            if let (Some(bytes), Some(path)) = (get("precompiled_bytes"), get("precompiled_path")) {
+            if let (Some(bytes), Some(path)) = (
+                kv_get_owned(kv, "precompiled_bytes"),
+                kv_get_owned(kv, "precompiled_path"),
+            ) {
                 artifacts.push(Artifact {
                     workload: w.clone(),
-                    kind: "cwasm".into(),
+                    kind: self.variant.precompiled_kind().into(),
                     bytes: bytes.parse().unwrap_or(0),
                     id: path,
                 });
             }
         }
-        let mut knobs = BTreeMap::from([
-            ("strategy".to_string(), self.strategy.name().to_string()),
-            ("compiler".into(), "cranelift".into()),
-            ("opt_level".into(), "speed".into()),
-            ("allocator".into(), "on-demand".into()),
-            ("wasi".into(), "preview1 (wasmtime-wasi p1, sync)".into()),
-            (
-                "host".into(),
-                "runner process coldbench-runner-wasmtime".into(),
-            ),
-            (
-                "module_cache".into(),
-                match self.strategy {
-                    Strategy::Jit => "none (compiled at every start)".into(),
-                    Strategy::Aot => {
-                        "precompiled .cwasm, deserialized from file at every start".into()
-                    }
-                },
-            ),
-        ]);
-        if self.strategy == Strategy::Aot {
+        // Knobs the runner reported about itself, then what the harness does.
+        let mut knobs: BTreeMap<String, String> = self
+            .hello
+            .iter()
+            .filter(|(k, _)| k != "runtime" && k != "version")
+            .cloned()
+            .collect();
+        knobs.insert("per_start".into(), self.variant.describe().into());
+        knobs.insert(
+            "host".into(),
+            format!(
+                "runner process coldbench-runner-{} {}",
+                self.variant.runtime(),
+                self.variant.args().join(" ")
+            )
+            .trim_end()
+            .to_string(),
+        );
+        if self.variant.precompiled_kind() != "precompiled" {
             knobs.insert("cache_dir".into(), self.cache_dir.display().to_string());
         }
         TargetRecord {
-            id: self.id.clone(),
+            id: self.variant.id().into(),
             family: "wasm".into(),
-            runtime: "wasmtime".into(),
+            runtime: self.variant.runtime().into(),
             runtime_version: self.runtime_version.clone(),
             knobs,
             available: true,
@@ -362,8 +447,9 @@ impl Target for WasmtimeTarget {
                 ("arg", workload.to_string()),
             ]),
         })?;
-        Ok(Box::new(WasmtimeInstance {
+        Ok(Box::new(RunnerInstance {
             id,
+            runtime: self.variant.runtime(),
             stdin: rp.stdin.clone(),
             stdout: LineReader::new(out_rx),
             events: ev_rx,
@@ -375,8 +461,9 @@ impl Target for WasmtimeTarget {
 }
 
 /// One instance inside the runner.
-struct WasmtimeInstance {
+struct RunnerInstance {
     id: u64,
+    runtime: &'static str,
     stdin: CommandPipe,
     stdout: LineReader,
     events: mpsc::Receiver<Event>,
@@ -385,7 +472,7 @@ struct WasmtimeInstance {
     closed: bool,
 }
 
-impl WasmtimeInstance {
+impl RunnerInstance {
     fn send(&self, kind: Kind, payload: Vec<u8>) -> TargetResult<()> {
         write_frame(
             &self.stdin,
@@ -394,6 +481,7 @@ impl WasmtimeInstance {
                 instance: self.id,
                 payload,
             },
+            self.runtime,
         )
     }
 
@@ -410,12 +498,14 @@ impl WasmtimeInstance {
 }
 
 fn stamp(kv: &[(String, String)], key: &str) -> Option<u64> {
-    kv.iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
+    kv_get(kv, key).and_then(|v| v.parse().ok())
 }
 
-impl Instance for WasmtimeInstance {
+fn kv_get_owned(kv: &[(String, String)], key: &str) -> Option<String> {
+    kv_get(kv, key).map(str::to_string)
+}
+
+impl Instance for RunnerInstance {
     fn stdout(&mut self) -> &mut LineReader {
         &mut self.stdout
     }
@@ -465,7 +555,7 @@ impl Instance for WasmtimeInstance {
                 }
                 Ok(Event::Instantiated(kv)) => self.instantiated = Some(kv),
                 Ok(Event::Error(e)) => {
-                    return Err(TargetError::Failed(format!("wasmtime runner: {e}")));
+                    return Err(TargetError::Failed(format!("{} runner: {e}", self.runtime)));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     return Err(TargetError::Timeout(format!(
@@ -474,9 +564,10 @@ impl Instance for WasmtimeInstance {
                     )));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(TargetError::Failed(
-                        "wasmtime runner exited during teardown".into(),
-                    ));
+                    return Err(TargetError::Failed(format!(
+                        "{} runner exited during teardown",
+                        self.runtime
+                    )));
                 }
             }
         }
@@ -487,7 +578,7 @@ impl Instance for WasmtimeInstance {
     }
 }
 
-impl Drop for WasmtimeInstance {
+impl Drop for RunnerInstance {
     fn drop(&mut self) {
         if !self.closed {
             let _ = self.send(Kind::CloseStdin, Vec::new());

@@ -1,0 +1,355 @@
+//! `coldbench-runner-wasmer`: a small process that hosts WebAssembly instances
+//! in wasmer with WASI (`wasmer-wasix`) on behalf of the coldbench harness, the
+//! way a function platform embeds a runtime (DESIGN.md §1).
+//!
+//! Usage: `coldbench-runner-wasmer --compiler cranelift|singlepass` or
+//! `--version`. The harness sends control frames on stdin and reads events on
+//! stdout (`coldbench_protocol::runner`).
+//!
+//! `Load` compiles the module with the chosen compiler and serializes the
+//! artifact to `cache_dir` (`Module::serialize_to_file`); every `Start`
+//! deserializes it (`Module::deserialize_from_file`, the cached-artifact path
+//! wasmer's own CLI takes), builds a WASI environment and instantiates it, then
+//! runs `_start` on the instance's own thread. In-runner stamps are
+//! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
+
+use coldbench_protocol::monotonic_ns;
+use coldbench_protocol::runner::{EventSink, Kind, RunnerHost, StartRequest, kv_get, kv_payload};
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
+use wasmer::{Engine, Module, Store};
+use wasmer_wasix::runtime::task_manager::tokio::TokioTaskManager;
+use wasmer_wasix::virtual_fs::{self, VirtualFile};
+use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
+use wasmer_wasix::{Pipe, PluggableRuntime, Runtime, WasiEnv, WasiError};
+
+/// Version of the wasmer crate this runner was built against (its Cargo.toml pin).
+const WASMER_VERSION: &str = "7.4.2";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Compiler {
+    Cranelift,
+    Singlepass,
+}
+
+impl Compiler {
+    fn name(self) -> &'static str {
+        match self {
+            Compiler::Cranelift => "cranelift",
+            Compiler::Singlepass => "singlepass",
+        }
+    }
+    fn engine(self) -> Engine {
+        match self {
+            Compiler::Cranelift => wasmer::sys::Cranelift::default().into(),
+            Compiler::Singlepass => {
+                wasmer::sys::EngineBuilder::new(wasmer::sys::Singlepass::default()).into()
+            }
+        }
+    }
+}
+
+struct Runner {
+    engine: Engine,
+    compiler: Compiler,
+    wasi_runtime: Arc<dyn Runtime + Send + Sync>,
+    tokio: tokio::runtime::Handle,
+    /// Serialized artifacts by module id.
+    modules: HashMap<u64, PathBuf>,
+    /// The harness's end of each instance's stdin pipe; dropping it is end of file.
+    stdins: HashMap<u64, Pipe>,
+    events: EventSink,
+}
+
+impl RunnerHost for Runner {
+    fn load(
+        &mut self,
+        module_id: u64,
+        kv: &[(String, String)],
+    ) -> Result<Vec<(&'static str, String)>, String> {
+        let path = PathBuf::from(kv_get(kv, "path").ok_or("load: no `path`")?);
+        let cache_dir = PathBuf::from(kv_get(kv, "cache_dir").ok_or("load: no `cache_dir`")?);
+        let t0 = monotonic_ns();
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("cannot read Wasm module {}: {e}", path.display()))?;
+        std::fs::create_dir_all(&cache_dir)
+            .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
+        let module = Module::new(&self.engine, &bytes)
+            .map_err(|e| format!("{} is not a valid WebAssembly module: {e}", path.display()))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "module".into());
+        let out_path = cache_dir.join(format!(
+            "{stem}-{}-{module_id}.wasmer",
+            self.compiler.name()
+        ));
+        module
+            .serialize_to_file(&out_path)
+            .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+        let precompiled_bytes = std::fs::metadata(&out_path).map(|m| m.len()).unwrap_or(0);
+        let prepare_ns = monotonic_ns() - t0;
+        self.modules.insert(module_id, out_path.clone());
+        Ok(vec![
+            ("wasm_bytes", bytes.len().to_string()),
+            ("precompiled_bytes", precompiled_bytes.to_string()),
+            ("precompiled_path", out_path.display().to_string()),
+            ("prepare_ns", prepare_ns.to_string()),
+        ])
+    }
+
+    fn start(&mut self, id: u64, request: StartRequest) -> Result<(), String> {
+        let artifact = self
+            .modules
+            .get(&request.module)
+            .cloned()
+            .ok_or_else(|| format!("start: module {} was never loaded", request.module))?;
+        let (host_end, guest_end) = Pipe::channel();
+        self.stdins.insert(id, host_end);
+        let engine = self.engine.clone();
+        let wasi_runtime = self.wasi_runtime.clone();
+        let tokio = self.tokio.clone();
+        let events = self.events.clone();
+        std::thread::Builder::new()
+            .name(format!("instance-{id}"))
+            .stack_size(4 << 20)
+            .spawn(move || {
+                let _context = tokio.enter();
+                let instance = Instance {
+                    id,
+                    engine,
+                    wasi_runtime,
+                    artifact,
+                    events: events.clone(),
+                };
+                if let Err(e) = instance.run(request, guest_end) {
+                    events.error(id, e);
+                }
+            })
+            .map_err(|e| format!("cannot spawn instance thread: {e}"))?;
+        Ok(())
+    }
+
+    fn stdin(&mut self, id: u64, bytes: Vec<u8>) {
+        if let Some(pipe) = self.stdins.get_mut(&id) {
+            let _ = pipe.write_all(&bytes);
+        }
+    }
+
+    fn close_stdin(&mut self, id: u64) {
+        if let Some(mut pipe) = self.stdins.remove(&id) {
+            pipe.close();
+        }
+    }
+}
+
+/// One instance's start-to-exit, on its own thread.
+struct Instance {
+    id: u64,
+    engine: Engine,
+    wasi_runtime: Arc<dyn Runtime + Send + Sync>,
+    artifact: PathBuf,
+    events: EventSink,
+}
+
+impl Instance {
+    fn run(self, request: StartRequest, stdin: Pipe) -> Result<(), String> {
+        let id = self.id;
+        // SAFETY: the artifact was written by `serialize_to_file` of this same
+        // engine configuration during `Load`, in a directory owned by this run.
+        let module = unsafe { Module::deserialize_from_file(&self.engine, &self.artifact) }
+            .map_err(|e| format!("deserializing {}: {e}", self.artifact.display()))?;
+        let t_module_ns = monotonic_ns();
+        let mut store = Store::new(self.engine.clone());
+        let (instance, wasi_env) = WasiEnv::builder("workload")
+            .args(&request.args)
+            .stdin(Box::new(stdin))
+            .stdout(Box::new(FrameFile {
+                id,
+                events: self.events.clone(),
+            }))
+            .runtime(self.wasi_runtime.clone())
+            .instantiate(module, &mut store)
+            .map_err(|e| format!("instantiating module: {e}"))?;
+        let start = instance
+            .exports
+            .get_function("_start")
+            .map_err(|e| format!("module has no `_start` export: {e}"))?
+            .clone();
+        let t_instantiated_ns = monotonic_ns();
+        self.events.send(
+            Kind::Instantiated,
+            id,
+            kv_payload(&[
+                ("received_ns", request.received_ns.to_string()),
+                ("module_ready_ns", t_module_ns.to_string()),
+                ("instantiated_ns", t_instantiated_ns.to_string()),
+            ]),
+        );
+        let outcome = match start.call(&mut store, &[]) {
+            Ok(_) => Ok(0),
+            Err(e) => match e.downcast::<WasiError>() {
+                Ok(WasiError::Exit(code)) => Ok(code.raw()),
+                Ok(other) => Err(format!("guest failed: {other}")),
+                Err(trap) => Err(format!("guest trapped: {trap}")),
+            },
+        };
+        let exit_code = outcome.as_ref().copied().unwrap_or(1);
+        wasi_env.on_exit(&mut store, Some(ExitCode::from(exit_code as u16)));
+        drop(instance);
+        drop(store);
+        let exit_code = outcome?;
+        self.events.send(
+            Kind::Exited,
+            id,
+            kv_payload(&[
+                ("exit_code", exit_code.to_string()),
+                ("dropped_ns", monotonic_ns().to_string()),
+            ]),
+        );
+        Ok(())
+    }
+}
+
+/// Guest stdout: every write becomes one `Stdout` event, sent immediately.
+#[derive(Debug)]
+struct FrameFile {
+    id: u64,
+    events: EventSink,
+}
+
+impl AsyncWrite for FrameFile {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.events.send(Kind::Stdout, self.id, buf.to_vec());
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for FrameFile {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncSeek for FrameFile {
+    fn start_seek(self: Pin<&mut Self>, _: io::SeekFrom) -> io::Result<()> {
+        Ok(())
+    }
+    fn poll_complete(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        Poll::Ready(Ok(0))
+    }
+}
+
+impl VirtualFile for FrameFile {
+    fn last_accessed(&self) -> u64 {
+        0
+    }
+    fn last_modified(&self) -> u64 {
+        0
+    }
+    fn created_time(&self) -> u64 {
+        0
+    }
+    fn size(&self) -> u64 {
+        0
+    }
+    fn set_len(&mut self, _: u64) -> virtual_fs::Result<()> {
+        Err(virtual_fs::FsError::PermissionDenied)
+    }
+    fn unlink(&mut self) -> virtual_fs::Result<()> {
+        Ok(())
+    }
+    fn get_special_fd(&self) -> Option<u32> {
+        Some(1)
+    }
+    fn poll_read_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(0))
+    }
+    fn poll_write_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(64 * 1024))
+    }
+}
+
+fn parse_compiler() -> Result<Compiler, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["--compiler", "cranelift"] => Ok(Compiler::Cranelift),
+        ["--compiler", "singlepass"] => Ok(Compiler::Singlepass),
+        ["--version"] => {
+            println!("wasmer {WASMER_VERSION}");
+            std::process::exit(0);
+        }
+        _ => {
+            Err("usage: coldbench-runner-wasmer --compiler cranelift|singlepass | --version".into())
+        }
+    }
+}
+
+fn main() {
+    let compiler = match parse_compiler() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("coldbench-runner-wasmer: {e}");
+            std::process::exit(2);
+        }
+    };
+    // WASIX drives its stdio and clocks through a tokio runtime; two workers
+    // match this project's reference host (2 cores).
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("cannot start the tokio runtime WASIX needs");
+    let engine = compiler.engine();
+    let mut wasi_runtime =
+        PluggableRuntime::new(Arc::new(TokioTaskManager::new(tokio.handle().clone())));
+    wasi_runtime.set_engine(engine.clone());
+    let events = EventSink::default();
+    let mut runner = Runner {
+        engine,
+        compiler,
+        wasi_runtime: Arc::new(wasi_runtime),
+        tokio: tokio.handle().clone(),
+        modules: HashMap::new(),
+        stdins: HashMap::new(),
+        events: events.clone(),
+    };
+    let hello = [
+        ("runtime", "wasmer".to_string()),
+        ("version", WASMER_VERSION.into()),
+        ("compiler", compiler.name().into()),
+        ("wasi", "wasmer-wasix 0.704.2 (sys-minimal)".into()),
+        (
+            "cache",
+            "serialized artifact, deserialized per start".into(),
+        ),
+    ];
+    if let Err(e) = coldbench_protocol::runner::serve(&mut runner, &events, &hello) {
+        eprintln!("coldbench-runner-wasmer: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,234 @@
+//! `coldbench-runner-wasmi`: a small process that hosts WebAssembly instances
+//! in the wasmi interpreter with WASI preview 1 (`wasmi_wasi`, on
+//! `wasi-common`) on behalf of the coldbench harness (DESIGN.md §1).
+//!
+//! Usage: `coldbench-runner-wasmi` (no options) or `--version`. The harness
+//! sends control frames on stdin and reads events on stdout
+//! (`coldbench_protocol::runner`).
+//!
+//! `Load` reads and validates the module's bytes. Every `Start` parses the
+//! module (`Module::new`, lazy translation: functions become wasmi bytecode on
+//! first call), instantiates it and runs `_start` on the instance's own thread.
+//! The guest's stdin and stdout are OS pipes. In-runner stamps are
+//! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
+
+use coldbench_protocol::monotonic_ns;
+use coldbench_protocol::runner::{EventSink, Kind, RunnerHost, StartRequest, kv_get, kv_payload};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store};
+use wasmi_wasi::WasiCtx;
+
+/// Version of the wasmi crate this runner was built against (its Cargo.toml pin).
+const WASMI_VERSION: &str = "2.0.0";
+
+struct Runner {
+    engine: Engine,
+    linker: Arc<Linker<WasiCtx>>,
+    modules: HashMap<u64, Arc<Vec<u8>>>,
+    /// Feeds each instance's stdin writer thread; dropping the sender is end of file.
+    stdins: HashMap<u64, mpsc::Sender<Vec<u8>>>,
+    events: EventSink,
+}
+
+impl RunnerHost for Runner {
+    fn load(
+        &mut self,
+        module: u64,
+        kv: &[(String, String)],
+    ) -> Result<Vec<(&'static str, String)>, String> {
+        let path = PathBuf::from(kv_get(kv, "path").ok_or("load: no `path`")?);
+        let t0 = monotonic_ns();
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("cannot read Wasm module {}: {e}", path.display()))?;
+        Module::validate(&self.engine, &bytes)
+            .map_err(|e| format!("{} is not a valid WebAssembly module: {e}", path.display()))?;
+        let out = vec![
+            ("wasm_bytes", bytes.len().to_string()),
+            ("prepare_ns", (monotonic_ns() - t0).to_string()),
+        ];
+        self.modules.insert(module, Arc::new(bytes));
+        Ok(out)
+    }
+
+    fn start(&mut self, id: u64, request: StartRequest) -> Result<(), String> {
+        let bytes = self
+            .modules
+            .get(&request.module)
+            .cloned()
+            .ok_or_else(|| format!("start: module {} was never loaded", request.module))?;
+        let (stdin_read, stdin_write) =
+            std::io::pipe().map_err(|e| format!("cannot create a stdin pipe: {e}"))?;
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        // The writer thread owns the pipe's write end: a guest that stops reading
+        // blocks it, never the control loop.
+        std::thread::Builder::new()
+            .name(format!("stdin-{id}"))
+            .spawn(move || {
+                let mut w = stdin_write;
+                for chunk in rx {
+                    if w.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot spawn stdin thread: {e}"))?;
+        self.stdins.insert(id, tx);
+        let engine = self.engine.clone();
+        let linker = self.linker.clone();
+        let events = self.events.clone();
+        std::thread::Builder::new()
+            .name(format!("instance-{id}"))
+            .stack_size(8 << 20)
+            .spawn(move || {
+                if let Err(e) =
+                    run_instance(id, &engine, &linker, &bytes, request, stdin_read, &events)
+                {
+                    events.error(id, e);
+                }
+            })
+            .map_err(|e| format!("cannot spawn instance thread: {e}"))?;
+        Ok(())
+    }
+
+    fn stdin(&mut self, id: u64, bytes: Vec<u8>) {
+        if let Some(tx) = self.stdins.get(&id) {
+            let _ = tx.send(bytes);
+        }
+    }
+
+    fn close_stdin(&mut self, id: u64) {
+        self.stdins.remove(&id);
+    }
+}
+
+/// Wraps one end of an OS pipe as a WASI file.
+fn wasi_file(end: impl Into<std::os::fd::OwnedFd>) -> Box<dyn wasmi_wasi::WasiFile> {
+    let file = std::fs::File::from(end.into());
+    Box::new(wasmi_wasi::file::File::from_cap_std(
+        cap_std::fs::File::from_std(file),
+    ))
+}
+
+fn run_instance(
+    id: u64,
+    engine: &Engine,
+    linker: &Linker<WasiCtx>,
+    bytes: &[u8],
+    request: StartRequest,
+    stdin: std::io::PipeReader,
+    events: &EventSink,
+) -> Result<(), String> {
+    let module = Module::new(engine, bytes).map_err(|e| format!("parsing module: {e}"))?;
+    let t_module_ns = monotonic_ns();
+    let (mut stdout_read, stdout_write) =
+        std::io::pipe().map_err(|e| format!("cannot create a stdout pipe: {e}"))?;
+    let forward_events = events.clone();
+    // Forwards guest stdout as `Stdout` events until the store (holding the
+    // write end) is dropped.
+    let forwarder = std::thread::Builder::new()
+        .name(format!("stdout-{id}"))
+        .spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = stdout_read.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                forward_events.send(Kind::Stdout, id, buf[..n].to_vec());
+            }
+        })
+        .map_err(|e| format!("cannot spawn stdout thread: {e}"))?;
+    let mut builder = wasmi_wasi::WasiCtxBuilder::new();
+    builder
+        .args(&request.args)
+        .map_err(|e| format!("guest arguments: {e}"))?
+        .stdin(wasi_file(stdin))
+        .stdout(wasi_file(stdout_write))
+        .inherit_stderr();
+    let mut store = Store::new(engine, builder.build());
+    let outcome = (|| {
+        let instance = linker
+            .instantiate_and_start(&mut store, &module)
+            .map_err(|e| format!("instantiating module: {e}"))?;
+        let start = instance
+            .get_typed_func::<(), ()>(&store, "_start")
+            .map_err(|e| format!("module has no `_start` export: {e}"))?;
+        let t_instantiated_ns = monotonic_ns();
+        events.send(
+            Kind::Instantiated,
+            id,
+            kv_payload(&[
+                ("received_ns", request.received_ns.to_string()),
+                ("module_ready_ns", t_module_ns.to_string()),
+                ("instantiated_ns", t_instantiated_ns.to_string()),
+            ]),
+        );
+        match start.call(&mut store, ()) {
+            Ok(()) => Ok(0),
+            Err(e) => match e.i32_exit_status() {
+                Some(code) => Ok(code),
+                None => Err(format!("guest trapped: {e}")),
+            },
+        }
+    })();
+    drop(store);
+    let _ = forwarder.join();
+    let exit_code = outcome?;
+    events.send(
+        Kind::Exited,
+        id,
+        kv_payload(&[
+            ("exit_code", exit_code.to_string()),
+            ("dropped_ns", monotonic_ns().to_string()),
+        ]),
+    );
+    Ok(())
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--version") => {
+            println!("wasmi {WASMI_VERSION}");
+            return;
+        }
+        Some(other) => {
+            eprintln!(
+                "coldbench-runner-wasmi: unexpected argument {other:?}; usage: coldbench-runner-wasmi [--version]"
+            );
+            std::process::exit(2);
+        }
+    }
+    let mut config = Config::default();
+    config.compilation_mode(CompilationMode::LazyTranslation);
+    let engine = Engine::new(&config);
+    let mut linker = Linker::new(&engine);
+    if let Err(e) = wasmi_wasi::add_to_linker(&mut linker, |ctx| ctx) {
+        eprintln!("coldbench-runner-wasmi: cannot define WASI imports: {e}");
+        std::process::exit(1);
+    }
+    let events = EventSink::default();
+    let mut runner = Runner {
+        engine,
+        linker: Arc::new(linker),
+        modules: HashMap::new(),
+        stdins: HashMap::new(),
+        events: events.clone(),
+    };
+    let hello = [
+        ("runtime", "wasmi".to_string()),
+        ("version", WASMI_VERSION.into()),
+        ("strategy", "interpreter".into()),
+        ("compilation_mode", "lazy-translation".into()),
+        (
+            "wasi",
+            "wasmi_wasi 2.0.0 (wasi-common 36, preview 1)".into(),
+        ),
+    ];
+    if let Err(e) = coldbench_protocol::runner::serve(&mut runner, &events, &hello) {
+        eprintln!("coldbench-runner-wasmi: {e}");
+        std::process::exit(1);
+    }
+}
