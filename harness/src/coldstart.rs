@@ -287,10 +287,14 @@ pub fn reference_checksums(
 
 /// Measures every case on every target: `warmup + runs` rounds; in each round,
 /// for each case, the targets in an order drawn from the seeded RNG. Stops
-/// early (keeping what was measured) when `interrupted` is set.
+/// early (keeping what was measured) when `interrupted` is set. Pairs in
+/// `skip` (target id, workload) — a workload a target could not prepare — are
+/// not started.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     targets: &mut [Box<dyn Target>],
     cases: &[Case],
+    skip: &std::collections::HashSet<(String, String)>,
     expected: &[Option<u32>],
     cfg: &ColdStartConfig,
     interrupted: &AtomicBool,
@@ -315,6 +319,10 @@ pub fn run(
                 }
                 let target = &mut targets[ti];
                 let tid = target.id().to_string();
+                if skip.contains(&(tid.clone(), case.workload.clone())) {
+                    done += 1;
+                    continue;
+                }
                 match one_start(target.as_mut(), case, expected[ci], cfg.timeout) {
                     Ok(s) => {
                         out.verified(&case.workload, &tid, true);

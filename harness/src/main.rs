@@ -223,38 +223,41 @@ fn run(args: RunArgs) -> Result<()> {
         }
     }
 
-    // Prepare (not cold start): load modules, precompile, build images.
+    // Prepare (not cold start): load modules, precompile, build images. A
+    // workload a target cannot prepare (e.g. a module using SIMD under a
+    // compiler without it) is skipped on that target only, with its reason.
     let mut ready_targets: Vec<Box<dyn Target>> = Vec::new();
+    let mut skip = std::collections::HashSet::new();
     for mut t in targets {
-        let mut failed = None;
+        let mut failed = Vec::new();
         for w in &args.workloads {
             eprint!("prepare {:<13} {:<14}\r", t.id(), w);
             match t.prepare(w, timeout) {
                 Ok(Some(ns)) => out.record(w, t.id(), Metric::Prepare, ns),
                 Ok(None) => {}
-                Err(e) => {
-                    failed = Some(e.to_string());
-                    break;
-                }
+                Err(e) => failed.push((w.clone(), e.to_string())),
             }
         }
-        match failed {
-            None => ready_targets.push(t),
-            Some(why) => {
-                eprintln!("{}: skipped: {why}", t.id());
-                out.error(
-                    None,
-                    Some(t.id()),
-                    None,
-                    "prepare",
-                    "unavailable",
-                    why.clone(),
-                );
-                let mut r = t.record();
-                r.available = false;
-                r.unavailable_reason = Some(why);
-                unavailable.push(r);
-            }
+        for (w, why) in &failed {
+            eprintln!("{} / {w}: skipped: {why}", t.id());
+            out.error(
+                Some(w),
+                Some(t.id()),
+                None,
+                "prepare",
+                "unavailable",
+                why.clone(),
+            );
+            skip.insert((t.id().to_string(), w.clone()));
+        }
+        if failed.len() < args.workloads.len() {
+            ready_targets.push(t);
+        } else {
+            let why = failed.first().map(|(_, e)| e.clone()).unwrap_or_default();
+            let mut r = t.record();
+            r.available = false;
+            r.unavailable_reason = Some(why);
+            unavailable.push(r);
         }
     }
     eprintln!();
@@ -272,6 +275,7 @@ fn run(args: RunArgs) -> Result<()> {
     coldstart::run(
         &mut ready_targets,
         &cases,
+        &skip,
         &expected,
         &cfg,
         &interrupted,
