@@ -106,12 +106,15 @@ impl RunnerVariant {
         }
     }
 
-    /// The kind name of the precompiled artifact in the results file, if any.
-    fn precompiled_kind(self) -> &'static str {
-        match self.runtime() {
-            "wasmtime" => "cwasm",
-            "wasmer" => "wasmer_artifact",
-            _ => "precompiled",
+    /// The kind name of the precompiled artifact this variant writes to its
+    /// cache directory at prepare, if it writes one.
+    fn precompiled_kind(self) -> Option<&'static str> {
+        match self {
+            RunnerVariant::WasmtimeAot | RunnerVariant::WasmtimePooling => Some("cwasm"),
+            RunnerVariant::WasmerCranelift | RunnerVariant::WasmerSinglepass => {
+                Some("wasmer_artifact")
+            }
+            RunnerVariant::WasmtimeJit | RunnerVariant::Wasmi => None,
         }
     }
 }
@@ -362,13 +365,14 @@ impl Target for RunnerTarget {
                 bytes: file_bytes(&wasm_module(w)),
                 id: wasm_module(w).display().to_string(),
             });
-            if let (Some(bytes), Some(path)) = (
+            if let (Some(kind), Some(bytes), Some(path)) = (
+                self.variant.precompiled_kind(),
                 kv_get_owned(kv, "precompiled_bytes"),
                 kv_get_owned(kv, "precompiled_path"),
             ) {
                 artifacts.push(Artifact {
                     workload: w.clone(),
-                    kind: self.variant.precompiled_kind().into(),
+                    kind: kind.into(),
                     bytes: bytes.parse().unwrap_or(0),
                     id: path,
                 });
@@ -392,7 +396,7 @@ impl Target for RunnerTarget {
             .trim_end()
             .to_string(),
         );
-        if self.variant.precompiled_kind() != "precompiled" {
+        if self.variant.precompiled_kind().is_some() {
             knobs.insert("cache_dir".into(), self.cache_dir.display().to_string());
         }
         TargetRecord {

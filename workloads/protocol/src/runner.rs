@@ -168,6 +168,11 @@ impl EventSink {
         let _ = w.flush();
     }
 
+    /// Sends bytes the guest of instance `id` wrote to stdout as a [`Kind::Stdout`] event.
+    pub fn stdout(&self, id: u64, bytes: &[u8]) {
+        self.send(Kind::Stdout, id, bytes.to_vec());
+    }
+
     /// Sends an [`Kind::Error`] event with `message`.
     pub fn error(&self, instance: u64, message: impl std::fmt::Display) {
         self.send(Kind::Error, instance, message.to_string().into_bytes());
@@ -255,4 +260,19 @@ pub fn serve(
         }
     }
     Ok(())
+}
+
+/// [`serve`] for a runner binary named `name`: on an error from the harness's
+/// side of the pipe, prints it to stderr and exits with status 1.
+#[cfg(target_os = "linux")]
+pub fn serve_or_exit(
+    name: &str,
+    host: &mut impl RunnerHost,
+    events: &EventSink,
+    hello: &[(&str, String)],
+) {
+    if let Err(e) = serve(host, events, hello) {
+        eprintln!("{name}: {e}");
+        std::process::exit(1);
+    }
 }

@@ -229,7 +229,7 @@ impl AsyncWrite for FrameFile {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.events.send(Kind::Stdout, self.id, buf.to_vec());
+        self.events.stdout(self.id, buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -348,8 +348,10 @@ fn main() {
             "serialized artifact, deserialized per start".into(),
         ),
     ];
-    if let Err(e) = coldbench_protocol::runner::serve(&mut runner, &events, &hello) {
-        eprintln!("coldbench-runner-wasmer: {e}");
-        std::process::exit(1);
-    }
+    coldbench_protocol::runner::serve_or_exit(
+        "coldbench-runner-wasmer",
+        &mut runner,
+        &events,
+        &hello,
+    );
 }

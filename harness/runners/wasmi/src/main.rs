@@ -136,7 +136,7 @@ fn run_instance(
                 if n == 0 {
                     break;
                 }
-                forward_events.send(Kind::Stdout, id, buf[..n].to_vec());
+                forward_events.stdout(id, &buf[..n]);
             }
         })
         .map_err(|e| format!("cannot spawn stdout thread: {e}"))?;
@@ -227,8 +227,10 @@ fn main() {
             "wasmi_wasi 2.0.0 (wasi-common 36, preview 1)".into(),
         ),
     ];
-    if let Err(e) = coldbench_protocol::runner::serve(&mut runner, &events, &hello) {
-        eprintln!("coldbench-runner-wasmi: {e}");
-        std::process::exit(1);
-    }
+    coldbench_protocol::runner::serve_or_exit(
+        "coldbench-runner-wasmi",
+        &mut runner,
+        &events,
+        &hello,
+    );
 }

@@ -300,7 +300,7 @@ impl AsyncWrite for FrameWriter {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.events.send(Kind::Stdout, self.id, buf.to_vec());
+        self.events.stdout(self.id, buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
