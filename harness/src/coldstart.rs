@@ -63,6 +63,16 @@ impl Collector {
         });
     }
 
+    /// Adds `ok` matched and `bad` mismatched responses for `workload` × `target`.
+    pub fn add_verified(&mut self, workload: &str, target: &str, ok: u64, bad: u64) {
+        let e = self
+            .verification
+            .entry((workload.to_string(), target.to_string()))
+            .or_default();
+        e.0 += ok;
+        e.1 += bad;
+    }
+
     fn verified(&mut self, workload: &str, target: &str, ok: bool) {
         let e = self
             .verification
@@ -183,7 +193,7 @@ pub fn one_start(
     let t0 = monotonic_ns();
     let deadline = Instant::now() + timeout;
     let mut inst = target
-        .start(&case.workload, timeout)
+        .start(&case.workload, false, timeout)
         .map_err(|e| fail("start", e))?;
     let ready = read_line(&mut inst, deadline, "ready", "no ready line")?;
     let t_ready_ns = monotonic_ns() - t0;

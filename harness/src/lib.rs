@@ -1,11 +1,12 @@
-//! coldbench: measures what a workload costs — cold start, and (later) memory per
-//! instance and throughput — as a Wasm module under a runtime, as a container,
+//! coldbench: measures what a workload costs — cold start, throughput and
+//! (later) memory per instance — as a Wasm module under a runtime, as a container,
 //! and as a native process, on the user's own host. See `DESIGN.md` for the
 //! measurement contract.
 //!
 //! Layout: [`artifacts`] finds the built workloads and runners, [`suite`] turns an
 //! inputs directory into request cases, [`targets`] starts instances (native,
-//! wasmtime runner, Docker), [`coldstart`] schedules and times starts, [`host`]
+//! wasmtime runner, Docker), [`coldstart`] schedules and times starts,
+//! [`throughput`] drives closed-loop load, [`host`]
 //! fingerprints the machine. Results go through `coldbench-results`; tables come
 //! from `coldbench-reports`, which only reads results files.
 
@@ -17,3 +18,4 @@ pub mod host;
 pub mod stream;
 pub mod suite;
 pub mod targets;
+pub mod throughput;

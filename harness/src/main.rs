@@ -7,9 +7,15 @@ use coldbench::coldstart::{self, ColdStartConfig, Collector};
 use coldbench::host;
 use coldbench::suite;
 use coldbench::targets::native::NativeTarget;
-use coldbench::targets::{HostProbe, Target, catalog, selects};
-use coldbench_results::{DockerEngineInfo, Metric, RunConfig, RunFile, SCHEMA_VERSION, ToolInfo};
-use std::collections::BTreeMap;
+use coldbench::targets::{HostProbe, Target, Variant, catalog, selects};
+use coldbench::throughput;
+use coldbench_results::{
+    DockerEngineInfo, Metric, RunConfig, RunFile, SCHEMA_VERSION, ThroughputConfig, ThroughputMode,
+    ToolInfo,
+};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +33,9 @@ struct Cli {
 enum Command {
     /// Measure cold start (t_ready, t_first_response, t_teardown) of every workload × target.
     Run(RunArgs),
+    /// Measure closed-loop throughput (requests/s, latency, slowdown against
+    /// native) of every workload × target × mode.
+    Throughput(ThroughputArgs),
     /// List the target variants and whether each can run on this host.
     Targets,
     /// Print the tables of an existing results file.
@@ -36,8 +45,10 @@ enum Command {
     },
 }
 
+/// What every measuring command takes: which workloads and targets, where
+/// inputs come from and results go, and the bound on every wait.
 #[derive(Parser, Clone)]
-struct RunArgs {
+struct CommonArgs {
     /// Workloads to run (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = WORKLOADS.map(String::from))]
     workloads: Vec<String>,
@@ -46,12 +57,6 @@ struct RunArgs {
     /// on this host); see `coldbench targets`.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     targets: Vec<String>,
-    /// Measured starts per case and target.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
-    runs: u32,
-    /// Discarded warm-up starts per case and target.
-    #[arg(long, default_value_t = 1)]
-    warmup: u32,
     /// Seed of the RNG that interleaves targets.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -61,12 +66,54 @@ struct RunArgs {
     /// Inputs directory (default: the curated real inputs in workloads/inputs).
     #[arg(long)]
     inputs: Option<PathBuf>,
-    /// Label of the run (part of the default output directory name).
-    #[arg(long, default_value = "coldstart")]
-    label: String,
     /// Bound on every wait for an instance (ready, response, teardown), ms.
     #[arg(long, default_value_t = 30_000)]
     timeout_ms: u64,
+}
+
+#[derive(Parser, Clone)]
+struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Measured starts per case and target.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Discarded warm-up starts per case and target.
+    #[arg(long, default_value_t = 1)]
+    warmup: u32,
+    /// Label of the run (part of the default output directory name).
+    #[arg(long, default_value = "coldstart")]
+    label: String,
+}
+
+#[derive(Parser, Clone)]
+struct ThroughputArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Concurrent closed-loop clients per cell (default: the number of logical cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    clients: Option<u32>,
+    /// Minimum measurement window per cell, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    duration_s: f64,
+    /// Minimum verified requests per cell (the window is extended, up to --max-cell-s).
+    #[arg(long, default_value_t = 20)]
+    min_requests: u64,
+    /// Hard bound on one cell's window, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    max_cell_s: f64,
+    /// Requests per client run and discarded before each cell's window opens.
+    #[arg(long, default_value_t = 2)]
+    warmup_requests: u32,
+    /// Equal slices of the window for the requests/s interval (batch means).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=31))]
+    batches: u32,
+    /// Modes (comma-separated): `reused`, `instance-per-request`.
+    #[arg(long, value_delimiter = ',', default_values_t = ["reused".to_string(), "instance-per-request".to_string()])]
+    modes: Vec<String>,
+    /// Label of the run (part of the default output directory name).
+    #[arg(long, default_value = "throughput")]
+    label: String,
 }
 
 fn main() {
@@ -74,6 +121,7 @@ fn main() {
     let result = match cli.command {
         None => run(RunArgs::parse_from(["coldbench-run"])),
         Some(Command::Run(a)) => run(a),
+        Some(Command::Throughput(a)) => throughput(a),
         Some(Command::Targets) => list_targets(),
         Some(Command::Report { path }) => report(&path),
     };
@@ -85,7 +133,12 @@ fn main() {
 
 fn report(path: &Path) -> Result<()> {
     let run = RunFile::read(path)?;
-    print!("{}", coldbench_reports::cold_start_table(&run));
+    if !run.results.is_empty() {
+        print!("{}", coldbench_reports::cold_start_table(&run));
+    }
+    if !run.throughput.is_empty() {
+        print!("{}", coldbench_reports::throughput_table(&run));
+    }
     Ok(())
 }
 
@@ -127,232 +180,489 @@ fn list_targets() -> Result<()> {
     Ok(())
 }
 
-fn run(args: RunArgs) -> Result<()> {
-    for w in &args.workloads {
-        if !WORKLOADS.contains(&w.as_str()) {
-            bail!("unknown workload `{w}` (known: {})", WORKLOADS.join(", "));
+/// What a command measured besides the collector's distributions: the
+/// cold-start settings, and the throughput configuration and cells.
+struct Measured {
+    runs: u32,
+    warmup: u32,
+    throughput_cfg: Option<ThroughputConfig>,
+    throughput: Vec<coldbench_results::ThroughputResult>,
+}
+
+/// What a measuring command sets up before measuring and needs to write its
+/// results file: output directory, Ctrl-C flag, cases, the host probe, the
+/// prepared targets and everything recorded on the way.
+struct Session {
+    common: CommonArgs,
+    started: Instant,
+    started_utc: chrono::DateTime<chrono::Utc>,
+    timeout: Duration,
+    out_dir: PathBuf,
+    interrupted: Arc<AtomicBool>,
+    inputs_dir: PathBuf,
+    cases: Vec<suite::Case>,
+    probe: HostProbe,
+    out: Collector,
+    /// Records of variants that cannot run (unavailable, or nothing prepared).
+    unavailable: Vec<coldbench_results::TargetRecord>,
+    /// (target id, workload) pairs a target could not prepare.
+    skip: HashSet<(String, String)>,
+}
+
+impl Session {
+    /// Checks the arguments, creates the output directory, installs the
+    /// Ctrl-C handler, reads the inputs and probes the host.
+    fn new(common: &CommonArgs, label: &str) -> Result<Session> {
+        for w in &common.workloads {
+            if !WORKLOADS.contains(&w.as_str()) {
+                bail!("unknown workload `{w}` (known: {})", WORKLOADS.join(", "));
+            }
         }
-    }
-    let variants = catalog();
-    for t in &args.targets {
-        if !variants.iter().any(|v| selects(t, &v.id)) {
-            bail!(
-                "unknown target `{t}` (known: all, {}; prefixes such as `docker` or `wasmtime` select families; see `coldbench targets`)",
-                variants
-                    .iter()
-                    .map(|v| v.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+        let variants = catalog();
+        for t in &common.targets {
+            if !variants.iter().any(|v| selects(t, &v.id)) {
+                bail!(
+                    "unknown target `{t}` (known: all, {}; prefixes such as `docker` or `wasmtime` select families; see `coldbench targets`)",
+                    variants
+                        .iter()
+                        .map(|v| v.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let started = Instant::now();
+        let started_utc = chrono::Utc::now();
+        let hostname = sysinfo::System::host_name().unwrap_or_else(|| "host".into());
+        let run_id = format!(
+            "{}-{}",
+            started_utc.format("%Y%m%dT%H%M%SZ"),
+            std::process::id()
+        );
+        let out_dir = common.out.clone().unwrap_or_else(|| {
+            repo_dir().join("results").join("runs").join(format!(
+                "{}-{}-{label}",
+                started_utc.format("%Y-%m-%dT%H%M%S"),
+                hostname,
+            ))
+        });
+        std::fs::create_dir_all(&out_dir)
+            .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+        let interrupted = Arc::new(AtomicBool::new(false));
+        {
+            let flag = interrupted.clone();
+            ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    eprintln!("\nsecond interrupt: exiting now");
+                    std::process::exit(130);
+                }
+                eprintln!("\ninterrupted: finishing the current step, writing results, cleaning up (Ctrl-C again to force)");
+            })
+            .context("cannot install the Ctrl-C handler")?;
+        }
+        let inputs_dir = common.inputs.clone().unwrap_or_else(default_inputs_dir);
+        let (cases, problems) = suite::discover(&inputs_dir, &common.workloads);
+        let mut out = Collector::default();
+        for p in &problems {
+            out.error(
+                Some(&p.workload),
+                None,
+                None,
+                "input",
+                "missing",
+                p.message.clone(),
             );
         }
-    }
-    let started = Instant::now();
-    let started_utc = chrono::Utc::now();
-    let timeout = Duration::from_millis(args.timeout_ms.max(1));
-    let hostname = sysinfo::System::host_name().unwrap_or_else(|| "host".into());
-    let run_id = format!(
-        "{}-{}",
-        started_utc.format("%Y%m%dT%H%M%SZ"),
-        std::process::id()
-    );
-    let out_dir = args.out.clone().unwrap_or_else(|| {
-        repo_dir().join("results").join("runs").join(format!(
-            "{}-{}-{}",
-            started_utc.format("%Y-%m-%dT%H%M%S"),
-            hostname,
-            args.label
-        ))
-    });
-    std::fs::create_dir_all(&out_dir)
-        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
-
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        ctrlc::set_handler(move || {
-            if flag.swap(true, Ordering::SeqCst) {
-                eprintln!("\nsecond interrupt: exiting now");
-                std::process::exit(130);
-            }
-            eprintln!("\ninterrupted: finishing the current start, writing results, cleaning up (Ctrl-C again to force)");
+        Ok(Session {
+            common: common.clone(),
+            started,
+            started_utc,
+            timeout: Duration::from_millis(common.timeout_ms.max(1)),
+            out_dir,
+            interrupted,
+            inputs_dir,
+            cases,
+            probe: HostProbe::new(&run_id),
+            out,
+            unavailable: Vec::new(),
+            skip: HashSet::new(),
         })
-        .context("cannot install the Ctrl-C handler")?;
     }
 
-    let inputs_dir = args.inputs.clone().unwrap_or_else(default_inputs_dir);
-    let (cases, problems) = suite::discover(&inputs_dir, &args.workloads);
-    let mut out = Collector::default();
-    for p in &problems {
-        out.error(
-            Some(&p.workload),
-            None,
-            None,
-            "input",
-            "missing",
-            p.message.clone(),
-        );
-    }
-
-    let cache_dir = out_dir.join("precompiled");
-    let probe = HostProbe::new(&run_id);
-    let docker_host = probe.docker.as_ref().ok().cloned();
-    let engine_info = probe.engine.clone();
-    let mut targets: Vec<Box<dyn Target>> = Vec::new();
-    let mut unavailable = Vec::new();
-    for v in variants
-        .iter()
-        .filter(|v| args.targets.iter().any(|p| selects(p, &v.id)))
-    {
-        match probe.availability(v) {
-            Ok(()) => targets.push(probe.build(v, &cache_dir, &args.workloads)),
-            Err(why) => {
-                eprintln!("{}: unavailable: {why}", v.id);
-                // Asked for by name: that it cannot run is an error of this run.
-                if args.targets.iter().any(|p| p == &v.id) {
-                    out.error(
-                        None,
-                        Some(&v.id),
-                        None,
-                        "prepare",
-                        "unavailable",
-                        why.clone(),
-                    );
+    /// The selected variants that can run here; the others are recorded
+    /// (and, when asked for by name, reported as errors of this run).
+    fn available_variants(&mut self) -> Vec<Variant> {
+        let mut ok = Vec::new();
+        for v in catalog()
+            .into_iter()
+            .filter(|v| self.common.targets.iter().any(|p| selects(p, &v.id)))
+        {
+            match self.probe.availability(&v) {
+                Ok(()) => ok.push(v),
+                Err(why) => {
+                    eprintln!("{}: unavailable: {why}", v.id);
+                    if self.common.targets.iter().any(|p| p == &v.id) {
+                        self.out.error(
+                            None,
+                            Some(&v.id),
+                            None,
+                            "prepare",
+                            "unavailable",
+                            why.clone(),
+                        );
+                    }
+                    self.unavailable
+                        .push(self.probe.unavailable_record(&v, &why));
                 }
-                unavailable.push(probe.unavailable_record(v, &why));
             }
         }
+        ok
     }
 
-    // Prepare (not cold start): load modules, precompile, build images. A
-    // workload a target cannot prepare (e.g. a module using SIMD under a
-    // compiler without it) is skipped on that target only, with its reason.
-    let mut ready_targets: Vec<Box<dyn Target>> = Vec::new();
-    let mut skip = std::collections::HashSet::new();
-    for mut t in targets {
+    /// Builds and prepares a target for `v` (module loads, precompiles, image
+    /// builds: not cold start). A workload it cannot prepare (e.g. a module
+    /// using SIMD under a compiler without it) is skipped on that target only,
+    /// with its reason. `None` if it could prepare no workload at all.
+    /// `record_prepare`: whether the prepare times go into the results.
+    fn prepare(
+        &mut self,
+        v: &Variant,
+        cache_dir: &Path,
+        record_prepare: bool,
+    ) -> Option<Box<dyn Target>> {
+        let mut t = self.probe.build(v, cache_dir, &self.common.workloads);
         let mut failed = Vec::new();
-        for w in &args.workloads {
+        for w in &self.common.workloads {
             eprint!("prepare {:<13} {:<14}\r", t.id(), w);
-            match t.prepare(w, timeout) {
-                Ok(Some(ns)) => out.record(w, t.id(), Metric::Prepare, ns),
-                Ok(None) => {}
+            match t.prepare(w, self.timeout) {
+                Ok(Some(ns)) if record_prepare => self.out.record(w, t.id(), Metric::Prepare, ns),
+                Ok(_) => {}
                 Err(e) => failed.push((w.clone(), e.to_string())),
             }
         }
         for (w, why) in &failed {
-            eprintln!("{} / {w}: skipped: {why}", t.id());
-            out.error(
-                Some(w),
-                Some(t.id()),
-                None,
-                "prepare",
-                "unavailable",
-                why.clone(),
-            );
-            skip.insert((t.id().to_string(), w.clone()));
+            if self.skip.insert((t.id().to_string(), w.clone())) {
+                eprintln!("{} / {w}: skipped: {why}", t.id());
+                self.out.error(
+                    Some(w),
+                    Some(t.id()),
+                    None,
+                    "prepare",
+                    "unavailable",
+                    why.clone(),
+                );
+            }
         }
-        if failed.len() < args.workloads.len() {
-            ready_targets.push(t);
+        if failed.len() < self.common.workloads.len() {
+            Some(t)
         } else {
             let why = failed.first().map(|(_, e)| e.clone()).unwrap_or_default();
             let mut r = t.record();
             r.available = false;
             r.unavailable_reason = Some(why);
-            unavailable.push(r);
+            self.unavailable.push(r);
+            None
+        }
+    }
+
+    /// Native's checksum of every case (every target must reproduce it).
+    fn reference(&mut self) -> Vec<Option<u32>> {
+        let mut reference = NativeTarget::new(&self.common.workloads);
+        coldstart::reference_checksums(&mut reference, &self.cases, self.timeout, &mut self.out)
+    }
+
+    /// Removes whatever container of this run is left, writes `run.json`
+    /// (even after an interrupt: what was measured is kept) and returns it
+    /// read back from disk with its path.
+    fn finish(
+        mut self,
+        label: &str,
+        mut target_records: Vec<coldbench_results::TargetRecord>,
+        measured: Measured,
+        expected: &[Option<u32>],
+    ) -> Result<(RunFile, PathBuf)> {
+        let Measured {
+            runs,
+            warmup,
+            throughput_cfg,
+            throughput,
+        } = measured;
+        target_records.append(&mut self.unavailable);
+        let mut runtime_versions = BTreeMap::new();
+        for r in &target_records {
+            if r.family == "wasm" && r.available && !r.runtime_version.is_empty() {
+                runtime_versions.insert(r.runtime.clone(), r.runtime_version.clone());
+            }
+        }
+        let engine_info = self.probe.engine.clone();
+        if let Some(i) = &engine_info {
+            runtime_versions.insert("docker-engine".into(), i.engine_version.clone());
+            runtime_versions.insert("bollard".into(), "0.21".into());
+        }
+        if let Ok(h) = &self.probe.docker {
+            match h.remove_labelled(Duration::from_secs(30)) {
+                Ok(0) => {}
+                Ok(n) => eprintln!("removed {n} leftover container(s) of this run"),
+                Err(e) => self
+                    .out
+                    .error(None, None, None, "teardown", "cleanup", e.to_string()),
+            }
+        }
+        let run = RunFile {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo {
+                name: "coldbench".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                git_revision: host::git_revision(&repo_dir()),
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            },
+            started_utc: self.started_utc.to_rfc3339(),
+            duration_ns: self.started.elapsed().as_nanos() as u64,
+            label: label.to_string(),
+            interrupted: self.interrupted.load(Ordering::SeqCst),
+            host: host::fingerprint(
+                engine_info.map(|i| DockerEngineInfo {
+                    engine_version: i.engine_version,
+                    api_version: i.api_version,
+                    default_runtime: i.default_runtime,
+                    storage_driver: i.storage_driver,
+                    cgroup_driver: i.cgroup_driver,
+                }),
+                runtime_versions,
+            ),
+            config: RunConfig {
+                runs,
+                warmup,
+                seed: self.common.seed,
+                workloads: self.common.workloads.clone(),
+                targets: self.common.targets.clone(),
+                inputs_dir: self.inputs_dir.display().to_string(),
+                timeout_ms: self.common.timeout_ms,
+                throughput: throughput_cfg,
+            },
+            targets: target_records,
+            cases: self
+                .cases
+                .iter()
+                .zip(expected)
+                .map(|(c, e)| c.record(*e))
+                .collect(),
+            results: self.out.results(),
+            verification: self.out.verification(),
+            errors: self.out.errors.clone(),
+            throughput,
+        };
+        let path = self.out_dir.join("run.json");
+        run.write(&path)?;
+        // Tables are rendered from the file just written, never from memory.
+        Ok((RunFile::read(&path)?, path))
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let mut session = Session::new(&args.common, &args.label)?;
+    let cache_dir = session.out_dir.join("precompiled");
+    let mut targets: Vec<Box<dyn Target>> = Vec::new();
+    for v in session.available_variants() {
+        if let Some(t) = session.prepare(&v, &cache_dir, true) {
+            targets.push(t);
         }
     }
     eprintln!();
-
-    // Reference checksums from native: every target must reproduce them.
-    let mut reference = NativeTarget::new(&args.workloads);
-    let expected = coldstart::reference_checksums(&mut reference, &cases, timeout, &mut out);
-
+    let expected = session.reference();
     let cfg = ColdStartConfig {
         runs: args.runs,
         warmup: args.warmup,
-        seed: args.seed,
-        timeout,
+        seed: args.common.seed,
+        timeout: session.timeout,
     };
+    let interrupted = session.interrupted.clone();
     coldstart::run(
-        &mut ready_targets,
-        &cases,
-        &skip,
+        &mut targets,
+        &session.cases,
+        &session.skip,
         &expected,
         &cfg,
         &interrupted,
-        &mut out,
+        &mut session.out,
         |done, total| {
             eprint!("\rcold start: {done}/{total} starts");
             let _ = std::io::stderr().flush();
         },
     );
     eprintln!();
-
-    let mut target_records: Vec<_> = ready_targets.iter().map(|t| t.record()).collect();
-    target_records.extend(unavailable);
-    let mut runtime_versions = BTreeMap::new();
-    for r in &target_records {
-        if r.family == "wasm" && r.available && !r.runtime_version.is_empty() {
-            runtime_versions.insert(r.runtime.clone(), r.runtime_version.clone());
-        }
-    }
-    if let Some(i) = &engine_info {
-        runtime_versions.insert("docker-engine".into(), i.engine_version.clone());
-        runtime_versions.insert("bollard".into(), "0.21".into());
-    }
-    drop(ready_targets);
-    if let Some(h) = &docker_host {
-        match h.remove_labelled(Duration::from_secs(30)) {
-            Ok(0) => {}
-            Ok(n) => eprintln!("removed {n} leftover container(s) of this run"),
-            Err(e) => out.error(None, None, None, "teardown", "cleanup", e.to_string()),
-        }
-    }
-    let run = RunFile {
-        schema_version: SCHEMA_VERSION,
-        tool: ToolInfo {
-            name: "coldbench".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            git_revision: host::git_revision(&repo_dir()),
-            command_line: std::env::args().collect::<Vec<_>>().join(" "),
-        },
-        started_utc: started_utc.to_rfc3339(),
-        duration_ns: started.elapsed().as_nanos() as u64,
-        label: args.label.clone(),
-        interrupted: interrupted.load(Ordering::SeqCst),
-        host: host::fingerprint(
-            engine_info.map(|i| DockerEngineInfo {
-                engine_version: i.engine_version,
-                api_version: i.api_version,
-                default_runtime: i.default_runtime,
-                storage_driver: i.storage_driver,
-                cgroup_driver: i.cgroup_driver,
-            }),
-            runtime_versions,
-        ),
-        config: RunConfig {
+    let records: Vec<_> = targets.iter().map(|t| t.record()).collect();
+    drop(targets);
+    let (back, path) = session.finish(
+        &args.label,
+        records,
+        Measured {
             runs: args.runs,
             warmup: args.warmup,
-            seed: args.seed,
-            workloads: args.workloads.clone(),
-            targets: args.targets.clone(),
-            inputs_dir: inputs_dir.display().to_string(),
-            timeout_ms: args.timeout_ms,
+            throughput_cfg: None,
+            throughput: Vec::new(),
         },
-        targets: target_records,
-        cases: cases
-            .iter()
-            .zip(&expected)
-            .map(|(c, e)| c.record(*e))
-            .collect(),
-        results: out.results(),
-        verification: out.verification(),
-        errors: out.errors.clone(),
-    };
-    let path = out_dir.join("run.json");
-    run.write(&path)?;
-    // The table is rendered from the file just written, never from memory.
-    let back = RunFile::read(&path)?;
+        &expected,
+    )?;
     print!("{}", coldbench_reports::cold_start_table(&back));
+    println!("\nResults: {}", path.display());
+    if back.interrupted {
+        std::process::exit(130);
+    }
+    Ok(())
+}
+
+fn throughput(args: ThroughputArgs) -> Result<()> {
+    let mut modes = Vec::new();
+    for m in &args.modes {
+        modes.push(match m.as_str() {
+            "reused" => ThroughputMode::Reused,
+            "instance-per-request" | "instance_per_request" => ThroughputMode::InstancePerRequest,
+            other => bail!("unknown mode `{other}` (known: reused, instance-per-request)"),
+        });
+    }
+    if !(args.duration_s > 0.0 && args.max_cell_s >= args.duration_s) {
+        bail!("--duration-s must be > 0 and --max-cell-s at least --duration-s");
+    }
+    let clients = args.clients.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1)
+    });
+    let settings = throughput::Settings {
+        duration: Duration::from_secs_f64(args.duration_s),
+        min_requests: args.min_requests,
+        max_cell: Duration::from_secs_f64(args.max_cell_s),
+        warmup_requests: args.warmup_requests,
+        batches: args.batches,
+        timeout: Duration::from_millis(args.common.timeout_ms.max(1)),
+    };
+    let mut session = Session::new(&args.common, &args.label)?;
+    // One target per client, each with its own runner process / cache
+    // directory, so that clients never share a runner's control pipe.
+    let mut variants: Vec<(String, Vec<Box<dyn Target>>)> = Vec::new();
+    for v in session.available_variants() {
+        let mut per_client = Vec::new();
+        for c in 0..clients {
+            let cache_dir = session
+                .out_dir
+                .join("precompiled")
+                .join(format!("client-{c}"));
+            match session.prepare(&v, &cache_dir, c == 0) {
+                Some(t) => per_client.push(t),
+                None => break,
+            }
+        }
+        if per_client.len() == clients as usize {
+            variants.push((v.id.clone(), per_client));
+        }
+    }
+    eprintln!();
+    let expected = session.reference();
+    let rows = throughput::rows(&session.cases, &expected);
+    let timer_overhead_ns = throughput::timer_overhead_ns();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(args.common.seed);
+    let mut results = Vec::new();
+    let total = modes.len() * rows.len() * variants.len();
+    let mut done = 0;
+    'cells: for &mode in &modes {
+        for row in &rows {
+            let mut order: Vec<usize> = (0..variants.len()).collect();
+            order.shuffle(&mut rng);
+            for vi in order {
+                if session.interrupted.load(Ordering::SeqCst) {
+                    break 'cells;
+                }
+                let (id, targets) = &mut variants[vi];
+                done += 1;
+                if session.skip.contains(&(id.clone(), row.workload.clone())) {
+                    continue;
+                }
+                eprint!(
+                    "\rthroughput {done}/{total}: {:<13} {:<22} {:<20}",
+                    row.name,
+                    id,
+                    mode.name()
+                );
+                let _ = std::io::stderr().flush();
+                let (result, cell) = throughput::measure_cell(
+                    targets,
+                    id,
+                    row,
+                    &session.cases,
+                    &expected,
+                    mode,
+                    &settings,
+                    &session.interrupted,
+                );
+                for (case, phase, kind, message) in cell.failures {
+                    session.out.error(
+                        Some(&row.workload),
+                        Some(id),
+                        Some(&case),
+                        phase,
+                        kind,
+                        message,
+                    );
+                }
+                session
+                    .out
+                    .add_verified(&row.workload, id, cell.verified, cell.mismatched);
+                match result {
+                    Some(r) => results.push(r),
+                    None => session.out.error(
+                        Some(&row.workload),
+                        Some(id),
+                        None,
+                        "throughput",
+                        "no_requests",
+                        format!(
+                            "{} / {id} / {}: no verified request finished inside the window ({} failed)",
+                            row.name,
+                            mode.name(),
+                            cell.failed
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    eprintln!();
+    throughput::fill_slowdown(&mut results);
+    let records: Vec<_> = variants
+        .iter()
+        .filter_map(|(_, ts)| ts.first().map(|t| t.record()))
+        .map(|mut r| {
+            r.knobs.insert(
+                "throughput_clients".into(),
+                format!("{clients} clients, one target (runner process / container set) each"),
+            );
+            r
+        })
+        .collect();
+    drop(variants);
+    let cfg = ThroughputConfig {
+        clients,
+        duration_ns: settings.duration.as_nanos() as u64,
+        min_requests: settings.min_requests,
+        max_cell_ns: settings.max_cell.as_nanos() as u64,
+        warmup_requests: settings.warmup_requests,
+        batches: settings.batches,
+        modes: modes.clone(),
+        timer_overhead_ns,
+    };
+    let (back, path) = session.finish(
+        &args.label,
+        records,
+        Measured {
+            runs: 0,
+            warmup: 0,
+            throughput_cfg: Some(cfg),
+            throughput: results,
+        },
+        &expected,
+    )?;
+    print!("{}", coldbench_reports::throughput_table(&back));
     println!("\nResults: {}", path.display());
     if back.interrupted {
         std::process::exit(130);

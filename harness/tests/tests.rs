@@ -500,3 +500,86 @@ fn docker_family_images_runtimes_and_networks_run_real_inputs() {
     }
     assert!(labelled_containers().is_empty(), "containers left behind");
 }
+
+/// `coldbench throughput` on real inputs: every row × target × mode has
+/// requests/s with an interval, latency percentiles and (except native) the
+/// slowdown against native from the same run; the iterated-hash row exists for
+/// the interpreter and a compiling runtime; every response was verified; the
+/// results file matches its schema; and no container is left.
+#[test]
+fn throughput_both_modes_report_rates_latencies_and_slowdown() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let inputs = small_real_inputs("tp-in");
+    let out = tmpdir("tp");
+    let targets = if docker {
+        "native,wasmtime-pooling,wasmi,docker-scratch-runc-none"
+    } else {
+        "native,wasmtime-pooling,wasmi"
+    };
+    let mut cmd = Command::new(bin());
+    cmd.args([
+        "throughput",
+        "--workloads",
+        "noop,hash",
+        "--targets",
+        targets,
+    ])
+    .args([
+        "--clients",
+        "2",
+        "--duration-s",
+        "0.3",
+        "--min-requests",
+        "4",
+    ])
+    .args(["--max-cell-s", "30", "--warmup-requests", "1"])
+    .arg("--inputs")
+    .arg(&inputs)
+    .arg("--out")
+    .arg(&out);
+    let (stdout, run) = run_ok(cmd, &out);
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    let ids: Vec<&str> = targets.split(',').collect();
+    for mode in [
+        coldbench_results::ThroughputMode::Reused,
+        coldbench_results::ThroughputMode::InstancePerRequest,
+    ] {
+        for row in ["noop", "hash", "hash-iterated"] {
+            for t in &ids {
+                let r = run
+                    .throughput
+                    .iter()
+                    .find(|r| r.row == row && r.target == *t && r.mode == mode)
+                    .unwrap_or_else(|| panic!("no cell {row} / {t} / {mode:?}"));
+                assert!(r.requests >= 4, "{row} {t} {mode:?}: {}", r.requests);
+                assert!(r.rps > 0.0 && r.rps_ci95_low <= r.rps && r.rps <= r.rps_ci95_high);
+                assert!(r.latency.p50_ns > 0 && r.latency.p50_ns <= r.latency.p99_ns);
+                assert_eq!(r.mismatched, 0);
+                assert_eq!(r.clients, 2);
+                if *t == "native" {
+                    assert!(r.slowdown_vs_native.is_none());
+                } else {
+                    let s = r.slowdown_vs_native.expect("slowdown vs native");
+                    assert!(s.ci95_low <= s.ratio && s.ratio <= s.ci95_high, "{s:?}");
+                }
+            }
+        }
+    }
+    // Every verified response counted per workload × target.
+    for t in &ids {
+        let v = run
+            .verification
+            .iter()
+            .find(|v| v.workload == "hash" && v.target == *t)
+            .unwrap();
+        assert!(v.verified > 0 && v.mismatched == 0, "{v:?}");
+    }
+    assert!(stdout.contains("Harness overhead"), "{stdout}");
+    assert!(stdout.contains("hash-iterated"));
+    if docker {
+        assert!(labelled_containers().is_empty(), "containers left");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&inputs);
+}

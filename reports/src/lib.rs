@@ -188,6 +188,14 @@ pub fn cold_start_table(run: &RunFile) -> String {
 
     out.push_str(&artifact_table(run));
 
+    out.push_str(&footer(run));
+    out
+}
+
+/// Verification counts, skipped targets, errors and the interrupt note: the
+/// end of every report.
+fn footer(run: &RunFile) -> String {
+    let mut out = String::new();
     let verified: u64 = run.verification.iter().map(|v| v.verified).sum();
     let mismatched: u64 = run.verification.iter().map(|v| v.mismatched).sum();
     out.push_str(&format!(
@@ -226,6 +234,151 @@ pub fn cold_start_table(run: &RunFile) -> String {
             "\nThe run was interrupted: the figures above cover what was measured until then.\n",
         );
     }
+    out
+}
+
+fn rate(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn ratio_cell(r: Option<&coldbench_results::Ratio>) -> String {
+    match r {
+        Some(r) => {
+            let hi = if r.ci95_high >= 1e300 {
+                "∞".to_string()
+            } else {
+                format!("{:.2}", r.ci95_high)
+            };
+            format!("{:.2}× [{:.2}–{hi}]", r.ratio, r.ci95_low)
+        }
+        None => "—".into(),
+    }
+}
+
+/// The throughput table: per row × target × mode, requests/s with its 95 %
+/// interval, latency percentiles and the slowdown against native; then the
+/// harness overhead (reused `noop` round trip vs the reused `hash-iterated`
+/// request on the same target).
+pub fn throughput_table(run: &RunFile) -> String {
+    let mut rows: Vec<&coldbench_results::ThroughputResult> = run.throughput.iter().collect();
+    let target_rank = |t: &str| {
+        run.targets
+            .iter()
+            .position(|x| x.id == t)
+            .unwrap_or(usize::MAX)
+    };
+    let row_rank = |r: &coldbench_results::ThroughputResult| {
+        let w = run
+            .config
+            .workloads
+            .iter()
+            .position(|x| *x == r.workload)
+            .unwrap_or(usize::MAX);
+        (w, r.row.clone())
+    };
+    rows.sort_by_key(|r| (r.mode, row_rank(r), target_rank(&r.target)));
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "mode",
+        "row",
+        "target",
+        "n",
+        "req/s [95% CI]",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max",
+        "slowdown vs native [95% CI]",
+    ]);
+    for r in &rows {
+        let l = &r.latency;
+        table.add_row(vec![
+            Cell::new(r.mode.name()),
+            Cell::new(&r.row),
+            Cell::new(&r.target),
+            Cell::new(r.requests).set_alignment(CellAlignment::Right),
+            Cell::new(format!(
+                "{} [{}–{}]",
+                rate(r.rps),
+                rate(r.rps_ci95_low),
+                rate(r.rps_ci95_high)
+            ))
+            .set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(l.p50_ns)).set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(l.p90_ns)).set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(l.p99_ns)).set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(l.p999_ns)).set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(l.max_ns)).set_alignment(CellAlignment::Right),
+            Cell::new(ratio_cell(r.slowdown_vs_native.as_ref()))
+                .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let mut out = String::new();
+    if let Some(c) = &run.config.throughput {
+        out.push_str(&format!(
+            "Throughput (closed loop, {} clients, window ≥ {} and ≥ {} verified requests per cell, ≤ {}; {} warm-up requests per client; latency: reused = request → response, instance_per_request = start → verified response)\n",
+            c.clients,
+            format_ns(c.duration_ns),
+            c.min_requests,
+            format_ns(c.max_cell_ns),
+            c.warmup_requests
+        ));
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+
+    // Harness overhead: the reused noop round trip against the reused
+    // iterated-hash request on the same target.
+    let find = |row: &str, t: &str| {
+        run.throughput.iter().find(|r| {
+            r.row == row && r.target == t && r.mode == coldbench_results::ThroughputMode::Reused
+        })
+    };
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "target",
+        "noop round trip p50",
+        "hash-iterated request p50",
+        "overhead share",
+    ]);
+    let mut any = false;
+    let mut targets: Vec<&str> = run.throughput.iter().map(|r| r.target.as_str()).collect();
+    targets.sort_by_key(|t| target_rank(t));
+    targets.dedup();
+    for target in targets {
+        if let (Some(n), Some(h)) = (find("noop", target), find("hash-iterated", target)) {
+            any = true;
+            t.add_row(vec![
+                Cell::new(target),
+                Cell::new(format_ns(n.latency.p50_ns)).set_alignment(CellAlignment::Right),
+                Cell::new(format_ns(h.latency.p50_ns)).set_alignment(CellAlignment::Right),
+                Cell::new(format!(
+                    "{:.2} %",
+                    100.0 * n.latency.p50_ns as f64 / h.latency.p50_ns.max(1) as f64
+                ))
+                .set_alignment(CellAlignment::Right),
+            ]);
+        }
+    }
+    if any {
+        out.push_str("\nHarness overhead per reused-instance request (noop round trip: harness + transport + runtime call; share of the hash-iterated request)\n");
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    if let Some(c) = &run.config.throughput {
+        out.push_str(&format!(
+            "Empty timing loop (two clock reads): {} ns\n",
+            c.timer_overhead_ns
+        ));
+    }
+    out.push_str(&footer(run));
     out
 }
 

@@ -322,7 +322,12 @@ impl Target for DockerTarget {
         Ok(Some(ns))
     }
 
-    fn start(&mut self, workload: &str, timeout: Duration) -> TargetResult<Box<dyn Instance>> {
+    fn start(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
         let image = self
             .images
             .get(workload)
@@ -331,7 +336,7 @@ impl Target for DockerTarget {
             .clone();
         let spec = ContainerSpec {
             image,
-            args: Vec::new(),
+            args: super::workload_args(serve),
             runtime: Some(self.variant.runtime_name().to_string()),
             network_mode: self.variant.network_name().to_string(),
         };

@@ -426,7 +426,12 @@ impl Target for RunnerTarget {
         self.load(workload, timeout).map(Some)
     }
 
-    fn start(&mut self, workload: &str, timeout: Duration) -> TargetResult<Box<dyn Instance>> {
+    fn start(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
         if !self.modules.contains_key(workload) || self.runner.is_none() {
             self.prepare(workload, timeout)?;
         }
@@ -446,10 +451,14 @@ impl Target for RunnerTarget {
         rp.send(Frame {
             kind: Kind::Start,
             instance: id,
-            payload: kv_payload(&[
-                ("module", module_id.to_string()),
-                ("arg", workload.to_string()),
-            ]),
+            payload: {
+                let mut kv = vec![
+                    ("module", module_id.to_string()),
+                    ("arg", workload.to_string()),
+                ];
+                kv.extend(super::workload_args(serve).into_iter().map(|a| ("arg", a)));
+                kv_payload(&kv)
+            },
         })?;
         Ok(Box::new(RunnerInstance {
             id,

@@ -20,6 +20,19 @@ pub mod node;
 use docker::{DockerTarget, DockerVariant};
 use embedded::{RunnerTarget, RunnerVariant};
 
+/// The workload argument that makes it serve every request until end of
+/// input instead of exiting after one (`coldbench_protocol::workload::serve`).
+pub const SERVE_ARG: &str = "--serve";
+
+/// The workload's arguments after its name for a start in `serve` mode.
+pub fn workload_args(serve: bool) -> Vec<String> {
+    if serve {
+        vec![SERVE_ARG.to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Errors of a target, each naming the thing concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
@@ -38,7 +51,7 @@ pub enum TargetError {
 pub type TargetResult<T> = Result<T, TargetError>;
 
 /// A family of instances (one target variant, e.g. `wasmtime-aot`).
-pub trait Target {
+pub trait Target: Send {
     /// Stable variant id (`native`, `wasmtime-jit`, `docker-scratch-runc-bridge`, ...).
     fn id(&self) -> &str;
     /// Version, knobs and artifact sizes, for the results file.
@@ -46,15 +59,22 @@ pub trait Target {
     /// Makes `workload` startable (not cold start). Returns the time it took, ns,
     /// if the target has such a phase.
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>>;
-    /// Starts one fresh instance of `workload` in one-shot mode. Timed.
-    fn start(&mut self, workload: &str, timeout: Duration) -> TargetResult<Box<dyn Instance>>;
+    /// Starts one fresh instance of `workload`. Timed. `serve`: the workload
+    /// gets [`SERVE_ARG`] and answers requests until its stdin closes (reused
+    /// instances); otherwise it exits after one response (cold start).
+    fn start(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>>;
     /// Called after a sample failed (e.g. timed out): release whatever may be
     /// stuck (a runner process with a hung instance) so the next start is clean.
     fn recover(&mut self) {}
 }
 
 /// One running instance.
-pub trait Instance {
+pub trait Instance: Send {
     /// Its stdout, as lines.
     fn stdout(&mut self) -> &mut LineReader;
     /// Sends bytes to its stdin.

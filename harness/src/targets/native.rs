@@ -65,9 +65,15 @@ impl Target for NativeTarget {
         Ok(None)
     }
 
-    fn start(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Box<dyn Instance>> {
+    fn start(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        _timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
         let bin = static_binary(workload);
         let child = Command::new(&bin)
+            .args(super::workload_args(serve))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -131,13 +131,19 @@ impl Target for NodeTarget {
         Ok(None)
     }
 
-    fn start(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Box<dyn Instance>> {
+    fn start(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        _timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
         let spawned_ns = monotonic_ns();
         let child = Command::new("node")
             .arg("--no-warnings")
             .arg(runner_script())
             .arg(wasm_module(workload))
             .arg(workload)
+            .args(super::workload_args(serve))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,12 @@
 //! `thumbnail`: decode a JPEG or PNG (8/16-bit, grey, alpha), apply its EXIF
-//! orientation, resize it to fit a bounding box (aspect ratio kept, Lanczos3),
-//! and encode the result as PNG.
+//! orientation, resize it to fit a bounding box (aspect ratio kept,
+//! Catmull-Rom), and encode the result as PNG.
+//!
+//! Catmull-Rom, not Lanczos3: Lanczos's kernel calls `sin`, whose last bit
+//! differs between glibc and musl/Rust's libm, so the glibc build (Debian
+//! image) produced a different PNG from the musl and Wasm builds for some
+//! inputs (seen: libjxl_flower_small.rgba.png). The Catmull-Rom kernel is a
+//! cubic polynomial — plain IEEE arithmetic, the same bits on every target.
 //!
 //! Request: part `input` (the image file); params `max_width`, `max_height`
 //! (pixels, default 256 each, at most 16384). Result bytes: the encoded PNG.
@@ -60,7 +66,7 @@ fn handle(req: &Request) -> Result<Output, Rejection> {
         .map_err(|e| Rejection::new("decode", format!("corrupt {format:?}: {e}")))?;
     let (src_w, src_h) = (img.width(), img.height());
     img.apply_orientation(orientation);
-    let thumb = img.resize(max_w, max_h, FilterType::Lanczos3);
+    let thumb = img.resize(max_w, max_h, FilterType::CatmullRom);
     let mut png = Vec::new();
     thumb
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)

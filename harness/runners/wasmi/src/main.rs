@@ -203,6 +203,7 @@ fn main() {
     }
     let mut config = Config::default();
     config.compilation_mode(CompilationMode::LazyTranslation);
+    config.wasm_simd(true);
     let engine = Engine::new(&config);
     let mut linker = Linker::new(&engine);
     if let Err(e) = wasmi_wasi::add_to_linker(&mut linker, |ctx| ctx) {
@@ -222,6 +223,10 @@ fn main() {
         ("version", WASMI_VERSION.into()),
         ("strategy", "interpreter".into()),
         ("compilation_mode", "lazy-translation".into()),
+        (
+            "simd",
+            "enabled (cargo feature `simd`: 128-bit untyped values)".into(),
+        ),
         (
             "wasi",
             "wasmi_wasi 2.0.0 (wasi-common 36, preview 1)".into(),

@@ -1,0 +1,557 @@
+//! Throughput under closed-loop load (DESIGN.md §3): C concurrent clients,
+//! each sending its next request only after the previous verified response,
+//! cycling through a row's real inputs, in two modes:
+//!
+//! - `reused`: each client starts one long-lived instance (not timed) and
+//!   sends every request to it; latency = request written → response read;
+//! - `instance_per_request`: each client starts a fresh instance per request
+//!   and tears it down before the next (as function platforms do); latency =
+//!   start call → verified response, and the client's cycle includes teardown.
+//!
+//! Every response is checked against native's checksum; a mismatch or a
+//! failure never counts as a request. Requests/s carries a 95 % interval from
+//! batch means (the window cut into equal slices, Student t), and the slowdown
+//! ratio against `native` is computed from cells of the same run and mode.
+//! Closed-loop load cannot suffer coordinated omission (no request is ever
+//! scheduled while another from the same client is outstanding), so latencies
+//! are recorded as measured.
+
+use crate::coldstart::one_start;
+use crate::suite::{Case, HASH_HEAVY_ITERATIONS};
+use crate::targets::{Instance, Target, TargetError};
+use coldbench_protocol::{Response, monotonic_ns, parse_ready_line};
+use coldbench_results::{LatencyHistogram, Ratio, ThroughputMode, ThroughputResult};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+/// A row of the throughput table: a workload and the cases its clients cycle through.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Row name (`thumbnail`, `hash`, `hash-iterated`).
+    pub name: String,
+    /// Workload name.
+    pub workload: String,
+    /// Indices into the case list, in cycling order.
+    pub cases: Vec<usize>,
+}
+
+/// The rows for `cases`: one per workload over its cases, except that the
+/// iterated `hash` case (CPU-heavy, `iterations=HASH_HEAVY_ITERATIONS`) is its
+/// own row `hash-iterated`, the one that answers the "13× slower" claim.
+/// Cases native could not run (`expected[i]` is `None`) are left out.
+pub fn rows(cases: &[Case], expected: &[Option<u32>]) -> Vec<Row> {
+    let heavy = HASH_HEAVY_ITERATIONS.to_string();
+    let mut out: Vec<Row> = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        if expected.get(i).copied().flatten().is_none() {
+            continue;
+        }
+        let iterated =
+            c.workload == "hash" && c.request.param("iterations") == Some(heavy.as_str());
+        let name = if iterated {
+            "hash-iterated".to_string()
+        } else {
+            c.workload.clone()
+        };
+        match out.iter_mut().find(|r| r.name == name) {
+            Some(r) => r.cases.push(i),
+            None => out.push(Row {
+                name,
+                workload: c.workload.clone(),
+                cases: vec![i],
+            }),
+        }
+    }
+    out
+}
+
+/// Bounds and sizes of every cell.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Minimum measurement window.
+    pub duration: Duration,
+    /// Minimum verified requests in the window (the window is extended).
+    pub min_requests: u64,
+    /// Hard bound on the window.
+    pub max_cell: Duration,
+    /// Requests per client run and discarded before the window opens.
+    pub warmup_requests: u32,
+    /// Slices of the window for the requests/s interval.
+    pub batches: u32,
+    /// Bound on every wait for an instance.
+    pub timeout: Duration,
+}
+
+/// What one cell measured, before it becomes a [`ThroughputResult`].
+pub struct Cell {
+    /// Requests that failed in this cell.
+    pub failed: u64,
+    /// Responses whose checksum differed from native's.
+    pub mismatched: u64,
+    /// Failures, each `(case name, phase, kind, message)`, at most 20 kept.
+    pub failures: Vec<(String, &'static str, &'static str, String)>,
+    /// Responses verified against native (warm-ups and out-of-window included).
+    pub verified: u64,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// In-window requests: (completion instant, latency), ns.
+    completions: Vec<(u64, u64)>,
+    verified: u64,
+    mismatched: u64,
+    failed: u64,
+    failures: Vec<(String, &'static str, &'static str, String)>,
+}
+
+impl Shared {
+    fn failure(&mut self, case: &str, phase: &'static str, kind: &'static str, msg: String) {
+        self.failed += 1;
+        if self.failures.len() < 20 {
+            self.failures.push((case.to_string(), phase, kind, msg));
+        }
+    }
+}
+
+/// State the coordinator and the clients share.
+struct Clock {
+    /// Window start, ns (0 until the warm-up barrier is passed).
+    open_ns: AtomicU64,
+    /// Window end, ns (u64::MAX while open).
+    close_ns: AtomicU64,
+    stop: AtomicBool,
+    in_window: AtomicU64,
+    clients_alive: AtomicU64,
+}
+
+impl Clock {
+    fn counts(&self, started_ns: u64, done_ns: u64) -> bool {
+        let open = self.open_ns.load(Ordering::SeqCst);
+        open != 0 && started_ns >= open && done_ns <= self.close_ns.load(Ordering::SeqCst)
+    }
+}
+
+/// One request on a live instance: write, read the response line, verify.
+/// Returns the checksum or a failure `(phase, kind, message)`.
+fn request_once(
+    inst: &mut Box<dyn Instance>,
+    case: &Case,
+    expected: u32,
+    timeout: Duration,
+) -> Result<(), (&'static str, &'static str, String)> {
+    let deadline = Instant::now() + timeout;
+    inst.write_stdin(&case.request_bytes, timeout)
+        .map_err(|e| ("request", kind_of(&e), e.to_string()))?;
+    let line = inst.stdout().read_line(deadline).map_err(|e| {
+        let mut m = format!("no response: {e}");
+        let d = inst.diagnostics();
+        if !d.trim().is_empty() {
+            m.push_str(&format!(
+                "; instance said: {}",
+                d.trim().chars().take(300).collect::<String>()
+            ));
+        }
+        ("request", "timeout", m)
+    })?;
+    match Response::parse_line(&line) {
+        Ok(Response::Ok { crc32, .. }) if crc32 == expected => Ok(()),
+        Ok(Response::Ok { crc32, .. }) => Err((
+            "verify",
+            "mismatch",
+            format!("result crc32 {crc32:08x} differs from native's {expected:08x}"),
+        )),
+        Ok(Response::Err { kind, message }) => Err((
+            "request",
+            "rejected",
+            format!("workload rejected the input ({kind}): {message}"),
+        )),
+        Err(e) => Err(("request", "protocol", e.to_string())),
+    }
+}
+
+fn kind_of(e: &TargetError) -> &'static str {
+    match e {
+        TargetError::Timeout(_) => "timeout",
+        TargetError::Unavailable(_) => "unavailable",
+        TargetError::Failed(_) => "failed",
+    }
+}
+
+/// Starts a long-lived instance and waits for its ready line (not timed).
+fn start_ready(
+    target: &mut dyn Target,
+    workload: &str,
+    timeout: Duration,
+) -> Result<Box<dyn Instance>, (&'static str, &'static str, String)> {
+    let deadline = Instant::now() + timeout;
+    let mut inst = target
+        .start(workload, true, timeout)
+        .map_err(|e| ("start", kind_of(&e), e.to_string()))?;
+    let line = inst.stdout().read_line(deadline).map_err(|e| {
+        let d = inst.diagnostics();
+        (
+            "ready",
+            "timeout",
+            format!("no ready line: {e}; {}", d.trim()),
+        )
+    })?;
+    match parse_ready_line(&line) {
+        Ok(name) if name == workload => Ok(inst),
+        Ok(name) => Err((
+            "ready",
+            "protocol",
+            format!("instance announced `{name}`, expected `{workload}`"),
+        )),
+        Err(e) => Err(("ready", "protocol", e.to_string())),
+    }
+}
+
+/// One client's closed loop. `offset` staggers the clients over the cases.
+#[allow(clippy::too_many_arguments)]
+fn client(
+    target: &mut dyn Target,
+    row: &Row,
+    cases: &[Case],
+    expected: &[Option<u32>],
+    mode: ThroughputMode,
+    offset: usize,
+    s: &Settings,
+    clock: &Clock,
+    (warmed, go): (&Barrier, &Barrier),
+    shared: &Mutex<Shared>,
+) {
+    let mut k = offset;
+    let mut inst: Option<Box<dyn Instance>> = None;
+    let mut consecutive_failures = 0u32;
+    let mut warm = 0u32;
+    let mut waited = false;
+    loop {
+        if !waited && (warm >= s.warmup_requests || consecutive_failures >= 3) {
+            warmed.wait();
+            go.wait();
+            waited = true;
+        }
+        if waited && clock.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if consecutive_failures >= 3 && waited {
+            // This client cannot make progress: leave the cell to the others.
+            break;
+        }
+        let ci = row.cases[k % row.cases.len()];
+        k += 1;
+        let case = &cases[ci];
+        let Some(want) = expected[ci] else { continue };
+        let t0 = monotonic_ns();
+        // (start of the timed request, its latency) or a failure.
+        let result: Result<(u64, u64), (&'static str, &'static str, String)> = match mode {
+            ThroughputMode::Reused => {
+                if inst.is_none() {
+                    match start_ready(target, &row.workload, s.timeout) {
+                        Ok(i) => inst = Some(i),
+                        Err((phase, kind, m)) => {
+                            shared
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .failure(&case.name, phase, kind, m);
+                            target.recover();
+                            consecutive_failures += 1;
+                            continue;
+                        }
+                    }
+                }
+                let t_req = monotonic_ns();
+                request_once(inst.as_mut().expect("started"), case, want, s.timeout)
+                    .map(|()| (t_req, monotonic_ns() - t_req))
+            }
+            // The latency is the start's t_first_response; the client's cycle
+            // (and so requests/s) also includes the teardown.
+            ThroughputMode::InstancePerRequest => one_start(target, case, Some(want), s.timeout)
+                .map(|sample| (t0, sample.t_first_response_ns))
+                .map_err(|f| (f.phase, f.kind, f.message)),
+        };
+        let done = monotonic_ns();
+        let mut sh = shared.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok((started, latency_ns)) => {
+                consecutive_failures = 0;
+                sh.verified += 1;
+                if !waited {
+                    warm += 1;
+                } else if clock.counts(started, done) {
+                    sh.completions.push((done, latency_ns));
+                    clock.in_window.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Err((phase, kind, m)) => {
+                if kind == "mismatch" {
+                    sh.mismatched += 1;
+                }
+                sh.failure(&case.name, phase, kind, m);
+                drop(sh);
+                consecutive_failures += 1;
+                if let Some(i) = inst.take() {
+                    let _ = i.teardown(s.timeout);
+                }
+                target.recover();
+            }
+        }
+    }
+    if let Some(i) = inst.take()
+        && let Err(e) = i.teardown(s.timeout)
+    {
+        shared.lock().unwrap_or_else(|p| p.into_inner()).failure(
+            "-",
+            "teardown",
+            kind_of(&e),
+            e.to_string(),
+        );
+    }
+    if !waited {
+        warmed.wait();
+        go.wait();
+    }
+    clock.clients_alive.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Two-sided 95 % Student t quantile for `df` degrees of freedom (df ≥ 1;
+/// values from the standard t table, 1.96 beyond df = 30).
+pub fn t_975(df: u32) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        d if (d as usize) <= T.len() => T[d as usize - 1],
+        _ => 1.96,
+    }
+}
+
+/// Requests/s over `[open_ns, close_ns]` and its 95 % interval from batch
+/// means: the window is cut into `batches` equal slices, each slice's rate is
+/// one observation, and the interval is mean ± t(batches−1)·sd/√batches,
+/// clamped at 0. Returns `(rps, low, high)`.
+pub fn rps_interval(
+    completions_ns: &[u64],
+    open_ns: u64,
+    close_ns: u64,
+    batches: u32,
+) -> (f64, f64, f64) {
+    let window_ns = close_ns.saturating_sub(open_ns).max(1);
+    let rps = completions_ns.len() as f64 / (window_ns as f64 / 1e9);
+    let k = batches.max(2) as usize;
+    let slice_s = window_ns as f64 / 1e9 / k as f64;
+    let mut counts = vec![0u64; k];
+    for &t in completions_ns {
+        let i = ((t.saturating_sub(open_ns)) as u128 * k as u128 / window_ns as u128) as usize;
+        counts[i.min(k - 1)] += 1;
+    }
+    let rates: Vec<f64> = counts.iter().map(|&c| c as f64 / slice_s).collect();
+    let mean = rates.iter().sum::<f64>() / k as f64;
+    let var = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0);
+    let half = t_975(k as u32 - 1) * (var / k as f64).sqrt();
+    (rps, (rps - half).max(0.0), rps + half)
+}
+
+/// Measures one cell: `targets` holds one prepared target of the same variant
+/// per client. Returns `None` as the result when no verified request finished
+/// inside the window (the failures then say why).
+#[allow(clippy::too_many_arguments)]
+pub fn measure_cell(
+    targets: &mut [Box<dyn Target>],
+    target_id: &str,
+    row: &Row,
+    cases: &[Case],
+    expected: &[Option<u32>],
+    mode: ThroughputMode,
+    s: &Settings,
+    interrupted: &AtomicBool,
+) -> (Option<ThroughputResult>, Cell) {
+    let clients = targets.len();
+    let clock = Clock {
+        open_ns: AtomicU64::new(0),
+        close_ns: AtomicU64::new(u64::MAX),
+        stop: AtomicBool::new(false),
+        in_window: AtomicU64::new(0),
+        clients_alive: AtomicU64::new(clients as u64),
+    };
+    // Warm-up barrier, then the window opens, then a second barrier releases
+    // the clients: no in-window request starts before `open_ns`.
+    let warmed = Barrier::new(clients + 1);
+    let go = Barrier::new(clients + 1);
+    let shared = Mutex::new(Shared::default());
+    let mut stop_reason = "duration";
+    let (open_ns, close_ns) = std::thread::scope(|sc| {
+        for (i, t) in targets.iter_mut().enumerate() {
+            let (clock, warmed, go, shared) = (&clock, &warmed, &go, &shared);
+            sc.spawn(move || {
+                client(
+                    t.as_mut(),
+                    row,
+                    cases,
+                    expected,
+                    mode,
+                    i,
+                    s,
+                    clock,
+                    (warmed, go),
+                    shared,
+                )
+            });
+        }
+        warmed.wait();
+        let open = monotonic_ns();
+        clock.open_ns.store(open, Ordering::SeqCst);
+        go.wait();
+        let opened = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(5));
+            let elapsed = opened.elapsed();
+            if interrupted.load(Ordering::SeqCst) {
+                stop_reason = "interrupted";
+                break;
+            }
+            if clock.clients_alive.load(Ordering::SeqCst) == 0 {
+                stop_reason = "clients_failed";
+                break;
+            }
+            if elapsed >= s.duration && clock.in_window.load(Ordering::SeqCst) >= s.min_requests {
+                stop_reason = "duration";
+                break;
+            }
+            if elapsed >= s.max_cell {
+                stop_reason = "max_cell";
+                break;
+            }
+        }
+        let close = monotonic_ns();
+        clock.close_ns.store(close, Ordering::SeqCst);
+        clock.stop.store(true, Ordering::SeqCst);
+        (open, close)
+        // Leaving the scope joins the clients: each finishes its current
+        // request (bounded by the timeout) and tears its instance down.
+    });
+    let sh = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    // A request checked just before the window closed may have finished after.
+    let mut completions = Vec::new();
+    let mut latency = LatencyHistogram::new();
+    for &(done, lat) in &sh.completions {
+        if done <= close_ns {
+            completions.push(done);
+            latency.record_ns(lat);
+        }
+    }
+    let cell = Cell {
+        failures: sh.failures,
+        verified: sh.verified,
+        failed: sh.failed,
+        mismatched: sh.mismatched,
+    };
+    let Some(summary) = latency.summary() else {
+        return (None, cell);
+    };
+    let (rps, lo, hi) = rps_interval(&completions, open_ns, close_ns, s.batches);
+    let result = ThroughputResult {
+        row: row.name.clone(),
+        workload: row.workload.clone(),
+        cases: row.cases.iter().map(|&i| cases[i].name.clone()).collect(),
+        target: target_id.to_string(),
+        mode,
+        clients: clients as u32,
+        window_ns: close_ns - open_ns,
+        requests: completions.len() as u64,
+        stop_reason: stop_reason.into(),
+        rps,
+        rps_ci95_low: lo,
+        rps_ci95_high: hi,
+        latency: summary,
+        latency_histogram_v2_deflate_b64: latency.to_base64(),
+        slowdown_vs_native: None,
+        failed: cell.failed,
+        mismatched: cell.mismatched,
+    };
+    (Some(result), cell)
+}
+
+/// Fills `slowdown_vs_native` of every non-native cell from the native cell of
+/// the same row and mode: `native_rps / rps`, interval `[native_low / high,
+/// native_high / low]` (conservative: both intervals at their ends; an upper
+/// end is `f64::MAX` when the target's lower end is 0).
+pub fn fill_slowdown(results: &mut [ThroughputResult]) {
+    let natives: Vec<(String, ThroughputMode, f64, f64, f64)> = results
+        .iter()
+        .filter(|r| r.target == "native")
+        .map(|r| {
+            (
+                r.row.clone(),
+                r.mode,
+                r.rps,
+                r.rps_ci95_low,
+                r.rps_ci95_high,
+            )
+        })
+        .collect();
+    for r in results.iter_mut().filter(|r| r.target != "native") {
+        if let Some((_, _, n, nlo, nhi)) = natives
+            .iter()
+            .find(|(row, mode, ..)| *row == r.row && *mode == r.mode)
+            && r.rps > 0.0
+        {
+            r.slowdown_vs_native = Some(Ratio {
+                ratio: n / r.rps,
+                ci95_low: nlo / r.rps_ci95_high,
+                ci95_high: if r.rps_ci95_low > 0.0 {
+                    nhi / r.rps_ci95_low
+                } else {
+                    f64::MAX
+                },
+            });
+        }
+    }
+}
+
+/// Median cost of reading the harness clock twice back to back, ns (the empty
+/// timing loop of DESIGN.md §4), over 10,001 pairs.
+pub fn timer_overhead_ns() -> u64 {
+    let mut v: Vec<u64> = (0..10_001)
+        .map(|_| {
+            let a = monotonic_ns();
+            monotonic_ns() - a
+        })
+        .collect();
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_means_of_a_steady_rate_have_a_narrow_interval() {
+        // 1000 completions evenly over 1 s: 1000 rps, every slice equal.
+        let c: Vec<u64> = (0..1000).map(|i| i * 1_000_000 + 500_000).collect();
+        let (rps, lo, hi) = rps_interval(&c, 0, 1_000_000_000, 10);
+        assert!((rps - 1000.0).abs() < 1e-9);
+        assert!((hi - lo) < 1e-6, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn bursty_completions_widen_the_interval() {
+        // Same count, all in the first slice.
+        let c: Vec<u64> = (0..1000).map(|i| i * 100_000).collect();
+        let (rps, lo, hi) = rps_interval(&c, 0, 1_000_000_000, 10);
+        assert!((rps - 1000.0).abs() < 1e-9);
+        assert!(lo < 300.0 && hi > 1700.0, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn t_quantiles_match_the_table() {
+        assert_eq!(t_975(9), 2.262);
+        assert_eq!(t_975(1), 12.706);
+        assert_eq!(t_975(100), 1.96);
+    }
+}
