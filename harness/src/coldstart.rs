@@ -141,7 +141,8 @@ pub struct StartFailure {
     pub message: String,
 }
 
-fn fail(phase: &'static str, e: TargetError) -> StartFailure {
+/// A target error in `phase` as a [`StartFailure`].
+pub fn fail(phase: &'static str, e: TargetError) -> StartFailure {
     let kind = match e {
         TargetError::Timeout(_) => "timeout",
         TargetError::Unavailable(_) => "unavailable",
@@ -181,6 +182,76 @@ fn read_line(
     })
 }
 
+/// Starts an instance of `workload` and reads its ready line before
+/// `deadline`. Returns the instance and `t_ready_ns`: `t0_ns` (the caller's
+/// clock reading just before the start call) → ready line read, stamped before
+/// the line is parsed. Errors: a failed start, no ready line, or a ready line
+/// announcing another workload.
+pub fn start_ready(
+    target: &mut dyn Target,
+    workload: &str,
+    serve: bool,
+    t0_ns: u64,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<(Box<dyn crate::targets::Instance>, u64), StartFailure> {
+    let mut inst = target
+        .start(workload, serve, timeout)
+        .map_err(|e| fail("start", e))?;
+    let ready = read_line(&mut inst, deadline, "ready", "no ready line")?;
+    let t_ready_ns = monotonic_ns() - t0_ns;
+    match parse_ready_line(&ready) {
+        Ok(name) if name == workload => Ok((inst, t_ready_ns)),
+        Ok(name) => Err(StartFailure {
+            phase: "ready",
+            kind: "protocol",
+            message: format!("instance announced workload `{name}`, expected `{workload}`"),
+        }),
+        Err(e) => Err(StartFailure {
+            phase: "ready",
+            kind: "protocol",
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Sends `case`'s request to a ready instance and reads its response line
+/// before `deadline`. Returns the response's CRC-32 (not yet compared with
+/// anything). Errors: the request cannot be written, no response, a
+/// malformed response, or the workload rejected the input.
+pub fn exchange(
+    inst: &mut Box<dyn crate::targets::Instance>,
+    case: &Case,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<u32, StartFailure> {
+    inst.write_stdin(&case.request_bytes, timeout)
+        .map_err(|e| fail("request", e))?;
+    let line = read_line(inst, deadline, "request", "no response")?;
+    match Response::parse_line(&line) {
+        Ok(Response::Ok { crc32, .. }) => Ok(crc32),
+        Ok(Response::Err { kind, message }) => Err(StartFailure {
+            phase: "request",
+            kind: "rejected",
+            message: format!("workload rejected the input ({kind}): {message}"),
+        }),
+        Err(e) => Err(StartFailure {
+            phase: "request",
+            kind: "protocol",
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// The failure of a response whose checksum differs from native's.
+pub fn mismatch(crc32: u32, expected: u32) -> StartFailure {
+    StartFailure {
+        phase: "verify",
+        kind: "mismatch",
+        message: format!("result crc32 {crc32:08x} differs from native's {expected:08x}"),
+    }
+}
+
 /// One cold start of `case` on `target`: the harness holds the clock from the
 /// start call to the release of the instance. The response is checked against
 /// `expected_crc32` when given.
@@ -192,62 +263,15 @@ pub fn one_start(
 ) -> Result<Sample, StartFailure> {
     let t0 = monotonic_ns();
     let deadline = Instant::now() + timeout;
-    let mut inst = target
-        .start(&case.workload, false, timeout)
-        .map_err(|e| fail("start", e))?;
-    let ready = read_line(&mut inst, deadline, "ready", "no ready line")?;
-    let t_ready_ns = monotonic_ns() - t0;
-    match parse_ready_line(&ready) {
-        Ok(name) if name == case.workload => {}
-        Ok(name) => {
-            return Err(StartFailure {
-                phase: "ready",
-                kind: "protocol",
-                message: format!(
-                    "instance announced workload `{name}`, expected `{}`",
-                    case.workload
-                ),
-            });
-        }
-        Err(e) => {
-            return Err(StartFailure {
-                phase: "ready",
-                kind: "protocol",
-                message: e.to_string(),
-            });
-        }
-    }
-    inst.write_stdin(&case.request_bytes, timeout)
-        .map_err(|e| fail("request", e))?;
-    let line = read_line(&mut inst, deadline, "request", "no response")?;
+    let (mut inst, t_ready_ns) = start_ready(target, &case.workload, false, t0, deadline, timeout)?;
+    let crc32 = exchange(&mut inst, case, deadline, timeout)?;
     let t_first_response_ns = monotonic_ns() - t0;
-    let crc32 = match Response::parse_line(&line) {
-        Ok(Response::Ok { crc32, .. }) => crc32,
-        Ok(Response::Err { kind, message }) => {
-            return Err(StartFailure {
-                phase: "request",
-                kind: "rejected",
-                message: format!("workload rejected the input ({kind}): {message}"),
-            });
-        }
-        Err(e) => {
-            return Err(StartFailure {
-                phase: "request",
-                kind: "protocol",
-                message: e.to_string(),
-            });
-        }
-    };
     if let Some(expected) = expected_crc32
         && crc32 != expected
     {
         // Still tear the instance down, but the sample does not count.
         let _ = inst.teardown(timeout);
-        return Err(StartFailure {
-            phase: "verify",
-            kind: "mismatch",
-            message: format!("result crc32 {crc32:08x} differs from native's {expected:08x}"),
-        });
+        return Err(mismatch(crc32, expected));
     }
     let inner = inst.inner_phases();
     let t1 = monotonic_ns();

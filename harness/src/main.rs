@@ -459,6 +459,16 @@ impl Session {
     }
 }
 
+/// Prints a table rendered from the written results file and where it is;
+/// exits with 130 if the run was interrupted (its results are kept).
+fn show(table: &str, back: &RunFile, path: &Path) {
+    print!("{table}");
+    println!("\nResults: {}", path.display());
+    if back.interrupted {
+        std::process::exit(130);
+    }
+}
+
 fn run(args: RunArgs) -> Result<()> {
     let mut session = Session::new(&args.common, &args.label)?;
     let cache_dir = session.out_dir.join("precompiled");
@@ -504,11 +514,7 @@ fn run(args: RunArgs) -> Result<()> {
         },
         &expected,
     )?;
-    print!("{}", coldbench_reports::cold_start_table(&back));
-    println!("\nResults: {}", path.display());
-    if back.interrupted {
-        std::process::exit(130);
-    }
+    show(&coldbench_reports::cold_start_table(&back), &back, &path);
     Ok(())
 }
 
@@ -662,10 +668,6 @@ fn throughput(args: ThroughputArgs) -> Result<()> {
         },
         &expected,
     )?;
-    print!("{}", coldbench_reports::throughput_table(&back));
-    println!("\nResults: {}", path.display());
-    if back.interrupted {
-        std::process::exit(130);
-    }
+    show(&coldbench_reports::throughput_table(&back), &back, &path);
     Ok(())
 }

@@ -16,10 +16,10 @@
 //! scheduled while another from the same client is outstanding), so latencies
 //! are recorded as measured.
 
-use crate::coldstart::one_start;
+use crate::coldstart::{StartFailure, exchange, fail, mismatch, one_start, start_ready};
 use crate::suite::{Case, HASH_HEAVY_ITERATIONS};
-use crate::targets::{Instance, Target, TargetError};
-use coldbench_protocol::{Response, monotonic_ns, parse_ready_line};
+use crate::targets::{Instance, Target};
+use coldbench_protocol::monotonic_ns;
 use coldbench_results::{LatencyHistogram, Ratio, ThroughputMode, ThroughputResult};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -106,10 +106,14 @@ struct Shared {
 }
 
 impl Shared {
-    fn failure(&mut self, case: &str, phase: &'static str, kind: &'static str, msg: String) {
+    fn failure(&mut self, case: &str, f: StartFailure) {
         self.failed += 1;
+        if f.kind == "mismatch" {
+            self.mismatched += 1;
+        }
         if self.failures.len() < 20 {
-            self.failures.push((case.to_string(), phase, kind, msg));
+            self.failures
+                .push((case.to_string(), f.phase, f.kind, f.message));
         }
     }
 }
@@ -129,81 +133,6 @@ impl Clock {
     fn counts(&self, started_ns: u64, done_ns: u64) -> bool {
         let open = self.open_ns.load(Ordering::SeqCst);
         open != 0 && started_ns >= open && done_ns <= self.close_ns.load(Ordering::SeqCst)
-    }
-}
-
-/// One request on a live instance: write, read the response line, verify.
-/// Returns the checksum or a failure `(phase, kind, message)`.
-fn request_once(
-    inst: &mut Box<dyn Instance>,
-    case: &Case,
-    expected: u32,
-    timeout: Duration,
-) -> Result<(), (&'static str, &'static str, String)> {
-    let deadline = Instant::now() + timeout;
-    inst.write_stdin(&case.request_bytes, timeout)
-        .map_err(|e| ("request", kind_of(&e), e.to_string()))?;
-    let line = inst.stdout().read_line(deadline).map_err(|e| {
-        let mut m = format!("no response: {e}");
-        let d = inst.diagnostics();
-        if !d.trim().is_empty() {
-            m.push_str(&format!(
-                "; instance said: {}",
-                d.trim().chars().take(300).collect::<String>()
-            ));
-        }
-        ("request", "timeout", m)
-    })?;
-    match Response::parse_line(&line) {
-        Ok(Response::Ok { crc32, .. }) if crc32 == expected => Ok(()),
-        Ok(Response::Ok { crc32, .. }) => Err((
-            "verify",
-            "mismatch",
-            format!("result crc32 {crc32:08x} differs from native's {expected:08x}"),
-        )),
-        Ok(Response::Err { kind, message }) => Err((
-            "request",
-            "rejected",
-            format!("workload rejected the input ({kind}): {message}"),
-        )),
-        Err(e) => Err(("request", "protocol", e.to_string())),
-    }
-}
-
-fn kind_of(e: &TargetError) -> &'static str {
-    match e {
-        TargetError::Timeout(_) => "timeout",
-        TargetError::Unavailable(_) => "unavailable",
-        TargetError::Failed(_) => "failed",
-    }
-}
-
-/// Starts a long-lived instance and waits for its ready line (not timed).
-fn start_ready(
-    target: &mut dyn Target,
-    workload: &str,
-    timeout: Duration,
-) -> Result<Box<dyn Instance>, (&'static str, &'static str, String)> {
-    let deadline = Instant::now() + timeout;
-    let mut inst = target
-        .start(workload, true, timeout)
-        .map_err(|e| ("start", kind_of(&e), e.to_string()))?;
-    let line = inst.stdout().read_line(deadline).map_err(|e| {
-        let d = inst.diagnostics();
-        (
-            "ready",
-            "timeout",
-            format!("no ready line: {e}; {}", d.trim()),
-        )
-    })?;
-    match parse_ready_line(&line) {
-        Ok(name) if name == workload => Ok(inst),
-        Ok(name) => Err((
-            "ready",
-            "protocol",
-            format!("instance announced `{name}`, expected `{workload}`"),
-        )),
-        Err(e) => Err(("ready", "protocol", e.to_string())),
     }
 }
 
@@ -245,16 +174,17 @@ fn client(
         let Some(want) = expected[ci] else { continue };
         let t0 = monotonic_ns();
         // (start of the timed request, its latency) or a failure.
-        let result: Result<(u64, u64), (&'static str, &'static str, String)> = match mode {
+        let result: Result<(u64, u64), StartFailure> = match mode {
             ThroughputMode::Reused => {
                 if inst.is_none() {
-                    match start_ready(target, &row.workload, s.timeout) {
-                        Ok(i) => inst = Some(i),
-                        Err((phase, kind, m)) => {
+                    let deadline = Instant::now() + s.timeout;
+                    match start_ready(target, &row.workload, true, t0, deadline, s.timeout) {
+                        Ok((i, _)) => inst = Some(i),
+                        Err(f) => {
                             shared
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
-                                .failure(&case.name, phase, kind, m);
+                                .failure(&case.name, f);
                             target.recover();
                             consecutive_failures += 1;
                             continue;
@@ -262,14 +192,22 @@ fn client(
                     }
                 }
                 let t_req = monotonic_ns();
-                request_once(inst.as_mut().expect("started"), case, want, s.timeout)
-                    .map(|()| (t_req, monotonic_ns() - t_req))
+                let deadline = Instant::now() + s.timeout;
+                exchange(inst.as_mut().expect("started"), case, deadline, s.timeout).and_then(
+                    |crc32| {
+                        let latency_ns = monotonic_ns() - t_req;
+                        if crc32 == want {
+                            Ok((t_req, latency_ns))
+                        } else {
+                            Err(mismatch(crc32, want))
+                        }
+                    },
+                )
             }
             // The latency is the start's t_first_response; the client's cycle
             // (and so requests/s) also includes the teardown.
             ThroughputMode::InstancePerRequest => one_start(target, case, Some(want), s.timeout)
-                .map(|sample| (t0, sample.t_first_response_ns))
-                .map_err(|f| (f.phase, f.kind, f.message)),
+                .map(|sample| (t0, sample.t_first_response_ns)),
         };
         let done = monotonic_ns();
         let mut sh = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -284,11 +222,8 @@ fn client(
                     clock.in_window.fetch_add(1, Ordering::SeqCst);
                 }
             }
-            Err((phase, kind, m)) => {
-                if kind == "mismatch" {
-                    sh.mismatched += 1;
-                }
-                sh.failure(&case.name, phase, kind, m);
+            Err(f) => {
+                sh.failure(&case.name, f);
                 drop(sh);
                 consecutive_failures += 1;
                 if let Some(i) = inst.take() {
@@ -301,12 +236,10 @@ fn client(
     if let Some(i) = inst.take()
         && let Err(e) = i.teardown(s.timeout)
     {
-        shared.lock().unwrap_or_else(|p| p.into_inner()).failure(
-            "-",
-            "teardown",
-            kind_of(&e),
-            e.to_string(),
-        );
+        shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .failure("-", fail("teardown", e));
     }
     if !waited {
         warmed.wait();

@@ -6,7 +6,7 @@
 //! inside the runner, as on a function platform; the runner's own start is
 //! not part of cold start.
 
-use super::{Instance, Target, TargetError, TargetResult, file_bytes};
+use super::{Instance, Target, TargetError, TargetResult, file_artifact, require_built};
 use crate::artifacts::{runner_binary, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
@@ -359,12 +359,7 @@ impl Target for RunnerTarget {
         names.sort();
         for w in names {
             let (_, kv) = &self.modules[w];
-            artifacts.push(Artifact {
-                workload: w.clone(),
-                kind: "wasm".into(),
-                bytes: file_bytes(&wasm_module(w)),
-                id: wasm_module(w).display().to_string(),
-            });
+            artifacts.push(file_artifact(w, "wasm", &wasm_module(w)));
             if let (Some(kind), Some(bytes), Some(path)) = (
                 self.variant.precompiled_kind(),
                 kv_get_owned(kv, "precompiled_bytes"),
@@ -412,13 +407,7 @@ impl Target for RunnerTarget {
     }
 
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
-        let module = wasm_module(workload);
-        if !module.is_file() {
-            return Err(TargetError::Unavailable(format!(
-                "Wasm module {} is missing: rebuild with `cargo build --release`",
-                module.display()
-            )));
-        }
+        require_built("Wasm module", &wasm_module(workload))?;
         self.runner(timeout)?;
         if self.modules.contains_key(workload) {
             return Ok(None);

@@ -7,7 +7,7 @@
 
 use crate::stream::LineReader;
 use coldbench_containers::{DockerHost, EngineInfo};
-use coldbench_results::{Metric, TargetRecord};
+use coldbench_results::{Artifact, Metric, TargetRecord};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +95,30 @@ pub trait Instance: Send {
 /// A file's size in bytes, 0 if it cannot be read.
 pub(crate) fn file_bytes(p: &std::path::Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The artifact record of a built file (`kind`: `wasm`, `static_binary`, ...):
+/// its size in bytes and its path as the id.
+pub(crate) fn file_artifact(workload: &str, kind: &str, path: &std::path::Path) -> Artifact {
+    Artifact {
+        workload: workload.to_string(),
+        kind: kind.into(),
+        bytes: file_bytes(path),
+        id: path.display().to_string(),
+    }
+}
+
+/// `Ok` if the build output `path` (described as `what`, e.g. `Wasm module`)
+/// exists, else [`TargetError::Unavailable`] saying how to rebuild it.
+pub(crate) fn require_built(what: &str, path: &std::path::Path) -> TargetResult<()> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(TargetError::Unavailable(format!(
+            "{what} {} is missing: rebuild with `cargo build --release`",
+            path.display()
+        )))
+    }
 }
 
 /// What a variant is.

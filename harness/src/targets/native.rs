@@ -1,9 +1,9 @@
 //! `native`: the workload's static musl binary, spawned as a process.
 
-use super::{Instance, Target, TargetError, TargetResult, file_bytes};
+use super::{Instance, Target, TargetError, TargetResult, file_artifact, require_built};
 use crate::artifacts::{WORKLOADS, static_binary};
 use crate::stream::LineReader;
-use coldbench_results::{Artifact, TargetRecord};
+use coldbench_results::TargetRecord;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -44,24 +44,13 @@ impl Target for NativeTarget {
             artifacts: WORKLOADS
                 .iter()
                 .filter(|w| self.workloads.iter().any(|s| s == *w))
-                .map(|w| Artifact {
-                    workload: w.to_string(),
-                    kind: "static_binary".into(),
-                    bytes: file_bytes(&static_binary(w)),
-                    id: static_binary(w).display().to_string(),
-                })
+                .map(|w| file_artifact(w, "static_binary", &static_binary(w)))
                 .collect(),
         }
     }
 
     fn prepare(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Option<u64>> {
-        let bin = static_binary(workload);
-        if !bin.is_file() {
-            return Err(TargetError::Unavailable(format!(
-                "static binary {} is missing: rebuild with `cargo build --release`",
-                bin.display()
-            )));
-        }
+        require_built("static binary", &static_binary(workload))?;
         Ok(None)
     }
 

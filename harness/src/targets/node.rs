@@ -8,11 +8,11 @@
 //! (`t_runner_instantiate`).
 
 use super::native::NativeInstance;
-use super::{Instance, Target, TargetError, TargetResult, file_bytes};
+use super::{Instance, Target, TargetError, TargetResult, file_artifact, require_built};
 use crate::artifacts::{repo_dir, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::monotonic_ns;
-use coldbench_results::{Artifact, Metric, TargetRecord};
+use coldbench_results::{Metric, TargetRecord};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -104,24 +104,13 @@ impl Target for NodeTarget {
             artifacts: self
                 .workloads
                 .iter()
-                .map(|w| Artifact {
-                    workload: w.clone(),
-                    kind: "wasm".into(),
-                    bytes: file_bytes(&wasm_module(w)),
-                    id: wasm_module(w).display().to_string(),
-                })
+                .map(|w| file_artifact(w, "wasm", &wasm_module(w)))
                 .collect(),
         }
     }
 
     fn prepare(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Option<u64>> {
-        let module = wasm_module(workload);
-        if !module.is_file() {
-            return Err(TargetError::Unavailable(format!(
-                "Wasm module {} is missing: rebuild with `cargo build --release`",
-                module.display()
-            )));
-        }
+        require_built("Wasm module", &wasm_module(workload))?;
         if !runner_script().is_file() {
             return Err(TargetError::Unavailable(format!(
                 "node runner {} is missing from the checkout",
