@@ -173,6 +173,21 @@ impl EventSink {
         self.send(Kind::Stdout, id, bytes.to_vec());
     }
 
+    /// Sends the [`Kind::Exited`] event of instance `id`: its guest's exit
+    /// code and `dropped_ns`, the `CLOCK_MONOTONIC` ns read now (call it right
+    /// after the instance's store was dropped).
+    #[cfg(target_os = "linux")]
+    pub fn exited(&self, id: u64, exit_code: i32) {
+        self.send(
+            Kind::Exited,
+            id,
+            kv_payload(&[
+                ("exit_code", exit_code.to_string()),
+                ("dropped_ns", crate::monotonic_ns().to_string()),
+            ]),
+        );
+    }
+
     /// Sends an [`Kind::Error`] event with `message`.
     pub fn error(&self, instance: u64, message: impl std::fmt::Display) {
         self.send(Kind::Error, instance, message.to_string().into_bytes());

@@ -204,14 +204,7 @@ impl Instance {
         drop(instance);
         drop(store);
         let exit_code = outcome?;
-        self.events.send(
-            Kind::Exited,
-            id,
-            kv_payload(&[
-                ("exit_code", exit_code.to_string()),
-                ("dropped_ns", monotonic_ns().to_string()),
-            ]),
-        );
+        self.events.exited(id, exit_code);
         Ok(())
     }
 }

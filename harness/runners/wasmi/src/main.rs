@@ -176,14 +176,7 @@ fn run_instance(
     drop(store);
     let _ = forwarder.join();
     let exit_code = outcome?;
-    events.send(
-        Kind::Exited,
-        id,
-        kv_payload(&[
-            ("exit_code", exit_code.to_string()),
-            ("dropped_ns", monotonic_ns().to_string()),
-        ]),
-    );
+    events.exited(id, exit_code);
     Ok(())
 }
 

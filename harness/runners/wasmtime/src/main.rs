@@ -244,15 +244,7 @@ fn run_instance(
         },
     };
     drop(store);
-    let dropped_ns = monotonic_ns();
-    events.send(
-        Kind::Exited,
-        id,
-        kv_payload(&[
-            ("exit_code", exit_code.to_string()),
-            ("dropped_ns", dropped_ns.to_string()),
-        ]),
-    );
+    events.exited(id, exit_code);
     Ok(())
 }
 
