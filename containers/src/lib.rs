@@ -18,7 +18,8 @@ use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, WaitContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, StatsOptionsBuilder,
+    WaitContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -71,6 +72,12 @@ pub enum ContainerError {
         tag: String,
         /// Build log excerpt.
         message: String,
+    },
+    /// The engine answered, but without what was asked for.
+    #[error("{what}")]
+    Unexpected {
+        /// What was missing.
+        what: String,
     },
     /// Reading the workload binary failed.
     #[error("cannot read {path}: {source}")]
@@ -553,6 +560,76 @@ impl Container {
         let code = status?;
         removed?;
         Ok(code)
+    }
+
+    fn call<T>(
+        &self,
+        call: &str,
+        timeout: Duration,
+        fut: impl Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, ContainerError> {
+        self.host
+            .rt
+            .block_on(async { tokio::time::timeout(timeout, fut).await })
+            .map_err(|_| ContainerError::Timeout {
+                call: format!("{call} {}", short(&self.id)),
+                timeout_ms: timeout.as_millis() as u64,
+            })?
+            .map_err(engine_err(call))
+    }
+
+    /// The host pid of the container's first process (`State.Pid` of
+    /// `docker inspect`); `None` if it is not running.
+    ///
+    /// Errors: engine/timeout errors.
+    pub fn pid(&self, timeout: Duration) -> Result<Option<u32>, ContainerError> {
+        let info = self.call(
+            "inspect_container",
+            timeout,
+            self.host.docker.inspect_container(&self.id, None),
+        )?;
+        Ok(info
+            .state
+            .and_then(|s| s.pid)
+            .filter(|p| *p > 0)
+            .map(|p| p as u32))
+    }
+
+    /// The container's memory as `docker stats` shows it, bytes: the cgroup's
+    /// `usage` minus its page cache (`stats.cache` on cgroup v1,
+    /// `stats.inactive_file` on v2; Docker Engine API, "Get container stats").
+    /// One-shot read (API ≥ 1.41).
+    ///
+    /// Errors: engine/timeout errors, or a stats answer without memory usage.
+    pub fn memory_usage_bytes(&self, timeout: Duration) -> Result<u64, ContainerError> {
+        let docker = self.host.docker.clone();
+        let id = self.id.clone();
+        let stats = self.call("stats", timeout, async move {
+            let opts = StatsOptionsBuilder::default()
+                .stream(false)
+                .one_shot(true)
+                .build();
+            let mut s = docker.stats(&id, Some(opts));
+            match s.next().await {
+                Some(r) => r.map(Some),
+                None => Ok(None),
+            }
+        })?;
+        let mem = stats.and_then(|s| s.memory_stats);
+        let usage = mem.as_ref().and_then(|m| m.usage);
+        let Some(usage) = usage else {
+            return Err(ContainerError::Unexpected {
+                what: format!(
+                    "stats of container {} carry no memory usage",
+                    short(&self.id)
+                ),
+            });
+        };
+        let cache = mem
+            .and_then(|m| m.stats)
+            .and_then(|st| st.get("cache").or(st.get("inactive_file")).copied())
+            .unwrap_or(0);
+        Ok(usage.saturating_sub(cache))
     }
 
     /// Force-removes the container now (kills it if running).

@@ -4,14 +4,15 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use coldbench::artifacts::{WORKLOADS, default_inputs_dir, repo_dir};
 use coldbench::coldstart::{self, ColdStartConfig, Collector};
+use coldbench::density;
 use coldbench::host;
 use coldbench::suite;
 use coldbench::targets::native::NativeTarget;
-use coldbench::targets::{HostProbe, Target, Variant, catalog, selects};
+use coldbench::targets::{HostProbe, Target, TargetOptions, Variant, catalog, selects};
 use coldbench::throughput;
 use coldbench_results::{
-    DockerEngineInfo, Metric, RunConfig, RunFile, SCHEMA_VERSION, ThroughputConfig, ThroughputMode,
-    ToolInfo,
+    DensityConfig, DockerEngineInfo, Metric, RunConfig, RunFile, SCHEMA_VERSION, ThroughputConfig,
+    ThroughputMode, ToolInfo,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -36,6 +37,11 @@ enum Command {
     /// Measure closed-loop throughput (requests/s, latency, slowdown against
     /// native) of every workload × target × mode.
     Throughput(ThroughputArgs),
+    /// Fill the host with idle instances, one at a time, and sample memory
+    /// per instance three ways (host MemAvailable, attributable PSS/USS,
+    /// engine-reported) at 1, 2, 5, 10, 20, 50, … instances; project
+    /// instances per host.
+    Density(DensityArgs),
     /// List the target variants and whether each can run on this host.
     Targets,
     /// Print the tables of an existing results file.
@@ -116,12 +122,77 @@ struct ThroughputArgs {
     label: String,
 }
 
+#[derive(Parser, Clone)]
+struct DensityArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Largest number of live instances per series.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_instances: u64,
+    /// Per-target caps, comma-separated `target=N` (ids or prefixes, e.g. `docker=500`).
+    #[arg(long, value_delimiter = ',')]
+    max_per_target: Vec<String>,
+    /// Memory floor: a series stops before a start would leave MemAvailable
+    /// below this percentage of the host's memory.
+    #[arg(long, default_value_t = 25.0)]
+    floor_percent: f64,
+    /// A series stops before the host's threads would exceed this percentage
+    /// of its task limit (min of kernel.pid_max and kernel.threads-max).
+    #[arg(long, default_value_t = 80.0)]
+    task_limit_percent: f64,
+    /// Bound on one series' starts and samples, seconds (teardown not included).
+    #[arg(long, default_value_t = 600.0)]
+    time_limit_s: f64,
+    /// Host memory to project instances per host for (`64GiB`, `128G`,
+    /// `512MiB`, bytes); default: this host's MemTotal.
+    #[arg(long, value_parser = parse_bytes)]
+    host_memory: Option<u64>,
+    /// Label of the run (part of the default output directory name).
+    #[arg(long, default_value = "density")]
+    label: String,
+}
+
+/// Parses a size: a number with an optional unit, binary (`KiB`, `MiB`,
+/// `GiB`, `TiB`, also `K`, `M`, `G`, `T`) or decimal (`KB`, `MB`, `GB`, `TB`); bytes.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 64GiB, 512MiB, 1000000000)"))?;
+    let mult: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "K" | "KiB" => 1024.0,
+        "M" | "MiB" => 1024f64.powi(2),
+        "G" | "GiB" => 1024f64.powi(3),
+        "T" | "TiB" => 1024f64.powi(4),
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        u => {
+            return Err(format!(
+                "unknown size unit `{u}` in `{s}` (B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
+            ));
+        }
+    };
+    let bytes = n * mult;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("size `{s}` is out of range"));
+    }
+    Ok(bytes as u64)
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run(RunArgs::parse_from(["coldbench-run"])),
         Some(Command::Run(a)) => run(a),
         Some(Command::Throughput(a)) => throughput(a),
+        Some(Command::Density(a)) => density(a),
         Some(Command::Targets) => list_targets(),
         Some(Command::Report { path }) => report(&path),
     };
@@ -138,6 +209,9 @@ fn report(path: &Path) -> Result<()> {
     }
     if !run.throughput.is_empty() {
         print!("{}", coldbench_reports::throughput_table(&run));
+    }
+    if !run.density.is_empty() {
+        print!("{}", coldbench_reports::density_table(&run));
     }
     Ok(())
 }
@@ -187,6 +261,22 @@ struct Measured {
     warmup: u32,
     throughput_cfg: Option<ThroughputConfig>,
     throughput: Vec<coldbench_results::ThroughputResult>,
+    density_cfg: Option<DensityConfig>,
+    density: Vec<coldbench_results::DensitySeries>,
+}
+
+impl Measured {
+    /// Nothing measured besides the collector's distributions.
+    fn cold_start(runs: u32, warmup: u32) -> Measured {
+        Measured {
+            runs,
+            warmup,
+            throughput_cfg: None,
+            throughput: Vec::new(),
+            density_cfg: None,
+            density: Vec::new(),
+        }
+    }
 }
 
 /// What a measuring command sets up before measuring and needs to write its
@@ -207,6 +297,8 @@ struct Session {
     unavailable: Vec<coldbench_results::TargetRecord>,
     /// (target id, workload) pairs a target could not prepare.
     skip: HashSet<(String, String)>,
+    /// How targets are built (pooling capacity).
+    target_options: TargetOptions,
 }
 
 impl Session {
@@ -286,6 +378,7 @@ impl Session {
             out,
             unavailable: Vec::new(),
             skip: HashSet::new(),
+            target_options: TargetOptions::default(),
         })
     }
 
@@ -330,7 +423,9 @@ impl Session {
         cache_dir: &Path,
         record_prepare: bool,
     ) -> Option<Box<dyn Target>> {
-        let mut t = self.probe.build(v, cache_dir, &self.common.workloads);
+        let mut t = self
+            .probe
+            .build(v, cache_dir, &self.common.workloads, &self.target_options);
         let mut failed = Vec::new();
         for w in &self.common.workloads {
             eprint!("prepare {:<13} {:<14}\r", t.id(), w);
@@ -386,6 +481,8 @@ impl Session {
             warmup,
             throughput_cfg,
             throughput,
+            density_cfg,
+            density,
         } = measured;
         target_records.append(&mut self.unavailable);
         let mut runtime_versions = BTreeMap::new();
@@ -439,6 +536,7 @@ impl Session {
                 inputs_dir: self.inputs_dir.display().to_string(),
                 timeout_ms: self.common.timeout_ms,
                 throughput: throughput_cfg,
+                density: density_cfg,
             },
             targets: target_records,
             cases: self
@@ -451,6 +549,7 @@ impl Session {
             verification: self.out.verification(),
             errors: self.out.errors.clone(),
             throughput,
+            density,
         };
         let path = self.out_dir.join("run.json");
         run.write(&path)?;
@@ -506,12 +605,7 @@ fn run(args: RunArgs) -> Result<()> {
     let (back, path) = session.finish(
         &args.label,
         records,
-        Measured {
-            runs: args.runs,
-            warmup: args.warmup,
-            throughput_cfg: None,
-            throughput: Vec::new(),
-        },
+        Measured::cold_start(args.runs, args.warmup),
         &expected,
     )?;
     show(&coldbench_reports::cold_start_table(&back), &back, &path);
@@ -661,13 +755,161 @@ fn throughput(args: ThroughputArgs) -> Result<()> {
         &args.label,
         records,
         Measured {
-            runs: 0,
-            warmup: 0,
             throughput_cfg: Some(cfg),
             throughput: results,
+            ..Measured::cold_start(0, 0)
         },
         &expected,
     )?;
     show(&coldbench_reports::throughput_table(&back), &back, &path);
     Ok(())
+}
+
+/// Pooling allocator capacity is capped here: each slot reserves 1 GiB of
+/// address space (plus guards), and x86-64 user space is 128 TiB.
+const MAX_POOL_INSTANCES: u64 = 100_000;
+
+fn density(args: DensityArgs) -> Result<()> {
+    if !(0.0..100.0).contains(&args.floor_percent) {
+        bail!("--floor-percent must be in [0, 100)");
+    }
+    if !(args.task_limit_percent > 0.0 && args.task_limit_percent <= 100.0) {
+        bail!("--task-limit-percent must be in (0, 100]");
+    }
+    if args.time_limit_s.is_nan() || args.time_limit_s <= 0.0 {
+        bail!("--time-limit-s must be > 0");
+    }
+    let mut per_target_max = Vec::new();
+    for spec in &args.max_per_target {
+        let (t, n) = spec
+            .split_once('=')
+            .and_then(|(t, n)| Some((t.to_string(), n.parse::<u64>().ok()?)))
+            .filter(|(_, n)| *n > 0)
+            .with_context(|| format!("--max-per-target: `{spec}` is not `target=N` with N > 0"))?;
+        if !catalog().iter().any(|v| selects(&t, &v.id)) {
+            bail!("--max-per-target: `{t}` selects no target (see `coldbench targets`)");
+        }
+        per_target_max.push((t, n));
+    }
+    let settings = density::Settings {
+        max_instances: args.max_instances,
+        per_target_max: per_target_max.clone(),
+        floor_fraction: args.floor_percent / 100.0,
+        task_limit_fraction: args.task_limit_percent / 100.0,
+        time_limit: Duration::from_secs_f64(args.time_limit_s),
+        host_memory_bytes: args.host_memory,
+        timeout: Duration::from_millis(args.common.timeout_ms.max(1)),
+    };
+    let mut session = Session::new(&args.common, &args.label)?;
+    let pool_cap = settings.cap("wasmtime-pooling").0;
+    if pool_cap > MAX_POOL_INSTANCES {
+        bail!(
+            "wasmtime-pooling would need a pool of {pool_cap} instances; at most {MAX_POOL_INSTANCES} (1 GiB of address space each) — lower --max-instances or set --max-per-target wasmtime-pooling=N"
+        );
+    }
+    // The pool holds every live instance of a series, plus the reference start.
+    session.target_options.pool_instances = Some(pool_cap.max(1000) as u32 + 1);
+    let cache_dir = session.out_dir.join("precompiled");
+    let mut targets: Vec<Box<dyn Target>> = Vec::new();
+    for v in session.available_variants() {
+        if let Some(t) = session.prepare(&v, &cache_dir, true) {
+            targets.push(t);
+        }
+    }
+    eprintln!();
+    let expected = session.reference();
+    let base = coldbench::memory::HostMemory::read().map_err(anyhow::Error::msg)?;
+    let mut series = Vec::new();
+    'all: for workload in &args.common.workloads {
+        // Every instance of a series answers the workload's first case native answered.
+        let Some((ci, case)) = session
+            .cases
+            .iter()
+            .enumerate()
+            .find(|(i, c)| &c.workload == workload && expected[*i].is_some())
+        else {
+            continue;
+        };
+        let case = case.clone();
+        for t in targets.iter_mut() {
+            if session.interrupted.load(Ordering::SeqCst) {
+                break 'all;
+            }
+            let id = t.id().to_string();
+            if session.skip.contains(&(id.clone(), workload.clone())) {
+                continue;
+            }
+            let (s, log) = density::run_series(
+                t.as_mut(),
+                &case,
+                expected[ci],
+                &settings,
+                &session.interrupted,
+                |n| {
+                    eprint!("\rdensity {workload:<13} {id:<26} {n:>6} instances");
+                    let _ = std::io::stderr().flush();
+                },
+            );
+            eprintln!();
+            for (phase, kind, message) in log.failures {
+                session.out.error(
+                    Some(workload.as_str()),
+                    Some(&id),
+                    Some(&case.name),
+                    phase,
+                    kind,
+                    message,
+                );
+            }
+            session
+                .out
+                .add_verified(workload, &id, log.verified, log.mismatched);
+            if let Some(s) = s {
+                eprintln!(
+                    "  {} instances, stopped: {} ({})",
+                    s.instances, s.stop_reason, s.stop_detail
+                );
+                series.push(s);
+            }
+        }
+    }
+    let records: Vec<_> = targets.iter().map(|t| t.record()).collect();
+    drop(targets);
+    let cfg = DensityConfig {
+        max_instances: settings.max_instances,
+        per_target_max: per_target_max.into_iter().collect(),
+        memory_floor_fraction: settings.floor_fraction,
+        memory_floor_bytes: (base.total_bytes as f64 * settings.floor_fraction) as u64,
+        series_time_limit_ns: settings.time_limit.as_nanos() as u64,
+        task_limit_fraction: settings.task_limit_fraction,
+        steps: density::steps(settings.max_instances),
+        projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base.total_bytes),
+    };
+    let (back, path) = session.finish(
+        &args.label,
+        records,
+        Measured {
+            density_cfg: Some(cfg),
+            density: series,
+            ..Measured::cold_start(0, 0)
+        },
+        &expected,
+    )?;
+    show(&coldbench_reports::density_table(&back), &back, &path);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(parse_bytes("24GiB"), Ok(24 << 30));
+        assert_eq!(parse_bytes("512M"), Ok(512 << 20));
+        assert_eq!(parse_bytes("1GB"), Ok(1_000_000_000));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("12 parsecs").is_err());
+        assert!(parse_bytes("GiB").is_err());
+    }
 }

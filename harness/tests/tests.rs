@@ -583,3 +583,194 @@ fn throughput_both_modes_report_rates_latencies_and_slowdown() {
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&inputs);
 }
+
+/// Processes on the host whose environment carries `COLDBENCH_TEST_TAG=<tag>`:
+/// everything a tagged harness started (workloads, runners, node) inherits it.
+fn tagged_processes(tag: &str) -> Vec<String> {
+    let needle = format!("COLDBENCH_TEST_TAG={tag}");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(env) = std::fs::read(e.path().join("environ"))
+            && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+        {
+            let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+            out.push(format!("{name} {}", comm.trim()));
+        }
+    }
+    out
+}
+
+/// `coldbench density` with the given selection, tagged so that its children can be found.
+fn density_command(workloads: &str, targets: &str, out: &Path, tag: &str) -> Command {
+    let mut c = Command::new(bin());
+    c.args(["density", "--workloads", workloads, "--targets", targets])
+        .arg("--out")
+        .arg(out)
+        .env("COLDBENCH_TEST_TAG", tag);
+    c
+}
+
+#[test]
+fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let targets = if docker {
+        "native,wasmtime-pooling,docker-scratch-runc-none"
+    } else {
+        "native,wasmtime-pooling"
+    };
+    let inputs = small_real_inputs("density-in");
+    let out = tmpdir("density");
+    let tag = format!("density-{}", std::process::id());
+    let mut cmd = density_command("noop,thumbnail", targets, &out, &tag);
+    cmd.args(["--max-instances", "12"])
+        .arg("--inputs")
+        .arg(&inputs);
+    let (stdout, run) = run_ok(cmd, &out);
+    assert!(stdout.contains("host/inst") && stdout.contains("projected per host"));
+    let cfg = run.config.density.as_ref().expect("density config");
+    assert_eq!(cfg.steps, vec![1, 2, 5, 10]);
+    for t in targets.split(',') {
+        for w in ["noop", "thumbnail"] {
+            let s = run
+                .density
+                .iter()
+                .find(|s| s.workload == w && s.target == t)
+                .unwrap_or_else(|| panic!("no density series for {w} on {t}: {:#?}", run.errors));
+            assert_eq!(
+                (s.instances, s.stop_reason.as_str()),
+                (12, "max_instances"),
+                "{w} {t}: {}",
+                s.stop_detail
+            );
+            let ns: Vec<u64> = s.samples.iter().map(|x| x.instances).collect();
+            assert_eq!(ns, vec![1, 2, 5, 10, 12], "{w} {t}");
+            assert_eq!(s.t_ready.n, 12);
+            let v = run
+                .verification
+                .iter()
+                .find(|v| v.workload == w && v.target == t)
+                .unwrap();
+            assert_eq!((v.verified, v.mismatched), (12, 0), "{w} {t}");
+            let fig = |src: &str| {
+                s.bytes_per_instance
+                    .iter()
+                    .find(|f| f.source == src)
+                    .map(|f| f.bytes_per_instance)
+            };
+            assert!(fig("host_mem_available").is_some(), "{w} {t}");
+            // Every live instance holds resident memory of its own.
+            let pss = fig("pss").unwrap_or_else(|| panic!("{w} {t}: no PSS"));
+            assert!(pss > 0.0, "{w} {t}: PSS per instance {pss}");
+            assert!(fig("uss").is_some_and(|u| u > 0.0), "{w} {t}");
+            match t {
+                "wasmtime-pooling" => {
+                    let lin = fig("linear_memory").expect("linear memory reported");
+                    assert!(lin >= 65536.0 && lin % 65536.0 == 0.0, "{w}: {lin}");
+                }
+                "native" => {
+                    assert!(fig("linear_memory").is_none() && fig("docker_stats").is_none())
+                }
+                _ => {
+                    assert!(fig("docker_stats").is_some_and(|b| b > 0.0), "{w} {t}");
+                    assert!(fig("cgroup").is_some_and(|b| b > 0.0), "{w} {t}");
+                    // Container scope: init process + containerd shim at least.
+                    let procs = s.samples.last().unwrap().processes.unwrap();
+                    assert!(procs >= 2 * 12, "{w} {t}: {procs} processes");
+                }
+            }
+            assert!(s.projection.as_ref().is_some_and(|p| p.instances > 0));
+            assert_eq!(s.teardown_failed, 0);
+        }
+    }
+    // Decoding a photo grows the guest's linear memory; the runtime's count shows it.
+    let lin = |w: &str| {
+        run.density
+            .iter()
+            .find(|s| s.workload == w && s.target == "wasmtime-pooling")
+            .and_then(|s| s.samples.last()?.engine_bytes)
+            .unwrap()
+    };
+    assert!(
+        lin("thumbnail") > lin("noop"),
+        "{} vs {}",
+        lin("thumbnail"),
+        lin("noop")
+    );
+    assert!(
+        tagged_processes(&tag).is_empty(),
+        "left: {:?}",
+        tagged_processes(&tag)
+    );
+    if docker {
+        assert!(labelled_containers().is_empty(), "containers left");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&inputs);
+}
+
+#[test]
+fn interrupted_density_keeps_its_series_and_tears_everything_down() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !docker_up() {
+        return;
+    }
+    let out = tmpdir("density-int");
+    let tag = format!("density-int-{}", std::process::id());
+    let child = density_command("noop", "native,docker-scratch-runc-none", &out, &tag)
+        .args(["--max-instances", "1000", "--max-per-target", "native=50"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Native's series first, then containers accumulate: interrupt mid-series.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while labelled_containers().len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let path = out.join("run.json");
+    validate_schema(&path);
+    let run = RunFile::read(&path).unwrap();
+    assert!(run.interrupted);
+    let native = run.density.iter().find(|s| s.target == "native").unwrap();
+    assert_eq!(
+        (native.instances, native.stop_reason.as_str()),
+        (50, "target_max")
+    );
+    let d = run
+        .density
+        .iter()
+        .find(|s| s.target == "docker-scratch-runc-none")
+        .expect("the interrupted series is kept");
+    assert_eq!(d.stop_reason, "interrupted");
+    assert!(d.instances >= 4, "{} instances", d.instances);
+    assert_eq!(d.samples.last().unwrap().instances, d.instances);
+    assert!(
+        labelled_containers().is_empty(),
+        "containers left after Ctrl-C"
+    );
+    assert!(
+        tagged_processes(&tag).is_empty(),
+        "left: {:?}",
+        tagged_processes(&tag)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

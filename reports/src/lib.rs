@@ -382,6 +382,143 @@ pub fn throughput_table(run: &RunFile) -> String {
     out
 }
 
+fn signed_bytes(b: f64) -> String {
+    if b < 0.0 {
+        format!("−{}", format_bytes((-b) as u64))
+    } else {
+        format_bytes(b as u64)
+    }
+}
+
+fn figure_cell(s: &coldbench_results::DensitySeries, source: &str) -> String {
+    s.bytes_per_instance
+        .iter()
+        .find(|f| f.source == source)
+        .map(|f| signed_bytes(f.bytes_per_instance))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// The density tables: one row per series (memory per instance from each
+/// source at the largest N, start time, stop reason, projection), then the
+/// curve of every series step by step.
+pub fn density_table(run: &RunFile) -> String {
+    let mut out = String::new();
+    if let Some(c) = &run.config.density {
+        out.push_str(&format!(
+            "Density (instances started one at a time, each idle after one verified request; up to {} instances; floor: MemAvailable ≥ {:.0} % of memory = {}; time limit {} per series)\n",
+            c.max_instances,
+            c.memory_floor_fraction * 100.0,
+            format_bytes(c.memory_floor_bytes),
+            format_ns(c.series_time_limit_ns),
+        ));
+    }
+    out.push_str(
+        "Per instance at the largest N: host = MemAvailable drop ÷ N; PSS/USS = the instances' own processes (containers: + containerd shim; embedded: runner growth); cgroup = container memory cgroups; engine = docker stats (containers) or linear memory (Wasm, virtual).\n",
+    );
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "workload",
+        "target",
+        "N",
+        "stopped",
+        "host/inst",
+        "PSS/inst",
+        "USS/inst",
+        "cgroup/inst",
+        "engine/inst",
+        "t_ready p50 [95% CI]",
+        "t_ready N-th",
+        "time to N",
+        "projected per host",
+    ]);
+    for s in &run.density {
+        let last = s.samples.last();
+        let engine = s
+            .bytes_per_instance
+            .iter()
+            .find(|f| f.kind == "engine_reported")
+            .map(|f| format!("{} ({})", signed_bytes(f.bytes_per_instance), f.source))
+            .unwrap_or_else(|| "–".into());
+        table.add_row(vec![
+            Cell::new(&s.workload),
+            Cell::new(&s.target),
+            Cell::new(s.instances).set_alignment(CellAlignment::Right),
+            Cell::new(&s.stop_reason),
+            Cell::new(figure_cell(s, "host_mem_available")).set_alignment(CellAlignment::Right),
+            Cell::new(figure_cell(s, "pss")).set_alignment(CellAlignment::Right),
+            Cell::new(figure_cell(s, "uss")).set_alignment(CellAlignment::Right),
+            Cell::new(figure_cell(s, "cgroup")).set_alignment(CellAlignment::Right),
+            Cell::new(engine).set_alignment(CellAlignment::Right),
+            Cell::new(median_cell(Some(&s.t_ready))).set_alignment(CellAlignment::Right),
+            Cell::new(
+                last.map(|l| format_ns(l.t_ready_last_ns))
+                    .unwrap_or_default(),
+            )
+            .set_alignment(CellAlignment::Right),
+            Cell::new(last.map(|l| format_ns(l.t_reach_ns)).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
+            Cell::new(
+                s.projection
+                    .as_ref()
+                    .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
+                    .unwrap_or_else(|| "–".into()),
+            )
+            .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+
+    let mut curve = Table::new();
+    curve.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "workload",
+        "target",
+        "N",
+        "MemAvailable",
+        "host/inst",
+        "PSS/inst",
+        "engine/inst",
+        "t_ready p50 since last",
+        "time to N",
+        "threads",
+    ]);
+    for s in &run.density {
+        for x in &s.samples {
+            let per = |v: Option<f64>| {
+                v.map(|b| signed_bytes(b / x.instances.max(1) as f64))
+                    .unwrap_or_else(|| "–".into())
+            };
+            curve.add_row(vec![
+                Cell::new(&s.workload),
+                Cell::new(&s.target),
+                Cell::new(x.instances).set_alignment(CellAlignment::Right),
+                Cell::new(format_bytes(x.mem_available_bytes)).set_alignment(CellAlignment::Right),
+                Cell::new(per(Some(x.host_delta_bytes as f64))).set_alignment(CellAlignment::Right),
+                Cell::new(per(x.pss_bytes.map(|b| b as f64))).set_alignment(CellAlignment::Right),
+                Cell::new(per(x.engine_bytes.map(|b| b as f64)))
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(format_ns(x.t_ready_window_p50_ns)).set_alignment(CellAlignment::Right),
+                Cell::new(format_ns(x.t_reach_ns)).set_alignment(CellAlignment::Right),
+                Cell::new(x.host_threads).set_alignment(CellAlignment::Right),
+            ]);
+        }
+    }
+    out.push_str("\nCurves (per instance at each step):\n");
+    out.push_str(&curve.to_string());
+    out.push('\n');
+    for s in &run.density {
+        out.push_str(&format!(
+            "{} / {}: stopped at {} instances: {} — {}\n",
+            s.workload, s.target, s.instances, s.stop_reason, s.stop_detail
+        ));
+    }
+    if let Some(p) = run.density.iter().find_map(|s| s.projection.as_ref()) {
+        out.push_str(&format!("Projection assumes: {}.\n", p.assumption));
+    }
+    out.push_str(&footer(run));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

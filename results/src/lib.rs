@@ -126,6 +126,10 @@ pub struct RunFile {
     /// target × mode; absent from cold-start-only runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub throughput: Vec<ThroughputResult>,
+    /// Density series (`coldbench density`), one per workload × target;
+    /// absent from runs that measured no density.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub density: Vec<DensitySeries>,
 }
 
 impl RunFile {
@@ -244,6 +248,9 @@ pub struct RunConfig {
     /// How the throughput cells were run, when the run measured throughput.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput: Option<ThroughputConfig>,
+    /// How the density series were run, when the run measured density.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density: Option<DensityConfig>,
 }
 
 /// The configuration of a throughput run (`coldbench throughput`).
@@ -337,6 +344,155 @@ pub struct ThroughputResult {
     pub failed: u64,
     /// Responses whose checksum differed from native's (never counted as requests).
     pub mismatched: u64,
+}
+
+/// The configuration of a density run (`coldbench density`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DensityConfig {
+    /// Largest number of live instances a series may reach (`--max-instances`).
+    pub max_instances: u64,
+    /// Per-target caps (`--max-per-target id=N`), target id or prefix → instances.
+    pub per_target_max: BTreeMap<String, u64>,
+    /// Memory floor as a fraction of `MemTotal` (0.25: a series stops before a
+    /// start would leave `MemAvailable` below 25 % of the host's memory).
+    pub memory_floor_fraction: f64,
+    /// The floor in bytes on this host (`memory_floor_fraction × MemTotal`).
+    pub memory_floor_bytes: u64,
+    /// Bound on one series' wall time (starts, samples, not teardown), ns.
+    pub series_time_limit_ns: u64,
+    /// Fraction of the host's task limit (`min(kernel.pid_max,
+    /// kernel.threads-max)`) the system's threads may reach before a series stops.
+    pub task_limit_fraction: f64,
+    /// Instance counts at which memory is sampled (1, 2, 5, 10, 20, 50, …).
+    pub steps: Vec<u64>,
+    /// Host memory the projection is made for, bytes (`--host-memory`,
+    /// default this host's `MemTotal`).
+    pub projection_host_memory_bytes: u64,
+}
+
+/// One density series: instances of one workload on one target, started one
+/// at a time and kept alive and idle after one verified request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DensitySeries {
+    /// Workload name.
+    pub workload: String,
+    /// Target variant id.
+    pub target: String,
+    /// The case every instance answered once (its response verified against native).
+    pub case: String,
+    /// Live instances when the series stopped (all verified, all idle).
+    pub instances: u64,
+    /// Why it stopped: `max_instances`, `target_max`, `memory_floor`,
+    /// `time_limit`, `task_limit`, `swap`, `start_failed`, `interrupted`.
+    pub stop_reason: String,
+    /// The stop in words: numbers that triggered it, or the error.
+    pub stop_detail: String,
+    /// Host state before the first instance (targets prepared, shared runner started).
+    pub baseline: DensityBaseline,
+    /// One sample per step reached, plus one at the stopping point.
+    pub samples: Vec<DensitySample>,
+    /// Every instance's `t_ready` (start call → ready line), ns.
+    pub t_ready: Summary,
+    /// `t_ready` HDR histogram, V2 + deflate, base64, values in ns.
+    pub t_ready_histogram_v2_deflate_b64: String,
+    /// Per-instance memory at the last sample, one entry per source.
+    pub bytes_per_instance: Vec<MemoryFigure>,
+    /// Instances per host, projected from the host `MemAvailable` figure (or PSS, see its assumption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<DensityProjection>,
+    /// Teardown of every instance at the end: wall time, ns.
+    pub teardown_ns: u64,
+    /// Instances whose teardown failed (each also in `errors`).
+    pub teardown_failed: u64,
+}
+
+/// Host memory before a density series' first instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DensityBaseline {
+    /// `MemTotal`, bytes.
+    pub mem_total_bytes: u64,
+    /// `MemAvailable`, bytes.
+    pub mem_available_bytes: u64,
+    /// PSS of the shared host process (embedded runtimes' runner), bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_host_pss_bytes: Option<u64>,
+    /// USS (`Private_Clean + Private_Dirty`) of the shared host process, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_host_uss_bytes: Option<u64>,
+}
+
+/// Memory with `instances` live instances. Totals over all instances (divide
+/// by `instances` for per-instance figures); a source a target does not have
+/// is absent, never zero.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DensitySample {
+    /// Live, idle, verified instances.
+    pub instances: u64,
+    /// Wall time spent starting instances 1..=N (start → verified response,
+    /// sampling pauses excluded), ns.
+    pub t_reach_ns: u64,
+    /// `t_ready` of the N-th instance, ns.
+    pub t_ready_last_ns: u64,
+    /// Median `t_ready` of the instances started since the previous sample, ns.
+    pub t_ready_window_p50_ns: u64,
+    /// Host `MemAvailable` now, bytes.
+    pub mem_available_bytes: u64,
+    /// Host: baseline `MemAvailable` − now, bytes (negative if memory was freed).
+    pub host_delta_bytes: i64,
+    /// Attributable: PSS summed over the instances' processes (containers:
+    /// container processes + containerd shim and its children; embedded: the
+    /// runner's PSS − its baseline), bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_bytes: Option<i64>,
+    /// Attributable: USS (`Private_Clean + Private_Dirty`), same scope as `pss_bytes`, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uss_bytes: Option<i64>,
+    /// Attributable (containers): the containers' memory cgroups' usage
+    /// (`memory.usage_in_bytes` on cgroup v1, `memory.current` on v2), summed, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup_bytes: Option<u64>,
+    /// Engine-reported: Docker stats memory (`usage − cache` on cgroup v1,
+    /// `usage − inactive_file` on v2, as `docker stats` shows it), or the Wasm
+    /// runtime's linear-memory size (virtual, pages × 64 KiB), summed, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_bytes: Option<u64>,
+    /// Processes whose PSS was summed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<u64>,
+    /// Threads on the whole host (`/proc/loadavg`), for the task limit.
+    pub host_threads: u64,
+    /// How long taking this sample took, ns (not part of `t_reach_ns`).
+    pub sample_ns: u64,
+}
+
+/// One per-instance memory figure with its source.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemoryFigure {
+    /// `host_mem_available`, `pss`, `uss`, `cgroup`, `docker_stats` or `linear_memory`.
+    pub source: String,
+    /// `host`, `attributable` or `engine_reported`.
+    pub kind: String,
+    /// Total at the last sample ÷ instances, bytes.
+    pub bytes_per_instance: f64,
+    /// Slope between the last two samples ((total₂ − total₁) / (N₂ − N₁)),
+    /// bytes per added instance; absent with fewer than two samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marginal_bytes_per_instance: Option<f64>,
+}
+
+/// Instances per host, projected.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DensityProjection {
+    /// Host memory projected for, bytes.
+    pub host_memory_bytes: u64,
+    /// Projected instances.
+    pub instances: u64,
+    /// The per-instance bytes used: host `MemAvailable` drop ÷ instances at
+    /// the last sample, or PSS ÷ instances when the host drop did not resolve
+    /// (the assumption says which).
+    pub bytes_per_instance: f64,
+    /// What the projection assumes.
+    pub assumption: String,
 }
 
 /// A ratio with a 95 % interval.

@@ -4,7 +4,7 @@
 //! build on a Debian bookworm (minbase) root filesystem made by
 //! `scripts/build-debian-base.sh` (debootstrap, then `docker import`).
 
-use super::{Instance, Target, TargetError, TargetResult};
+use super::{Instance, MemoryScope, Target, TargetError, TargetResult};
 use crate::artifacts::{glibc_binary, static_binary};
 use crate::stream::LineReader;
 use coldbench_containers::{
@@ -385,5 +385,19 @@ impl Instance for DockerInstance {
             .as_ref()
             .map(|c| c.stderr())
             .unwrap_or_default()
+    }
+
+    fn memory_scope(&mut self, timeout: Duration) -> MemoryScope {
+        let c = self.container.as_ref().expect("live until teardown");
+        match c.pid(timeout) {
+            Ok(Some(pid)) => MemoryScope::Container { pid },
+            Ok(None) => MemoryScope::Unknown(format!("container {} is not running", c.id())),
+            Err(e) => MemoryScope::Unknown(e.to_string()),
+        }
+    }
+
+    fn engine_memory_bytes(&mut self, timeout: Duration) -> Option<TargetResult<u64>> {
+        let c = self.container.as_ref().expect("live until teardown");
+        Some(c.memory_usage_bytes(timeout).map_err(cerr))
     }
 }

@@ -6,13 +6,17 @@
 //! inside the runner, as on a function platform; the runner's own start is
 //! not part of cold start.
 
-use super::{Instance, Target, TargetError, TargetResult, file_artifact, require_built};
+use super::{
+    Instance, MemoryScope, SharedHost, Target, TargetError, TargetResult, file_artifact,
+    require_built,
+};
 use crate::artifacts::{runner_binary, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
 use coldbench_results::{Artifact, Metric, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
@@ -72,7 +76,9 @@ impl RunnerVariant {
         }
     }
 
-    fn args(self) -> Vec<String> {
+    /// The runner's command-line arguments for this variant; `pool_instances`
+    /// sets the pooling allocator's capacity (`wasmtime-pooling` only).
+    fn args(self, pool_instances: Option<u32>) -> Vec<String> {
         let v: &[&str] = match self {
             RunnerVariant::WasmtimeJit => &["--strategy", "jit"],
             RunnerVariant::WasmtimeAot => &["--strategy", "aot"],
@@ -81,7 +87,11 @@ impl RunnerVariant {
             RunnerVariant::WasmerSinglepass => &["--compiler", "singlepass"],
             RunnerVariant::Wasmi => &[],
         };
-        v.iter().map(|s| s.to_string()).collect()
+        let mut args: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        if let (RunnerVariant::WasmtimePooling, Some(n)) = (self, pool_instances) {
+            args.extend(["--pool-instances".to_string(), n.to_string()]);
+        }
+        args
     }
 
     /// What happens at each start, for `coldbench targets` and the results file.
@@ -160,14 +170,21 @@ struct RunnerProcess {
 }
 
 impl RunnerProcess {
-    fn spawn(variant: RunnerVariant, timeout: Duration) -> TargetResult<RunnerProcess> {
+    fn spawn(
+        variant: RunnerVariant,
+        pool_instances: Option<u32>,
+        timeout: Duration,
+    ) -> TargetResult<RunnerProcess> {
         let runtime = variant.runtime();
         let bin = runner_binary(runtime);
         let mut child = Command::new(&bin)
-            .args(variant.args())
+            .args(variant.args(pool_instances))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            // Own process group: a terminal's Ctrl-C reaches the harness only,
+            // which then tears every instance down itself.
+            .process_group(0)
             .spawn()
             .map_err(|e| {
                 TargetError::Unavailable(format!(
@@ -276,6 +293,8 @@ pub struct RunnerTarget {
     runtime_version: String,
     /// Facts the runner reported when it started (version, knobs).
     hello: Vec<(String, String)>,
+    /// Pooling allocator capacity passed to the runner (`None`: its default).
+    pool_instances: Option<u32>,
 }
 
 impl RunnerTarget {
@@ -290,12 +309,20 @@ impl RunnerTarget {
             next_instance: FIRST_INSTANCE_ID,
             runtime_version: String::new(),
             hello: Vec::new(),
+            pool_instances: None,
         }
+    }
+
+    /// Sets the pooling allocator's capacity (instances, memories and tables
+    /// alive at once) of a `wasmtime-pooling` runner started from now on.
+    pub fn with_pool_instances(mut self, n: Option<u32>) -> Self {
+        self.pool_instances = n;
+        self
     }
 
     fn runner(&mut self, timeout: Duration) -> TargetResult<&RunnerProcess> {
         if self.runner.is_none() {
-            let rp = RunnerProcess::spawn(self.variant, timeout)?;
+            let rp = RunnerProcess::spawn(self.variant, self.pool_instances, timeout)?;
             if let Some(v) = kv_get_owned(&rp.hello, "version") {
                 self.runtime_version = v;
             }
@@ -386,7 +413,7 @@ impl Target for RunnerTarget {
             format!(
                 "runner process coldbench-runner-{} {}",
                 self.variant.runtime(),
-                self.variant.args().join(" ")
+                self.variant.args(self.pool_instances).join(" ")
             )
             .trim_end()
             .to_string(),
@@ -404,6 +431,31 @@ impl Target for RunnerTarget {
             unavailable_reason: None,
             artifacts,
         }
+    }
+
+    /// The runner process and its `Report` (live instances, linear memory).
+    fn shared_host(&mut self, timeout: Duration) -> Option<SharedHost> {
+        let rp = self.runner.as_ref()?;
+        let pid = rp.child.id();
+        let mut host = SharedHost {
+            pid,
+            live_instances: None,
+            linear_memory_bytes: None,
+        };
+        let asked = rp.send(Frame {
+            kind: Kind::Query,
+            instance: 0,
+            payload: Vec::new(),
+        });
+        if asked.is_ok()
+            && let Ok(reply) = rp.recv_control(timeout)
+            && reply.kind == Kind::Report
+        {
+            let kv = parse_kv(&reply.payload);
+            host.live_instances = stamp(&kv, "live_instances");
+            host.linear_memory_bytes = stamp(&kv, "linear_memory_bytes");
+        }
+        Some(host)
     }
 
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
@@ -577,6 +629,10 @@ impl Instance for RunnerInstance {
 
     fn diagnostics(&mut self) -> String {
         self.drain_events().unwrap_or_default()
+    }
+
+    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
+        MemoryScope::SharedHost
     }
 }
 

@@ -71,6 +71,41 @@ pub trait Target: Send {
     /// Called after a sample failed (e.g. timed out): release whatever may be
     /// stuck (a runner process with a hung instance) so the next start is clean.
     fn recover(&mut self) {}
+    /// For targets whose instances all live in one long-lived host process
+    /// (embedded runtimes' runner): that process and what the runtime reports
+    /// about its live instances. `None` for process-per-instance targets.
+    fn shared_host(&mut self, _timeout: Duration) -> Option<SharedHost> {
+        None
+    }
+}
+
+/// The host process shared by a target's instances, for density.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedHost {
+    /// Its pid.
+    pub pid: u32,
+    /// The runtime's count of live instances, if it reports one.
+    pub live_instances: Option<u64>,
+    /// The live instances' linear memories as the runtime reports them
+    /// (pages × 64 KiB: virtual size, not resident), bytes.
+    pub linear_memory_bytes: Option<u64>,
+}
+
+/// Where an instance's memory lives, for density.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemoryScope {
+    /// These processes are the instance (native, node).
+    Processes(Vec<u32>),
+    /// A container whose first process is `pid`: the instance is that process's
+    /// containerd shim and everything under it (for gVisor: sandbox and gofer).
+    Container {
+        /// The container's init pid as the engine reports it.
+        pid: u32,
+    },
+    /// The instance lives inside the target's [`SharedHost`] process.
+    SharedHost,
+    /// Not known (why).
+    Unknown(String),
 }
 
 /// One running instance.
@@ -89,6 +124,16 @@ pub trait Instance: Send {
     /// What the instance reported on the side (stderr, runner errors), for error messages.
     fn diagnostics(&mut self) -> String {
         String::new()
+    }
+    /// Where its memory lives (asked once, after it answered a request).
+    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
+        MemoryScope::Unknown("this target does not say where its instances live".into())
+    }
+    /// The engine's own account of the instance's memory (Docker stats:
+    /// `usage − cache` on cgroup v1, `usage − inactive_file` on v2), bytes;
+    /// `None` if the engine keeps none (processes, embedded runtimes).
+    fn engine_memory_bytes(&mut self, _timeout: Duration) -> Option<TargetResult<u64>> {
+        None
     }
 }
 
@@ -200,6 +245,14 @@ pub fn selects(pattern: &str, id: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-'))
 }
 
+/// Settings that change how targets are built.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    /// Capacity of `wasmtime-pooling`'s pooling allocator (instances, memories
+    /// and tables alive at once); `None`: the runner's default (1000).
+    pub pool_instances: Option<u32>,
+}
+
 /// What this host offers, probed once: the Docker engine, node, the runners.
 pub struct HostProbe {
     /// A connected engine, or why not.
@@ -268,10 +321,14 @@ impl HostProbe {
         v: &Variant,
         cache_dir: &std::path::Path,
         workloads: &[String],
+        options: &TargetOptions,
     ) -> Box<dyn Target> {
         match v.kind {
             VariantKind::Native => Box::new(native::NativeTarget::new(workloads)),
-            VariantKind::Embedded(r) => Box::new(RunnerTarget::new(r, PathBuf::from(cache_dir))),
+            VariantKind::Embedded(r) => Box::new(
+                RunnerTarget::new(r, PathBuf::from(cache_dir))
+                    .with_pool_instances(options.pool_instances),
+            ),
             VariantKind::Node => Box::new(node::NodeTarget::new(
                 self.node.clone().unwrap_or_default(),
                 workloads,

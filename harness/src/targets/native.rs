@@ -1,11 +1,14 @@
 //! `native`: the workload's static musl binary, spawned as a process.
 
-use super::{Instance, Target, TargetError, TargetResult, file_artifact, require_built};
+use super::{
+    Instance, MemoryScope, Target, TargetError, TargetResult, file_artifact, require_built,
+};
 use crate::artifacts::{WORKLOADS, static_binary};
 use crate::stream::LineReader;
 use coldbench_results::TargetRecord;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -66,6 +69,9 @@ impl Target for NativeTarget {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Own process group: a terminal's Ctrl-C reaches the harness only,
+            // which then tears every instance down itself.
+            .process_group(0)
             .spawn()
             .map_err(|e| TargetError::Failed(format!("cannot spawn {}: {e}", bin.display())))?;
         Ok(Box::new(NativeInstance::new(child)))
@@ -168,6 +174,10 @@ impl Instance for NativeInstance {
 
     fn diagnostics(&mut self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
+        MemoryScope::Processes(vec![self.child.id()])
     }
 }
 

@@ -8,12 +8,15 @@
 //! (`t_runner_instantiate`).
 
 use super::native::NativeInstance;
-use super::{Instance, Target, TargetError, TargetResult, file_artifact, require_built};
+use super::{
+    Instance, MemoryScope, Target, TargetError, TargetResult, file_artifact, require_built,
+};
 use crate::artifacts::{repo_dir, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::monotonic_ns;
 use coldbench_results::{Metric, TargetRecord};
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -136,6 +139,9 @@ impl Target for NodeTarget {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Own process group: a terminal's Ctrl-C reaches the harness only,
+            // which then tears every instance down itself.
+            .process_group(0)
             .spawn()
             .map_err(|e| TargetError::Failed(format!("cannot spawn node: {e}")))?;
         Ok(Box::new(NodeInstance {
@@ -199,6 +205,10 @@ impl Instance for NodeInstance {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    fn memory_scope(&mut self, timeout: Duration) -> MemoryScope {
+        self.inner.memory_scope(timeout)
     }
 
     fn teardown(self: Box<Self>, timeout: Duration) -> TargetResult<()> {

@@ -21,6 +21,8 @@ pub enum Kind {
     CloseStdin = 4,
     /// Command: exit the runner.
     Shutdown = 5,
+    /// Command: report runner-wide statistics (answered by a `Report` event, instance 0).
+    Query = 6,
     /// Event: module prepared; payload `key=value` lines (times in ns, sizes in bytes).
     Loaded = 64,
     /// Event: the instance was instantiated; payload `key=value` lines of `CLOCK_MONOTONIC` ns stamps.
@@ -31,6 +33,9 @@ pub enum Kind {
     Exited = 67,
     /// Event: a command failed; payload is the message.
     Error = 68,
+    /// Event: answer to `Query`; payload `key=value` lines (`live_instances=`,
+    /// `linear_memory_bytes=`: the live instances' linear memories, pages × 64 KiB).
+    Report = 69,
 }
 
 impl Kind {
@@ -41,11 +46,13 @@ impl Kind {
             3 => Kind::Stdin,
             4 => Kind::CloseStdin,
             5 => Kind::Shutdown,
+            6 => Kind::Query,
             64 => Kind::Loaded,
             65 => Kind::Instantiated,
             66 => Kind::Stdout,
             67 => Kind::Exited,
             68 => Kind::Error,
+            69 => Kind::Report,
             _ => return None,
         })
     }
@@ -221,6 +228,11 @@ pub trait RunnerHost {
     fn stdin(&mut self, id: u64, bytes: Vec<u8>);
     /// Closes the instance's stdin (end of file for the guest).
     fn close_stdin(&mut self, id: u64);
+    /// Runner-wide statistics for a `Query` (`live_instances`,
+    /// `linear_memory_bytes`); a runner that tracks none returns no pairs.
+    fn stats(&mut self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// The runner's control loop: sends the `hello` pairs as a `Loaded` event for
@@ -265,6 +277,7 @@ pub fn serve(
             }
             Kind::Stdin => host.stdin(id, frame.payload),
             Kind::CloseStdin => host.close_stdin(id),
+            Kind::Query => events.send(Kind::Report, 0, kv_payload(&host.stats())),
             Kind::Shutdown => break,
             other => {
                 return Err(io::Error::new(

@@ -15,8 +15,12 @@
 //!   instance allocator: every `Start` only instantiates (wasmtime's
 //!   `examples/fast_instantiation.rs` configuration).
 //!
-//! Each instance runs `_start` on its own thread with WASI preview 1; its stdin
-//! is fed by `Stdin` frames and its stdout is forwarded as `Stdout` events.
+//! Each instance runs `_start` on its own thread (taken from pre-spawned idle
+//! threads) with WASI preview 1; its stdin is fed by `Stdin` frames through a
+//! blocking channel and its stdout is written as `Stdout` events from the
+//! instance's thread: no async runtime sits on the stdio path. A `Query`
+//! reports the live instances and their linear memory (counted by a
+//! `ResourceLimiter` on each store).
 //! In-runner phase stamps are `CLOCK_MONOTONIC` nanoseconds, the clock the
 //! harness reads.
 
@@ -26,19 +30,20 @@ use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::mpsc;
 use wasmtime::error::Context as _;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, Store,
+    PoolingAllocationConfig, ResourceLimiter, Store,
 };
 use wasmtime::{Result, bail, format_err as anyhow};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi::cli::{AsyncStdinStream, AsyncStdoutStream};
+use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strategy {
@@ -63,16 +68,147 @@ enum Prepared {
     /// A `.cwasm` file, deserialized at every start.
     Aot(PathBuf),
     /// Deserialized once at load, imports resolved once: every start only instantiates.
-    Pooling(InstancePre<WasiP1Ctx>),
+    Pooling(InstancePre<Host>),
+}
+
+/// Store data of one instance: its WASI context and its linear-memory account.
+struct Host {
+    wasi: WasiP1Ctx,
+    memory: MemoryAccount,
+}
+
+/// Linear memory of one store, bytes, added to the runner-wide total while
+/// the store lives (a `ResourceLimiter` that never refuses: it only counts).
+struct MemoryAccount {
+    own_bytes: u64,
+    total_bytes: Arc<AtomicU64>,
+}
+
+impl ResourceLimiter for MemoryAccount {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool> {
+        // Called with current = 0 when a memory is created, then at every
+        // `memory.grow`; a growth beyond the maximum fails after this call and
+        // is not counted.
+        if maximum.is_none_or(|m| desired <= m) && desired > current {
+            let added = (desired - current) as u64;
+            self.own_bytes += added;
+            self.total_bytes.fetch_add(added, Ordering::Relaxed);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+impl Drop for MemoryAccount {
+    fn drop(&mut self) {
+        self.total_bytes
+            .fetch_sub(self.own_bytes, Ordering::Relaxed);
+    }
+}
+
+/// A job for an instance thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Instance threads, spawned ahead of the starts that use them: a start hands
+/// its instance to an idle thread (a channel send) instead of paying for a
+/// new thread (~100 µs with a 4 MiB stack on the reference host); a thread
+/// goes back to the idle list when its instance has finished.
+struct Workers {
+    idle: Arc<Mutex<Vec<mpsc::Sender<Job>>>>,
+    next: u64,
+}
+
+/// Idle instance threads kept ready.
+const SPARE_WORKERS: usize = 2;
+/// Stack of an instance thread, bytes.
+const WORKER_STACK_BYTES: usize = 4 << 20;
+
+impl Workers {
+    fn new() -> Result<Workers> {
+        let mut w = Workers {
+            idle: Arc::new(Mutex::new(Vec::new())),
+            next: 0,
+        };
+        w.top_up()?;
+        Ok(w)
+    }
+
+    /// Spawns a worker thread; it parks itself on the idle list, or first runs `job`.
+    fn spawn(&mut self, job: Option<Job>) -> Result<()> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        if let Some(job) = job {
+            tx.send(job).expect("receiver alive");
+        } else {
+            self.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(tx.clone());
+        }
+        let idle = self.idle.clone();
+        self.next += 1;
+        std::thread::Builder::new()
+            .name(format!("instance-worker-{}", self.next))
+            .stack_size(WORKER_STACK_BYTES)
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                    idle.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(tx.clone());
+                }
+            })
+            .context("cannot spawn an instance thread")?;
+        Ok(())
+    }
+
+    fn top_up(&mut self) -> Result<()> {
+        while self.idle.lock().unwrap_or_else(|p| p.into_inner()).len() < SPARE_WORKERS {
+            self.spawn(None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `job` on an idle thread (a new one if none is idle), then spawns
+    /// spares for the next starts.
+    fn run(&mut self, job: Job) -> Result<()> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some(tx) => {
+                if let Err(mpsc::SendError(job)) = tx.send(job) {
+                    self.spawn(Some(job))?;
+                }
+            }
+            None => self.spawn(Some(job))?,
+        }
+        self.top_up()
+    }
 }
 
 struct Runner {
     engine: Engine,
-    linker: Arc<Linker<WasiP1Ctx>>,
+    linker: Arc<Linker<Host>>,
     strategy: Strategy,
     modules: HashMap<u64, Arc<Prepared>>,
-    stdins: HashMap<u64, mpsc::UnboundedSender<Vec<u8>>>,
+    stdins: HashMap<u64, mpsc::Sender<Vec<u8>>>,
     events: EventSink,
+    workers: Workers,
+    /// Live stores.
+    live: Arc<AtomicU64>,
+    /// Linear memory of the live stores, bytes.
+    linear_memory_bytes: Arc<AtomicU64>,
 }
 
 impl Runner {
@@ -137,22 +273,28 @@ impl Runner {
             .get(&request.module)
             .cloned()
             .ok_or_else(|| anyhow!("start: module {} was never loaded", request.module))?;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel();
         self.stdins.insert(id, tx);
         let engine = self.engine.clone();
         let linker = self.linker.clone();
         let events = self.events.clone();
-        std::thread::Builder::new()
-            .name(format!("instance-{id}"))
-            .stack_size(4 << 20)
-            .spawn(move || {
-                if let Err(e) = run_instance(id, &engine, &linker, &prepared, request, rx, &events)
-                {
-                    events.error(id, format!("{e:#}"));
-                }
-            })
-            .context("cannot spawn instance thread")?;
-        Ok(())
+        let live = self.live.clone();
+        let memory = self.linear_memory_bytes.clone();
+        self.workers.run(Box::new(move || {
+            live.fetch_add(1, Ordering::Relaxed);
+            let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
+                rx,
+                pending: Vec::new(),
+                pos: 0,
+            })));
+            let r = run_instance(
+                id, &engine, &linker, &prepared, request, stdin, &events, memory,
+            );
+            live.fetch_sub(1, Ordering::Relaxed);
+            if let Err(e) = r {
+                events.error(id, format!("{e:#}"));
+            }
+        }))
     }
 }
 
@@ -176,16 +318,30 @@ impl RunnerHost for Runner {
     fn close_stdin(&mut self, id: u64) {
         self.stdins.remove(&id);
     }
+    fn stats(&mut self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "live_instances",
+                self.live.load(Ordering::Relaxed).to_string(),
+            ),
+            (
+                "linear_memory_bytes",
+                self.linear_memory_bytes.load(Ordering::Relaxed).to_string(),
+            ),
+        ]
+    }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_instance(
     id: u64,
     engine: &Engine,
-    linker: &Linker<WasiP1Ctx>,
+    linker: &Linker<Host>,
     prepared: &Prepared,
     request: StartRequest,
-    stdin: mpsc::UnboundedReceiver<Vec<u8>>,
+    stdin: ChannelStdin,
     events: &EventSink,
+    linear_memory_bytes: Arc<AtomicU64>,
 ) -> Result<()> {
     let module = match prepared {
         Prepared::Jit(bytes) => Some(Module::new(engine, &bytes[..]).context("compiling module")?),
@@ -200,20 +356,21 @@ fn run_instance(
     let t_module_ns = monotonic_ns();
     let mut wasi = WasiCtxBuilder::new();
     wasi.args(&request.args)
-        .stdin(AsyncStdinStream::new(ChannelReader {
-            rx: stdin,
-            pending: Vec::new(),
-            pos: 0,
-        }))
-        .stdout(AsyncStdoutStream::new(
-            64 * 1024,
-            FrameWriter {
-                id,
-                events: events.clone(),
-            },
-        ))
+        .stdin(stdin)
+        .stdout(FrameStdout {
+            id,
+            events: events.clone(),
+        })
         .inherit_stderr();
-    let mut store = Store::new(engine, wasi.build_p1());
+    let host = Host {
+        wasi: wasi.build_p1(),
+        memory: MemoryAccount {
+            own_bytes: 0,
+            total_bytes: linear_memory_bytes,
+        },
+    };
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.memory);
     let instance = match (prepared, &module) {
         (Prepared::Pooling(pre), _) => pre.instantiate(&mut store),
         (_, Some(module)) => linker.instantiate(&mut store, module),
@@ -248,45 +405,136 @@ fn run_instance(
     Ok(())
 }
 
-/// Guest stdin: bytes arrive from `Stdin` frames through a channel; closing the
-/// channel is end of file.
-struct ChannelReader {
-    rx: mpsc::UnboundedReceiver<Vec<u8>>,
+/// Guest stdin, synchronous: bytes arrive from `Stdin` frames through a
+/// channel and a read blocks the instance's own thread until some arrive
+/// (as wasmtime-wasi's `InputFile` does for a file); a closed channel is end
+/// of file. No async runtime is involved.
+#[derive(Clone)]
+struct ChannelStdin(Arc<Mutex<ChannelInput>>);
+
+struct ChannelInput {
+    rx: mpsc::Receiver<Vec<u8>>,
     pending: Vec<u8>,
     pos: usize,
 }
 
-impl AsyncRead for ChannelReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        while this.pos >= this.pending.len() {
-            match this.rx.poll_recv(cx) {
-                Poll::Ready(Some(chunk)) => {
-                    this.pending = chunk;
-                    this.pos = 0;
+impl ChannelInput {
+    /// Blocks until bytes are pending; `false` at end of file.
+    fn fill(&mut self) -> bool {
+        while self.pos >= self.pending.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.pending = chunk;
+                    self.pos = 0;
                 }
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
+                Err(_) => return false,
             }
         }
-        let n = buf.remaining().min(this.pending.len() - this.pos);
-        buf.put_slice(&this.pending[this.pos..this.pos + n]);
-        this.pos += n;
+        true
+    }
+
+    /// Copies at most `max` pending bytes out (after [`ChannelInput::fill`]).
+    fn take(&mut self, max: usize) -> &[u8] {
+        let n = max.min(self.pending.len() - self.pos);
+        let out = &self.pending[self.pos..self.pos + n];
+        self.pos += n;
+        out
+    }
+}
+
+impl ChannelStdin {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChannelInput> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl IsTerminal for ChannelStdin {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdinStream for ChannelStdin {
+    fn p2_stream(&self) -> Box<dyn InputStream> {
+        Box::new(self.clone())
+    }
+    fn async_stream(&self) -> Box<dyn AsyncRead + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ChannelStdin {
+    async fn ready(&mut self) {}
+}
+
+impl InputStream for ChannelStdin {
+    fn read(&mut self, size: usize) -> StreamResult<bytes::Bytes> {
+        let mut input = self.lock();
+        if !input.fill() {
+            return Err(StreamError::Closed);
+        }
+        Ok(bytes::Bytes::copy_from_slice(input.take(size)))
+    }
+}
+
+impl AsyncRead for ChannelStdin {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let mut input = self.lock();
+        if input.fill() {
+            let chunk = input.take(buf.remaining());
+            buf.put_slice(chunk);
+        }
         Poll::Ready(Ok(()))
     }
 }
 
-/// Guest stdout: every write becomes one `Stdout` event, written immediately.
-struct FrameWriter {
+/// Guest stdout, synchronous: every write becomes one `Stdout` event, written
+/// on the instance's own thread.
+#[derive(Clone)]
+struct FrameStdout {
     id: u64,
     events: EventSink,
 }
 
-impl AsyncWrite for FrameWriter {
+impl IsTerminal for FrameStdout {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for FrameStdout {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for FrameStdout {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for FrameStdout {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.events.stdout(self.id, &bytes);
+        Ok(())
+    }
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(1 << 20)
+    }
+}
+
+impl AsyncWrite for FrameStdout {
     fn poll_write(
         self: Pin<&mut Self>,
         _: &mut Context<'_>,
@@ -384,7 +632,16 @@ fn main() -> Result<()> {
     }
     let engine = Engine::new(&config)?;
     let mut linker = Linker::new(&engine);
-    p1::add_to_linker_sync(&mut linker, |cx| cx)?;
+    p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)?;
+    hello.push((
+        "stdio",
+        "synchronous (blocking channel stdin, stdout written as events on the instance thread)"
+            .into(),
+    ));
+    hello.push((
+        "instance_threads",
+        format!("pre-spawned, {SPARE_WORKERS} spare, {WORKER_STACK_BYTES} B stack"),
+    ));
     let events = EventSink::default();
     let mut runner = Runner {
         engine,
@@ -393,6 +650,9 @@ fn main() -> Result<()> {
         modules: HashMap::new(),
         stdins: HashMap::new(),
         events: events.clone(),
+        workers: Workers::new()?,
+        live: Arc::new(AtomicU64::new(0)),
+        linear_memory_bytes: Arc::new(AtomicU64::new(0)),
     };
     coldbench_protocol::runner::serve(&mut runner, &events, &hello)?;
     Ok(())

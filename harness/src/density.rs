@@ -1,0 +1,679 @@
+//! Density: how memory grows with the number of live instances, and how many
+//! fit on a host.
+//!
+//! A series starts instances of one workload on one target one at a time;
+//! each answers one request (verified against native) and then stays alive
+//! and idle (`--serve`, blocked reading stdin). At steps 1, 2, 5, 10, 20, 50, …
+//! memory is sampled three ways, each labelled with its source:
+//! - **host**: `MemAvailable` before the first instance minus now — everything
+//!   the instances cost the host, engine daemons and page tables included;
+//! - **attributable**: PSS and USS (`/proc/PID/smaps_rollup`) of the
+//!   instances' own processes — for a container its init process and its
+//!   containerd shim with everything under it, plus the container's memory
+//!   cgroup; for an embedded runtime the runner's PSS/USS growth;
+//! - **engine-reported**: Docker's own stats for containers, the Wasm
+//!   runtime's linear-memory total for embedded instances.
+//!
+//! A series stops at the first of: `--max-instances`, a per-target cap, the
+//! memory floor (a start that would leave `MemAvailable` below the floor, at
+//! the per-instance cost measured so far), swap being used, the host's task
+//! limit, the time limit, a failed start, Ctrl-C. The reason is recorded, and
+//! every instance is torn down before the next series.
+
+use crate::coldstart::{StartFailure, exchange, fail, mismatch, start_ready};
+use crate::memory::{
+    Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, footprint, host_threads, map_count,
+    max_map_count, task_limit,
+};
+use crate::suite::Case;
+use crate::targets::{Instance, MemoryScope, Target};
+use coldbench_protocol::monotonic_ns;
+use coldbench_results::{
+    DensityBaseline, DensityProjection, DensitySample, DensitySeries, LatencyHistogram,
+    MemoryFigure,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How series run and when they stop.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest number of live instances.
+    pub max_instances: u64,
+    /// Per-target caps: (target id or `-`-bounded prefix, instances).
+    pub per_target_max: Vec<(String, u64)>,
+    /// Stop before `MemAvailable` would drop below this fraction of `MemTotal`.
+    pub floor_fraction: f64,
+    /// Stop when the host's threads would exceed this fraction of its task limit.
+    pub task_limit_fraction: f64,
+    /// Bound on one series' starts and samples (teardown not included).
+    pub time_limit: Duration,
+    /// Host memory for the projection, bytes (`None`: this host's `MemTotal`).
+    pub host_memory_bytes: Option<u64>,
+    /// Bound on each wait (ready, response, teardown, a stats call).
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// The cap for `target` (the smallest matching per-target cap and `max_instances`),
+    /// and whether a per-target cap set it.
+    pub fn cap(&self, target: &str) -> (u64, bool) {
+        let per = self
+            .per_target_max
+            .iter()
+            .filter(|(p, _)| crate::targets::selects(p, target))
+            .map(|(_, n)| *n)
+            .min();
+        match per {
+            Some(n) if n < self.max_instances => (n, true),
+            _ => (self.max_instances, false),
+        }
+    }
+}
+
+/// Instance counts at which memory is sampled: 1, 2, 5, 10, 20, 50, … ≤ `max`.
+pub fn steps(max: u64) -> Vec<u64> {
+    let mut v = Vec::new();
+    let mut decade = 1u64;
+    'outer: loop {
+        for m in [1, 2, 5] {
+            let Some(n) = decade.checked_mul(m) else {
+                break 'outer;
+            };
+            if n > max {
+                break 'outer;
+            }
+            v.push(n);
+        }
+        decade = match decade.checked_mul(10) {
+            Some(d) => d,
+            None => break,
+        };
+    }
+    v
+}
+
+/// What a series produced besides its results entry: failures (phase, kind,
+/// message) for the run's error list and the verification counts.
+#[derive(Debug, Default)]
+pub struct SeriesLog {
+    /// Failures, each destined for `errors` in `run.json`.
+    pub failures: Vec<(&'static str, &'static str, String)>,
+    /// Responses that matched native.
+    pub verified: u64,
+    /// Responses that did not (never counted as instances).
+    pub mismatched: u64,
+}
+
+/// A live instance and where its memory is.
+struct Live {
+    inst: Box<dyn Instance>,
+    scope: MemoryScope,
+}
+
+/// Sums per-instance sources at one moment.
+struct Sampler<'a> {
+    baseline: &'a DensityBaseline,
+    shared_pid: Option<u32>,
+    timeout: Duration,
+}
+
+impl Sampler<'_> {
+    fn sample(
+        &self,
+        target: &mut dyn Target,
+        live: &mut [Live],
+        log: &mut SeriesLog,
+    ) -> (HostMemory, DensitySample) {
+        let t0 = Instant::now();
+        let n = live.len() as u64;
+        let mut pss: Option<i64> = None;
+        let mut uss: Option<i64> = None;
+        let mut processes: Option<u64> = None;
+        let mut cgroup: Option<u64> = None;
+        let mut engine: Option<u64> = None;
+        let mut problems: Vec<String> = Vec::new();
+        // Shared host (embedded runtimes): the runner's growth and the runtime's report.
+        if live.iter().any(|l| l.scope == MemoryScope::SharedHost) {
+            let shared = target.shared_host(self.timeout);
+            if let Some(pid) = shared.map(|s| s.pid).or(self.shared_pid) {
+                match footprint(pid) {
+                    Ok(f) => {
+                        pss = Some(
+                            f.pss_bytes as i64
+                                - self.baseline.shared_host_pss_bytes.unwrap_or(0) as i64,
+                        );
+                        uss = Some(
+                            f.uss_bytes as i64
+                                - self.baseline.shared_host_uss_bytes.unwrap_or(0) as i64,
+                        );
+                        processes = Some(1);
+                    }
+                    Err(e) => problems.push(e),
+                }
+                if let Some(maps) = map_count(pid)
+                    && let Some(limit) = max_map_count()
+                    && maps * 10 >= limit * 9
+                {
+                    problems.push(format!(
+                        "runner process {pid} holds {maps} memory mappings, near vm.max_map_count = {limit}: \
+                         further instances will fail to map memory (raise it with `sysctl -w vm.max_map_count=…`)"
+                    ));
+                }
+            }
+            engine = shared.and_then(|s| s.linear_memory_bytes);
+        }
+        // Processes and containers: sum PSS/USS over each instance's processes.
+        let needs_table = live
+            .iter()
+            .any(|l| matches!(l.scope, MemoryScope::Container { .. }));
+        let table = if needs_table {
+            match ProcessTable::read() {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.push(e);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut sum = Footprint::default();
+        let mut counted = 0u64;
+        let mut any_process_scope = false;
+        let mut process_failed = false;
+        let mut cg_sum = 0u64;
+        let mut cg_ok = true;
+        let mut any_container = false;
+        let mut engine_sum = 0u64;
+        let mut engine_ok = true;
+        for l in live.iter_mut() {
+            let pids: Vec<u32> = match &l.scope {
+                MemoryScope::Processes(p) => p.clone(),
+                MemoryScope::Container { pid } => {
+                    any_container = true;
+                    match cgroup_memory_bytes(*pid) {
+                        Ok(b) => cg_sum += b,
+                        Err(e) => {
+                            cg_ok = false;
+                            problems.push(e);
+                        }
+                    }
+                    match l.inst.engine_memory_bytes(self.timeout) {
+                        Some(Ok(b)) => engine_sum += b,
+                        Some(Err(e)) => {
+                            engine_ok = false;
+                            problems.push(format!("docker stats: {e}"));
+                        }
+                        None => engine_ok = false,
+                    }
+                    // The shim is the init process's parent; gVisor's sandbox
+                    // and gofer are also under it.
+                    match table.as_ref().and_then(|t| Some((t, t.parent(*pid)?))) {
+                        Some((t, shim)) if shim > 1 => t.tree(shim),
+                        Some((t, _)) => t.tree(*pid),
+                        None => vec![*pid],
+                    }
+                }
+                MemoryScope::SharedHost => continue,
+                MemoryScope::Unknown(why) => {
+                    process_failed = true;
+                    problems.push(why.clone());
+                    continue;
+                }
+            };
+            any_process_scope = true;
+            for pid in pids {
+                match footprint(pid) {
+                    Ok(f) => {
+                        sum += f;
+                        counted += 1;
+                    }
+                    Err(e) => {
+                        process_failed = true;
+                        problems.push(e);
+                    }
+                }
+            }
+        }
+        if any_process_scope && !process_failed {
+            pss = Some(sum.pss_bytes as i64);
+            uss = Some(sum.uss_bytes as i64);
+            processes = Some(counted);
+        }
+        if any_container {
+            cgroup = cg_ok.then_some(cg_sum);
+            engine = engine_ok.then_some(engine_sum);
+        }
+        if let Some(first) = problems.first() {
+            log.failures.push((
+                "density",
+                "memory_source",
+                format!(
+                    "at {n} instances, {} memory reading(s) failed; first: {first}",
+                    problems.len()
+                ),
+            ));
+        }
+        let host = HostMemory::read().unwrap_or(HostMemory {
+            total_bytes: self.baseline.mem_total_bytes,
+            available_bytes: 0,
+            swap_used_bytes: 0,
+        });
+        let sample = DensitySample {
+            instances: n,
+            t_reach_ns: 0,
+            t_ready_last_ns: 0,
+            t_ready_window_p50_ns: 0,
+            mem_available_bytes: host.available_bytes,
+            host_delta_bytes: self.baseline.mem_available_bytes as i64
+                - host.available_bytes as i64,
+            pss_bytes: pss,
+            uss_bytes: uss,
+            cgroup_bytes: cgroup,
+            engine_bytes: engine,
+            processes,
+            host_threads: host_threads(),
+            sample_ns: t0.elapsed().as_nanos() as u64,
+        };
+        (host, sample)
+    }
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Reads one source's total out of a sample, bytes (`None`: not measured).
+type SampleTotal = fn(&DensitySample) -> Option<f64>;
+
+/// Per-instance figures at the last sample, one per source present.
+pub fn figures(samples: &[DensitySample], container: bool) -> Vec<MemoryFigure> {
+    let Some(last) = samples.last() else {
+        return Vec::new();
+    };
+    let prev = samples.len().checked_sub(2).map(|i| &samples[i]);
+    let mut out = Vec::new();
+    let engine_source = if container {
+        "docker_stats"
+    } else {
+        "linear_memory"
+    };
+    let sources: [(&str, &str, SampleTotal); 5] = [
+        ("host_mem_available", "host", |s| {
+            Some(s.host_delta_bytes as f64)
+        }),
+        ("pss", "attributable", |s| s.pss_bytes.map(|b| b as f64)),
+        ("uss", "attributable", |s| s.uss_bytes.map(|b| b as f64)),
+        ("cgroup", "attributable", |s| {
+            s.cgroup_bytes.map(|b| b as f64)
+        }),
+        ("engine", "engine_reported", |s| {
+            s.engine_bytes.map(|b| b as f64)
+        }),
+    ];
+    for (source, kind, get) in sources {
+        let Some(total) = get(last) else { continue };
+        let marginal = prev.and_then(|p| {
+            let before = get(p)?;
+            let dn = last.instances.checked_sub(p.instances).filter(|d| *d > 0)?;
+            Some((total - before) / dn as f64)
+        });
+        out.push(MemoryFigure {
+            source: if source == "engine" {
+                engine_source.into()
+            } else {
+                source.into()
+            },
+            kind: kind.into(),
+            bytes_per_instance: total / last.instances.max(1) as f64,
+            marginal_bytes_per_instance: marginal,
+        });
+    }
+    out
+}
+
+/// Instances per host, from the host `MemAvailable` figure — or, when that
+/// did not resolve (no positive drop: too few instances for the kernel's
+/// per-CPU counter batching and the host's own noise), from PSS, which is
+/// said in the assumption.
+pub fn project(
+    figures: &[MemoryFigure],
+    host_memory_bytes: u64,
+    floor_fraction: f64,
+) -> Option<DensityProjection> {
+    let positive = |src: &str| {
+        figures
+            .iter()
+            .find(|f| f.source == src)
+            .map(|f| f.bytes_per_instance)
+            .filter(|b| *b > 0.0)
+    };
+    let (per, basis) = match positive("host_mem_available") {
+        Some(b) => (
+            b,
+            "what the host-MemAvailable figure measured at the series' largest N (fixed costs such as the runner or engine daemons spread over those N)",
+        ),
+        None => (
+            positive("pss")?,
+            "its PSS at the series' largest N, because the host MemAvailable drop did not resolve at that N (PSS leaves out engine daemons and kernel memory)",
+        ),
+    };
+    let usable = host_memory_bytes as f64 * (1.0 - floor_fraction);
+    Some(DensityProjection {
+        host_memory_bytes,
+        instances: (usable / per).floor() as u64,
+        bytes_per_instance: per,
+        assumption: format!(
+            "memory is the only limit; {:.0} % of the host's memory is kept free (the same floor \
+             as the run); every instance costs {basis}; the host's own baseline use, task limits \
+             and CPU are ignored",
+            floor_fraction * 100.0
+        ),
+    })
+}
+
+/// Runs one density series of `case` on `target`. `expected`: native's
+/// checksum for the case. Every instance is torn down before returning.
+pub fn run_series(
+    target: &mut dyn Target,
+    case: &Case,
+    expected: Option<u32>,
+    settings: &Settings,
+    interrupted: &AtomicBool,
+    mut progress: impl FnMut(u64),
+) -> (Option<DensitySeries>, SeriesLog) {
+    let mut log = SeriesLog::default();
+    let workload = case.workload.as_str();
+    let (cap, capped_by_target) = settings.cap(target.id());
+    let steps = steps(cap);
+    let Ok(base) = HostMemory::read() else {
+        log.failures.push((
+            "density",
+            "host",
+            "cannot read /proc/meminfo: no density on this host".into(),
+        ));
+        return (None, log);
+    };
+    let floor_bytes = (base.total_bytes as f64 * settings.floor_fraction) as u64;
+    let task_limit = task_limit();
+    let shared = target.shared_host(settings.timeout);
+    let shared_fp = shared.and_then(|s| footprint(s.pid).ok());
+    let baseline = DensityBaseline {
+        mem_total_bytes: base.total_bytes,
+        mem_available_bytes: base.available_bytes,
+        shared_host_pss_bytes: shared_fp.map(|f| f.pss_bytes),
+        shared_host_uss_bytes: shared_fp.map(|f| f.uss_bytes),
+    };
+    let base_threads = host_threads();
+    let sampler = Sampler {
+        baseline: &baseline,
+        shared_pid: shared.map(|s| s.pid),
+        timeout: settings.timeout,
+    };
+    let mut live: Vec<Live> = Vec::new();
+    let mut samples: Vec<DensitySample> = Vec::new();
+    let mut hist = LatencyHistogram::new();
+    let mut window: Vec<u64> = Vec::new();
+    let mut t_reach_ns = 0u64;
+    let mut last_t_ready = 0u64;
+    let series_start = Instant::now();
+    let mut next_step = 0usize;
+    let mut is_container = false;
+    let (stop_reason, stop_detail) = loop {
+        let n = live.len() as u64;
+        if interrupted.load(Ordering::SeqCst) {
+            break ("interrupted", format!("Ctrl-C at {n} instances"));
+        }
+        if n >= cap {
+            break if capped_by_target {
+                (
+                    "target_max",
+                    format!("per-target cap of {cap} instances reached"),
+                )
+            } else {
+                ("max_instances", format!("--max-instances {cap} reached"))
+            };
+        }
+        if series_start.elapsed() >= settings.time_limit {
+            break (
+                "time_limit",
+                format!(
+                    "{n} instances after the {} s limit",
+                    settings.time_limit.as_secs()
+                ),
+            );
+        }
+        let now = match HostMemory::read() {
+            Ok(m) => m,
+            Err(e) => break ("start_failed", e),
+        };
+        if now.swap_used_bytes > base.swap_used_bytes + (1 << 20) {
+            break (
+                "swap",
+                format!(
+                    "swap in use grew by {} bytes at {n} instances: stopped so that no sample is taken while swapping",
+                    now.swap_used_bytes - base.swap_used_bytes
+                ),
+            );
+        }
+        // Next instance's expected cost: the per-instance cost so far (at
+        // least 1 MiB before anything is measured, so a first start on a
+        // nearly full host is refused too).
+        let per_instance = base
+            .available_bytes
+            .saturating_sub(now.available_bytes)
+            .checked_div(n)
+            .map_or(1 << 20, |b| b.max(1));
+        if now.available_bytes.saturating_sub(per_instance) < floor_bytes {
+            break (
+                "memory_floor",
+                format!(
+                    "MemAvailable {} bytes − {per_instance} bytes for one more instance would fall below the floor of {floor_bytes} bytes ({:.0} % of {} bytes)",
+                    now.available_bytes,
+                    settings.floor_fraction * 100.0,
+                    base.total_bytes
+                ),
+            );
+        }
+        let threads = host_threads();
+        let per_threads = if n == 0 {
+            8
+        } else {
+            threads.saturating_sub(base_threads).div_ceil(n).max(1)
+        };
+        let task_bound = (task_limit as f64 * settings.task_limit_fraction) as u64;
+        if threads + per_threads > task_bound {
+            break (
+                "task_limit",
+                format!(
+                    "{threads} threads on the host + {per_threads} per instance would exceed {task_bound} ({:.0} % of the task limit {task_limit} = min(kernel.pid_max, kernel.threads-max))",
+                    settings.task_limit_fraction * 100.0
+                ),
+            );
+        }
+        // One more instance: start, ready, one verified request; it stays alive.
+        let t0_wall = Instant::now();
+        let t0 = monotonic_ns();
+        let deadline = t0_wall + settings.timeout;
+        let started = start_ready(target, workload, true, t0, deadline, settings.timeout).and_then(
+            |(mut inst, t_ready)| match exchange(&mut inst, case, deadline, settings.timeout) {
+                Ok(crc) => match expected {
+                    Some(e) if crc != e => {
+                        log.mismatched += 1;
+                        let _ = inst.teardown(settings.timeout);
+                        Err(mismatch(crc, e))
+                    }
+                    _ => Ok((inst, t_ready)),
+                },
+                Err(f) => {
+                    let _ = inst.teardown(settings.timeout);
+                    Err(f)
+                }
+            },
+        );
+        t_reach_ns += t0_wall.elapsed().as_nanos() as u64;
+        let (mut inst, t_ready) = match started {
+            Ok(x) => x,
+            Err(StartFailure {
+                phase,
+                kind,
+                message,
+            }) => {
+                let detail = format!("instance {} failed at {phase} ({kind}): {message}", n + 1);
+                log.failures.push((phase, kind, detail.clone()));
+                break ("start_failed", detail);
+            }
+        };
+        log.verified += 1;
+        hist.record_ns(t_ready);
+        window.push(t_ready);
+        last_t_ready = t_ready;
+        let scope = inst.memory_scope(settings.timeout);
+        is_container |= matches!(scope, MemoryScope::Container { .. });
+        live.push(Live { inst, scope });
+        let n = live.len() as u64;
+        progress(n);
+        if next_step < steps.len() && n == steps[next_step] {
+            next_step += 1;
+            let (_, mut s) = sampler.sample(target, &mut live, &mut log);
+            s.t_reach_ns = t_reach_ns;
+            s.t_ready_last_ns = t_ready;
+            s.t_ready_window_p50_ns = median(&mut window);
+            window.clear();
+            samples.push(s);
+        }
+    };
+    // A sample at the stopping point, if it is not a step.
+    if !live.is_empty() && samples.last().map(|s| s.instances) != Some(live.len() as u64) {
+        let (_, mut s) = sampler.sample(target, &mut live, &mut log);
+        s.t_reach_ns = t_reach_ns;
+        s.t_ready_last_ns = last_t_ready;
+        s.t_ready_window_p50_ns = median(&mut window);
+        samples.push(s);
+    }
+    let instances = live.len() as u64;
+    // Teardown: every instance, whatever happened.
+    let t_down = Instant::now();
+    let mut teardown_failed = 0;
+    for l in live.drain(..) {
+        if let Err(e) = l.inst.teardown(settings.timeout) {
+            teardown_failed += 1;
+            if teardown_failed <= 3 {
+                let f = fail("teardown", e);
+                log.failures.push((f.phase, f.kind, f.message));
+            }
+        }
+    }
+    let teardown_ns = t_down.elapsed().as_nanos() as u64;
+    if teardown_failed > 3 {
+        log.failures.push((
+            "teardown",
+            "failed",
+            format!("{teardown_failed} teardowns failed in all (first 3 recorded)"),
+        ));
+    }
+    let Some(t_ready) = hist.summary() else {
+        return (None, log);
+    };
+    let bytes_per_instance = figures(&samples, is_container);
+    let projection = project(
+        &bytes_per_instance,
+        settings.host_memory_bytes.unwrap_or(base.total_bytes),
+        settings.floor_fraction,
+    );
+    (
+        Some(DensitySeries {
+            workload: workload.to_string(),
+            target: target.id().to_string(),
+            case: case.name.clone(),
+            instances,
+            stop_reason: stop_reason.to_string(),
+            stop_detail,
+            baseline,
+            samples,
+            t_ready,
+            t_ready_histogram_v2_deflate_b64: hist.to_base64(),
+            bytes_per_instance,
+            projection,
+            teardown_ns,
+            teardown_failed,
+        }),
+        log,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_follow_one_two_five() {
+        assert_eq!(steps(1), vec![1]);
+        assert_eq!(steps(7), vec![1, 2, 5]);
+        assert_eq!(
+            steps(10_000),
+            vec![1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000]
+        );
+        assert!(steps(0).is_empty());
+    }
+
+    fn sample(n: u64, host: i64, pss: Option<i64>) -> DensitySample {
+        DensitySample {
+            instances: n,
+            t_reach_ns: 0,
+            t_ready_last_ns: 0,
+            t_ready_window_p50_ns: 0,
+            mem_available_bytes: 0,
+            host_delta_bytes: host,
+            pss_bytes: pss,
+            uss_bytes: None,
+            cgroup_bytes: None,
+            engine_bytes: None,
+            processes: None,
+            host_threads: 0,
+            sample_ns: 0,
+        }
+    }
+
+    #[test]
+    fn figures_divide_by_n_and_take_the_last_slope() {
+        let s = [
+            sample(10, 10_000, Some(5_000)),
+            sample(20, 30_000, Some(9_000)),
+        ];
+        let f = figures(&s, false);
+        assert_eq!(f.len(), 2, "absent sources give no figure");
+        assert_eq!(f[0].source, "host_mem_available");
+        assert_eq!(f[0].bytes_per_instance, 1_500.0);
+        assert_eq!(f[0].marginal_bytes_per_instance, Some(2_000.0));
+        assert_eq!(f[1].source, "pss");
+        assert_eq!(f[1].bytes_per_instance, 450.0);
+        let p = project(&f, 4_000_000, 0.25).unwrap();
+        assert_eq!(p.instances, 2_000);
+        let unresolved = [sample(10, -4_096, Some(5_000))];
+        let p = project(&figures(&unresolved, false), 4_000_000, 0.25).unwrap();
+        assert_eq!(p.bytes_per_instance, 500.0);
+        assert!(p.assumption.contains("PSS"));
+    }
+
+    #[test]
+    fn per_target_caps_use_prefixes() {
+        let s = Settings {
+            max_instances: 10_000,
+            per_target_max: vec![("docker".into(), 500), ("native".into(), 20_000)],
+            floor_fraction: 0.25,
+            task_limit_fraction: 0.8,
+            time_limit: Duration::from_secs(1),
+            host_memory_bytes: None,
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(s.cap("docker-scratch-runc-none"), (500, true));
+        assert_eq!(s.cap("native"), (10_000, false));
+        assert_eq!(s.cap("wasmtime-pooling"), (10_000, false));
+    }
+}

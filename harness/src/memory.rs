@@ -1,0 +1,201 @@
+//! Memory as Linux accounts it, read through the `procfs` crate: the host's
+//! `MemAvailable`, a process's PSS and USS (`/proc/PID/smaps_rollup`), process
+//! trees, memory cgroups, and the host's task count. Every size is bytes.
+
+use procfs::process::Process;
+use procfs::{Current, LoadAverage, Meminfo};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// The host's memory now (`/proc/meminfo`), bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct HostMemory {
+    /// `MemTotal`.
+    pub total_bytes: u64,
+    /// `MemAvailable`: what can be allocated without swapping (free + reclaimable).
+    pub available_bytes: u64,
+    /// `SwapTotal − SwapFree`.
+    pub swap_used_bytes: u64,
+}
+
+impl HostMemory {
+    /// Reads `/proc/meminfo`.
+    ///
+    /// Errors: `/proc/meminfo` unreadable, or a kernel without `MemAvailable` (before 3.14).
+    pub fn read() -> Result<HostMemory, String> {
+        let m = Meminfo::current().map_err(|e| format!("cannot read /proc/meminfo: {e}"))?;
+        Ok(HostMemory {
+            total_bytes: m.mem_total,
+            available_bytes: m
+                .mem_available
+                .ok_or("/proc/meminfo has no MemAvailable (kernel older than 3.14)")?,
+            swap_used_bytes: m.swap_total.saturating_sub(m.swap_free),
+        })
+    }
+}
+
+/// Proportional and unique set size of one process, bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// PSS: private pages plus each shared page divided by the number of processes mapping it.
+    pub pss_bytes: u64,
+    /// USS: `Private_Clean + Private_Dirty`, what the process alone holds.
+    pub uss_bytes: u64,
+}
+
+impl std::ops::AddAssign for Footprint {
+    fn add_assign(&mut self, o: Footprint) {
+        self.pss_bytes += o.pss_bytes;
+        self.uss_bytes += o.uss_bytes;
+    }
+}
+
+/// PSS and USS of process `pid` from `/proc/PID/smaps_rollup`.
+///
+/// Errors: the process is gone, or reading another user's process without
+/// the privilege to (`ptrace` access: run as that user or root).
+pub fn footprint(pid: u32) -> Result<Footprint, String> {
+    let rollup = Process::new(pid as i32)
+        .and_then(|p| p.smaps_rollup())
+        .map_err(|e| format!("cannot read /proc/{pid}/smaps_rollup: {e}"))?;
+    let mut f = Footprint::default();
+    for m in &rollup.memory_map_rollup.0 {
+        let get = |k: &str| m.extension.map.get(k).copied().unwrap_or(0);
+        f.pss_bytes += get("Pss");
+        f.uss_bytes += get("Private_Clean") + get("Private_Dirty");
+    }
+    Ok(f)
+}
+
+/// A snapshot of the host's process tree (pid → parent pid).
+pub struct ProcessTable {
+    children: HashMap<u32, Vec<u32>>,
+    parent: HashMap<u32, u32>,
+}
+
+impl ProcessTable {
+    /// Reads every `/proc/PID/stat`. Processes that exit meanwhile are skipped.
+    ///
+    /// Errors: `/proc` cannot be listed.
+    pub fn read() -> Result<ProcessTable, String> {
+        let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut parent = HashMap::new();
+        for p in procfs::process::all_processes().map_err(|e| format!("cannot list /proc: {e}"))? {
+            let Ok(stat) = p.and_then(|p| p.stat()) else {
+                continue;
+            };
+            let (pid, ppid) = (stat.pid as u32, stat.ppid as u32);
+            parent.insert(pid, ppid);
+            children.entry(ppid).or_default().push(pid);
+        }
+        Ok(ProcessTable { children, parent })
+    }
+
+    /// Parent of `pid`, if it is in the snapshot.
+    pub fn parent(&self, pid: u32) -> Option<u32> {
+        self.parent.get(&pid).copied()
+    }
+
+    /// `root` and all its descendants.
+    pub fn tree(&self, root: u32) -> Vec<u32> {
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(c) = self.children.get(&out[i]) {
+                out.extend_from_slice(c);
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Memory usage of the memory cgroup `pid` belongs to, bytes:
+/// `memory.usage_in_bytes` (cgroup v1, includes page cache) or `memory.current` (v2).
+///
+/// Errors: the process is gone, or its cgroup has no readable memory controller.
+pub fn cgroup_memory_bytes(pid: u32) -> Result<u64, String> {
+    let groups = Process::new(pid as i32)
+        .and_then(|p| p.cgroups())
+        .map_err(|e| format!("cannot read /proc/{pid}/cgroup: {e}"))?;
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    for g in &groups.0 {
+        let rel = g.pathname.trim_start_matches('/');
+        if g.controllers.iter().any(|c| c == "memory") {
+            candidates.push(
+                PathBuf::from("/sys/fs/cgroup/memory")
+                    .join(rel)
+                    .join("memory.usage_in_bytes"),
+            );
+        } else if g.hierarchy == 0 {
+            candidates.push(
+                PathBuf::from("/sys/fs/cgroup")
+                    .join(rel)
+                    .join("memory.current"),
+            );
+        }
+    }
+    for c in &candidates {
+        if let Ok(s) = std::fs::read_to_string(c)
+            && let Ok(v) = s.trim().parse()
+        {
+            return Ok(v);
+        }
+    }
+    Err(format!(
+        "process {pid}'s memory cgroup is not readable (tried {})",
+        candidates
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// Threads (kernel scheduling entities) on the host now (`/proc/loadavg`), 0 if unreadable.
+pub fn host_threads() -> u64 {
+    LoadAverage::current().map(|l| l.max as u64).unwrap_or(0)
+}
+
+/// The host's task limit: `min(kernel.pid_max, kernel.threads-max)` (every
+/// thread takes a pid), `u64::MAX` if neither is readable.
+pub fn task_limit() -> u64 {
+    ["/proc/sys/kernel/pid_max", "/proc/sys/kernel/threads-max"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok())
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+/// `vm.max_map_count` (memory mappings per process), if readable.
+pub fn max_map_count() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Number of memory mappings (VMAs) of `pid` (`/proc/PID/maps` lines), if readable.
+pub fn map_count(pid: u32) -> Option<u64> {
+    let s = std::fs::read(format!("/proc/{pid}/maps")).ok()?;
+    Some(s.iter().filter(|&&b| b == b'\n').count() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_process_has_a_footprint_and_the_host_has_memory() {
+        let m = HostMemory::read().unwrap();
+        assert!(m.available_bytes > 0 && m.available_bytes <= m.total_bytes);
+        let f = footprint(std::process::id()).unwrap();
+        assert!(f.pss_bytes > 0 && f.uss_bytes > 0 && f.uss_bytes <= f.pss_bytes + 4096);
+        let t = ProcessTable::read().unwrap();
+        let me = std::process::id();
+        assert!(t.tree(t.parent(me).unwrap()).contains(&me));
+        assert!(host_threads() >= 1);
+        assert!(task_limit() > 1);
+    }
+}
