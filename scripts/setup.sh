@@ -6,7 +6,9 @@
 #  3. the extra OCI runtimes registered with it (scripts/register-oci-runtimes.sh:
 #     runsc, and crun where the cgroup layout allows);
 #  4. the Debian base image of the docker-debian-* targets
-#     (scripts/build-debian-base.sh: debootstrap + docker import, once).
+#     (scripts/build-debian-base.sh: debootstrap + docker import, once);
+#  5. host limits density runs reach before memory (scripts/tune-host.sh:
+#     vm.max_map_count).
 # Steps 3 and 4 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs.
 set -euo pipefail
@@ -20,6 +22,8 @@ fi
 # x86_64-unknown-linux-musl if they are missing (a no-op otherwise).
 rustup toolchain install
 rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
+
+scripts/tune-host.sh || echo "setup: host limits not raised: density of embedded runtimes stops at vm.max_map_count (see scripts/tune-host.sh)" >&2
 
 if ! docker info >/dev/null 2>&1; then
   echo "setup: no Docker engine answers; starting one" >&2

@@ -185,12 +185,10 @@ impl Sampler<'_> {
         let mut cg_sum = 0u64;
         let mut cg_ok = true;
         let mut any_container = false;
-        let mut engine_sum = 0u64;
-        let mut engine_ok = true;
         for l in live.iter_mut() {
             let pids: Vec<u32> = match &l.scope {
                 MemoryScope::Processes(p) => p.clone(),
-                MemoryScope::Container { pid } => {
+                MemoryScope::Container { pid, .. } => {
                     any_container = true;
                     match cgroup_memory_bytes(*pid) {
                         Ok(b) => cg_sum += b,
@@ -198,14 +196,6 @@ impl Sampler<'_> {
                             cg_ok = false;
                             problems.push(e);
                         }
-                    }
-                    match l.inst.engine_memory_bytes(self.timeout) {
-                        Some(Ok(b)) => engine_sum += b,
-                        Some(Err(e)) => {
-                            engine_ok = false;
-                            problems.push(format!("docker stats: {e}"));
-                        }
-                        None => engine_ok = false,
                     }
                     // The shim is the init process's parent; gVisor's sandbox
                     // and gofer are also under it.
@@ -243,7 +233,30 @@ impl Sampler<'_> {
         }
         if any_container {
             cgroup = cg_ok.then_some(cg_sum);
-            engine = engine_ok.then_some(engine_sum);
+            let ids: Vec<String> = live
+                .iter()
+                .filter_map(|l| match &l.scope {
+                    MemoryScope::Container { id, .. } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect();
+            engine = match target.engine_memory_bytes(&ids, self.timeout) {
+                Some(all) => {
+                    let mut sum = 0u64;
+                    let mut ok = true;
+                    for r in all {
+                        match r {
+                            Ok(b) => sum += b,
+                            Err(e) => {
+                                ok = false;
+                                problems.push(format!("docker stats: {e}"));
+                            }
+                        }
+                    }
+                    ok.then_some(sum)
+                }
+                None => None,
+            };
         }
         if let Some(first) = problems.first() {
             log.failures.push((
@@ -277,6 +290,46 @@ impl Sampler<'_> {
             sample_ns: t0.elapsed().as_nanos() as u64,
         };
         (host, sample)
+    }
+}
+
+/// Watches a shared host process's memory-mapping count (`/proc/PID/maps`
+/// lines) against `vm.max_map_count` without reading a huge maps file at
+/// every start: it re-reads when the linear prediction from the last reading
+/// comes within 20 % of the limit's budget or every 256 instances.
+#[derive(Default)]
+struct MapWatch {
+    /// (instances, mappings) at the baseline and at the last reading.
+    first: Option<(u64, u64)>,
+    last: Option<(u64, u64)>,
+}
+
+impl MapWatch {
+    /// The mapping count now (read or predicted) and mappings per instance.
+    fn predict(&mut self, pid: u32, n: u64) -> Option<(u64, u64)> {
+        let per = match (self.first, self.last) {
+            (Some((n0, m0)), Some((n1, m1))) if n1 > n0 => {
+                (m1.saturating_sub(m0)).div_ceil(n1 - n0)
+            }
+            _ => 0,
+        };
+        let stale = match self.last {
+            None => true,
+            Some((n1, _)) => n >= n1 + 256 || n < n1,
+        };
+        let predicted = self.last.map(|(n1, m1)| m1 + per * n.saturating_sub(n1));
+        let near = predicted
+            .zip(max_map_count())
+            .is_some_and(|(p, l)| p * 10 >= l * 8);
+        if stale || near {
+            let m = map_count(pid)?;
+            if self.first.is_none() {
+                self.first = Some((n, m));
+            }
+            self.last = Some((n, m));
+            return Some((m, per));
+        }
+        predicted.map(|p| (p, per))
     }
 }
 
@@ -424,6 +477,8 @@ pub fn run_series(
     let series_start = Instant::now();
     let mut next_step = 0usize;
     let mut is_container = false;
+    let map_limit = max_map_count();
+    let mut maps = MapWatch::default();
     let (stop_reason, stop_detail) = loop {
         let n = live.len() as u64;
         if interrupted.load(Ordering::SeqCst) {
@@ -493,6 +548,17 @@ pub fn run_series(
                 format!(
                     "{threads} threads on the host + {per_threads} per instance would exceed {task_bound} ({:.0} % of the task limit {task_limit} = min(kernel.pid_max, kernel.threads-max))",
                     settings.task_limit_fraction * 100.0
+                ),
+            );
+        }
+        if let (Some(pid), Some(limit)) = (sampler.shared_pid, map_limit)
+            && let Some((now_maps, per)) = maps.predict(pid, n)
+            && now_maps + per.max(1) * 2 > limit * 95 / 100
+        {
+            break (
+                "map_limit",
+                format!(
+                    "the runner process holds {now_maps} memory mappings (~{per} per instance: thread stack, signal stacks, linear memory and table slots) and vm.max_map_count is {limit}: one more instance risks an mmap failure that takes every instance down; raise the limit (`sysctl -w vm.max_map_count=262144`, done by scripts/setup.sh)"
                 ),
             );
         }

@@ -846,8 +846,11 @@ fn density(args: DensityArgs) -> Result<()> {
                 &settings,
                 &session.interrupted,
                 |n| {
-                    eprint!("\rdensity {workload:<13} {id:<26} {n:>6} instances");
-                    let _ = std::io::stderr().flush();
+                    // A progress line that stays short in a log file too.
+                    if n < 10 || n % 50 == 0 {
+                        eprint!("\rdensity {workload:<13} {id:<26} {n:>6} instances");
+                        let _ = std::io::stderr().flush();
+                    }
                 },
             );
             eprintln!();
@@ -884,6 +887,7 @@ fn density(args: DensityArgs) -> Result<()> {
         task_limit_fraction: settings.task_limit_fraction,
         steps: density::steps(settings.max_instances),
         projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base.total_bytes),
+        vm_max_map_count: coldbench::memory::max_map_count(),
     };
     let (back, path) = session.finish(
         &args.label,

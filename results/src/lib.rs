@@ -368,6 +368,10 @@ pub struct DensityConfig {
     /// Host memory the projection is made for, bytes (`--host-memory`,
     /// default this host's `MemTotal`).
     pub projection_host_memory_bytes: u64,
+    /// `vm.max_map_count` during the run (memory mappings per process; bounds
+    /// instances per runner process), if readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_max_map_count: Option<u64>,
 }
 
 /// One density series: instances of one workload on one target, started one
@@ -383,7 +387,7 @@ pub struct DensitySeries {
     /// Live instances when the series stopped (all verified, all idle).
     pub instances: u64,
     /// Why it stopped: `max_instances`, `target_max`, `memory_floor`,
-    /// `time_limit`, `task_limit`, `swap`, `start_failed`, `interrupted`.
+    /// `time_limit`, `task_limit`, `map_limit`, `swap`, `start_failed`, `interrupted`.
     pub stop_reason: String,
     /// The stop in words: numbers that triggered it, or the error.
     pub stop_detail: String,

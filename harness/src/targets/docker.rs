@@ -322,6 +322,20 @@ impl Target for DockerTarget {
         Ok(Some(ns))
     }
 
+    fn engine_memory_bytes(
+        &mut self,
+        container_ids: &[String],
+        timeout: Duration,
+    ) -> Option<Vec<TargetResult<u64>>> {
+        let host = self.host().ok()?;
+        Some(
+            host.memory_usage_bytes(container_ids, timeout)
+                .into_iter()
+                .map(|r| r.map_err(cerr))
+                .collect(),
+        )
+    }
+
     fn start(
         &mut self,
         workload: &str,
@@ -390,14 +404,12 @@ impl Instance for DockerInstance {
     fn memory_scope(&mut self, timeout: Duration) -> MemoryScope {
         let c = self.container.as_ref().expect("live until teardown");
         match c.pid(timeout) {
-            Ok(Some(pid)) => MemoryScope::Container { pid },
+            Ok(Some(pid)) => MemoryScope::Container {
+                pid,
+                id: c.id().to_string(),
+            },
             Ok(None) => MemoryScope::Unknown(format!("container {} is not running", c.id())),
             Err(e) => MemoryScope::Unknown(e.to_string()),
         }
-    }
-
-    fn engine_memory_bytes(&mut self, timeout: Duration) -> Option<TargetResult<u64>> {
-        let c = self.container.as_ref().expect("live until teardown");
-        Some(c.memory_usage_bytes(timeout).map_err(cerr))
     }
 }

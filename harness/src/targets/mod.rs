@@ -77,6 +77,17 @@ pub trait Target: Send {
     fn shared_host(&mut self, _timeout: Duration) -> Option<SharedHost> {
         None
     }
+    /// The engine's own account of each container's memory (Docker stats:
+    /// `usage − cache` on cgroup v1, `usage − inactive_file` on v2), bytes, in
+    /// the order of `container_ids`; `None` if the target keeps no such
+    /// account (processes, embedded runtimes).
+    fn engine_memory_bytes(
+        &mut self,
+        _container_ids: &[String],
+        _timeout: Duration,
+    ) -> Option<Vec<TargetResult<u64>>> {
+        None
+    }
 }
 
 /// The host process shared by a target's instances, for density.
@@ -101,6 +112,8 @@ pub enum MemoryScope {
     Container {
         /// The container's init pid as the engine reports it.
         pid: u32,
+        /// The container id.
+        id: String,
     },
     /// The instance lives inside the target's [`SharedHost`] process.
     SharedHost,
@@ -128,12 +141,6 @@ pub trait Instance: Send {
     /// Where its memory lives (asked once, after it answered a request).
     fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
         MemoryScope::Unknown("this target does not say where its instances live".into())
-    }
-    /// The engine's own account of the instance's memory (Docker stats:
-    /// `usage − cache` on cgroup v1, `usage − inactive_file` on v2), bytes;
-    /// `None` if the engine keeps none (processes, embedded runtimes).
-    fn engine_memory_bytes(&mut self, _timeout: Duration) -> Option<TargetResult<u64>> {
-        None
     }
 }
 

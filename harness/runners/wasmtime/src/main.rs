@@ -133,6 +133,8 @@ struct Workers {
 
 /// Idle instance threads kept ready.
 const SPARE_WORKERS: usize = 2;
+/// Idle instance threads kept after their instances finished; more end.
+const MAX_IDLE_WORKERS: usize = 16;
 /// Stack of an instance thread, bytes.
 const WORKER_STACK_BYTES: usize = 4 << 20;
 
@@ -165,9 +167,13 @@ impl Workers {
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
                     job();
-                    idle.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(tx.clone());
+                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+                    if idle.len() >= MAX_IDLE_WORKERS {
+                        // Enough threads wait already: this one ends, so that a
+                        // burst of N live instances does not leave N idle threads.
+                        break;
+                    }
+                    idle.push(tx.clone());
                 }
             })
             .context("cannot spawn an instance thread")?;
