@@ -183,13 +183,7 @@ impl DockerHost {
         timeout: Duration,
         fut: impl Future<Output = Result<T, bollard::errors::Error>>,
     ) -> Result<T, ContainerError> {
-        self.rt
-            .block_on(async { tokio::time::timeout(timeout, fut).await })
-            .map_err(|_| ContainerError::Timeout {
-                call: call.to_string(),
-                timeout_ms: timeout.as_millis() as u64,
-            })?
-            .map_err(engine_err(call))
+        bounded(&self.rt, call, call, timeout, fut)
     }
 
     /// What the engine reports about itself.
@@ -625,14 +619,8 @@ impl Container {
         timeout: Duration,
         fut: impl Future<Output = Result<T, bollard::errors::Error>>,
     ) -> Result<T, ContainerError> {
-        self.host
-            .rt
-            .block_on(async { tokio::time::timeout(timeout, fut).await })
-            .map_err(|_| ContainerError::Timeout {
-                call: format!("{call} {}", short(&self.id)),
-                timeout_ms: timeout.as_millis() as u64,
-            })?
-            .map_err(engine_err(call))
+        let what = format!("{call} {}", short(&self.id));
+        bounded(&self.host.rt, call, &what, timeout, fut)
     }
 
     /// The host pid of the container's first process (`State.Pid` of
@@ -695,6 +683,23 @@ impl Drop for Container {
             let _ = self.remove(Duration::from_secs(10));
         }
     }
+}
+
+/// Runs one engine call on `rt`, waiting at most `timeout`. `call` names the
+/// API call in engine errors, `what` the call and its object in a timeout.
+fn bounded<T>(
+    rt: &tokio::runtime::Runtime,
+    call: &str,
+    what: &str,
+    timeout: Duration,
+    fut: impl Future<Output = Result<T, bollard::errors::Error>>,
+) -> Result<T, ContainerError> {
+    rt.block_on(async { tokio::time::timeout(timeout, fut).await })
+        .map_err(|_| ContainerError::Timeout {
+            call: what.to_string(),
+            timeout_ms: timeout.as_millis() as u64,
+        })?
+        .map_err(engine_err(call))
 }
 
 fn short(id: &str) -> &str {

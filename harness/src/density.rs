@@ -119,12 +119,18 @@ struct Sampler<'a> {
 }
 
 impl Sampler<'_> {
+    /// Samples memory with `live` instances. `t_reach_ns` and
+    /// `t_ready_last_ns` go into the sample as they are; `window` (the
+    /// `t_ready`s since the previous sample) is summarized and emptied.
     fn sample(
         &self,
         target: &mut dyn Target,
         live: &mut [Live],
         log: &mut SeriesLog,
-    ) -> (HostMemory, DensitySample) {
+        t_reach_ns: u64,
+        t_ready_last_ns: u64,
+        window: &mut Vec<u64>,
+    ) -> DensitySample {
         let t0 = Instant::now();
         let n = live.len() as u64;
         let mut pss: Option<i64> = None;
@@ -150,15 +156,6 @@ impl Sampler<'_> {
                         processes = Some(1);
                     }
                     Err(e) => problems.push(e),
-                }
-                if let Some(maps) = map_count(pid)
-                    && let Some(limit) = max_map_count()
-                    && maps * 10 >= limit * 9
-                {
-                    problems.push(format!(
-                        "runner process {pid} holds {maps} memory mappings, near vm.max_map_count = {limit}: \
-                         further instances will fail to map memory (raise it with `sysctl -w vm.max_map_count=…`)"
-                    ));
                 }
             }
             engine = shared.and_then(|s| s.linear_memory_bytes);
@@ -273,11 +270,13 @@ impl Sampler<'_> {
             available_bytes: 0,
             swap_used_bytes: 0,
         });
-        let sample = DensitySample {
+        let t_ready_window_p50_ns = median(window);
+        window.clear();
+        DensitySample {
             instances: n,
-            t_reach_ns: 0,
-            t_ready_last_ns: 0,
-            t_ready_window_p50_ns: 0,
+            t_reach_ns,
+            t_ready_last_ns,
+            t_ready_window_p50_ns,
             mem_available_bytes: host.available_bytes,
             host_delta_bytes: self.baseline.mem_available_bytes as i64
                 - host.available_bytes as i64,
@@ -288,8 +287,7 @@ impl Sampler<'_> {
             processes,
             host_threads: host_threads(),
             sample_ns: t0.elapsed().as_nanos() as u64,
-        };
-        (host, sample)
+        }
     }
 }
 
@@ -297,14 +295,23 @@ impl Sampler<'_> {
 /// lines) against `vm.max_map_count` without reading a huge maps file at
 /// every start: it re-reads when the linear prediction from the last reading
 /// comes within 20 % of the limit's budget or every 256 instances.
-#[derive(Default)]
 struct MapWatch {
+    /// `vm.max_map_count`.
+    limit: u64,
     /// (instances, mappings) at the baseline and at the last reading.
     first: Option<(u64, u64)>,
     last: Option<(u64, u64)>,
 }
 
 impl MapWatch {
+    fn new(limit: u64) -> MapWatch {
+        MapWatch {
+            limit,
+            first: None,
+            last: None,
+        }
+    }
+
     /// The mapping count now (read or predicted) and mappings per instance.
     fn predict(&mut self, pid: u32, n: u64) -> Option<(u64, u64)> {
         let per = match (self.first, self.last) {
@@ -318,9 +325,7 @@ impl MapWatch {
             Some((n1, _)) => n >= n1 + 256 || n < n1,
         };
         let predicted = self.last.map(|(n1, m1)| m1 + per * n.saturating_sub(n1));
-        let near = predicted
-            .zip(max_map_count())
-            .is_some_and(|(p, l)| p * 10 >= l * 8);
+        let near = predicted.is_some_and(|p| p * 10 >= self.limit * 8);
         if stale || near {
             let m = map_count(pid)?;
             if self.first.is_none() {
@@ -476,9 +481,7 @@ pub fn run_series(
     let mut last_t_ready = 0u64;
     let series_start = Instant::now();
     let mut next_step = 0usize;
-    let mut is_container = false;
-    let map_limit = max_map_count();
-    let mut maps = MapWatch::default();
+    let mut maps = max_map_count().map(MapWatch::new);
     let (stop_reason, stop_detail) = loop {
         let n = live.len() as u64;
         if interrupted.load(Ordering::SeqCst) {
@@ -551,14 +554,15 @@ pub fn run_series(
                 ),
             );
         }
-        if let (Some(pid), Some(limit)) = (sampler.shared_pid, map_limit)
+        if let (Some(pid), Some(maps)) = (sampler.shared_pid, maps.as_mut())
             && let Some((now_maps, per)) = maps.predict(pid, n)
-            && now_maps + per.max(1) * 2 > limit * 95 / 100
+            && now_maps + per.max(1) * 2 > maps.limit * 95 / 100
         {
             break (
                 "map_limit",
                 format!(
-                    "the runner process holds {now_maps} memory mappings (~{per} per instance: thread stack, signal stacks, linear memory and table slots) and vm.max_map_count is {limit}: one more instance risks an mmap failure that takes every instance down; raise the limit (`sysctl -w vm.max_map_count=262144`, done by scripts/setup.sh)"
+                    "the runner process holds {now_maps} memory mappings (~{per} per instance: thread stack, signal stacks, linear memory and table slots) and vm.max_map_count is {}: one more instance risks an mmap failure that takes every instance down; raise the limit (`sysctl -w vm.max_map_count=262144`, done by scripts/setup.sh)",
+                    maps.limit
                 ),
             );
         }
@@ -600,29 +604,36 @@ pub fn run_series(
         window.push(t_ready);
         last_t_ready = t_ready;
         let scope = inst.memory_scope(settings.timeout);
-        is_container |= matches!(scope, MemoryScope::Container { .. });
         live.push(Live { inst, scope });
         let n = live.len() as u64;
         progress(n);
         if next_step < steps.len() && n == steps[next_step] {
             next_step += 1;
-            let (_, mut s) = sampler.sample(target, &mut live, &mut log);
-            s.t_reach_ns = t_reach_ns;
-            s.t_ready_last_ns = t_ready;
-            s.t_ready_window_p50_ns = median(&mut window);
-            window.clear();
-            samples.push(s);
+            samples.push(sampler.sample(
+                target,
+                &mut live,
+                &mut log,
+                t_reach_ns,
+                t_ready,
+                &mut window,
+            ));
         }
     };
     // A sample at the stopping point, if it is not a step.
     if !live.is_empty() && samples.last().map(|s| s.instances) != Some(live.len() as u64) {
-        let (_, mut s) = sampler.sample(target, &mut live, &mut log);
-        s.t_reach_ns = t_reach_ns;
-        s.t_ready_last_ns = last_t_ready;
-        s.t_ready_window_p50_ns = median(&mut window);
-        samples.push(s);
+        samples.push(sampler.sample(
+            target,
+            &mut live,
+            &mut log,
+            t_reach_ns,
+            last_t_ready,
+            &mut window,
+        ));
     }
     let instances = live.len() as u64;
+    let is_container = live
+        .iter()
+        .any(|l| matches!(l.scope, MemoryScope::Container { .. }));
     // Teardown: every instance, whatever happened.
     let t_down = Instant::now();
     let mut teardown_failed = 0;

@@ -460,6 +460,20 @@ impl Session {
         }
     }
 
+    /// One prepared target per available selected variant (prepare times
+    /// recorded; precompiled modules in `<out>/precompiled`).
+    fn prepare_all(&mut self) -> Vec<Box<dyn Target>> {
+        let cache_dir = self.out_dir.join("precompiled");
+        let mut targets = Vec::new();
+        for v in self.available_variants() {
+            if let Some(t) = self.prepare(&v, &cache_dir, true) {
+                targets.push(t);
+            }
+        }
+        eprintln!();
+        targets
+    }
+
     /// Native's checksum of every case (every target must reproduce it).
     fn reference(&mut self) -> Vec<Option<u32>> {
         let mut reference = NativeTarget::new(&self.common.workloads);
@@ -570,14 +584,7 @@ fn show(table: &str, back: &RunFile, path: &Path) {
 
 fn run(args: RunArgs) -> Result<()> {
     let mut session = Session::new(&args.common, &args.label)?;
-    let cache_dir = session.out_dir.join("precompiled");
-    let mut targets: Vec<Box<dyn Target>> = Vec::new();
-    for v in session.available_variants() {
-        if let Some(t) = session.prepare(&v, &cache_dir, true) {
-            targets.push(t);
-        }
-    }
-    eprintln!();
+    let mut targets = session.prepare_all();
     let expected = session.reference();
     let cfg = ColdStartConfig {
         runs: args.runs,
@@ -809,14 +816,7 @@ fn density(args: DensityArgs) -> Result<()> {
     }
     // The pool holds every live instance of a series, plus the reference start.
     session.target_options.pool_instances = Some(pool_cap.max(1000) as u32 + 1);
-    let cache_dir = session.out_dir.join("precompiled");
-    let mut targets: Vec<Box<dyn Target>> = Vec::new();
-    for v in session.available_variants() {
-        if let Some(t) = session.prepare(&v, &cache_dir, true) {
-            targets.push(t);
-        }
-    }
-    eprintln!();
+    let mut targets = session.prepare_all();
     let expected = session.reference();
     let base = coldbench::memory::HostMemory::read().map_err(anyhow::Error::msg)?;
     let mut series = Vec::new();

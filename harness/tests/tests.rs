@@ -235,6 +235,23 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
     let _ = std::fs::remove_dir_all(&inputs);
 }
 
+/// Sends SIGINT to a running `coldbench` (as Ctrl-C would) and requires it to
+/// exit with 130 after writing its results.
+fn interrupt_expecting_130(child: std::process::Child) {
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn interrupted_run_keeps_results_and_leaves_no_container() {
     let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
@@ -262,18 +279,7 @@ fn interrupted_run_keeps_results_and_leaves_no_container() {
         }
     }
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let st = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    interrupt_expecting_130(child);
     let run = RunFile::read(&out.join("run.json")).unwrap();
     assert!(run.interrupted);
     let n = run
@@ -732,20 +738,7 @@ fn interrupted_density_keeps_its_series_and_tears_everything_down() {
     while labelled_containers().len() < 4 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    interrupt_expecting_130(child);
     let path = out.join("run.json");
     validate_schema(&path);
     let run = RunFile::read(&path).unwrap();
