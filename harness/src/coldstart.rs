@@ -273,7 +273,7 @@ pub fn one_start(
         let _ = inst.teardown(timeout);
         return Err(mismatch(crc32, expected));
     }
-    let inner = inst.inner_phases();
+    let inner = inst.inner_phases(t0, t0 + t_ready_ns);
     let t1 = monotonic_ns();
     inst.teardown(timeout).map_err(|e| fail("teardown", e))?;
     let t_teardown_ns = monotonic_ns() - t1;

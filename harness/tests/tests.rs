@@ -359,6 +359,41 @@ fn family_run(name: &str, targets: &str, expect: &[&str]) -> RunFile {
     run
 }
 
+/// The runner phases of `target` for `workload`: the chain from the harness's
+/// start call to its read of the ready line is complete (every phase has as
+/// many samples as `t_ready`, the module phase only where a start does module
+/// work) and adds up to `t_ready` start by start, so the means add up too
+/// (within HDR's 3-significant-digit bucketing).
+fn assert_runner_phases_add_up(run: &RunFile, workload: &str, target: &str, module_phase: bool) {
+    let ready = run
+        .result(workload, target, Metric::TReady)
+        .unwrap_or_else(|| panic!("no t_ready for {workload} on {target}"));
+    let mut sum_mean_ns = 0.0;
+    for m in [
+        Metric::TRunnerDispatch,
+        Metric::TRunnerHandoff,
+        Metric::TRunnerModule,
+        Metric::TRunnerInstantiate,
+        Metric::TGuestReady,
+        Metric::TReadyReturn,
+    ] {
+        let r = run.result(workload, target, m);
+        if m == Metric::TRunnerModule && !module_phase {
+            assert!(r.is_none(), "{target}: a module phase where none is done");
+            continue;
+        }
+        let r = r.unwrap_or_else(|| panic!("{target}: no {} for {workload}", m.name()));
+        assert_eq!(r.summary.n, ready.summary.n, "{target} {}", m.name());
+        sum_mean_ns += r.summary.mean_ns;
+    }
+    let err = (sum_mean_ns - ready.summary.mean_ns).abs() / ready.summary.mean_ns;
+    assert!(
+        err < 0.01,
+        "{target}: phases add up to {sum_mean_ns} ns on average, t_ready is {} ns",
+        ready.summary.mean_ns
+    );
+}
+
 #[test]
 fn wasmtime_family_jit_aot_pooling_run_real_inputs() {
     let run = family_run(
@@ -376,11 +411,10 @@ fn wasmtime_family_jit_aot_pooling_run_real_inputs() {
         Some("pooling")
     );
     assert!(pool.artifacts.iter().any(|a| a.kind == "cwasm"));
-    // Pooling resolves the module once at load: no per-start module phase beyond a stamp.
-    assert!(
-        run.result("hash", "wasmtime-pooling", Metric::TRunnerInstantiate)
-            .is_some()
-    );
+    // Pooling resolves the module once at load: no per-start module phase.
+    assert_runner_phases_add_up(&run, "hash", "wasmtime-pooling", false);
+    assert_runner_phases_add_up(&run, "hash", "wasmtime-aot", true);
+    assert_runner_phases_add_up(&run, "thumbnail", "wasmtime-jit", true);
 }
 
 #[test]
@@ -397,12 +431,14 @@ fn wasmer_family_cranelift_and_singlepass_run_real_inputs() {
             run.result("hash", t, Metric::Prepare).is_some(),
             "{t}: compile time"
         );
+        assert_runner_phases_add_up(&run, "hash", t, true);
     }
 }
 
 #[test]
 fn wasmi_interpreter_runs_real_inputs() {
-    family_run("fam-wasmi", "wasmi", &["wasmi"]);
+    let run = family_run("fam-wasmi", "wasmi", &["wasmi"]);
+    assert_runner_phases_add_up(&run, "hash", "wasmi", true);
 }
 
 #[test]

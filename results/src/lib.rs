@@ -58,6 +58,7 @@ pub enum ResultsError {
 }
 
 /// A measured quantity. Phases a target does not have are absent, never zero.
+/// In-target phases are declared in timeline order (reports sort by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
@@ -69,13 +70,34 @@ pub enum Metric {
     TFirstResponse,
     /// Last response → instance resources released (process reaped, container removed, store dropped).
     TTeardown,
-    /// In-runner: start command received → module compiled (jit) or deserialized (aot).
-    TRunnerModule,
-    /// In-runner: module ready → instance created (linking, memory, data segments).
-    TRunnerInstantiate,
     /// Process-per-instance runtimes (node): harness spawn → the runner's first
     /// statement (the runtime's own process start, before any Wasm work).
     TRuntimeBoot,
+    /// Embedded runtimes: harness start call → the runner read the start
+    /// command (building and writing the frame, the pipe, the runner's
+    /// control loop). The first of the runner phases, which add up to
+    /// `t_ready` sample by sample.
+    TRunnerDispatch,
+    /// In-runner: start command read → the instance's thread running it
+    /// (handing the start to a pre-spawned thread, or spawning one).
+    TRunnerHandoff,
+    /// In-runner: instance thread running (start command read, for runners
+    /// that take no thread stamp) → module compiled (jit), deserialized (aot)
+    /// or parsed (interpreter). Absent where nothing is done per start
+    /// (`wasmtime-pooling`: the module was deserialized at prepare).
+    TRunnerModule,
+    /// In-runner: the previous stamp (module ready; the instance thread
+    /// running if there is no module phase) → instance created (WASI context,
+    /// store, linking, memory, data segments).
+    TRunnerInstantiate,
+    /// In-runner: instance created → the guest's first stdout bytes (its ready
+    /// marker) handed to the runner's event pipe: the guest's `_start` up to
+    /// `main` and its first write.
+    TGuestReady,
+    /// Embedded runtimes: the ready marker handed to the runner's event pipe →
+    /// the harness read the ready line (the pipe, the harness's event thread,
+    /// the hand-over to the measuring thread). The last runner phase.
+    TReadyReturn,
 }
 
 impl Metric {
@@ -86,8 +108,12 @@ impl Metric {
             Metric::TReady => "t_ready",
             Metric::TFirstResponse => "t_first_response",
             Metric::TTeardown => "t_teardown",
+            Metric::TRunnerDispatch => "t_runner_dispatch",
+            Metric::TRunnerHandoff => "t_runner_handoff",
             Metric::TRunnerModule => "t_runner_module",
             Metric::TRunnerInstantiate => "t_runner_instantiate",
+            Metric::TGuestReady => "t_guest_ready",
+            Metric::TReadyReturn => "t_ready_return",
             Metric::TRuntimeBoot => "t_runtime_boot",
         }
     }

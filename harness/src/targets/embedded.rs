@@ -551,6 +551,35 @@ impl RunnerInstance {
     }
 }
 
+/// See [`RunnerInstance::inner_phases`]: each present stamp closes the phase
+/// named beside it. The start-read and instantiated stamps are required; the
+/// last phase (`t_ready_return`) only exists with the first-stdout stamp.
+fn runner_phases(kv: &[(String, String)], t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
+    let (Some(_), Some(_)) = (stamp(kv, "received_ns"), stamp(kv, "instantiated_ns")) else {
+        return Vec::new();
+    };
+    let first_stdout = stamp(kv, "first_stdout_ns");
+    let chain = [
+        (stamp(kv, "received_ns"), Metric::TRunnerDispatch),
+        (stamp(kv, "thread_ns"), Metric::TRunnerHandoff),
+        (stamp(kv, "module_ready_ns"), Metric::TRunnerModule),
+        (stamp(kv, "instantiated_ns"), Metric::TRunnerInstantiate),
+        (first_stdout, Metric::TGuestReady),
+        (first_stdout.map(|_| ready_read_ns), Metric::TReadyReturn),
+    ];
+    let mut out = Vec::new();
+    let mut prev = t0_ns;
+    for (at, metric) in chain {
+        let Some(at) = at else { continue };
+        if at < prev {
+            return Vec::new();
+        }
+        out.push((metric, at - prev));
+        prev = at;
+    }
+    out
+}
+
 fn stamp(kv: &[(String, String)], key: &str) -> Option<u64> {
     kv_get(kv, key).and_then(|v| v.parse().ok())
 }
@@ -568,22 +597,18 @@ impl Instance for RunnerInstance {
         self.send(Kind::Stdin, bytes.to_vec())
     }
 
-    fn inner_phases(&mut self) -> Vec<(Metric, u64)> {
+    /// The runner phases from the stamps the runner sent with the guest's
+    /// first stdout bytes: the chain harness start call → start read →
+    /// thread running → module ready → instantiated → first stdout → ready
+    /// line read. A stamp a runner does not take merges its interval into the
+    /// next phase; the phases add up to `t_ready`. No phases if the stamps are
+    /// missing or out of order.
+    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
         self.drain_events();
         let Some(kv) = &self.instantiated else {
             return Vec::new();
         };
-        match (
-            stamp(kv, "received_ns"),
-            stamp(kv, "module_ready_ns"),
-            stamp(kv, "instantiated_ns"),
-        ) {
-            (Some(a), Some(b), Some(c)) if a <= b && b <= c => vec![
-                (Metric::TRunnerModule, b - a),
-                (Metric::TRunnerInstantiate, c - b),
-            ],
-            _ => Vec::new(),
-        }
+        runner_phases(kv, t0_ns, ready_read_ns)
     }
 
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
@@ -641,5 +666,78 @@ impl Drop for RunnerInstance {
         if !self.closed {
             let _ = self.send(Kind::CloseStdin, Vec::new());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(pairs: &[(&str, u64)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn runner_phases_add_up_to_t_ready() {
+        let stamps = kv(&[
+            ("received_ns", 110),
+            ("thread_ns", 130),
+            ("module_ready_ns", 200),
+            ("instantiated_ns", 260),
+            ("first_stdout_ns", 300),
+        ]);
+        let phases = runner_phases(&stamps, 100, 345);
+        assert_eq!(
+            phases,
+            vec![
+                (Metric::TRunnerDispatch, 10),
+                (Metric::TRunnerHandoff, 20),
+                (Metric::TRunnerModule, 70),
+                (Metric::TRunnerInstantiate, 60),
+                (Metric::TGuestReady, 40),
+                (Metric::TReadyReturn, 45),
+            ]
+        );
+        assert_eq!(phases.iter().map(|(_, ns)| ns).sum::<u64>(), 345 - 100);
+    }
+
+    #[test]
+    fn a_missing_stamp_merges_into_the_next_phase() {
+        // wasmtime-pooling: no module phase; instantiate starts at the thread stamp.
+        let stamps = kv(&[
+            ("received_ns", 110),
+            ("thread_ns", 130),
+            ("instantiated_ns", 160),
+            ("first_stdout_ns", 190),
+        ]);
+        let phases = runner_phases(&stamps, 100, 200);
+        assert!(!phases.iter().any(|(m, _)| *m == Metric::TRunnerModule));
+        assert!(phases.contains(&(Metric::TRunnerInstantiate, 30)));
+        // No first-stdout stamp: no guest or return phase (never a merged one).
+        let stamps = kv(&[("received_ns", 110), ("instantiated_ns", 160)]);
+        let phases = runner_phases(&stamps, 100, 200);
+        assert_eq!(
+            phases,
+            vec![
+                (Metric::TRunnerDispatch, 10),
+                (Metric::TRunnerInstantiate, 50)
+            ]
+        );
+    }
+
+    #[test]
+    fn stamps_out_of_order_or_missing_give_no_phases() {
+        let backwards = kv(&[("received_ns", 90), ("instantiated_ns", 160)]);
+        assert!(runner_phases(&backwards, 100, 200).is_empty());
+        let late_read = kv(&[
+            ("received_ns", 110),
+            ("instantiated_ns", 160),
+            ("first_stdout_ns", 250),
+        ]);
+        assert!(runner_phases(&late_read, 100, 200).is_empty());
+        assert!(runner_phases(&kv(&[("received_ns", 110)]), 100, 200).is_empty());
     }
 }

@@ -127,8 +127,12 @@ pub trait Instance: Send {
     fn stdout(&mut self) -> &mut LineReader;
     /// Sends bytes to its stdin.
     fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()>;
-    /// Phases measured inside the target (e.g. in-runner compile and instantiate), ns.
-    fn inner_phases(&mut self) -> Vec<(Metric, u64)> {
+    /// Phases measured inside the target (e.g. in-runner compile and
+    /// instantiate), ns, placed on the harness's timeline: `t0_ns` is the
+    /// harness's `CLOCK_MONOTONIC` reading just before the start call,
+    /// `ready_read_ns` the reading when the ready line was read (so
+    /// `ready_read_ns - t0_ns` is `t_ready`).
+    fn inner_phases(&mut self, _t0_ns: u64, _ready_read_ns: u64) -> Vec<(Metric, u64)> {
         Vec::new()
     }
     /// Closes stdin, waits for the instance to finish and releases everything it

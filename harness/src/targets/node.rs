@@ -183,7 +183,7 @@ impl Instance for NodeInstance {
         self.inner.write_stdin(bytes, timeout)
     }
 
-    fn inner_phases(&mut self) -> Vec<(Metric, u64)> {
+    fn inner_phases(&mut self, _t0_ns: u64, _ready_read_ns: u64) -> Vec<(Metric, u64)> {
         // The line is written before the guest runs, so it is normally already
         // here; its reader thread may lag the stdout one by a moment.
         let deadline = Instant::now() + Duration::from_millis(500);

@@ -25,7 +25,9 @@ pub enum Kind {
     Query = 6,
     /// Event: module prepared; payload `key=value` lines (times in ns, sizes in bytes).
     Loaded = 64,
-    /// Event: the instance was instantiated; payload `key=value` lines of `CLOCK_MONOTONIC` ns stamps.
+    /// Event: the instance's in-runner phase stamps, `key=value` lines of
+    /// `CLOCK_MONOTONIC` ns (see [`InstanceEvents`]); sent with its first
+    /// stdout bytes, so it may follow them.
     Instantiated = 65,
     /// Event: bytes the instance wrote to stdout.
     Stdout = 66,
@@ -195,9 +197,112 @@ impl EventSink {
         );
     }
 
+    /// Writes several event frames under one lock and flushes once (one
+    /// `write` on the pipe: the harness wakes once for all of them).
+    pub fn send_all(&self, frames: &[Frame]) {
+        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for f in frames {
+            let _ = f.write_to(&mut *w);
+        }
+        let _ = w.flush();
+    }
+
     /// Sends an [`Kind::Error`] event with `message`.
     pub fn error(&self, instance: u64, message: impl std::fmt::Display) {
         self.send(Kind::Error, instance, message.to_string().into_bytes());
+    }
+}
+
+/// The events of one instance: its guest's stdout and its in-runner phase
+/// stamps (`CLOCK_MONOTONIC` ns).
+///
+/// The stamps are not sent when they are taken: [`InstanceEvents::instantiated`]
+/// keeps them, and they leave in one write with the guest's first stdout bytes
+/// (its ready marker), stamped `first_stdout_ns`, or at exit if the guest
+/// wrote nothing. So no extra frame crosses the pipe between the start
+/// command and the ready marker: the stamps never delay what they measure.
+#[cfg(target_os = "linux")]
+#[derive(Clone, Debug)]
+pub struct InstanceEvents {
+    id: u64,
+    sink: EventSink,
+    /// `key=value` payload of the `Instantiated` event, until it is sent.
+    pending: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+}
+
+#[cfg(target_os = "linux")]
+impl InstanceEvents {
+    /// Events of instance `id`, written to `sink`.
+    pub fn new(sink: &EventSink, id: u64) -> Self {
+        InstanceEvents {
+            id,
+            sink: sink.clone(),
+            pending: Default::default(),
+        }
+    }
+
+    /// Keeps the instance's phase stamps (ns, `CLOCK_MONOTONIC`) until its
+    /// first stdout bytes: `received_ns`, optional `thread_ns` (instance
+    /// thread running), optional `module_ready_ns` (compiled/deserialized),
+    /// `instantiated_ns`. Stamps not taken by a runner are left out.
+    pub fn instantiated(&self, stamps: &[(&str, Option<u64>)]) {
+        let pairs: Vec<(&str, String)> = stamps
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, v.to_string())))
+            .collect();
+        *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(kv_payload(&pairs));
+    }
+
+    fn take_pending(&self) -> Option<Vec<u8>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Sends bytes the guest wrote to stdout; the first bytes after
+    /// [`InstanceEvents::instantiated`] carry the stamps, plus
+    /// `first_stdout_ns` read now.
+    pub fn stdout(&self, bytes: &[u8]) {
+        let stdout = Frame {
+            kind: Kind::Stdout,
+            instance: self.id,
+            payload: bytes.to_vec(),
+        };
+        match self.take_pending() {
+            None => self.sink.send_all(&[stdout]),
+            Some(mut stamps) => {
+                stamps.extend(kv_payload(&[(
+                    "first_stdout_ns",
+                    crate::monotonic_ns().to_string(),
+                )]));
+                self.sink.send_all(&[
+                    stdout,
+                    Frame {
+                        kind: Kind::Instantiated,
+                        instance: self.id,
+                        payload: stamps,
+                    },
+                ]);
+            }
+        }
+    }
+
+    /// Sends the stamps if the guest never wrote to stdout, then the
+    /// [`Kind::Exited`] event (see [`EventSink::exited`]).
+    pub fn exited(&self, exit_code: i32) {
+        if let Some(stamps) = self.take_pending() {
+            self.sink.send(Kind::Instantiated, self.id, stamps);
+        }
+        self.sink.exited(self.id, exit_code);
+    }
+
+    /// Sends the stamps if still pending, then an [`Kind::Error`] event.
+    pub fn error(&self, message: impl std::fmt::Display) {
+        if let Some(stamps) = self.take_pending() {
+            self.sink.send(Kind::Instantiated, self.id, stamps);
+        }
+        self.sink.error(self.id, message);
     }
 }
 

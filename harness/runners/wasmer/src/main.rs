@@ -14,7 +14,7 @@
 //! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
 
 use coldbench_protocol::monotonic_ns;
-use coldbench_protocol::runner::{EventSink, Kind, RunnerHost, StartRequest, kv_get, kv_payload};
+use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -114,21 +114,22 @@ impl RunnerHost for Runner {
         let engine = self.engine.clone();
         let wasi_runtime = self.wasi_runtime.clone();
         let tokio = self.tokio.clone();
-        let events = self.events.clone();
+        let events = InstanceEvents::new(&self.events, id);
         std::thread::Builder::new()
             .name(format!("instance-{id}"))
             .stack_size(4 << 20)
             .spawn(move || {
+                let thread_ns = monotonic_ns();
                 let _context = tokio.enter();
                 let instance = Instance {
-                    id,
                     engine,
                     wasi_runtime,
                     artifact,
                     events: events.clone(),
                 };
-                if let Err(e) = instance.run(request, guest_end) {
-                    events.error(id, e);
+                match instance.run(request, thread_ns, guest_end) {
+                    Ok(exit_code) => events.exited(exit_code),
+                    Err(e) => events.error(e),
                 }
             })
             .map_err(|e| format!("cannot spawn instance thread: {e}"))?;
@@ -150,16 +151,16 @@ impl RunnerHost for Runner {
 
 /// One instance's start-to-exit, on its own thread.
 struct Instance {
-    id: u64,
     engine: Engine,
     wasi_runtime: Arc<dyn Runtime + Send + Sync>,
     artifact: PathBuf,
-    events: EventSink,
+    events: InstanceEvents,
 }
 
 impl Instance {
-    fn run(self, request: StartRequest, stdin: Pipe) -> Result<(), String> {
-        let id = self.id;
+    /// Runs the instance to its exit; returns the guest's exit code.
+    /// `thread_ns`: when this thread took the start up.
+    fn run(self, request: StartRequest, thread_ns: u64, stdin: Pipe) -> Result<i32, String> {
         // SAFETY: the artifact was written by `serialize_to_file` of this same
         // engine configuration during `Load`, in a directory owned by this run.
         let module = unsafe { Module::deserialize_from_file(&self.engine, &self.artifact) }
@@ -169,10 +170,7 @@ impl Instance {
         let (instance, wasi_env) = WasiEnv::builder("workload")
             .args(&request.args)
             .stdin(Box::new(stdin))
-            .stdout(Box::new(FrameFile {
-                id,
-                events: self.events.clone(),
-            }))
+            .stdout(Box::new(FrameFile(self.events.clone())))
             .runtime(self.wasi_runtime.clone())
             .instantiate(module, &mut store)
             .map_err(|e| format!("instantiating module: {e}"))?;
@@ -182,15 +180,12 @@ impl Instance {
             .map_err(|e| format!("module has no `_start` export: {e}"))?
             .clone();
         let t_instantiated_ns = monotonic_ns();
-        self.events.send(
-            Kind::Instantiated,
-            id,
-            kv_payload(&[
-                ("received_ns", request.received_ns.to_string()),
-                ("module_ready_ns", t_module_ns.to_string()),
-                ("instantiated_ns", t_instantiated_ns.to_string()),
-            ]),
-        );
+        self.events.instantiated(&[
+            ("received_ns", Some(request.received_ns)),
+            ("thread_ns", Some(thread_ns)),
+            ("module_ready_ns", Some(t_module_ns)),
+            ("instantiated_ns", Some(t_instantiated_ns)),
+        ]);
         let outcome = match start.call(&mut store, &[]) {
             Ok(_) => Ok(0),
             Err(e) => match e.downcast::<WasiError>() {
@@ -203,18 +198,14 @@ impl Instance {
         wasi_env.on_exit(&mut store, Some(ExitCode::from(exit_code as u16)));
         drop(instance);
         drop(store);
-        let exit_code = outcome?;
-        self.events.exited(id, exit_code);
-        Ok(())
+        outcome
     }
 }
 
-/// Guest stdout: every write becomes one `Stdout` event, sent immediately.
+/// Guest stdout: every write becomes one `Stdout` event, sent immediately
+/// (the first one with the phase stamps).
 #[derive(Debug)]
-struct FrameFile {
-    id: u64,
-    events: EventSink,
-}
+struct FrameFile(InstanceEvents);
 
 impl AsyncWrite for FrameFile {
     fn poll_write(
@@ -222,7 +213,7 @@ impl AsyncWrite for FrameFile {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.events.stdout(self.id, buf);
+        self.0.stdout(buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {

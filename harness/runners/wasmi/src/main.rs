@@ -13,7 +13,7 @@
 //! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
 
 use coldbench_protocol::monotonic_ns;
-use coldbench_protocol::runner::{EventSink, Kind, RunnerHost, StartRequest, kv_get, kv_payload};
+use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -78,15 +78,17 @@ impl RunnerHost for Runner {
         self.stdins.insert(id, tx);
         let engine = self.engine.clone();
         let linker = self.linker.clone();
-        let events = self.events.clone();
+        let events = InstanceEvents::new(&self.events, id);
         std::thread::Builder::new()
             .name(format!("instance-{id}"))
             .stack_size(8 << 20)
             .spawn(move || {
-                if let Err(e) =
-                    run_instance(id, &engine, &linker, &bytes, request, stdin_read, &events)
-                {
-                    events.error(id, e);
+                let thread_ns = monotonic_ns();
+                match run_instance(
+                    id, &engine, &linker, &bytes, request, thread_ns, stdin_read, &events,
+                ) {
+                    Ok(exit_code) => events.exited(exit_code),
+                    Err(e) => events.error(e),
                 }
             })
             .map_err(|e| format!("cannot spawn instance thread: {e}"))?;
@@ -112,15 +114,21 @@ fn wasi_file(end: impl Into<std::os::fd::OwnedFd>) -> Box<dyn wasmi_wasi::WasiFi
     ))
 }
 
+/// Parses, instantiates and runs one instance to its exit on the calling
+/// (instance) thread; returns the guest's exit code. `thread_ns`: when this
+/// thread took the start up. The stamps leave with the first stdout bytes,
+/// as forwarded from the guest's stdout pipe (see [`InstanceEvents`]).
+#[allow(clippy::too_many_arguments)]
 fn run_instance(
     id: u64,
     engine: &Engine,
     linker: &Linker<WasiCtx>,
     bytes: &[u8],
     request: StartRequest,
+    thread_ns: u64,
     stdin: std::io::PipeReader,
-    events: &EventSink,
-) -> Result<(), String> {
+    events: &InstanceEvents,
+) -> Result<i32, String> {
     let module = Module::new(engine, bytes).map_err(|e| format!("parsing module: {e}"))?;
     let t_module_ns = monotonic_ns();
     let (mut stdout_read, stdout_write) =
@@ -136,7 +144,7 @@ fn run_instance(
                 if n == 0 {
                     break;
                 }
-                forward_events.stdout(id, &buf[..n]);
+                forward_events.stdout(&buf[..n]);
             }
         })
         .map_err(|e| format!("cannot spawn stdout thread: {e}"))?;
@@ -156,15 +164,12 @@ fn run_instance(
             .get_typed_func::<(), ()>(&store, "_start")
             .map_err(|e| format!("module has no `_start` export: {e}"))?;
         let t_instantiated_ns = monotonic_ns();
-        events.send(
-            Kind::Instantiated,
-            id,
-            kv_payload(&[
-                ("received_ns", request.received_ns.to_string()),
-                ("module_ready_ns", t_module_ns.to_string()),
-                ("instantiated_ns", t_instantiated_ns.to_string()),
-            ]),
-        );
+        events.instantiated(&[
+            ("received_ns", Some(request.received_ns)),
+            ("thread_ns", Some(thread_ns)),
+            ("module_ready_ns", Some(t_module_ns)),
+            ("instantiated_ns", Some(t_instantiated_ns)),
+        ]);
         match start.call(&mut store, ()) {
             Ok(()) => Ok(0),
             Err(e) => match e.i32_exit_status() {
@@ -175,9 +180,7 @@ fn run_instance(
     })();
     drop(store);
     let _ = forwarder.join();
-    let exit_code = outcome?;
-    events.exited(id, exit_code);
-    Ok(())
+    outcome
 }
 
 fn main() {

@@ -2,6 +2,8 @@
 //! (wasmtime repository, `benches/instantiation.rs`, group `sequential`):
 //! per iteration, a new `Store` with a WASI context and
 //! `InstancePre::instantiate`, then drop — no `_start`, no I/O, no harness.
+//! A second group, `instantiate_and_start`, adds the guest's `_start` with
+//! in-memory stdio: the in-process floor under the harness's `t_ready`.
 //!
 //! Run: `COLDBENCH_BENCH_WASM=<path to noop.wasm> cargo bench --bench instantiation`
 //! (default path: `../../../target/nested/wasm32-wasip1/release/noop.wasm`).
@@ -26,7 +28,17 @@ fn module_path() -> PathBuf {
 }
 
 fn prepared(pooling: bool) -> (Engine, InstancePre<WasiP1Ctx>) {
+    prepared_with(pooling, true)
+}
+
+/// `backtraces`: wasmtime's default (a Wasm backtrace captured with every
+/// trap and host error, `proc_exit` included), or none
+/// (`wasm_backtrace_max_frames(None)`).
+fn prepared_with(pooling: bool, backtraces: bool) -> (Engine, InstancePre<WasiP1Ctx>) {
     let mut config = Config::new();
+    if !backtraces {
+        config.wasm_backtrace_max_frames(None);
+    }
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     if pooling {
         // The runner's settings (see src/main.rs): 1000 slots, 1 GiB reservation.
@@ -63,5 +75,42 @@ fn sequential(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sequential);
+/// Not in wasmtime's benchmark: instantiation plus the guest's `_start`, as
+/// the runner does per start but with no pipe and no thread hand-off: noop
+/// with `--serve` writes its ready line to a sink, reads end of file from an
+/// empty stdin and exits 0. The in-process floor of the harness's `t_ready`
+/// (plus one read and the exit).
+fn instantiate_and_start(c: &mut Criterion) {
+    let mut group = c.benchmark_group("instantiate_and_start");
+    // The runner's configuration, then the same without Wasm backtraces: the
+    // guest's exit (`proc_exit`) is a host error, and wasmtime captures a
+    // backtrace for it by default.
+    for (name, backtraces) in [("pooling", true), ("pooling-no-backtrace", false)] {
+        let (engine, pre) = prepared_with(true, backtraces);
+        group.bench_function(format!("{name}/noop.wasm"), |b| {
+            b.iter(|| {
+                let wasi = WasiCtxBuilder::new()
+                    .args(&["noop", "--serve"])
+                    .stdin(std::io::empty())
+                    .stdout(std::io::empty())
+                    .build_p1();
+                let mut store = Store::new(&engine, wasi);
+                let instance = pre.instantiate(&mut store).expect("instantiate");
+                let start = instance
+                    .get_typed_func::<(), ()>(&mut store, "_start")
+                    .expect("_start");
+                match start.call(&mut store, ()) {
+                    Ok(()) => {}
+                    Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                        Some(exit) if exit.0 == 0 => {}
+                        _ => panic!("noop did not exit 0: {e:?}"),
+                    },
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sequential, instantiate_and_start);
 criterion_main!(benches);

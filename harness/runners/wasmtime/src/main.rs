@@ -25,7 +25,7 @@
 //! harness reads.
 
 use coldbench_protocol::monotonic_ns;
-use coldbench_protocol::runner::{EventSink, Kind, RunnerHost, StartRequest, kv_get, kv_payload};
+use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
@@ -283,10 +283,11 @@ impl Runner {
         self.stdins.insert(id, tx);
         let engine = self.engine.clone();
         let linker = self.linker.clone();
-        let events = self.events.clone();
+        let events = InstanceEvents::new(&self.events, id);
         let live = self.live.clone();
         let memory = self.linear_memory_bytes.clone();
         self.workers.run(Box::new(move || {
+            let thread_ns = monotonic_ns();
             live.fetch_add(1, Ordering::Relaxed);
             let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
                 rx,
@@ -294,11 +295,12 @@ impl Runner {
                 pos: 0,
             })));
             let r = run_instance(
-                id, &engine, &linker, &prepared, request, stdin, &events, memory,
+                &engine, &linker, &prepared, request, thread_ns, stdin, &events, memory,
             );
             live.fetch_sub(1, Ordering::Relaxed);
-            if let Err(e) = r {
-                events.error(id, format!("{e:#}"));
+            match r {
+                Ok(exit_code) => events.exited(exit_code),
+                Err(e) => events.error(format!("{e:#}")),
             }
         }))
     }
@@ -338,17 +340,21 @@ impl RunnerHost for Runner {
     }
 }
 
+/// Creates, instantiates and runs one instance to its exit on the calling
+/// (instance) thread; returns the guest's exit code. Its phase stamps leave
+/// with its first stdout bytes (see [`InstanceEvents`]); `thread_ns` is when
+/// this thread took the start up.
 #[allow(clippy::too_many_arguments)]
 fn run_instance(
-    id: u64,
     engine: &Engine,
     linker: &Linker<Host>,
     prepared: &Prepared,
     request: StartRequest,
+    thread_ns: u64,
     stdin: ChannelStdin,
-    events: &EventSink,
+    events: &InstanceEvents,
     linear_memory_bytes: Arc<AtomicU64>,
-) -> Result<()> {
+) -> Result<i32> {
     let module = match prepared {
         Prepared::Jit(bytes) => Some(Module::new(engine, &bytes[..]).context("compiling module")?),
         // SAFETY: the file was written by `precompile_module` of this same engine
@@ -359,14 +365,12 @@ fn run_instance(
         ),
         Prepared::Pooling(_) => None,
     };
-    let t_module_ns = monotonic_ns();
+    // Pooling has no module phase: the module was deserialized at load.
+    let t_module_ns = module.as_ref().map(|_| monotonic_ns());
     let mut wasi = WasiCtxBuilder::new();
     wasi.args(&request.args)
         .stdin(stdin)
-        .stdout(FrameStdout {
-            id,
-            events: events.clone(),
-        })
+        .stdout(FrameStdout(events.clone()))
         .inherit_stderr();
     let host = Host {
         wasi: wasi.build_p1(),
@@ -387,15 +391,12 @@ fn run_instance(
         .get_typed_func::<(), ()>(&mut store, "_start")
         .context("module has no `_start` export")?;
     let t_instantiated_ns = monotonic_ns();
-    events.send(
-        Kind::Instantiated,
-        id,
-        kv_payload(&[
-            ("received_ns", request.received_ns.to_string()),
-            ("module_ready_ns", t_module_ns.to_string()),
-            ("instantiated_ns", t_instantiated_ns.to_string()),
-        ]),
-    );
+    events.instantiated(&[
+        ("received_ns", Some(request.received_ns)),
+        ("thread_ns", Some(thread_ns)),
+        ("module_ready_ns", t_module_ns),
+        ("instantiated_ns", Some(t_instantiated_ns)),
+    ]);
     let exit_code = match start.call(&mut store, ()) {
         Ok(()) => 0,
         Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -407,8 +408,7 @@ fn run_instance(
         },
     };
     drop(store);
-    events.exited(id, exit_code);
-    Ok(())
+    Ok(exit_code)
 }
 
 /// Guest stdin, synchronous: bytes arrive from `Stdin` frames through a
@@ -500,12 +500,9 @@ impl AsyncRead for ChannelStdin {
 }
 
 /// Guest stdout, synchronous: every write becomes one `Stdout` event, written
-/// on the instance's own thread.
+/// on the instance's own thread (the first one with the phase stamps).
 #[derive(Clone)]
-struct FrameStdout {
-    id: u64,
-    events: EventSink,
-}
+struct FrameStdout(InstanceEvents);
 
 impl IsTerminal for FrameStdout {
     fn is_terminal(&self) -> bool {
@@ -529,7 +526,7 @@ impl Pollable for FrameStdout {
 
 impl OutputStream for FrameStdout {
     fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-        self.events.stdout(self.id, &bytes);
+        self.0.stdout(&bytes);
         Ok(())
     }
     fn flush(&mut self) -> StreamResult<()> {
@@ -546,7 +543,7 @@ impl AsyncWrite for FrameStdout {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.events.stdout(self.id, buf);
+        self.0.stdout(buf);
         Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
