@@ -602,6 +602,10 @@ fn wasmtime_version() -> &'static str {
     "48.0.8"
 }
 
+/// Frames of the Wasm backtrace attached to every error out of Wasm
+/// (wasmtime 48's default, `Config::wasm_backtrace_max_frames`).
+const WASM_BACKTRACE_MAX_FRAMES: usize = 20;
+
 /// Linear-memory address space reserved per memory by the pooling allocator, bytes (1 GiB).
 const POOL_MEMORY_RESERVATION_BYTES: u64 = 1 << 30;
 
@@ -609,11 +613,20 @@ fn main() -> Result<()> {
     let options = parse_options()?;
     let mut config = Config::new();
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    // wasmtime's default, set explicitly so that the knob is recorded: every
+    // error out of Wasm, the guest's `proc_exit` included, captures a Wasm
+    // backtrace of up to this many frames (≈15 µs per exit of noop on the
+    // reference host, per the criterion bench's `instantiate_and_start`).
+    config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(WASM_BACKTRACE_MAX_FRAMES));
     let mut hello = vec![
         ("runtime", "wasmtime".to_string()),
         ("version", wasmtime_version().into()),
         ("strategy", options.strategy.name().into()),
         ("opt_level", "speed".into()),
+        (
+            "wasm_backtrace_max_frames",
+            WASM_BACKTRACE_MAX_FRAMES.to_string(),
+        ),
     ];
     if options.strategy == Strategy::Pooling {
         let mut pool = PoolingAllocationConfig::default();
