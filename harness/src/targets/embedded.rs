@@ -555,15 +555,17 @@ impl RunnerInstance {
 /// named beside it. The start-read and instantiated stamps are required; the
 /// last phase (`t_ready_return`) only exists with the first-stdout stamp.
 fn runner_phases(kv: &[(String, String)], t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-    let (Some(_), Some(_)) = (stamp(kv, "received_ns"), stamp(kv, "instantiated_ns")) else {
+    let (Some(received), Some(instantiated)) =
+        (stamp(kv, "received_ns"), stamp(kv, "instantiated_ns"))
+    else {
         return Vec::new();
     };
     let first_stdout = stamp(kv, "first_stdout_ns");
     let chain = [
-        (stamp(kv, "received_ns"), Metric::TRunnerDispatch),
+        (Some(received), Metric::TRunnerDispatch),
         (stamp(kv, "thread_ns"), Metric::TRunnerHandoff),
         (stamp(kv, "module_ready_ns"), Metric::TRunnerModule),
-        (stamp(kv, "instantiated_ns"), Metric::TRunnerInstantiate),
+        (Some(instantiated), Metric::TRunnerInstantiate),
         (first_stdout, Metric::TGuestReady),
         (first_stdout.map(|_| ready_read_ns), Metric::TReadyReturn),
     ];

@@ -74,14 +74,7 @@ pub struct Frame {
 impl Frame {
     /// Writes the frame to `w` (does not flush).
     pub fn write_to(&self, w: &mut impl Write) -> io::Result<()> {
-        let len = u32::try_from(self.payload.len() + 9)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame payload over 4 GiB"))?;
-        let mut head = [0u8; 13];
-        head[..4].copy_from_slice(&len.to_le_bytes());
-        head[4] = self.kind as u8;
-        head[5..13].copy_from_slice(&self.instance.to_le_bytes());
-        w.write_all(&head)?;
-        w.write_all(&self.payload)
+        write_frame(w, self.kind, self.instance, &self.payload)
     }
 
     /// Reads one frame; `Ok(None)` on end of file at a frame boundary.
@@ -115,6 +108,19 @@ impl Frame {
             payload,
         }))
     }
+}
+
+/// Writes one frame from its parts to `w` (does not flush): no owned
+/// [`Frame`] needed, so a payload borrowed from the guest is not copied.
+fn write_frame(w: &mut impl Write, kind: Kind, instance: u64, payload: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(payload.len() + 9)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame payload over 4 GiB"))?;
+    let mut head = [0u8; 13];
+    head[..4].copy_from_slice(&len.to_le_bytes());
+    head[4] = kind as u8;
+    head[5..13].copy_from_slice(&instance.to_le_bytes());
+    w.write_all(&head)?;
+    w.write_all(payload)
 }
 
 /// Renders `key=value` lines (the text payload format).
@@ -167,19 +173,12 @@ impl EventSink {
     /// is nobody to tell, so write errors are dropped (the runner then exits at
     /// end of file on stdin).
     pub fn send(&self, kind: Kind, instance: u64, payload: Vec<u8>) {
-        let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = Frame {
-            kind,
-            instance,
-            payload,
-        }
-        .write_to(&mut *w);
-        let _ = w.flush();
+        self.send_all(&[(kind, instance, &payload)]);
     }
 
     /// Sends bytes the guest of instance `id` wrote to stdout as a [`Kind::Stdout`] event.
     pub fn stdout(&self, id: u64, bytes: &[u8]) {
-        self.send(Kind::Stdout, id, bytes.to_vec());
+        self.send_all(&[(Kind::Stdout, id, bytes)]);
     }
 
     /// Sends the [`Kind::Exited`] event of instance `id`: its guest's exit
@@ -197,12 +196,13 @@ impl EventSink {
         );
     }
 
-    /// Writes several event frames under one lock and flushes once (one
-    /// `write` on the pipe: the harness wakes once for all of them).
-    pub fn send_all(&self, frames: &[Frame]) {
+    /// Writes event frames `(kind, instance, payload)` under one lock and
+    /// flushes once (one `write` on the pipe: the harness wakes once for all
+    /// of them). Write errors are dropped, as in [`EventSink::send`].
+    pub fn send_all(&self, frames: &[(Kind, u64, &[u8])]) {
         let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        for f in frames {
-            let _ = f.write_to(&mut *w);
+        for (kind, instance, payload) in frames {
+            let _ = write_frame(&mut *w, *kind, *instance, payload);
         }
         let _ = w.flush();
     }
@@ -264,11 +264,7 @@ impl InstanceEvents {
     /// [`InstanceEvents::instantiated`] carry the stamps, plus
     /// `first_stdout_ns` read now.
     pub fn stdout(&self, bytes: &[u8]) {
-        let stdout = Frame {
-            kind: Kind::Stdout,
-            instance: self.id,
-            payload: bytes.to_vec(),
-        };
+        let stdout = (Kind::Stdout, self.id, bytes);
         match self.take_pending() {
             None => self.sink.send_all(&[stdout]),
             Some(mut stamps) => {
@@ -276,14 +272,8 @@ impl InstanceEvents {
                     "first_stdout_ns",
                     crate::monotonic_ns().to_string(),
                 )]));
-                self.sink.send_all(&[
-                    stdout,
-                    Frame {
-                        kind: Kind::Instantiated,
-                        instance: self.id,
-                        payload: stamps,
-                    },
-                ]);
+                self.sink
+                    .send_all(&[stdout, (Kind::Instantiated, self.id, &stamps)]);
             }
         }
     }
