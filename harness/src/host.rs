@@ -1,4 +1,4 @@
-//! The host fingerprint written into every results file (DESIGN.md §4).
+//! The host fingerprint written into every results file (docs/design.md §6).
 
 use coldbench_results::{DockerEngineInfo, HostFingerprint};
 use std::collections::BTreeMap;

@@ -1,310 +1,575 @@
-//! Turns an inputs directory into request cases, one request per case.
+//! Suites: presets of a whole run — which experiments, targets, cases and
+//! budgets — in one place (docs/design.md §8). `coldbench` with no arguments
+//! runs [`SuiteName::Default`]; `--suite ci` and `--suite full` the others.
+//! A suite is printed at the start with its expected duration and recorded
+//! in `run.json` (`suite`).
 //!
-//! Layout of an inputs directory (the shipped one is `workloads/inputs`):
-//! - `images/**.{jpg,jpeg,png}` → one `thumbnail` case per file (fit in 256×256);
-//! - `blobs/*` → `hash` cases `<file>:sha256` and `<file>:blake3`, plus
-//!   `<smallest file>:sha256x1000` (the iterated, CPU-heavy variant);
-//! - `json/<case>/document.json` + `json/<case>/schema.json` → one
-//!   `json-validate` case per directory; every other `*.json` in it is sent as a
-//!   sibling schema that `schema.json` may `$ref`;
-//! - `noop` needs no input: one case `empty`.
-//!
-//! Files are read once, before any measurement.
+//! The expected durations come from per-start priors — medians measured on
+//! the reference host (README, "Default run") — and only plan the run and
+//! seed the progress bar's ETA; nothing measured is ever taken from them.
 
-use coldbench_protocol::{Part, Request};
-use coldbench_results::{CaseRecord, InputFile};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use crate::cases::Case;
+use crate::experiment::throughput::CellPlan;
+use crate::experiment::{coldstart, density, throughput};
+use coldbench_results::{Experiment, ThroughputMode};
+use std::time::Duration;
 
-/// Bounding box of the thumbnail cases, pixels.
-pub const THUMBNAIL_BOX_PX: u32 = 256;
-/// Iterations of the CPU-heavy hash case.
-pub const HASH_HEAVY_ITERATIONS: u32 = 1000;
-
-/// One workload request, ready to send.
-#[derive(Debug, Clone)]
-pub struct Case {
-    /// Workload name.
-    pub workload: String,
-    /// Case name, unique within the workload.
-    pub name: String,
-    /// The request.
-    pub request: Request,
-    /// The request serialized in the stdio protocol.
-    pub request_bytes: Vec<u8>,
-    /// Where each part came from.
-    pub inputs: Vec<InputFile>,
+/// The presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SuiteName {
+    /// One representative variant per family, every experiment, ≤ 3 min of
+    /// measuring on a 2-core host: the first answer after a clean clone.
+    Default,
+    /// A stable subset with a fixed seed and enough runs for regression
+    /// tracking between two runs (`coldbench compare`).
+    Ci,
+    /// Every available variant × every case × every experiment.
+    Full,
 }
 
-impl Case {
-    /// The case as written into the results file.
-    pub fn record(&self, expected_crc32: Option<u32>) -> CaseRecord {
-        CaseRecord {
-            workload: self.workload.clone(),
-            case: self.name.clone(),
-            params: self
-                .request
-                .params
-                .iter()
-                .cloned()
-                .collect::<BTreeMap<_, _>>(),
-            inputs: self.inputs.clone(),
-            expected_crc32: expected_crc32.map(|c| format!("{c:08x}")),
+impl SuiteName {
+    /// Stable name as recorded in `run.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SuiteName::Default => "default",
+            SuiteName::Ci => "ci",
+            SuiteName::Full => "full",
         }
     }
 }
 
-/// A problem with the inputs directory, reported and skipped.
-#[derive(Debug, Clone)]
-pub struct InputProblem {
-    /// Workload concerned.
-    pub workload: String,
-    /// What is wrong and what to do.
-    pub message: String,
+/// Which cases an experiment uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CasePick {
+    /// Every case the inputs give.
+    All,
+    /// Per workload, the case with the smallest inputs (the cheapest real
+    /// request: cold start asks what a start costs, not the request) —
+    /// `hash`'s iterated case excepted.
+    SmallestPerWorkload,
 }
 
-fn files_under(dir: &Path, recursive: bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if recursive {
-                out.extend(files_under(&p, true));
-            }
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
-
-fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).display().to_string()
-}
-
-fn build(
-    root: &Path,
-    workload: &str,
-    name: String,
-    params: Vec<(&str, String)>,
-    files: Vec<(String, PathBuf)>,
-) -> Result<Case, String> {
-    let mut parts = Vec::new();
-    let mut inputs = Vec::new();
-    for (part, path) in files {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read input {}: {e}", path.display()))?;
-        inputs.push(InputFile {
-            part: part.clone(),
-            path: rel(root, &path),
-            bytes: bytes.len() as u64,
-        });
-        parts.push(Part { name: part, bytes });
-    }
-    let request = Request {
-        params: params
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        parts,
-    };
-    let request_bytes = request
-        .to_bytes()
-        .map_err(|e| format!("case {name}: {e}"))?;
-    Ok(Case {
-        workload: workload.to_string(),
-        name,
-        request,
-        request_bytes,
-        inputs,
-    })
-}
-
-fn part_name(p: &Path) -> String {
-    p.file_name()
-        .map(|s| s.to_string_lossy().replace([' ', ':'], "_"))
-        .unwrap_or_default()
-}
-
-/// Builds the cases of `workloads` from `root`. Unreadable or missing inputs
-/// become [`InputProblem`]s; the other cases are still returned.
-pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProblem>) {
-    let mut cases = Vec::new();
-    let mut problems = Vec::new();
-    let mut push = |w: &str, r: Result<Case, String>| match r {
-        Ok(c) => cases.push(c),
-        Err(message) => problems.push(InputProblem {
-            workload: w.to_string(),
-            message,
-        }),
-    };
-    for w in workloads {
-        let w = w.as_str();
-        match w {
-            "noop" => push(w, build(root, w, "empty".into(), vec![], vec![])),
-            "thumbnail" => {
-                let dir = root.join("images");
-                let images: Vec<_> = files_under(&dir, true)
-                    .into_iter()
-                    .filter(|p| {
-                        p.extension()
-                            .map(|e| {
-                                let e = e.to_string_lossy().to_lowercase();
-                                e == "jpg" || e == "jpeg" || e == "png"
-                            })
-                            .unwrap_or(false)
-                    })
-                    .collect();
-                if images.is_empty() {
-                    push(
-                        w,
-                        Err(format!("no .jpg/.jpeg/.png files under {}", dir.display())),
-                    );
-                }
-                for p in images {
-                    let px = THUMBNAIL_BOX_PX.to_string();
-                    push(
-                        w,
-                        build(
-                            root,
-                            w,
-                            rel(&dir, &p),
-                            vec![("max_width", px.clone()), ("max_height", px)],
-                            vec![("input".into(), p)],
-                        ),
-                    );
-                }
-            }
-            "hash" => {
-                let dir = root.join("blobs");
-                let blobs = files_under(&dir, false);
-                if blobs.is_empty() {
-                    push(w, Err(format!("no files under {}", dir.display())));
-                }
-                for p in &blobs {
-                    for algo in ["sha256", "blake3"] {
-                        push(
-                            w,
-                            build(
-                                root,
-                                w,
-                                format!("{}:{algo}", rel(&dir, p)),
-                                vec![("algo", algo.into()), ("iterations", "1".into())],
-                                vec![("input".into(), p.clone())],
-                            ),
-                        );
-                    }
-                }
-                if let Some(smallest) = blobs
-                    .iter()
-                    .min_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX))
-                {
-                    push(
-                        w,
-                        build(
-                            root,
-                            w,
-                            format!("{}:sha256x{HASH_HEAVY_ITERATIONS}", rel(&dir, smallest)),
-                            vec![
-                                ("algo", "sha256".into()),
-                                ("iterations", HASH_HEAVY_ITERATIONS.to_string()),
-                            ],
-                            vec![("input".into(), smallest.clone())],
-                        ),
-                    );
-                }
-            }
-            "json-validate" => {
-                let dir = root.join("json");
-                let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
-                    .map(|rd| {
-                        rd.flatten()
-                            .map(|e| e.path())
-                            .filter(|p| p.is_dir())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                dirs.sort();
-                if dirs.is_empty() {
-                    push(
-                        w,
-                        Err(format!(
-                            "no case directories under {} (each needs document.json and schema.json)",
-                            dir.display()
-                        )),
-                    );
-                }
-                for d in dirs {
-                    let (doc, schema) = (d.join("document.json"), d.join("schema.json"));
-                    if !doc.is_file() || !schema.is_file() {
-                        push(
-                            w,
-                            Err(format!(
-                                "{} needs both document.json and schema.json",
-                                d.display()
-                            )),
-                        );
+impl CasePick {
+    /// The indices of `cases` picked.
+    pub fn pick(self, cases: &[Case]) -> Vec<usize> {
+        match self {
+            CasePick::All => (0..cases.len()).collect(),
+            CasePick::SmallestPerWorkload => {
+                let mut out: Vec<usize> = Vec::new();
+                for (i, c) in cases.iter().enumerate() {
+                    if c.request.param("iterations").is_some_and(|n| n != "1") {
                         continue;
                     }
-                    let mut files = vec![
-                        ("document".to_string(), doc.clone()),
-                        ("schema".to_string(), schema.clone()),
-                    ];
-                    for s in files_under(&d, false) {
-                        if s != doc && s != schema && s.extension().is_some_and(|e| e == "json") {
-                            files.push((part_name(&s), s));
-                        }
+                    let size = |c: &Case| c.inputs.iter().map(|f| f.bytes).sum::<u64>();
+                    match out.iter_mut().find(|j| cases[**j].workload == c.workload) {
+                        Some(j) if size(c) < size(&cases[*j]) => *j = i,
+                        Some(_) => {}
+                        None => out.push(i),
                     }
-                    push(w, build(root, w, rel(&dir, &d), vec![], files));
                 }
+                out.sort();
+                out
             }
-            other => push(
-                other,
-                Err(format!(
-                    "unknown workload `{other}` (known: noop, thumbnail, json-validate, hash)"
-                )),
-            ),
         }
     }
-    (cases, problems)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The cold-start part of a suite.
+#[derive(Debug, Clone)]
+pub struct ColdStartPlan {
+    /// Runs, warm-ups, budget (cases are set from `cases` once inputs are read).
+    pub settings: coldstart::Settings,
+    /// Which cases.
+    pub cases: CasePick,
+}
 
-    #[test]
-    fn shipped_inputs_give_cases_for_every_workload() {
-        let all: Vec<String> = crate::artifacts::WORKLOADS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let (cases, problems) = discover(&crate::artifacts::default_inputs_dir(), &all);
-        assert!(problems.is_empty(), "{problems:?}");
-        for w in crate::artifacts::WORKLOADS {
-            assert!(cases.iter().any(|c| c.workload == w), "no case for {w}");
+/// The density part of a suite: series to run, each `(workload, target id, cap)`.
+#[derive(Debug, Clone)]
+pub struct DensityPlan {
+    /// Stops and bounds of every series.
+    pub settings: density::Settings,
+    /// `(workload, target id or prefix, cap)`; `None`: every workload × every
+    /// target, capped by `settings`.
+    pub series: Option<Vec<(&'static str, &'static str, u64)>>,
+}
+
+/// The throughput part of a suite.
+#[derive(Debug, Clone)]
+pub struct ThroughputPlan {
+    /// Windows and bounds of every cell.
+    pub settings: throughput::Settings,
+    /// Clients per cell (`None`: logical cores).
+    pub clients: Option<u32>,
+    /// Row × mode cells; `None`: every row × every mode in `modes`.
+    pub cells: Option<Vec<CellPlan>>,
+    /// Modes for `cells: None`.
+    pub modes: Vec<ThroughputMode>,
+}
+
+/// A whole run's preset.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// Which preset (`None`: a single-experiment command's plan).
+    pub name: Option<SuiteName>,
+    /// What it is for, in one sentence.
+    pub description: &'static str,
+    /// Target ids or prefixes.
+    pub targets: Vec<String>,
+    /// Workloads.
+    pub workloads: Vec<String>,
+    /// RNG seed.
+    pub seed: u64,
+    /// Cold start, if the suite measures it.
+    pub cold_start: Option<ColdStartPlan>,
+    /// Density, if the suite measures it.
+    pub density: Option<DensityPlan>,
+    /// Throughput, if the suite measures it.
+    pub throughput: Option<ThroughputPlan>,
+}
+
+/// The representative variant of every family the default suite runs.
+pub const DEFAULT_TARGETS: [&str; 9] = [
+    "native",
+    "wasmtime-aot",
+    "wasmtime-pooling",
+    "wasmtime-jit",
+    "wasmer-cranelift",
+    "wasmi",
+    "node",
+    "docker-scratch-runc-bridge",
+    "docker-debian-runc-bridge",
+];
+
+const CI_TARGETS: [&str; 6] = [
+    "native",
+    "wasmtime-aot",
+    "wasmtime-pooling",
+    "wasmer-cranelift",
+    "wasmi",
+    "docker-scratch-runc-none",
+];
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn density_settings(max: u64, per: &[(&str, u64)], time_limit_s: u64) -> density::Settings {
+    density::Settings {
+        max_instances: max,
+        per_target_max: per.iter().map(|(t, n)| (t.to_string(), *n)).collect(),
+        floor_fraction: 0.25,
+        task_limit_fraction: 0.8,
+        time_limit: Duration::from_secs(time_limit_s),
+        host_memory_bytes: None,
+        timeout: Duration::from_secs(30),
+    }
+}
+
+fn throughput_settings(
+    duration_ms: u64,
+    min_requests: u64,
+    max_cell_s: u64,
+) -> throughput::Settings {
+    throughput::Settings {
+        duration: Duration::from_millis(duration_ms),
+        min_requests,
+        max_cell: Duration::from_secs(max_cell_s),
+        warmup_requests: 2,
+        batches: 10,
+        timeout: Duration::from_secs(30),
+    }
+}
+
+fn cells(v: &[(&str, ThroughputMode)]) -> Vec<CellPlan> {
+    v.iter()
+        .map(|(row, mode)| CellPlan {
+            row: row.to_string(),
+            mode: *mode,
+        })
+        .collect()
+}
+
+impl Suite {
+    /// The preset `name`.
+    pub fn preset(name: SuiteName) -> Suite {
+        let all_workloads = strings(&crate::artifacts::WORKLOADS);
+        match name {
+            SuiteName::Default => Suite {
+                name: Some(name),
+                description: "one representative variant per family; noop and one real case per workload; cold start, a short density series per family, hash-iterated reused and noop instance-per-request throughput",
+                targets: strings(&DEFAULT_TARGETS),
+                workloads: all_workloads,
+                seed: 1,
+                cold_start: Some(ColdStartPlan {
+                    settings: coldstart::Settings {
+                        runs: 20,
+                        min_runs: 6,
+                        warmup: 1,
+                        budget_per_cell: Some(Duration::from_millis(1500)),
+                        cases: None,
+                    },
+                    cases: CasePick::SmallestPerWorkload,
+                }),
+                density: Some(DensityPlan {
+                    settings: density_settings(500, &[], 15),
+                    series: Some(vec![
+                        ("noop", "native", 200),
+                        ("noop", "wasmtime-pooling", 500),
+                        ("noop", "wasmtime-aot", 200),
+                        ("noop", "wasmtime-jit", 20),
+                        ("noop", "wasmer-cranelift", 100),
+                        ("noop", "wasmi", 100),
+                        ("noop", "node", 10),
+                        ("noop", "docker-scratch-runc-bridge", 20),
+                        ("noop", "docker-debian-runc-bridge", 10),
+                        ("thumbnail", "native", 5),
+                        ("thumbnail", "wasmtime-pooling", 5),
+                        ("thumbnail", "docker-scratch-runc-bridge", 5),
+                    ]),
+                }),
+                throughput: Some(ThroughputPlan {
+                    settings: throughput_settings(1000, 10, 8),
+                    clients: None,
+                    modes: Vec::new(),
+                    cells: Some(cells(&[
+                        ("hash-iterated", ThroughputMode::Reused),
+                        ("noop", ThroughputMode::InstancePerRequest),
+                    ])),
+                }),
+            },
+            SuiteName::Ci => Suite {
+                name: Some(name),
+                description: "a stable subset for regression tracking: fixed seed, 30 starts per cell, noop and one real case per workload, short density, reused and instance-per-request throughput",
+                targets: strings(&CI_TARGETS),
+                workloads: all_workloads,
+                seed: 42,
+                cold_start: Some(ColdStartPlan {
+                    settings: coldstart::Settings {
+                        runs: 30,
+                        min_runs: 10,
+                        warmup: 2,
+                        budget_per_cell: Some(Duration::from_secs(3)),
+                        cases: None,
+                    },
+                    cases: CasePick::SmallestPerWorkload,
+                }),
+                density: Some(DensityPlan {
+                    settings: density_settings(200, &[("docker", 20)], 20),
+                    series: Some(vec![
+                        ("noop", "native", 100),
+                        ("noop", "wasmtime-pooling", 200),
+                        ("noop", "wasmtime-aot", 100),
+                        ("noop", "wasmer-cranelift", 100),
+                        ("noop", "wasmi", 100),
+                        ("noop", "docker-scratch-runc-none", 20),
+                    ]),
+                }),
+                throughput: Some(ThroughputPlan {
+                    settings: throughput_settings(2000, 10, 10),
+                    clients: None,
+                    modes: Vec::new(),
+                    cells: Some(cells(&[
+                        ("hash-iterated", ThroughputMode::Reused),
+                        ("noop", ThroughputMode::Reused),
+                        ("noop", ThroughputMode::InstancePerRequest),
+                    ])),
+                }),
+            },
+            SuiteName::Full => Suite {
+                name: Some(name),
+                description: "every available variant × every case × every experiment",
+                targets: vec!["all".into()],
+                workloads: all_workloads,
+                seed: 1,
+                cold_start: Some(ColdStartPlan {
+                    settings: coldstart::Settings {
+                        runs: 10,
+                        min_runs: 10,
+                        warmup: 1,
+                        budget_per_cell: None,
+                        cases: None,
+                    },
+                    cases: CasePick::All,
+                }),
+                density: Some(DensityPlan {
+                    settings: density_settings(1000, &[("docker", 100), ("node", 100)], 120),
+                    series: None,
+                }),
+                throughput: Some(ThroughputPlan {
+                    settings: throughput_settings(3000, 10, 60),
+                    clients: None,
+                    modes: vec![ThroughputMode::Reused, ThroughputMode::InstancePerRequest],
+                    cells: None,
+                }),
+            },
         }
-        let pkg = cases
-            .iter()
-            .find(|c| c.name == "package-schemastore")
-            .expect("package.json case");
-        // The main schema plus its ten sibling schemas.
-        assert_eq!(pkg.request.parts.len(), 12);
-        assert!(cases.iter().any(|c| c.name.ends_with(":sha256x1000")));
     }
 
-    #[test]
-    fn missing_directory_is_a_problem_not_a_panic() {
-        let (cases, problems) = discover(
-            Path::new("/nonexistent-coldbench"),
-            &["thumbnail".into(), "noop".into()],
-        );
-        assert_eq!(cases.len(), 1);
-        assert_eq!(problems.len(), 1);
-        assert!(problems[0].message.contains("images"));
+    /// The same plan — experiments, targets, cases, series, cells — with
+    /// tiny budgets: two measured starts per cell and no warm-up, at most 3
+    /// instances per density series, 100 ms throughput windows of at least 2
+    /// requests. Checks a set-up end to end in about a minute; its figures
+    /// are not for quoting (`--smoke`).
+    pub fn smoke(mut self) -> Suite {
+        if let Some(c) = &mut self.cold_start {
+            c.settings.runs = 2;
+            c.settings.min_runs = 1;
+            c.settings.warmup = 0;
+            c.settings.budget_per_cell = None;
+        }
+        if let Some(d) = &mut self.density {
+            d.settings.max_instances = d.settings.max_instances.min(3);
+            d.settings.time_limit = d.settings.time_limit.min(Duration::from_secs(10));
+            if let Some(list) = &mut d.series {
+                for s in list.iter_mut() {
+                    s.2 = s.2.min(3);
+                }
+            }
+        }
+        if let Some(t) = &mut self.throughput {
+            t.settings.duration = Duration::from_millis(100);
+            t.settings.min_requests = 2;
+            t.settings.max_cell = Duration::from_secs(10);
+            t.settings.warmup_requests = 1;
+        }
+        self
+    }
+
+    /// The experiments, in the order they run.
+    pub fn experiments(&self) -> Vec<Experiment> {
+        let mut v = Vec::new();
+        if self.cold_start.is_some() {
+            v.push(Experiment::ColdStart);
+        }
+        if self.density.is_some() {
+            v.push(Experiment::Density);
+        }
+        if self.throughput.is_some() {
+            v.push(Experiment::Throughput);
+        }
+        v
+    }
+
+    /// The density series for the targets `ids` the session holds.
+    pub fn density_series(&self, ids: &[String]) -> Vec<density::SeriesPlan> {
+        let Some(d) = &self.density else {
+            return Vec::new();
+        };
+        match &d.series {
+            Some(list) => list
+                .iter()
+                .flat_map(|(w, t, cap)| {
+                    ids.iter()
+                        .filter(|id| crate::targets::selects(t, id))
+                        .map(|id| density::SeriesPlan {
+                            workload: w.to_string(),
+                            target: id.clone(),
+                            cap: *cap,
+                            capped_by_target: true,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+            None => self
+                .workloads
+                .iter()
+                .flat_map(|w| {
+                    ids.iter().map(|id| {
+                        let (cap, capped_by_target) = d.settings.cap(id);
+                        density::SeriesPlan {
+                            workload: w.clone(),
+                            target: id.clone(),
+                            cap,
+                            capped_by_target,
+                        }
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// The largest number of live pooled instances any density series needs.
+    pub fn pool_instances(&self) -> Option<u32> {
+        let d = self.density.as_ref()?;
+        let max = match &d.series {
+            Some(list) => list.iter().map(|(_, _, c)| *c).max().unwrap_or(0),
+            None => d.settings.cap("wasmtime-pooling").0,
+        };
+        Some(max.max(1000) as u32 + 1)
+    }
+
+    /// The expected measuring time of each experiment on `targets` (ids),
+    /// from the per-start priors, and one plan line per experiment.
+    pub fn estimate(
+        &self,
+        targets: &[String],
+        cases: &[Case],
+    ) -> Vec<(Experiment, Duration, String)> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.cold_start {
+            let picked = c.cases.pick(cases);
+            let mut total = 0.0;
+            for &ci in &picked {
+                for t in targets {
+                    let cost = prior_start_s(t, &cases[ci].workload) + prior_teardown_s(t);
+                    let runs = c.settings.runs_for(Duration::from_secs_f64(cost));
+                    total += cost * f64::from(runs + c.settings.warmup);
+                }
+            }
+            let budget = c
+                .settings
+                .budget_per_cell
+                .map(|b| {
+                    format!(
+                        ", or as many as fit in {} ms per cell (at least {})",
+                        b.as_millis(),
+                        c.settings.min_runs
+                    )
+                })
+                .unwrap_or_default();
+            out.push((
+                Experiment::ColdStart,
+                Duration::from_secs_f64(total),
+                format!(
+                    "cold start: {} case(s) × {} target(s), {} warm-up + up to {} measured starts per cell{budget}",
+                    picked.len(),
+                    targets.len(),
+                    c.settings.warmup,
+                    c.settings.runs
+                ),
+            ));
+        }
+        if self.density.is_some() {
+            let series = self.density_series(targets);
+            let total: f64 = series
+                .iter()
+                .map(|s| {
+                    let per =
+                        prior_start_s(&s.target, &s.workload) + prior_teardown_s(&s.target) * 0.5;
+                    let samples = density::steps(s.cap).len() as f64
+                        * if s.target.starts_with("docker") {
+                            1.0
+                        } else {
+                            0.02
+                        };
+                    per * s.cap as f64 + samples
+                })
+                .sum();
+            let limit = self
+                .density
+                .as_ref()
+                .map(|d| d.settings.time_limit)
+                .unwrap_or_default();
+            out.push((
+                Experiment::Density,
+                Duration::from_secs_f64(total.min(limit.as_secs_f64() * series.len() as f64)),
+                format!(
+                    "density: {} series ({}), ≤ {} s each",
+                    series.len(),
+                    series
+                        .iter()
+                        .map(|s| format!("{}×{} {}", s.cap, s.workload, s.target))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    limit.as_secs()
+                ),
+            ));
+        }
+        if let Some(t) = &self.throughput {
+            let n_rows = throughput::rows(cases, &vec![Some(0); cases.len()]).len();
+            let n_cells = t.cells.as_ref().map_or(n_rows * t.modes.len(), |c| c.len());
+            let per_cell = t.settings.duration.as_secs_f64() + 0.4;
+            let total = per_cell * (n_cells * targets.len()) as f64;
+            let what = t
+                .cells
+                .as_ref()
+                .map(|c| {
+                    c.iter()
+                        .map(|c| format!("{} {}", c.row, c.mode.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_else(|| {
+                    format!(
+                        "every row × {}",
+                        t.modes
+                            .iter()
+                            .map(|m| m.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
+            out.push((
+                Experiment::Throughput,
+                Duration::from_secs_f64(total),
+                format!(
+                    "throughput: {what} × {} target(s), windows ≥ {} ms and ≥ {} requests (≤ {} s)",
+                    targets.len(),
+                    t.settings.duration.as_millis(),
+                    t.settings.min_requests,
+                    t.settings.max_cell.as_secs()
+                ),
+            ));
+        }
+        out
+    }
+}
+
+/// Prior of one start (start call → first response) of `workload` on
+/// `target`, seconds: medians of the reference host's default run (README).
+/// Planning only.
+pub fn prior_start_s(target: &str, workload: &str) -> f64 {
+    let heavy = workload == "json-validate" || workload == "thumbnail";
+    match target {
+        t if t.starts_with("docker") && t.contains("runsc") => 0.5,
+        t if t.starts_with("docker") => 0.33,
+        "node" => {
+            if heavy {
+                0.3
+            } else {
+                0.13
+            }
+        }
+        "wasmtime-jit" => match workload {
+            "json-validate" => 4.0,
+            "thumbnail" => 1.0,
+            "hash" => 0.3,
+            _ => 0.08,
+        },
+        "wasmi" if heavy => 0.07,
+        "wasmer-singlepass" | "wasmer-cranelift" if heavy => 0.015,
+        _ => {
+            if heavy {
+                0.01
+            } else {
+                0.002
+            }
+        }
+    }
+}
+
+/// Prior of preparing `workload` on `target` (image build, precompile),
+/// seconds (planning only).
+pub fn prior_prepare_s(target: &str, workload: &str) -> f64 {
+    let big = match workload {
+        "json-validate" => 3.0,
+        "thumbnail" => 1.0,
+        "hash" => 0.4,
+        _ => 0.1,
+    };
+    match target {
+        t if t.starts_with("docker") => 1.5,
+        "wasmtime-aot" | "wasmtime-pooling" | "wasmer-cranelift" => big,
+        "wasmer-singlepass" => big * 0.2,
+        _ => 0.02,
+    }
+}
+
+/// Prior of one teardown on `target`, seconds (planning only).
+pub fn prior_teardown_s(target: &str) -> f64 {
+    if target.starts_with("docker") {
+        0.12
+    } else {
+        0.0005
     }
 }

@@ -139,7 +139,11 @@ fn cold_start_run_writes_a_valid_verified_results_file() {
             .iter()
             .find(|t| t.id == "docker-scratch-runc-bridge")
             .unwrap();
-        assert!(d.artifacts.iter().any(|a| a.kind == "image" && a.bytes > 0));
+        assert!(
+            d.artifacts
+                .iter()
+                .any(|a| a.kind.name() == "image" && a.bytes > 0)
+        );
     }
     // The report subcommand renders the same file.
     let rep = Command::new(bin())
@@ -202,7 +206,11 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
     let mut cmd = run_command("thumbnail,json-validate", targets, "1", "0", &out);
     cmd.arg("--inputs").arg(&inputs);
     let (stdout, run) = run_ok(cmd, &out);
-    let input_errors: Vec<_> = run.errors.iter().filter(|e| e.phase == "input").collect();
+    let input_errors: Vec<_> = run
+        .errors
+        .iter()
+        .filter(|e| e.phase.name() == "input")
+        .collect();
     assert_eq!(input_errors.len(), 3, "{:#?}", run.errors);
     for (case, needle) in [
         ("corrupt-camera.png", "corrupt"),
@@ -410,7 +418,7 @@ fn wasmtime_family_jit_aot_pooling_run_real_inputs() {
         pool.knobs.get("allocator").map(String::as_str),
         Some("pooling")
     );
-    assert!(pool.artifacts.iter().any(|a| a.kind == "cwasm"));
+    assert!(pool.artifacts.iter().any(|a| a.kind.name() == "cwasm"));
     // Pooling resolves the module once at load: no per-start module phase.
     assert_runner_phases_add_up(&run, "hash", "wasmtime-pooling", false);
     assert_runner_phases_add_up(&run, "hash", "wasmtime-aot", true);
@@ -426,7 +434,11 @@ fn wasmer_family_cranelift_and_singlepass_run_real_inputs() {
     );
     for t in ["wasmer-cranelift", "wasmer-singlepass"] {
         let rec = run.targets.iter().find(|r| r.id == t).unwrap();
-        assert!(rec.artifacts.iter().any(|a| a.kind == "wasmer_artifact"));
+        assert!(
+            rec.artifacts
+                .iter()
+                .any(|a| a.kind.name() == "wasmer_artifact")
+        );
         assert!(
             run.result("hash", t, Metric::Prepare).is_some(),
             "{t}: compile time"
@@ -519,7 +531,7 @@ fn docker_family_images_runtimes_and_networks_run_real_inputs() {
         assert_eq!(knob("oci_runtime"), runtime);
         assert_eq!(knob("network_mode"), network);
         if image == "debian" {
-            assert!(rec.artifacts.iter().any(|a| a.kind == "base_image"));
+            assert!(rec.artifacts.iter().any(|a| a.kind.name() == "base_image"));
         }
     }
     // A Debian image is the size of a distribution, a scratch one the size of a binary.
@@ -530,7 +542,7 @@ fn docker_family_images_runtimes_and_networks_run_real_inputs() {
             .and_then(|r| {
                 r.artifacts
                     .iter()
-                    .find(|a| a.kind == "image" && a.workload == "hash")
+                    .find(|a| a.kind.name() == "image" && a.workload == "hash")
             })
             .map(|a| a.bytes)
     };
@@ -590,7 +602,7 @@ fn throughput_both_modes_report_rates_latencies_and_slowdown() {
         for row in ["noop", "hash", "hash-iterated"] {
             for t in &ids {
                 let r = run
-                    .throughput
+                    .throughput_cells()
                     .iter()
                     .find(|r| r.row == row && r.target == *t && r.mode == mode)
                     .unwrap_or_else(|| panic!("no cell {row} / {t} / {mode:?}"));
@@ -674,17 +686,17 @@ fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
         .arg(&inputs);
     let (stdout, run) = run_ok(cmd, &out);
     assert!(stdout.contains("host/inst") && stdout.contains("projected per host"));
-    let cfg = run.config.density.as_ref().expect("density config");
+    let cfg = &run.density.as_ref().expect("density section").config;
     assert_eq!(cfg.steps, vec![1, 2, 5, 10]);
     for t in targets.split(',') {
         for w in ["noop", "thumbnail"] {
             let s = run
-                .density
+                .density_series()
                 .iter()
                 .find(|s| s.workload == w && s.target == t)
                 .unwrap_or_else(|| panic!("no density series for {w} on {t}: {:#?}", run.errors));
             assert_eq!(
-                (s.instances, s.stop_reason.as_str()),
+                (s.instances, s.stop_reason.name()),
                 (12, "max_instances"),
                 "{w} {t}: {}",
                 s.stop_detail
@@ -701,7 +713,7 @@ fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
             let fig = |src: &str| {
                 s.bytes_per_instance
                     .iter()
-                    .find(|f| f.source == src)
+                    .find(|f| f.source.name() == src)
                     .map(|f| f.bytes_per_instance)
             };
             assert!(fig("host_mem_available").is_some(), "{w} {t}");
@@ -731,7 +743,7 @@ fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
     }
     // Decoding a photo grows the guest's linear memory; the runtime's count shows it.
     let lin = |w: &str| {
-        run.density
+        run.density_series()
             .iter()
             .find(|s| s.workload == w && s.target == "wasmtime-pooling")
             .and_then(|s| s.samples.last()?.engine_bytes)
@@ -779,17 +791,21 @@ fn interrupted_density_keeps_its_series_and_tears_everything_down() {
     validate_schema(&path);
     let run = RunFile::read(&path).unwrap();
     assert!(run.interrupted);
-    let native = run.density.iter().find(|s| s.target == "native").unwrap();
+    let native = run
+        .density_series()
+        .iter()
+        .find(|s| s.target == "native")
+        .unwrap();
     assert_eq!(
-        (native.instances, native.stop_reason.as_str()),
+        (native.instances, native.stop_reason.name()),
         (50, "target_max")
     );
     let d = run
-        .density
+        .density_series()
         .iter()
         .find(|s| s.target == "docker-scratch-runc-none")
         .expect("the interrupted series is kept");
-    assert_eq!(d.stop_reason, "interrupted");
+    assert_eq!(d.stop_reason.name(), "interrupted");
     assert!(d.instances >= 4, "{} instances", d.instances);
     assert_eq!(d.samples.last().unwrap().instances, d.instances);
     assert!(
@@ -801,5 +817,102 @@ fn interrupted_density_keeps_its_series_and_tears_everything_down() {
         "left: {:?}",
         tagged_processes(&tag)
     );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `coldbench --suite default --smoke`: the default suite's whole plan (every
+/// representative target, cold start on noop and one real case per
+/// workload, a density series per family, hash-iterated reused and noop
+/// instance-per-request throughput) with tiny budgets, on real runtimes and
+/// real Docker, in one run writing one schema-valid `run.json` with three
+/// sections — and nothing left behind.
+#[test]
+fn default_suite_plan_runs_every_experiment_in_one_run() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let out = tmpdir("suite");
+    let tag = format!("suite-{}", std::process::id());
+    let mut cmd = Command::new(bin());
+    cmd.args(["--suite", "default", "--smoke", "--quiet"])
+        .arg("--out")
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag);
+    let o = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "suite failed:\n{stdout}\n{stderr}");
+    assert!(stderr.is_empty(), "--quiet printed on stderr: {stderr}");
+    let path = out.join("run.json");
+    validate_schema(&path);
+    let run = RunFile::read(&path).unwrap();
+    let suite = run.suite.as_ref().expect("suite recorded");
+    assert_eq!(suite.name, "default");
+    assert!(suite.expected_duration_ns > 0 && !suite.plan.is_empty());
+    use coldbench_results::{DensityStop, Experiment, ThroughputMode};
+    assert_eq!(
+        run.experiments(),
+        vec![
+            Experiment::ColdStart,
+            Experiment::Density,
+            Experiment::Throughput
+        ]
+    );
+    let expected: Vec<&str> = coldbench::suite::DEFAULT_TARGETS
+        .iter()
+        .copied()
+        .filter(|t| docker || !t.starts_with("docker"))
+        .collect();
+    if docker {
+        assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    }
+    for t in &expected {
+        // Cold start: noop and one real case of every workload, 2 starts each.
+        for w in ["noop", "thumbnail", "json-validate", "hash"] {
+            let r = run
+                .result(w, t, Metric::TReady)
+                .unwrap_or_else(|| panic!("no cold start of {w} on {t}"));
+            assert_eq!(r.summary.n, 2, "{w} {t}");
+        }
+        // Density: a noop series per target, capped at 3 by --smoke.
+        let s = run
+            .density_series()
+            .iter()
+            .find(|s| s.workload == "noop" && s.target == *t)
+            .unwrap_or_else(|| panic!("no density series on {t}"));
+        assert_eq!(
+            (s.instances, s.stop_reason),
+            (3, DensityStop::TargetMax),
+            "{t}"
+        );
+        // Throughput: the two cells of the default plan.
+        for (row, mode) in [
+            ("hash-iterated", ThroughputMode::Reused),
+            ("noop", ThroughputMode::InstancePerRequest),
+        ] {
+            let c = run
+                .throughput_cells()
+                .iter()
+                .find(|c| c.row == row && c.mode == mode && c.target == *t)
+                .unwrap_or_else(|| panic!("no {row} {mode:?} cell on {t}"));
+            assert!(c.requests >= 2 && c.mismatched == 0, "{t} {row}");
+        }
+    }
+    // Only the real workload's series of the plan beside noop's.
+    assert!(
+        run.density_series()
+            .iter()
+            .all(|s| s.workload == "noop" || s.workload == "thumbnail")
+    );
+    for part in ["Cold start", "Density", "Throughput", "Results:"] {
+        assert!(stdout.contains(part), "summary lacks {part}:\n{stdout}");
+    }
+    assert!(
+        tagged_processes(&tag).is_empty(),
+        "left: {:?}",
+        tagged_processes(&tag)
+    );
+    if docker {
+        assert!(labelled_containers().is_empty(), "containers left");
+    }
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -6,7 +6,7 @@
 
 #![deny(missing_docs)]
 
-use coldbench_results::{Metric, RunFile, Summary};
+use coldbench_results::{MemoryKind, Metric, RunFile, Summary};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};
 
 /// Formats a duration given in ns with a unit chosen for reading
@@ -76,7 +76,7 @@ pub fn artifact_table(run: &RunFile) -> String {
             t.add_row(vec![
                 Cell::new(&target.id),
                 Cell::new(&a.workload),
-                Cell::new(&a.kind),
+                Cell::new(a.kind.name()),
                 Cell::new(format_bytes(a.bytes)).set_alignment(CellAlignment::Right),
             ]);
         }
@@ -87,10 +87,14 @@ pub fn artifact_table(run: &RunFile) -> String {
     format!("\nArtifact sizes\n{t}\n")
 }
 
-/// The cold-start table: one row per workload × target that produced samples,
-/// with n and, per phase, the median [95 % CI] and p99. Followed by the
-/// verification counts, skipped targets and errors.
-pub fn cold_start_table(run: &RunFile) -> String {
+/// The cold-start table: one row per workload × target that produced
+/// samples, with n and, per phase, the median [95 % CI] and p99; with
+/// `details`, followed by the in-target phases and the artifact sizes.
+/// Empty without a cold-start section.
+pub fn cold_start_table(run: &RunFile, details: bool) -> String {
+    let Some(section) = &run.cold_start else {
+        return String::new();
+    };
     let mut table = Table::new();
     table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
         "workload",
@@ -103,7 +107,7 @@ pub fn cold_start_table(run: &RunFile) -> String {
         "t_teardown p50",
         "t_teardown p99",
     ]);
-    let mut rows: Vec<(&str, &str)> = run
+    let mut rows: Vec<(&str, &str)> = section
         .results
         .iter()
         .filter(|r| r.metric == Metric::TReady)
@@ -146,14 +150,22 @@ pub fn cold_start_table(run: &RunFile) -> String {
             Cell::new(p99_cell(down)).set_alignment(CellAlignment::Right),
         ]);
     }
-    let mut out = format!(
-        "Cold start ({} measured starts per case and target after {} warm-up)\n",
-        run.config.runs, run.config.warmup
-    );
+    let runs = match (section.min_runs, section.budget_per_cell_ns) {
+        (Some(min), Some(b)) if min < section.runs => format!(
+            "{min}–{} measured starts per case and target (as many as fit in {} per cell)",
+            section.runs,
+            format_ns(b)
+        ),
+        _ => format!("{} measured starts per case and target", section.runs),
+    };
+    let mut out = format!("Cold start ({runs}, after {} warm-up)\n", section.warmup);
     out.push_str(&table.to_string());
     out.push('\n');
+    if !details {
+        return out;
+    }
 
-    let mut phases: Vec<_> = run
+    let mut phases: Vec<_> = section
         .results
         .iter()
         .filter(|r| {
@@ -185,14 +197,12 @@ pub fn cold_start_table(run: &RunFile) -> String {
     }
 
     out.push_str(&artifact_table(run));
-
-    out.push_str(&footer(run));
     out
 }
 
 /// Verification counts, skipped targets, errors and the interrupt note: the
 /// end of every report.
-fn footer(run: &RunFile) -> String {
+pub fn footer(run: &RunFile) -> String {
     let mut out = String::new();
     let verified: u64 = run.verification.iter().map(|v| v.verified).sum();
     let mismatched: u64 = run.verification.iter().map(|v| v.mismatched).sum();
@@ -262,9 +272,12 @@ fn ratio_cell(r: Option<&coldbench_results::Ratio>) -> String {
 /// The throughput table: per row × target × mode, requests/s with its 95 %
 /// interval, latency percentiles and the slowdown against native; then the
 /// harness overhead (reused `noop` round trip vs the reused `hash-iterated`
-/// request on the same target).
+/// request on the same target). Empty without a throughput section.
 pub fn throughput_table(run: &RunFile) -> String {
-    let mut rows: Vec<&coldbench_results::ThroughputResult> = run.throughput.iter().collect();
+    let Some(section) = &run.throughput else {
+        return String::new();
+    };
+    let mut rows: Vec<&coldbench_results::ThroughputResult> = section.cells.iter().collect();
     let target_rank = |t: &str| {
         run.targets
             .iter()
@@ -319,7 +332,8 @@ pub fn throughput_table(run: &RunFile) -> String {
         ]);
     }
     let mut out = String::new();
-    if let Some(c) = &run.config.throughput {
+    {
+        let c = &section.config;
         out.push_str(&format!(
             "Throughput (closed loop, {} clients, window ≥ {} and ≥ {} verified requests per cell, ≤ {}; {} warm-up requests per client; latency: reused = request → response, instance_per_request = start → verified response)\n",
             c.clients,
@@ -335,7 +349,7 @@ pub fn throughput_table(run: &RunFile) -> String {
     // Harness overhead: the reused noop round trip against the reused
     // iterated-hash request on the same target.
     let find = |row: &str, t: &str| {
-        run.throughput.iter().find(|r| {
+        section.cells.iter().find(|r| {
             r.row == row && r.target == t && r.mode == coldbench_results::ThroughputMode::Reused
         })
     };
@@ -347,7 +361,7 @@ pub fn throughput_table(run: &RunFile) -> String {
         "overhead share",
     ]);
     let mut any = false;
-    let mut targets: Vec<&str> = run.throughput.iter().map(|r| r.target.as_str()).collect();
+    let mut targets: Vec<&str> = section.cells.iter().map(|r| r.target.as_str()).collect();
     targets.sort_by_key(|t| target_rank(t));
     targets.dedup();
     for target in targets {
@@ -370,13 +384,10 @@ pub fn throughput_table(run: &RunFile) -> String {
         out.push_str(&t.to_string());
         out.push('\n');
     }
-    if let Some(c) = &run.config.throughput {
-        out.push_str(&format!(
-            "Empty timing loop (two clock reads): {} ns\n",
-            c.timer_overhead_ns
-        ));
-    }
-    out.push_str(&footer(run));
+    out.push_str(&format!(
+        "Empty timing loop (two clock reads): {} ns\n",
+        section.config.timer_overhead_ns
+    ));
     out
 }
 
@@ -391,17 +402,22 @@ fn signed_bytes(b: f64) -> String {
 fn figure_cell(s: &coldbench_results::DensitySeries, source: &str) -> String {
     s.bytes_per_instance
         .iter()
-        .find(|f| f.source == source)
+        .find(|f| f.source.name() == source)
         .map(|f| signed_bytes(f.bytes_per_instance))
         .unwrap_or_else(|| "–".into())
 }
 
 /// The density tables: one row per series (memory per instance from each
-/// source at the largest N, start time, stop reason, projection), then the
-/// curve of every series step by step.
-pub fn density_table(run: &RunFile) -> String {
+/// source at the largest N, start time, stop reason, projection); with
+/// `curves`, then the curve of every series step by step. Empty without a
+/// density section.
+pub fn density_table(run: &RunFile, curves: bool) -> String {
+    let Some(section) = &run.density else {
+        return String::new();
+    };
     let mut out = String::new();
-    if let Some(c) = &run.config.density {
+    {
+        let c = &section.config;
         out.push_str(&format!(
             "Density (instances started one at a time, each idle after one verified request; up to {} instances; floor: MemAvailable ≥ {:.0} % of memory = {}; time limit {} per series)\n",
             c.max_instances,
@@ -429,19 +445,19 @@ pub fn density_table(run: &RunFile) -> String {
         "time to N",
         "projected per host",
     ]);
-    for s in &run.density {
+    for s in &section.series {
         let last = s.samples.last();
         let engine = s
             .bytes_per_instance
             .iter()
-            .find(|f| f.kind == "engine_reported")
+            .find(|f| f.kind == MemoryKind::EngineReported)
             .map(|f| format!("{} ({})", signed_bytes(f.bytes_per_instance), f.source))
             .unwrap_or_else(|| "–".into());
         table.add_row(vec![
             Cell::new(&s.workload),
             Cell::new(&s.target),
             Cell::new(s.instances).set_alignment(CellAlignment::Right),
-            Cell::new(&s.stop_reason),
+            Cell::new(s.stop_reason.name()),
             Cell::new(figure_cell(s, "host_mem_available")).set_alignment(CellAlignment::Right),
             Cell::new(figure_cell(s, "pss")).set_alignment(CellAlignment::Right),
             Cell::new(figure_cell(s, "uss")).set_alignment(CellAlignment::Right),
@@ -466,6 +482,12 @@ pub fn density_table(run: &RunFile) -> String {
     }
     out.push_str(&table.to_string());
     out.push('\n');
+    if !curves {
+        if let Some(p) = section.series.iter().find_map(|s| s.projection.as_ref()) {
+            out.push_str(&format!("Projection assumes: {}.\n", p.assumption));
+        }
+        return out;
+    }
 
     let mut curve = Table::new();
     curve.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
@@ -480,7 +502,7 @@ pub fn density_table(run: &RunFile) -> String {
         "time to N",
         "threads",
     ]);
-    for s in &run.density {
+    for s in &section.series {
         for x in &s.samples {
             let per = |v: Option<f64>| {
                 v.map(|b| signed_bytes(b / x.instances.max(1) as f64))
@@ -504,17 +526,102 @@ pub fn density_table(run: &RunFile) -> String {
     out.push_str("\nCurves (per instance at each step):\n");
     out.push_str(&curve.to_string());
     out.push('\n');
-    for s in &run.density {
+    for s in &section.series {
         out.push_str(&format!(
             "{} / {}: stopped at {} instances: {} — {}\n",
             s.workload, s.target, s.instances, s.stop_reason, s.stop_detail
         ));
     }
-    if let Some(p) = run.density.iter().find_map(|s| s.projection.as_ref()) {
+    if let Some(p) = section.series.iter().find_map(|s| s.projection.as_ref()) {
         out.push_str(&format!("Projection assumes: {}.\n", p.assumption));
+    }
+    out
+}
+
+/// Every section the file holds with every detail (phases, artifacts,
+/// density curves), then the footer: what `coldbench report` and the
+/// single-experiment commands print.
+pub fn full(run: &RunFile) -> String {
+    let mut out = header(run);
+    for part in [
+        cold_start_table(run, true),
+        density_table(run, true),
+        throughput_table(run),
+    ] {
+        if !part.is_empty() {
+            out.push('\n');
+            out.push_str(&part);
+        }
     }
     out.push_str(&footer(run));
     out
+}
+
+/// The table of one experiment's section (`details`: with phases,
+/// artifacts and density curves); empty if the file does not hold it.
+pub fn section(run: &RunFile, e: coldbench_results::Experiment, details: bool) -> String {
+    use coldbench_results::Experiment;
+    match e {
+        Experiment::ColdStart => cold_start_table(run, details),
+        Experiment::Density => density_table(run, details),
+        Experiment::Throughput => throughput_table(run),
+    }
+}
+
+/// One table per section the file holds (no phase, artifact or curve
+/// tables), then the footer: what a suite run prints.
+pub fn summary(run: &RunFile) -> String {
+    let mut out = header(run);
+    for part in [
+        cold_start_table(run, false),
+        density_table(run, false),
+        throughput_table(run),
+    ] {
+        if !part.is_empty() {
+            out.push('\n');
+            out.push_str(&part);
+        }
+    }
+    out.push_str(&footer(run));
+    out
+}
+
+/// One line naming the run: suite (if any), experiments, host, date, and
+/// the schema version it was migrated from.
+pub fn header(run: &RunFile) -> String {
+    let experiments: Vec<&str> = run.experiments().iter().map(|e| e.name()).collect();
+    let mut s = format!(
+        "{}{} on {} ({} × {}, {}), started {}, {}",
+        run.suite
+            .as_ref()
+            .map(|s| format!("Suite `{}`: ", s.name))
+            .unwrap_or_default(),
+        if experiments.is_empty() {
+            "no experiment".to_string()
+        } else {
+            experiments.join(" + ")
+        },
+        run.host.hostname,
+        run.host.cpu_logical_cores,
+        run.host.cpu_model,
+        format_bytes(run.host.memory_total_bytes),
+        run.started_utc,
+        format_duration_s(run.duration_ns),
+    );
+    if let Some(v) = run.migrated_from {
+        s.push_str(&format!(" (read from a schema-version-{v} file)"));
+    }
+    s.push('\n');
+    s
+}
+
+fn format_duration_s(ns: u64) -> String {
+    let s = ns / 1_000_000_000;
+    if s < 60 {
+        format!("{s} s")
+    } else {
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
 }
 
 #[cfg(test)]

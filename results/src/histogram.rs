@@ -5,7 +5,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
-/// Significant decimal digits every coldbench histogram keeps (DESIGN.md §3).
+/// Significant decimal digits every coldbench histogram keeps (docs/design.md §6).
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// Largest recordable duration: 1 hour in ns. Longer values saturate.
@@ -109,7 +109,7 @@ impl LatencyHistogram {
 }
 
 /// Summary of a duration distribution; every value in ns.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Sample count.
     pub n: u64,

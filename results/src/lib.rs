@@ -6,29 +6,56 @@
 //! Raw HDR histograms are kept beside the summaries (V2 + deflate, base64), so
 //! that percentiles can be recomputed and histograms merged later.
 //!
-//! The JSON Schema of the file is [`RUN_SCHEMA_JSON`] (`results/schema/run.schema.json`).
-//! This crate has no runtime dependencies on any target or engine.
+//! A file holds any mix of experiments, one typed section each
+//! ([`RunFile::cold_start`], [`RunFile::density`], [`RunFile::throughput`]);
+//! a section that is present says what it measured (its configuration) beside
+//! its results, so a reader never guesses a file's kind from which fields are
+//! filled. Outcomes (failure kinds, stop reasons, memory sources, target
+//! families) are enums ([`outcome`]).
+//!
+//! The JSON Schema of the file is [`RUN_SCHEMA_JSON`]
+//! (`results/schema/run.schema.json`), generated from these types by
+//! `schemars` and checked against them by a test. Files of schema version 1
+//! (written before the sections existed) are migrated on read
+//! ([`RunFile::read`]). See `docs/design.md` §7.
 
 #![deny(missing_docs)]
 
 mod histogram;
+mod migrate;
+pub mod outcome;
 
 pub use histogram::{
     HistogramError, LatencyHistogram, MedianInterval, SIGNIFICANT_DIGITS, Summary,
     median_interval_ranks,
 };
+pub use outcome::{
+    ArtifactKind, DensityStop, Experiment, FailureKind, Family, MemoryKind, MemorySource, Phase,
+    ThroughputStop,
+};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Version of the results-file schema written by this crate.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the results-file schema written by this crate. Version 1
+/// files (no experiment sections) are still read, migrated.
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// The JSON Schema (draft 2020-12) of `run.json`.
+/// The JSON Schema (draft 2020-12) of `run.json`, generated from [`RunFile`].
 pub const RUN_SCHEMA_JSON: &str = include_str!("../schema/run.schema.json");
 
-/// Errors reading or writing a results file.
+/// The JSON Schema of [`RunFile`] as `schemars` derives it from the types
+/// (what `results/schema/run.schema.json` must hold), pretty-printed.
+pub fn generated_schema() -> String {
+    let schema = schemars::schema_for!(RunFile);
+    let mut s = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    s.push('\n');
+    s
+}
+
+/// Errors reading or writing a results file. Each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
     /// The file could not be read or written.
@@ -39,27 +66,41 @@ pub enum ResultsError {
         /// Underlying error.
         source: std::io::Error,
     },
-    /// The file is not a valid results file.
-    #[error("{path} is not a coldbench results file: {source}")]
+    /// The file is not JSON, is truncated, or does not have a results file's shape.
+    #[error(
+        "{path} is not a coldbench results file ({source}); give the run.json a coldbench command wrote"
+    )]
     Parse {
         /// File path.
         path: String,
         /// Underlying error.
         source: serde_json::Error,
     },
-    /// The file was written by an incompatible schema version.
-    #[error("{path} has schema_version {found}; this build reads {SCHEMA_VERSION}")]
+    /// The file is JSON but carries no `schema_version`.
+    #[error(
+        "{path} is JSON but not a coldbench results file (no schema_version); give the run.json a coldbench command wrote"
+    )]
+    NotResults {
+        /// File path.
+        path: String,
+    },
+    /// The file was written by a newer schema version than this build reads.
+    #[error(
+        "{path} has schema_version {found}; this build reads versions 1 to {SCHEMA_VERSION}: update coldbench to read it"
+    )]
     Version {
         /// File path.
         path: String,
         /// Version found in the file.
-        found: u32,
+        found: u64,
     },
 }
 
 /// A measured quantity. Phases a target does not have are absent, never zero.
 /// In-target phases are declared in timeline order (reports sort by it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Work done before any request and not part of cold start (image build, module precompile).
@@ -119,11 +160,15 @@ impl Metric {
     }
 }
 
-/// One complete results file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One complete results file: one run of one or more experiments on one host.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunFile {
-    /// [`SCHEMA_VERSION`] of the writer.
+    /// [`SCHEMA_VERSION`] of the writer (after migration: the current version).
     pub schema_version: u32,
+    /// The schema version the file was written with, when it was migrated on
+    /// read (absent in files as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrated_from: Option<u32>,
     /// Tool that wrote the file.
     pub tool: ToolInfo,
     /// UTC time the run started, RFC 3339.
@@ -134,77 +179,210 @@ pub struct RunFile {
     pub label: String,
     /// True if the run was interrupted (Ctrl-C): what was measured until then is kept.
     pub interrupted: bool,
+    /// True while the run is still going: the file was written after an
+    /// experiment ended and holds the experiments finished so far (a run
+    /// that died leaves such a file). False once the run finished.
+    #[serde(default)]
+    pub in_progress: bool,
     /// The machine the run happened on.
     pub host: HostFingerprint,
-    /// How the run was configured.
+    /// What every experiment of the run shares: selection, inputs, seed, bounds.
     pub config: RunConfig,
+    /// The preset the run followed (`coldbench` with no arguments, `--suite`);
+    /// absent for single-experiment commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<SuiteRecord>,
     /// Every target variant considered, with its knobs, whether it ran, and why not.
     pub targets: Vec<TargetRecord>,
     /// The cases (workload + inputs + parameters) the run used.
     pub cases: Vec<CaseRecord>,
-    /// Measured distributions, one per workload × target × metric.
-    pub results: Vec<MetricResult>,
-    /// Per workload × target: how many responses were checked against native.
+    /// Prepare times (image builds, precompiles), one per workload × target;
+    /// shared by every experiment (targets are prepared once per run).
+    #[serde(default)]
+    pub prepare: Vec<MetricResult>,
+    /// The cold-start experiment, when the run measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_start: Option<ColdStartSection>,
+    /// The density experiment, when the run measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density: Option<DensitySection>,
+    /// The throughput experiment, when the run measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<ThroughputSection>,
+    /// Per experiment × workload × target: how many responses were checked against native.
     pub verification: Vec<VerificationRecord>,
     /// Everything that went wrong, as data: a failed sample is never a fast sample.
     pub errors: Vec<ErrorRecord>,
-    /// Closed-loop throughput cells (`coldbench throughput`), one per row ×
-    /// target × mode; absent from cold-start-only runs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub throughput: Vec<ThroughputResult>,
-    /// Density series (`coldbench density`), one per workload × target;
-    /// absent from runs that measured no density.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub density: Vec<DensitySeries>,
 }
 
 impl RunFile {
-    /// Writes the file as pretty JSON.
+    /// Writes the file as pretty JSON, atomically: to a temporary file in the
+    /// same directory, synced, then renamed over `path` (a crash leaves the
+    /// old file or the new one, never half of one).
     ///
     /// Errors: [`ResultsError::Io`] if the file cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), ResultsError> {
+        use std::io::Write as _;
         let io = |source| ResultsError::Io {
             path: path.display().to_string(),
             source,
         };
         let json = serde_json::to_vec_pretty(self).expect("RunFile serializes");
-        std::fs::write(path, json).map_err(io)
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run.json".into());
+        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(&json).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(io)
     }
 
-    /// Reads and checks a results file.
+    /// Reads and checks a results file; a version-1 file is migrated to the
+    /// current shape (`migrated_from: 1`).
     ///
-    /// Errors: [`ResultsError::Io`], [`ResultsError::Parse`] or [`ResultsError::Version`].
+    /// Errors: [`ResultsError::Io`] (unreadable), [`ResultsError::Parse`]
+    /// (not JSON, truncated, wrong shape), [`ResultsError::NotResults`] (JSON
+    /// without `schema_version`) or [`ResultsError::Version`] (a newer schema).
     pub fn read(path: &Path) -> Result<RunFile, ResultsError> {
         let p = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| ResultsError::Io {
             path: p.clone(),
             source,
         })?;
-        let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|source| ResultsError::Parse {
-                path: p.clone(),
-                source,
-            })?;
-        let found = v
-            .get("schema_version")
-            .and_then(|x| x.as_u64())
-            .unwrap_or(0) as u32;
-        if found != SCHEMA_VERSION {
-            return Err(ResultsError::Version { path: p, found });
-        }
-        serde_json::from_value(v).map_err(|source| ResultsError::Parse { path: p, source })
+        Self::from_slice(&bytes, &p)
     }
 
-    /// The result for `workload` × `target` × `metric`, if measured.
+    /// Parses a results file's bytes; `name` names it in errors. See [`RunFile::read`].
+    pub fn from_slice(bytes: &[u8], name: &str) -> Result<RunFile, ResultsError> {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|source| ResultsError::Parse {
+                path: name.to_string(),
+                source,
+            })?;
+        let Some(found) = v.get("schema_version").and_then(|x| x.as_u64()) else {
+            return Err(ResultsError::NotResults {
+                path: name.to_string(),
+            });
+        };
+        match found {
+            1 => migrate::v1_to_v2(&mut v),
+            2 => {}
+            _ => {
+                return Err(ResultsError::Version {
+                    path: name.to_string(),
+                    found,
+                });
+            }
+        }
+        serde_json::from_value(v).map_err(|source| ResultsError::Parse {
+            path: name.to_string(),
+            source,
+        })
+    }
+
+    /// The experiments this file holds, in section order.
+    pub fn experiments(&self) -> Vec<Experiment> {
+        let mut v = Vec::new();
+        if self.cold_start.is_some() {
+            v.push(Experiment::ColdStart);
+        }
+        if self.density.is_some() {
+            v.push(Experiment::Density);
+        }
+        if self.throughput.is_some() {
+            v.push(Experiment::Throughput);
+        }
+        v
+    }
+
+    /// The cold-start distribution of `workload` × `target` × `metric`, or
+    /// the prepare time for [`Metric::Prepare`], if measured.
     pub fn result(&self, workload: &str, target: &str, metric: Metric) -> Option<&MetricResult> {
-        self.results
-            .iter()
+        let pool: &[MetricResult] = if metric == Metric::Prepare {
+            &self.prepare
+        } else {
+            self.cold_start.as_ref().map_or(&[], |c| &c.results)
+        };
+        pool.iter()
             .find(|r| r.workload == workload && r.target == target && r.metric == metric)
+    }
+
+    /// The cold-start distributions (empty without a cold-start section).
+    pub fn cold_start_results(&self) -> &[MetricResult] {
+        self.cold_start.as_ref().map_or(&[], |c| &c.results)
+    }
+
+    /// The throughput cells (empty without a throughput section).
+    pub fn throughput_cells(&self) -> &[ThroughputResult] {
+        self.throughput.as_ref().map_or(&[], |t| &t.cells)
+    }
+
+    /// The density series (empty without a density section).
+    pub fn density_series(&self) -> &[DensitySeries] {
+        self.density.as_ref().map_or(&[], |d| &d.series)
     }
 }
 
+/// The preset a run followed: which experiments, cases, targets and budgets.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SuiteRecord {
+    /// Preset name: `default`, `ci` or `full`.
+    pub name: String,
+    /// What the preset is for, in one sentence.
+    pub description: String,
+    /// Experiments in the order they ran.
+    pub experiments: Vec<Experiment>,
+    /// The measuring time the plan expected before it started (prepare,
+    /// reference checksums and every experiment; not the build), ns.
+    pub expected_duration_ns: u64,
+    /// The plan, one line per experiment (what runs where, with which budget),
+    /// as printed at the start of the run.
+    pub plan: Vec<String>,
+}
+
+/// The cold-start section: the settings it ran with and its distributions.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ColdStartSection {
+    /// Largest number of measured starts per case and target.
+    pub runs: u32,
+    /// Discarded warm-up starts per case and target.
+    pub warmup: u32,
+    /// Fewest measured starts per case and target when a time budget applies
+    /// (absent: every cell got `runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_runs: Option<u32>,
+    /// Time budget per case × target (measured starts, their teardowns), ns: a
+    /// cell gets `clamp(budget ÷ its warm-up start's duration, min_runs, runs)`
+    /// measured starts (absent: no budget, every cell got `runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_per_cell_ns: Option<u64>,
+    /// Measured distributions, one per workload × target × metric.
+    pub results: Vec<MetricResult>,
+}
+
+/// The density section: how series ran and what they found.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DensitySection {
+    /// How the series were run.
+    pub config: DensityConfig,
+    /// One series per workload × target.
+    pub series: Vec<DensitySeries>,
+}
+
+/// The throughput section: how cells ran and what they measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ThroughputSection {
+    /// How the cells were run.
+    pub config: ThroughputConfig,
+    /// One cell per row × target × mode.
+    pub cells: Vec<ThroughputResult>,
+}
+
 /// The program that wrote a results file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ToolInfo {
     /// Always `coldbench`.
     pub name: String,
@@ -217,7 +395,7 @@ pub struct ToolInfo {
 }
 
 /// Facts about the host that make a figure comparable (or not) with another.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HostFingerprint {
     /// Host name.
     pub hostname: String,
@@ -240,7 +418,7 @@ pub struct HostFingerprint {
 }
 
 /// What the Docker engine reported about itself.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DockerEngineInfo {
     /// Engine version, e.g. `20.10.24+dfsg1`.
     pub engine_version: String,
@@ -254,33 +432,23 @@ pub struct DockerEngineInfo {
     pub cgroup_driver: String,
 }
 
-/// The run's configuration.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What every experiment of a run shares.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunConfig {
-    /// Measured starts per case and target.
-    pub runs: u32,
-    /// Discarded warm-up starts per case and target.
-    pub warmup: u32,
-    /// Seed of the RNG that interleaves targets.
+    /// Seed of the RNG that interleaves targets (cold start) and orders cells (throughput).
     pub seed: u64,
     /// Workloads selected.
     pub workloads: Vec<String>,
-    /// Target variant ids selected.
+    /// Target variant ids or prefixes selected.
     pub targets: Vec<String>,
     /// Directory the inputs were read from.
     pub inputs_dir: String,
     /// Bound on every wait for an instance (ready, response, teardown), ms.
     pub timeout_ms: u64,
-    /// How the throughput cells were run, when the run measured throughput.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub throughput: Option<ThroughputConfig>,
-    /// How the density series were run, when the run measured density.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub density: Option<DensityConfig>,
 }
 
-/// The configuration of a throughput run (`coldbench throughput`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// How the throughput cells of a run were measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThroughputConfig {
     /// Concurrent closed-loop clients per cell (each owns its own instance or
     /// starts its own instances; a new request is sent only after the previous
@@ -298,15 +466,17 @@ pub struct ThroughputConfig {
     /// Number of equal batches the window is cut into for the requests/s
     /// interval (batch means, Student t, 95 %).
     pub batches: u32,
-    /// Modes measured: `reused`, `instance_per_request`.
+    /// Modes measured.
     pub modes: Vec<ThroughputMode>,
     /// Median cost of reading the harness clock twice back to back
-    /// (`CLOCK_MONOTONIC`, the empty timing loop of DESIGN.md §4), ns.
+    /// (`CLOCK_MONOTONIC`, the empty timing loop of docs/design.md §6), ns.
     pub timer_overhead_ns: u64,
 }
 
 /// How a throughput client uses instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ThroughputMode {
     /// A long-lived instance per client serves every request.
@@ -328,7 +498,7 @@ impl ThroughputMode {
 
 /// One throughput cell: a row (a workload, or a workload's CPU-heavy case) ×
 /// target × mode, measured closed-loop.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ThroughputResult {
     /// Row name: the workload (`thumbnail`), or `hash-iterated` for the
     /// iterated SHA-256 case that answers the "13× slower" claim.
@@ -347,8 +517,8 @@ pub struct ThroughputResult {
     pub window_ns: u64,
     /// Verified requests that started and completed inside the window.
     pub requests: u64,
-    /// Why the window closed: `duration`, `max_cell`, `interrupted`, `clients_failed`.
-    pub stop_reason: String,
+    /// Why the window closed.
+    pub stop_reason: ThroughputStop,
     /// Requests per second over the window.
     pub rps: f64,
     /// 95 % interval of the requests/s (batch means over `batches` equal
@@ -372,8 +542,8 @@ pub struct ThroughputResult {
     pub mismatched: u64,
 }
 
-/// The configuration of a density run (`coldbench density`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// How the density series of a run were measured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DensityConfig {
     /// Largest number of live instances a series may reach (`--max-instances`).
     pub max_instances: u64,
@@ -402,7 +572,7 @@ pub struct DensityConfig {
 
 /// One density series: instances of one workload on one target, started one
 /// at a time and kept alive and idle after one verified request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DensitySeries {
     /// Workload name.
     pub workload: String,
@@ -412,9 +582,8 @@ pub struct DensitySeries {
     pub case: String,
     /// Live instances when the series stopped (all verified, all idle).
     pub instances: u64,
-    /// Why it stopped: `max_instances`, `target_max`, `memory_floor`,
-    /// `time_limit`, `task_limit`, `map_limit`, `swap`, `start_failed`, `interrupted`.
-    pub stop_reason: String,
+    /// Why it stopped.
+    pub stop_reason: DensityStop,
     /// The stop in words: numbers that triggered it, or the error.
     pub stop_detail: String,
     /// Host state before the first instance (targets prepared, shared runner started).
@@ -437,7 +606,7 @@ pub struct DensitySeries {
 }
 
 /// Host memory before a density series' first instance.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DensityBaseline {
     /// `MemTotal`, bytes.
     pub mem_total_bytes: u64,
@@ -454,7 +623,7 @@ pub struct DensityBaseline {
 /// Memory with `instances` live instances. Totals over all instances (divide
 /// by `instances` for per-instance figures); a source a target does not have
 /// is absent, never zero.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DensitySample {
     /// Live, idle, verified instances.
     pub instances: u64,
@@ -496,12 +665,12 @@ pub struct DensitySample {
 }
 
 /// One per-instance memory figure with its source.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct MemoryFigure {
-    /// `host_mem_available`, `pss`, `uss`, `cgroup`, `docker_stats` or `linear_memory`.
-    pub source: String,
-    /// `host`, `attributable` or `engine_reported`.
-    pub kind: String,
+    /// Where the figure comes from.
+    pub source: MemorySource,
+    /// Which of the three ways of reading memory the source is.
+    pub kind: MemoryKind,
     /// Total at the last sample ÷ instances, bytes.
     pub bytes_per_instance: f64,
     /// Slope between the last two samples ((total₂ − total₁) / (N₂ − N₁)),
@@ -511,7 +680,7 @@ pub struct MemoryFigure {
 }
 
 /// Instances per host, projected.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DensityProjection {
     /// Host memory projected for, bytes.
     pub host_memory_bytes: u64,
@@ -526,7 +695,7 @@ pub struct DensityProjection {
 }
 
 /// A ratio with a 95 % interval.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
 pub struct Ratio {
     /// The point estimate.
     pub ratio: f64,
@@ -537,12 +706,12 @@ pub struct Ratio {
 }
 
 /// One target variant (family + runtime + every knob).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TargetRecord {
     /// Stable variant id, e.g. `wasmtime-aot`.
     pub id: String,
-    /// `native`, `wasm` or `container`.
-    pub family: String,
+    /// What kind of host starts its instances.
+    pub family: Family,
     /// Runtime name, e.g. `wasmtime`, `docker`, `linux`.
     pub runtime: String,
     /// Runtime version.
@@ -558,12 +727,12 @@ pub struct TargetRecord {
 }
 
 /// Size of one artifact a target runs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Artifact {
     /// Workload name.
     pub workload: String,
-    /// What it is: `wasm`, `cwasm`, `static_binary`, `image`.
-    pub kind: String,
+    /// What it is.
+    pub kind: ArtifactKind,
     /// Size, bytes.
     pub bytes: u64,
     /// Identity (path, image id).
@@ -571,7 +740,7 @@ pub struct Artifact {
 }
 
 /// One case: a workload applied to named input files with parameters.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CaseRecord {
     /// Workload name.
     pub workload: String,
@@ -586,7 +755,7 @@ pub struct CaseRecord {
 }
 
 /// An input file of a case.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct InputFile {
     /// Part name in the request.
     pub part: String,
@@ -597,7 +766,7 @@ pub struct InputFile {
 }
 
 /// A measured distribution.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct MetricResult {
     /// Workload name.
     pub workload: String,
@@ -612,9 +781,13 @@ pub struct MetricResult {
     pub histogram_v2_deflate_b64: String,
 }
 
-/// Verification counts for one workload × target.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Verification counts for one experiment × workload × target.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct VerificationRecord {
+    /// The experiment whose responses these are (absent in files migrated
+    /// from schema version 1 that cannot tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Experiment>,
     /// Workload name.
     pub workload: String,
     /// Target variant id.
@@ -626,18 +799,59 @@ pub struct VerificationRecord {
 }
 
 /// One thing that went wrong.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorRecord {
+    /// The experiment it happened in; absent for what the run does before
+    /// any experiment (inputs, prepare, reference checksums, clean-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Experiment>,
     /// Workload name, if the error concerns one.
     pub workload: Option<String>,
     /// Target variant id, if the error concerns one.
     pub target: Option<String>,
     /// Case name, if the error concerns one.
     pub case: Option<String>,
-    /// Where it happened: `prepare`, `start`, `ready`, `request`, `verify`, `teardown`, `input`.
-    pub phase: String,
-    /// Short kind: `timeout`, `mismatch`, `rejected`, `unavailable`, `io`, ...
-    pub kind: String,
+    /// Where it happened.
+    pub phase: Phase,
+    /// What went wrong.
+    pub kind: FailureKind,
     /// Human-readable message naming the thing and what to do.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checked-in schema is what the types derive. Regenerate with
+    /// `COLDBENCH_BLESS=1 cargo test -p coldbench-results`.
+    #[test]
+    fn schema_file_is_generated_from_the_types() {
+        let generated = generated_schema();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/run.schema.json");
+        if std::env::var("COLDBENCH_BLESS").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        assert!(
+            RUN_SCHEMA_JSON == generated,
+            "results/schema/run.schema.json is stale: run `COLDBENCH_BLESS=1 cargo test -p coldbench-results`"
+        );
+    }
+
+    #[test]
+    fn bad_files_give_errors_naming_them() {
+        let e =
+            RunFile::from_slice(b"{\"schema_version\": 2, \"tool\": {", "cut.json").unwrap_err();
+        assert!(matches!(e, ResultsError::Parse { .. }), "{e}");
+        assert!(e.to_string().contains("cut.json"));
+        let e = RunFile::from_slice(b"not json at all", "text.json").unwrap_err();
+        assert!(matches!(e, ResultsError::Parse { .. }), "{e}");
+        let e = RunFile::from_slice(b"{\"name\": \"package\"}", "package.json").unwrap_err();
+        assert!(matches!(e, ResultsError::NotResults { .. }), "{e}");
+        assert!(e.to_string().contains("package.json"));
+        let e = RunFile::from_slice(b"{\"schema_version\": 3}", "future.json").unwrap_err();
+        assert!(matches!(e, ResultsError::Version { found: 3, .. }), "{e}");
+        assert!(e.to_string().contains("update coldbench"));
+    }
 }

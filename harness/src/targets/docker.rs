@@ -10,7 +10,7 @@ use crate::stream::LineReader;
 use coldbench_containers::{
     Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, ImageInfo,
 };
-use coldbench_results::{Artifact, TargetRecord};
+use coldbench_results::{Artifact, ArtifactKind, Family, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,7 +256,7 @@ impl Target for DockerTarget {
             .into_iter()
             .map(|w| Artifact {
                 workload: w.clone(),
-                kind: "image".into(),
+                kind: ArtifactKind::Image,
                 bytes: self.images[w].size_bytes,
                 id: format!("{} {}", self.images[w].tag, self.images[w].id),
             })
@@ -264,14 +264,14 @@ impl Target for DockerTarget {
         if let Some(b) = &self.base {
             artifacts.push(Artifact {
                 workload: "*".into(),
-                kind: "base_image".into(),
+                kind: ArtifactKind::BaseImage,
                 bytes: b.size_bytes,
                 id: format!("{} {}", b.tag, b.id),
             });
         }
         TargetRecord {
             id: self.id.clone(),
-            family: "container".into(),
+            family: Family::Container,
             runtime: "docker".into(),
             runtime_version: self
                 .engine

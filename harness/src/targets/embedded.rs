@@ -2,7 +2,7 @@
 //! `wasmtime-pooling`, `wasmer-cranelift`, `wasmer-singlepass`, `wasmi`): one
 //! long-lived runner per variant (`coldbench-runner-<runtime>`, built by
 //! `harness/build.rs`), driven over its stdin/stdout with the frames of
-//! `coldbench_protocol::runner` (DESIGN.md §1). Each start is one new instance
+//! `coldbench_protocol::runner` (docs/design.md §1). Each start is one new instance
 //! inside the runner, as on a function platform; the runner's own start is
 //! not part of cold start.
 
@@ -13,7 +13,7 @@ use super::{
 use crate::artifacts::{runner_binary, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
-use coldbench_results::{Artifact, Metric, TargetRecord};
+use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::process::CommandExt;
@@ -118,11 +118,13 @@ impl RunnerVariant {
 
     /// The kind name of the precompiled artifact this variant writes to its
     /// cache directory at prepare, if it writes one.
-    fn precompiled_kind(self) -> Option<&'static str> {
+    fn precompiled_kind(self) -> Option<ArtifactKind> {
         match self {
-            RunnerVariant::WasmtimeAot | RunnerVariant::WasmtimePooling => Some("cwasm"),
+            RunnerVariant::WasmtimeAot | RunnerVariant::WasmtimePooling => {
+                Some(ArtifactKind::Cwasm)
+            }
             RunnerVariant::WasmerCranelift | RunnerVariant::WasmerSinglepass => {
-                Some("wasmer_artifact")
+                Some(ArtifactKind::WasmerArtifact)
             }
             RunnerVariant::WasmtimeJit | RunnerVariant::Wasmi => None,
         }
@@ -386,7 +388,7 @@ impl Target for RunnerTarget {
         names.sort();
         for w in names {
             let (_, kv) = &self.modules[w];
-            artifacts.push(file_artifact(w, "wasm", &wasm_module(w)));
+            artifacts.push(file_artifact(w, ArtifactKind::Wasm, &wasm_module(w)));
             if let (Some(kind), Some(bytes), Some(path)) = (
                 self.variant.precompiled_kind(),
                 kv_get_owned(kv, "precompiled_bytes"),
@@ -394,7 +396,7 @@ impl Target for RunnerTarget {
             ) {
                 artifacts.push(Artifact {
                     workload: w.clone(),
-                    kind: kind.into(),
+                    kind,
                     bytes: bytes.parse().unwrap_or(0),
                     id: path,
                 });
@@ -423,7 +425,7 @@ impl Target for RunnerTarget {
         }
         TargetRecord {
             id: self.variant.id().into(),
-            family: "wasm".into(),
+            family: Family::Wasm,
             runtime: self.variant.runtime().into(),
             runtime_version: self.runtime_version.clone(),
             knobs,

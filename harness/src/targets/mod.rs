@@ -7,13 +7,15 @@
 
 use crate::stream::LineReader;
 use coldbench_containers::{DockerHost, EngineInfo};
-use coldbench_results::{Artifact, Metric, TargetRecord};
+use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub mod docker;
 pub mod embedded;
+#[cfg(test)]
+pub mod fake;
 pub mod native;
 pub mod node;
 
@@ -155,10 +157,14 @@ pub(crate) fn file_bytes(p: &std::path::Path) -> u64 {
 
 /// The artifact record of a built file (`kind`: `wasm`, `static_binary`, ...):
 /// its size in bytes and its path as the id.
-pub(crate) fn file_artifact(workload: &str, kind: &str, path: &std::path::Path) -> Artifact {
+pub(crate) fn file_artifact(
+    workload: &str,
+    kind: ArtifactKind,
+    path: &std::path::Path,
+) -> Artifact {
     Artifact {
         workload: workload.to_string(),
-        kind: kind.into(),
+        kind,
         bytes: file_bytes(path),
         id: path.display().to_string(),
     }
@@ -196,7 +202,7 @@ pub struct Variant {
     /// Stable id used by `--targets`, in `run.json` and in reports.
     pub id: String,
     /// `native`, `wasm` or `container`.
-    pub family: &'static str,
+    pub family: Family,
     /// What it is.
     pub kind: VariantKind,
 }
@@ -219,25 +225,25 @@ impl Variant {
 pub fn catalog() -> Vec<Variant> {
     let mut v = vec![Variant {
         id: "native".into(),
-        family: "native",
+        family: Family::Native,
         kind: VariantKind::Native,
     }];
     for r in RunnerVariant::ALL {
         v.push(Variant {
             id: r.id().into(),
-            family: "wasm",
+            family: Family::Wasm,
             kind: VariantKind::Embedded(r),
         });
     }
     v.push(Variant {
         id: "node".into(),
-        family: "wasm",
+        family: Family::Wasm,
         kind: VariantKind::Node,
     });
     for d in DockerVariant::all() {
         v.push(Variant {
             id: d.id(),
-            family: "container",
+            family: Family::Container,
             kind: VariantKind::Docker(d),
         });
     }
@@ -368,7 +374,7 @@ impl HostProbe {
         };
         TargetRecord {
             id: v.id.clone(),
-            family: v.family.into(),
+            family: v.family,
             runtime,
             runtime_version: version,
             knobs: std::collections::BTreeMap::from([("description".to_string(), v.describe())]),

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::artifacts::{WORKLOADS, static_binary};
 use crate::stream::LineReader;
-use coldbench_results::TargetRecord;
+use coldbench_results::{ArtifactKind, Family, TargetRecord};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -35,7 +35,7 @@ impl Target for NativeTarget {
     fn record(&self) -> TargetRecord {
         TargetRecord {
             id: "native".into(),
-            family: "native".into(),
+            family: Family::Native,
             runtime: "linux".into(),
             runtime_version: sysinfo::System::kernel_version().unwrap_or_default(),
             knobs: BTreeMap::from([
@@ -47,7 +47,7 @@ impl Target for NativeTarget {
             artifacts: WORKLOADS
                 .iter()
                 .filter(|w| self.workloads.iter().any(|s| s == *w))
-                .map(|w| file_artifact(w, "static_binary", &static_binary(w)))
+                .map(|w| file_artifact(w, ArtifactKind::StaticBinary, &static_binary(w)))
                 .collect(),
         }
     }

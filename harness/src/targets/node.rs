@@ -14,7 +14,7 @@ use super::{
 use crate::artifacts::{repo_dir, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::monotonic_ns;
-use coldbench_results::{Metric, TargetRecord};
+use coldbench_results::{ArtifactKind, Family, Metric, TargetRecord};
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -82,7 +82,7 @@ impl Target for NodeTarget {
     fn record(&self) -> TargetRecord {
         TargetRecord {
             id: "node".into(),
-            family: "wasm".into(),
+            family: Family::Wasm,
             runtime: "node".into(),
             runtime_version: self.version.clone(),
             knobs: BTreeMap::from([
@@ -107,7 +107,7 @@ impl Target for NodeTarget {
             artifacts: self
                 .workloads
                 .iter()
-                .map(|w| file_artifact(w, "wasm", &wasm_module(w)))
+                .map(|w| file_artifact(w, ArtifactKind::Wasm, &wasm_module(w)))
                 .collect(),
         }
     }

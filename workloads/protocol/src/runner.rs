@@ -1,5 +1,5 @@
 //! Control frames between the harness and a runtime runner process
-//! (DESIGN.md §1: one runner process per runtime, driven over a pipe).
+//! (docs/design.md §1: one runner process per runtime, driven over a pipe).
 //!
 //! Each frame on the runner's stdin (commands) and stdout (events) is
 //! `len: u32 LE | kind: u8 | instance: u64 LE | payload: len - 9 bytes`.

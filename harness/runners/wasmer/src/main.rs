@@ -1,6 +1,6 @@
 //! `coldbench-runner-wasmer`: a small process that hosts WebAssembly instances
 //! in wasmer with WASI (`wasmer-wasix`) on behalf of the coldbench harness, the
-//! way a function platform embeds a runtime (DESIGN.md §1).
+//! way a function platform embeds a runtime (docs/design.md §1).
 //!
 //! Usage: `coldbench-runner-wasmer --compiler cranelift|singlepass` or
 //! `--version`. The harness sends control frames on stdin and reads events on

@@ -1,6 +1,6 @@
 //! `coldbench-runner-wasmi`: a small process that hosts WebAssembly instances
 //! in the wasmi interpreter with WASI preview 1 (`wasmi_wasi`, on
-//! `wasi-common`) on behalf of the coldbench harness (DESIGN.md §1).
+//! `wasi-common`) on behalf of the coldbench harness (docs/design.md §1).
 //!
 //! Usage: `coldbench-runner-wasmi` (no options) or `--version`. The harness
 //! sends control frames on stdin and reads events on stdout

@@ -1,6 +1,6 @@
 //! `coldbench-runner-wasmtime`: a small process that hosts WebAssembly instances
 //! in wasmtime on behalf of the coldbench harness, the way a function platform
-//! embeds a runtime (DESIGN.md §1).
+//! embeds a runtime (docs/design.md §1).
 //!
 //! Usage: `coldbench-runner-wasmtime --strategy jit|aot|pooling [--pool-instances N]`. The harness sends
 //! `Frame`s on stdin and reads events on stdout (see

@@ -1,4 +1,4 @@
-//! Throughput under closed-loop load (DESIGN.md §3): C concurrent clients,
+//! Throughput under closed-loop load (docs/design.md §5): C concurrent clients,
 //! each sending its next request only after the previous verified response,
 //! cycling through a row's real inputs, in two modes:
 //!
@@ -16,11 +16,19 @@
 //! scheduled while another from the same client is outstanding), so latencies
 //! are recorded as measured.
 
-use crate::coldstart::{StartFailure, exchange, fail, mismatch, one_start, start_ready};
-use crate::suite::{Case, HASH_HEAVY_ITERATIONS};
+use crate::cases::{Case, HASH_HEAVY_ITERATIONS};
+use crate::collector::Subject;
+use crate::experiment::steps::{exchange, one_start, start_ready};
+use crate::failure::{FailureKind, Phase, StartFailure};
+use crate::session::Session;
 use crate::targets::{Instance, Target};
 use coldbench_protocol::monotonic_ns;
-use coldbench_results::{LatencyHistogram, Ratio, ThroughputMode, ThroughputResult};
+use coldbench_results::{
+    Experiment, LatencyHistogram, Ratio, ThroughputConfig, ThroughputMode, ThroughputResult,
+    ThroughputSection, ThroughputStop,
+};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
@@ -89,8 +97,8 @@ pub struct Cell {
     pub failed: u64,
     /// Responses whose checksum differed from native's.
     pub mismatched: u64,
-    /// Failures, each `(case name, phase, kind, message)`, at most 20 kept.
-    pub failures: Vec<(String, &'static str, &'static str, String)>,
+    /// Failures, each with the case it concerns, at most 20 kept.
+    pub failures: Vec<(String, StartFailure)>,
     /// Responses verified against native (warm-ups and out-of-window included).
     pub verified: u64,
 }
@@ -102,18 +110,17 @@ struct Shared {
     verified: u64,
     mismatched: u64,
     failed: u64,
-    failures: Vec<(String, &'static str, &'static str, String)>,
+    failures: Vec<(String, StartFailure)>,
 }
 
 impl Shared {
     fn failure(&mut self, case: &str, f: StartFailure) {
         self.failed += 1;
-        if f.kind == "mismatch" {
+        if f.is_mismatch() {
             self.mismatched += 1;
         }
         if self.failures.len() < 20 {
-            self.failures
-                .push((case.to_string(), f.phase, f.kind, f.message));
+            self.failures.push((case.to_string(), f));
         }
     }
 }
@@ -199,7 +206,7 @@ fn client(
                         if crc32 == want {
                             Ok((t_req, latency_ns))
                         } else {
-                            Err(mismatch(crc32, want))
+                            Err(StartFailure::mismatch(crc32, want))
                         }
                     },
                 )
@@ -239,7 +246,7 @@ fn client(
         shared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .failure("-", fail("teardown", e));
+            .failure("-", StartFailure::target(Phase::Teardown, e));
     }
     if !waited {
         warmed.wait();
@@ -316,7 +323,7 @@ pub fn measure_cell(
     let warmed = Barrier::new(clients + 1);
     let go = Barrier::new(clients + 1);
     let shared = Mutex::new(Shared::default());
-    let mut stop_reason = "duration";
+    let mut stop_reason = ThroughputStop::Duration;
     let (open_ns, close_ns) = std::thread::scope(|sc| {
         for (i, t) in targets.iter_mut().enumerate() {
             let (clock, warmed, go, shared) = (&clock, &warmed, &go, &shared);
@@ -344,19 +351,19 @@ pub fn measure_cell(
             std::thread::sleep(Duration::from_millis(5));
             let elapsed = opened.elapsed();
             if interrupted.load(Ordering::SeqCst) {
-                stop_reason = "interrupted";
+                stop_reason = ThroughputStop::Interrupted;
                 break;
             }
             if clock.clients_alive.load(Ordering::SeqCst) == 0 {
-                stop_reason = "clients_failed";
+                stop_reason = ThroughputStop::ClientsFailed;
                 break;
             }
             if elapsed >= s.duration && clock.in_window.load(Ordering::SeqCst) >= s.min_requests {
-                stop_reason = "duration";
+                stop_reason = ThroughputStop::Duration;
                 break;
             }
             if elapsed >= s.max_cell {
-                stop_reason = "max_cell";
+                stop_reason = ThroughputStop::MaxCell;
                 break;
             }
         }
@@ -396,7 +403,7 @@ pub fn measure_cell(
         clients: clients as u32,
         window_ns: close_ns - open_ns,
         requests: completions.len() as u64,
-        stop_reason: stop_reason.into(),
+        stop_reason,
         rps,
         rps_ci95_low: lo,
         rps_ci95_high: hi,
@@ -446,8 +453,147 @@ pub fn fill_slowdown(results: &mut [ThroughputResult]) {
     }
 }
 
+/// One row × mode to measure on every target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellPlan {
+    /// Row name (`noop`, `hash-iterated`, a workload).
+    pub row: String,
+    /// How clients use instances.
+    pub mode: ThroughputMode,
+}
+
+/// Every row of the session's cases × every mode in `modes`: the
+/// `throughput` command's plan.
+pub fn all_cells(session: &Session, modes: &[ThroughputMode]) -> Vec<CellPlan> {
+    let rows = rows(&session.cases, &session.expected);
+    modes
+        .iter()
+        .flat_map(|&mode| {
+            rows.iter().map(move |r| CellPlan {
+                row: r.name.clone(),
+                mode,
+            })
+        })
+        .collect()
+}
+
+/// Runs `plan` with `clients` closed-loop clients per cell, each owning its
+/// own prepared target (the session's first client plus clients prepared
+/// for the rows' workloads). The target order of every cell is shuffled by
+/// the seeded RNG. Rows the session's cases do not give are skipped. Stops
+/// early (keeping what was measured) on Ctrl-C.
+pub fn run(
+    session: &mut Session,
+    settings: &Settings,
+    clients: u32,
+    plan: &[CellPlan],
+) -> ThroughputSection {
+    session.out.set_experiment(Some(Experiment::Throughput));
+    let all_rows = rows(&session.cases, &session.expected);
+    let cells: Vec<(&Row, ThroughputMode)> = plan
+        .iter()
+        .filter_map(|p| {
+            all_rows
+                .iter()
+                .find(|r| r.name == p.row)
+                .map(|r| (r, p.mode))
+        })
+        .collect();
+    let mut workloads: Vec<String> = cells.iter().map(|(r, _)| r.workload.clone()).collect();
+    workloads.sort();
+    workloads.dedup();
+    session.ensure_clients(clients as usize, &workloads);
+    let usable: Vec<usize> = (0..session.entries.len())
+        .filter(|&i| session.entries[i].clients.len() == clients as usize)
+        .collect();
+    let timer_overhead_ns = timer_overhead_ns();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(session.seed);
+    let mut results = Vec::new();
+    let total = (cells.len() * usable.len()) as u64;
+    session.progress.stage(Experiment::Throughput, total);
+    let mut done = 0u64;
+    'cells: for (row, mode) in cells {
+        let mut order = usable.clone();
+        order.shuffle(&mut rng);
+        for ei in order {
+            if session.interrupted.load(Ordering::SeqCst) {
+                break 'cells;
+            }
+            done += 1;
+            let id = session.entries[ei].id.clone();
+            if session.skips(&id, &row.workload) {
+                continue;
+            }
+            session
+                .progress
+                .working(&format!("{} × {id} ({})", row.name, mode.name()));
+            let interrupted = session.interrupted.clone();
+            let (result, cell) = measure_cell(
+                &mut session.entries[ei].clients,
+                &id,
+                row,
+                &session.cases,
+                &session.expected,
+                mode,
+                settings,
+                &interrupted,
+            );
+            for (case, f) in cell.failures {
+                session
+                    .out
+                    .failure(Subject::of(&row.workload, &id, Some(&case)), f);
+            }
+            session
+                .out
+                .add_verified(&row.workload, &id, cell.verified, cell.mismatched);
+            match result {
+                Some(r) => results.push(r),
+                None => session.out.error(
+                    Subject::of(&row.workload, &id, None),
+                    Phase::Throughput,
+                    FailureKind::NoRequests,
+                    format!(
+                        "{} / {id} / {}: no verified request finished inside the window ({} failed)",
+                        row.name,
+                        mode.name(),
+                        cell.failed
+                    ),
+                ),
+            }
+            session.progress.advance(done, total);
+        }
+    }
+    session.progress.finish_stage();
+    fill_slowdown(&mut results);
+    for &ei in &usable {
+        let id = session.entries[ei].id.clone();
+        session.knob(
+            &id,
+            "throughput_clients",
+            format!("{clients} clients, one target (runner process / container set) each"),
+        );
+    }
+    session.out.set_experiment(None);
+    let mut modes: Vec<ThroughputMode> = plan.iter().map(|p| p.mode).collect();
+    modes.sort();
+    modes.dedup();
+    ThroughputSection {
+        config: ThroughputConfig {
+            clients,
+            duration_ns: settings.duration.as_nanos() as u64,
+            min_requests: settings.min_requests,
+            max_cell_ns: settings.max_cell.as_nanos() as u64,
+            warmup_requests: settings.warmup_requests,
+            batches: settings.batches,
+            modes,
+            timer_overhead_ns,
+        },
+        cells: results,
+    }
+}
+
 /// Median cost of reading the harness clock twice back to back, ns (the empty
-/// timing loop of DESIGN.md §4), over 10,001 pairs.
+/// timing loop of docs/design.md §6), over 10,001 pairs.
 pub fn timer_overhead_ns() -> u64 {
     let mut v: Vec<u64> = (0..10_001)
         .map(|_| {

@@ -20,17 +20,20 @@
 //! limit, the time limit, a failed start, Ctrl-C. The reason is recorded, and
 //! every instance is torn down before the next series.
 
-use crate::coldstart::{StartFailure, exchange, fail, mismatch, start_ready};
+use crate::cases::Case;
+use crate::collector::Subject;
+use crate::experiment::steps::{exchange, start_ready};
+use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::memory::{
     Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, footprint, host_threads, map_count,
     max_map_count, task_limit,
 };
-use crate::suite::Case;
+use crate::session::Session;
 use crate::targets::{Instance, MemoryScope, Target};
 use coldbench_protocol::monotonic_ns;
 use coldbench_results::{
-    DensityBaseline, DensityProjection, DensitySample, DensitySeries, LatencyHistogram,
-    MemoryFigure,
+    DensityBaseline, DensityConfig, DensityProjection, DensitySample, DensitySection,
+    DensitySeries, DensityStop, Experiment, LatencyHistogram, MemoryFigure, MemorySource,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -98,7 +101,7 @@ pub fn steps(max: u64) -> Vec<u64> {
 #[derive(Debug, Default)]
 pub struct SeriesLog {
     /// Failures, each destined for `errors` in `run.json`.
-    pub failures: Vec<(&'static str, &'static str, String)>,
+    pub failures: Vec<StartFailure>,
     /// Responses that matched native.
     pub verified: u64,
     /// Responses that did not (never counted as instances).
@@ -256,9 +259,9 @@ impl Sampler<'_> {
             };
         }
         if let Some(first) = problems.first() {
-            log.failures.push((
-                "density",
-                "memory_source",
+            log.failures.push(StartFailure::new(
+                Phase::Density,
+                FailureKind::MemorySource,
                 format!(
                     "at {n} instances, {} memory reading(s) failed; first: {first}",
                     problems.len()
@@ -357,24 +360,20 @@ pub fn figures(samples: &[DensitySample], container: bool) -> Vec<MemoryFigure> 
     let prev = samples.len().checked_sub(2).map(|i| &samples[i]);
     let mut out = Vec::new();
     let engine_source = if container {
-        "docker_stats"
+        MemorySource::DockerStats
     } else {
-        "linear_memory"
+        MemorySource::LinearMemory
     };
-    let sources: [(&str, &str, SampleTotal); 5] = [
-        ("host_mem_available", "host", |s| {
+    let sources: [(MemorySource, SampleTotal); 5] = [
+        (MemorySource::HostMemAvailable, |s| {
             Some(s.host_delta_bytes as f64)
         }),
-        ("pss", "attributable", |s| s.pss_bytes.map(|b| b as f64)),
-        ("uss", "attributable", |s| s.uss_bytes.map(|b| b as f64)),
-        ("cgroup", "attributable", |s| {
-            s.cgroup_bytes.map(|b| b as f64)
-        }),
-        ("engine", "engine_reported", |s| {
-            s.engine_bytes.map(|b| b as f64)
-        }),
+        (MemorySource::Pss, |s| s.pss_bytes.map(|b| b as f64)),
+        (MemorySource::Uss, |s| s.uss_bytes.map(|b| b as f64)),
+        (MemorySource::Cgroup, |s| s.cgroup_bytes.map(|b| b as f64)),
+        (engine_source, |s| s.engine_bytes.map(|b| b as f64)),
     ];
-    for (source, kind, get) in sources {
+    for (source, get) in sources {
         let Some(total) = get(last) else { continue };
         let marginal = prev.and_then(|p| {
             let before = get(p)?;
@@ -382,12 +381,8 @@ pub fn figures(samples: &[DensitySample], container: bool) -> Vec<MemoryFigure> 
             Some((total - before) / dn as f64)
         });
         out.push(MemoryFigure {
-            source: if source == "engine" {
-                engine_source.into()
-            } else {
-                source.into()
-            },
-            kind: kind.into(),
+            source,
+            kind: source.kind(),
             bytes_per_instance: total / last.instances.max(1) as f64,
             marginal_bytes_per_instance: marginal,
         });
@@ -404,20 +399,20 @@ pub fn project(
     host_memory_bytes: u64,
     floor_fraction: f64,
 ) -> Option<DensityProjection> {
-    let positive = |src: &str| {
+    let positive = |src: MemorySource| {
         figures
             .iter()
             .find(|f| f.source == src)
             .map(|f| f.bytes_per_instance)
             .filter(|b| *b > 0.0)
     };
-    let (per, basis) = match positive("host_mem_available") {
+    let (per, basis) = match positive(MemorySource::HostMemAvailable) {
         Some(b) => (
             b,
             "what the host-MemAvailable figure measured at the series' largest N (fixed costs such as the runner or engine daemons spread over those N)",
         ),
         None => (
-            positive("pss")?,
+            positive(MemorySource::Pss)?,
             "its PSS at the series' largest N, because the host MemAvailable drop did not resolve at that N (PSS leaves out engine daemons and kernel memory)",
         ),
     };
@@ -437,23 +432,24 @@ pub fn project(
 
 /// Runs one density series of `case` on `target`. `expected`: native's
 /// checksum for the case. Every instance is torn down before returning.
+#[allow(clippy::too_many_arguments)]
 pub fn run_series(
     target: &mut dyn Target,
     case: &Case,
     expected: Option<u32>,
     settings: &Settings,
+    (cap, capped_by_target): (u64, bool),
     interrupted: &AtomicBool,
     mut progress: impl FnMut(u64),
 ) -> (Option<DensitySeries>, SeriesLog) {
     let mut log = SeriesLog::default();
     let workload = case.workload.as_str();
-    let (cap, capped_by_target) = settings.cap(target.id());
     let steps = steps(cap);
     let Ok(base) = HostMemory::read() else {
-        log.failures.push((
-            "density",
-            "host",
-            "cannot read /proc/meminfo: no density on this host".into(),
+        log.failures.push(StartFailure::new(
+            Phase::Density,
+            FailureKind::Host,
+            "cannot read /proc/meminfo: no density on this host",
         ));
         return (None, log);
     };
@@ -485,21 +481,24 @@ pub fn run_series(
     let (stop_reason, stop_detail) = loop {
         let n = live.len() as u64;
         if interrupted.load(Ordering::SeqCst) {
-            break ("interrupted", format!("Ctrl-C at {n} instances"));
+            break (DensityStop::Interrupted, format!("Ctrl-C at {n} instances"));
         }
         if n >= cap {
             break if capped_by_target {
                 (
-                    "target_max",
+                    DensityStop::TargetMax,
                     format!("per-target cap of {cap} instances reached"),
                 )
             } else {
-                ("max_instances", format!("--max-instances {cap} reached"))
+                (
+                    DensityStop::MaxInstances,
+                    format!("--max-instances {cap} reached"),
+                )
             };
         }
         if series_start.elapsed() >= settings.time_limit {
             break (
-                "time_limit",
+                DensityStop::TimeLimit,
                 format!(
                     "{n} instances after the {} s limit",
                     settings.time_limit.as_secs()
@@ -508,11 +507,11 @@ pub fn run_series(
         }
         let now = match HostMemory::read() {
             Ok(m) => m,
-            Err(e) => break ("start_failed", e),
+            Err(e) => break (DensityStop::StartFailed, e),
         };
         if now.swap_used_bytes > base.swap_used_bytes + (1 << 20) {
             break (
-                "swap",
+                DensityStop::Swap,
                 format!(
                     "swap in use grew by {} bytes at {n} instances: stopped so that no sample is taken while swapping",
                     now.swap_used_bytes - base.swap_used_bytes
@@ -529,7 +528,7 @@ pub fn run_series(
             .map_or(1 << 20, |b| b.max(1));
         if now.available_bytes.saturating_sub(per_instance) < floor_bytes {
             break (
-                "memory_floor",
+                DensityStop::MemoryFloor,
                 format!(
                     "MemAvailable {} bytes − {per_instance} bytes for one more instance would fall below the floor of {floor_bytes} bytes ({:.0} % of {} bytes)",
                     now.available_bytes,
@@ -547,7 +546,7 @@ pub fn run_series(
         let task_bound = (task_limit as f64 * settings.task_limit_fraction) as u64;
         if threads + per_threads > task_bound {
             break (
-                "task_limit",
+                DensityStop::TaskLimit,
                 format!(
                     "{threads} threads on the host + {per_threads} per instance would exceed {task_bound} ({:.0} % of the task limit {task_limit} = min(kernel.pid_max, kernel.threads-max))",
                     settings.task_limit_fraction * 100.0
@@ -559,7 +558,7 @@ pub fn run_series(
             && now_maps + per.max(1) * 2 > maps.limit * 95 / 100
         {
             break (
-                "map_limit",
+                DensityStop::MapLimit,
                 format!(
                     "the runner process holds {now_maps} memory mappings (~{per} per instance: thread stack, signal stacks, linear memory and table slots) and vm.max_map_count is {}: one more instance risks an mmap failure that takes every instance down; raise the limit (`sysctl -w vm.max_map_count=262144`, done by scripts/setup.sh)",
                     maps.limit
@@ -576,7 +575,7 @@ pub fn run_series(
                     Some(e) if crc != e => {
                         log.mismatched += 1;
                         let _ = inst.teardown(settings.timeout);
-                        Err(mismatch(crc, e))
+                        Err(StartFailure::mismatch(crc, e))
                     }
                     _ => Ok((inst, t_ready)),
                 },
@@ -589,14 +588,17 @@ pub fn run_series(
         t_reach_ns += t0_wall.elapsed().as_nanos() as u64;
         let (mut inst, t_ready) = match started {
             Ok(x) => x,
-            Err(StartFailure {
-                phase,
-                kind,
-                message,
-            }) => {
-                let detail = format!("instance {} failed at {phase} ({kind}): {message}", n + 1);
-                log.failures.push((phase, kind, detail.clone()));
-                break ("start_failed", detail);
+            Err(f) => {
+                let detail = format!(
+                    "instance {} failed at {} ({}): {}",
+                    n + 1,
+                    f.phase,
+                    f.kind,
+                    f.message
+                );
+                log.failures
+                    .push(StartFailure::new(f.phase, f.kind, detail.clone()));
+                break (DensityStop::StartFailed, detail);
             }
         };
         log.verified += 1;
@@ -641,16 +643,15 @@ pub fn run_series(
         if let Err(e) = l.inst.teardown(settings.timeout) {
             teardown_failed += 1;
             if teardown_failed <= 3 {
-                let f = fail("teardown", e);
-                log.failures.push((f.phase, f.kind, f.message));
+                log.failures.push(StartFailure::target(Phase::Teardown, e));
             }
         }
     }
     let teardown_ns = t_down.elapsed().as_nanos() as u64;
     if teardown_failed > 3 {
-        log.failures.push((
-            "teardown",
-            "failed",
+        log.failures.push(StartFailure::new(
+            Phase::Teardown,
+            FailureKind::Failed,
             format!("{teardown_failed} teardowns failed in all (first 3 recorded)"),
         ));
     }
@@ -669,7 +670,7 @@ pub fn run_series(
             target: target.id().to_string(),
             case: case.name.clone(),
             instances,
-            stop_reason: stop_reason.to_string(),
+            stop_reason,
             stop_detail,
             baseline,
             samples,
@@ -682,6 +683,124 @@ pub fn run_series(
         }),
         log,
     )
+}
+
+/// One series to run: a workload on a target (by id), up to `cap` instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesPlan {
+    /// Workload name.
+    pub workload: String,
+    /// Target variant id.
+    pub target: String,
+    /// Largest number of live instances.
+    pub cap: u64,
+    /// Whether `cap` comes from a per-target cap (stop reason `target_max`)
+    /// rather than `--max-instances` (`max_instances`).
+    pub capped_by_target: bool,
+}
+
+/// Every workload × every entry of the session, capped by `settings`
+/// (`--max-instances`, `--max-per-target`): the `density` command's plan.
+pub fn all_series(session: &Session, settings: &Settings) -> Vec<SeriesPlan> {
+    let mut v = Vec::new();
+    for w in &session.workloads {
+        for e in &session.entries {
+            let (cap, capped_by_target) = settings.cap(&e.id);
+            v.push(SeriesPlan {
+                workload: w.clone(),
+                target: e.id.clone(),
+                cap,
+                capped_by_target,
+            });
+        }
+    }
+    v
+}
+
+/// Runs `plan` in order, one series at a time (each torn down before the
+/// next). A series' instances answer its workload's first case that native
+/// answered. Series of a workload a target could not prepare, or of a target
+/// the session does not hold, are skipped. Stops early (keeping what was
+/// measured) on Ctrl-C.
+pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> DensitySection {
+    session.out.set_experiment(Some(Experiment::Density));
+    let base_total = HostMemory::read().map(|m| m.total_bytes).unwrap_or(0);
+    let runnable: Vec<&SeriesPlan> = plan
+        .iter()
+        .filter(|p| !session.skips(&p.target, &p.workload))
+        .filter(|p| session.entries.iter().any(|e| e.id == p.target))
+        .collect();
+    let total: u64 = runnable.iter().map(|p| p.cap).sum();
+    session.progress.stage(Experiment::Density, total);
+    let mut done_before = 0u64;
+    let mut series = Vec::new();
+    for p in runnable {
+        if session.interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        let Some(ci) = (0..session.cases.len())
+            .find(|&i| session.cases[i].workload == p.workload && session.expected[i].is_some())
+        else {
+            continue;
+        };
+        let case = session.cases[ci].clone();
+        let expected = session.expected[ci];
+        let interrupted = session.interrupted.clone();
+        let ei = session
+            .entries
+            .iter()
+            .position(|e| e.id == p.target)
+            .expect("filtered above");
+        session
+            .progress
+            .working(&format!("{} × {} (≤ {})", p.workload, p.target, p.cap));
+        let progress = &mut session.progress;
+        let (s, log) = run_series(
+            session.entries[ei].clients[0].as_mut(),
+            &case,
+            expected,
+            settings,
+            (p.cap, p.capped_by_target),
+            &interrupted,
+            |n| {
+                if n < 10 || n % 25 == 0 {
+                    progress.advance(done_before + n, total);
+                }
+            },
+        );
+        done_before += p.cap;
+        session.progress.advance(done_before, total);
+        let who = Subject::of(&p.workload, &p.target, Some(&case.name));
+        for f in log.failures {
+            session.out.failure(who, f);
+        }
+        session
+            .out
+            .add_verified(&p.workload, &p.target, log.verified, log.mismatched);
+        if let Some(s) = s {
+            session.progress.note(&format!(
+                "density {} × {}: {} instances, stopped: {} ({})",
+                s.workload, s.target, s.instances, s.stop_reason, s.stop_detail
+            ));
+            series.push(s);
+        }
+    }
+    session.progress.finish_stage();
+    session.out.set_experiment(None);
+    DensitySection {
+        config: DensityConfig {
+            max_instances: settings.max_instances,
+            per_target_max: settings.per_target_max.iter().cloned().collect(),
+            memory_floor_fraction: settings.floor_fraction,
+            memory_floor_bytes: (base_total as f64 * settings.floor_fraction) as u64,
+            series_time_limit_ns: settings.time_limit.as_nanos() as u64,
+            task_limit_fraction: settings.task_limit_fraction,
+            steps: steps(settings.max_instances),
+            projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base_total),
+            vm_max_map_count: max_map_count(),
+        },
+        series,
+    }
 }
 
 #[cfg(test)]
@@ -725,10 +844,10 @@ mod tests {
         ];
         let f = figures(&s, false);
         assert_eq!(f.len(), 2, "absent sources give no figure");
-        assert_eq!(f[0].source, "host_mem_available");
+        assert_eq!(f[0].source, MemorySource::HostMemAvailable);
         assert_eq!(f[0].bytes_per_instance, 1_500.0);
         assert_eq!(f[0].marginal_bytes_per_instance, Some(2_000.0));
-        assert_eq!(f[1].source, "pss");
+        assert_eq!(f[1].source, MemorySource::Pss);
         assert_eq!(f[1].bytes_per_instance, 450.0);
         let p = project(&f, 4_000_000, 0.25).unwrap();
         assert_eq!(p.instances, 2_000);

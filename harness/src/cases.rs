@@ -1,0 +1,310 @@
+//! Turns an inputs directory into request cases, one request per case.
+//!
+//! Layout of an inputs directory (the shipped one is `workloads/inputs`):
+//! - `images/**.{jpg,jpeg,png}` → one `thumbnail` case per file (fit in 256×256);
+//! - `blobs/*` → `hash` cases `<file>:sha256` and `<file>:blake3`, plus
+//!   `<smallest file>:sha256x1000` (the iterated, CPU-heavy variant);
+//! - `json/<case>/document.json` + `json/<case>/schema.json` → one
+//!   `json-validate` case per directory; every other `*.json` in it is sent as a
+//!   sibling schema that `schema.json` may `$ref`;
+//! - `noop` needs no input: one case `empty`.
+//!
+//! Files are read once, before any measurement.
+
+use coldbench_protocol::{Part, Request};
+use coldbench_results::{CaseRecord, InputFile};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Bounding box of the thumbnail cases, pixels.
+pub const THUMBNAIL_BOX_PX: u32 = 256;
+/// Iterations of the CPU-heavy hash case.
+pub const HASH_HEAVY_ITERATIONS: u32 = 1000;
+
+/// One workload request, ready to send.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Workload name.
+    pub workload: String,
+    /// Case name, unique within the workload.
+    pub name: String,
+    /// The request.
+    pub request: Request,
+    /// The request serialized in the stdio protocol.
+    pub request_bytes: Vec<u8>,
+    /// Where each part came from.
+    pub inputs: Vec<InputFile>,
+}
+
+impl Case {
+    /// The case as written into the results file.
+    pub fn record(&self, expected_crc32: Option<u32>) -> CaseRecord {
+        CaseRecord {
+            workload: self.workload.clone(),
+            case: self.name.clone(),
+            params: self
+                .request
+                .params
+                .iter()
+                .cloned()
+                .collect::<BTreeMap<_, _>>(),
+            inputs: self.inputs.clone(),
+            expected_crc32: expected_crc32.map(|c| format!("{c:08x}")),
+        }
+    }
+}
+
+/// A problem with the inputs directory, reported and skipped.
+#[derive(Debug, Clone)]
+pub struct InputProblem {
+    /// Workload concerned.
+    pub workload: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+fn files_under(dir: &Path, recursive: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if recursive {
+                out.extend(files_under(&p, true));
+            }
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+fn build(
+    root: &Path,
+    workload: &str,
+    name: String,
+    params: Vec<(&str, String)>,
+    files: Vec<(String, PathBuf)>,
+) -> Result<Case, String> {
+    let mut parts = Vec::new();
+    let mut inputs = Vec::new();
+    for (part, path) in files {
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("cannot read input {}: {e}", path.display()))?;
+        inputs.push(InputFile {
+            part: part.clone(),
+            path: rel(root, &path),
+            bytes: bytes.len() as u64,
+        });
+        parts.push(Part { name: part, bytes });
+    }
+    let request = Request {
+        params: params
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        parts,
+    };
+    let request_bytes = request
+        .to_bytes()
+        .map_err(|e| format!("case {name}: {e}"))?;
+    Ok(Case {
+        workload: workload.to_string(),
+        name,
+        request,
+        request_bytes,
+        inputs,
+    })
+}
+
+fn part_name(p: &Path) -> String {
+    p.file_name()
+        .map(|s| s.to_string_lossy().replace([' ', ':'], "_"))
+        .unwrap_or_default()
+}
+
+/// Builds the cases of `workloads` from `root`. Unreadable or missing inputs
+/// become [`InputProblem`]s; the other cases are still returned.
+pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProblem>) {
+    let mut cases = Vec::new();
+    let mut problems = Vec::new();
+    let mut push = |w: &str, r: Result<Case, String>| match r {
+        Ok(c) => cases.push(c),
+        Err(message) => problems.push(InputProblem {
+            workload: w.to_string(),
+            message,
+        }),
+    };
+    for w in workloads {
+        let w = w.as_str();
+        match w {
+            "noop" => push(w, build(root, w, "empty".into(), vec![], vec![])),
+            "thumbnail" => {
+                let dir = root.join("images");
+                let images: Vec<_> = files_under(&dir, true)
+                    .into_iter()
+                    .filter(|p| {
+                        p.extension()
+                            .map(|e| {
+                                let e = e.to_string_lossy().to_lowercase();
+                                e == "jpg" || e == "jpeg" || e == "png"
+                            })
+                            .unwrap_or(false)
+                    })
+                    .collect();
+                if images.is_empty() {
+                    push(
+                        w,
+                        Err(format!("no .jpg/.jpeg/.png files under {}", dir.display())),
+                    );
+                }
+                for p in images {
+                    let px = THUMBNAIL_BOX_PX.to_string();
+                    push(
+                        w,
+                        build(
+                            root,
+                            w,
+                            rel(&dir, &p),
+                            vec![("max_width", px.clone()), ("max_height", px)],
+                            vec![("input".into(), p)],
+                        ),
+                    );
+                }
+            }
+            "hash" => {
+                let dir = root.join("blobs");
+                let blobs = files_under(&dir, false);
+                if blobs.is_empty() {
+                    push(w, Err(format!("no files under {}", dir.display())));
+                }
+                for p in &blobs {
+                    for algo in ["sha256", "blake3"] {
+                        push(
+                            w,
+                            build(
+                                root,
+                                w,
+                                format!("{}:{algo}", rel(&dir, p)),
+                                vec![("algo", algo.into()), ("iterations", "1".into())],
+                                vec![("input".into(), p.clone())],
+                            ),
+                        );
+                    }
+                }
+                if let Some(smallest) = blobs
+                    .iter()
+                    .min_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX))
+                {
+                    push(
+                        w,
+                        build(
+                            root,
+                            w,
+                            format!("{}:sha256x{HASH_HEAVY_ITERATIONS}", rel(&dir, smallest)),
+                            vec![
+                                ("algo", "sha256".into()),
+                                ("iterations", HASH_HEAVY_ITERATIONS.to_string()),
+                            ],
+                            vec![("input".into(), smallest.clone())],
+                        ),
+                    );
+                }
+            }
+            "json-validate" => {
+                let dir = root.join("json");
+                let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .map(|rd| {
+                        rd.flatten()
+                            .map(|e| e.path())
+                            .filter(|p| p.is_dir())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                dirs.sort();
+                if dirs.is_empty() {
+                    push(
+                        w,
+                        Err(format!(
+                            "no case directories under {} (each needs document.json and schema.json)",
+                            dir.display()
+                        )),
+                    );
+                }
+                for d in dirs {
+                    let (doc, schema) = (d.join("document.json"), d.join("schema.json"));
+                    if !doc.is_file() || !schema.is_file() {
+                        push(
+                            w,
+                            Err(format!(
+                                "{} needs both document.json and schema.json",
+                                d.display()
+                            )),
+                        );
+                        continue;
+                    }
+                    let mut files = vec![
+                        ("document".to_string(), doc.clone()),
+                        ("schema".to_string(), schema.clone()),
+                    ];
+                    for s in files_under(&d, false) {
+                        if s != doc && s != schema && s.extension().is_some_and(|e| e == "json") {
+                            files.push((part_name(&s), s));
+                        }
+                    }
+                    push(w, build(root, w, rel(&dir, &d), vec![], files));
+                }
+            }
+            other => push(
+                other,
+                Err(format!(
+                    "unknown workload `{other}` (known: noop, thumbnail, json-validate, hash)"
+                )),
+            ),
+        }
+    }
+    (cases, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_inputs_give_cases_for_every_workload() {
+        let all: Vec<String> = crate::artifacts::WORKLOADS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (cases, problems) = discover(&crate::artifacts::default_inputs_dir(), &all);
+        assert!(problems.is_empty(), "{problems:?}");
+        for w in crate::artifacts::WORKLOADS {
+            assert!(cases.iter().any(|c| c.workload == w), "no case for {w}");
+        }
+        let pkg = cases
+            .iter()
+            .find(|c| c.name == "package-schemastore")
+            .expect("package.json case");
+        // The main schema plus its ten sibling schemas.
+        assert_eq!(pkg.request.parts.len(), 12);
+        assert!(cases.iter().any(|c| c.name.ends_with(":sha256x1000")));
+    }
+
+    #[test]
+    fn missing_directory_is_a_problem_not_a_panic() {
+        let (cases, problems) = discover(
+            Path::new("/nonexistent-coldbench"),
+            &["thumbnail".into(), "noop".into()],
+        );
+        assert_eq!(cases.len(), 1);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("images"));
+    }
+}

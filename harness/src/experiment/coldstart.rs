@@ -1,0 +1,224 @@
+//! Cold start (docs/design.md §3): start → ready → first verified response →
+//! teardown, over every case and target, warm-ups discarded, the target
+//! order of every case and round shuffled by a seeded RNG so that drift hits
+//! every target alike.
+//!
+//! Each case × target cell gets `runs` measured starts, or — with a time
+//! budget, as hyperfine's `--min-runs` and time target — `clamp(budget ÷ the
+//! cell's first start, min_runs, runs)`: a 4 s JIT start gets `min_runs`, a
+//! 300 µs pooled start gets `runs`.
+
+use crate::collector::Subject;
+use crate::experiment::steps::one_start;
+use crate::session::Session;
+use coldbench_results::{ColdStartSection, Experiment, Metric};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How many starts, in which order, with which bounds.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest number of measured starts per case and target.
+    pub runs: u32,
+    /// Fewest measured starts per case and target (with a budget).
+    pub min_runs: u32,
+    /// Discarded starts per case and target, run first.
+    pub warmup: u32,
+    /// Time budget per case × target; `None`: every cell gets `runs`.
+    pub budget_per_cell: Option<Duration>,
+    /// Which cases run: indices into the session's cases (`None`: all).
+    pub cases: Option<Vec<usize>>,
+}
+
+impl Settings {
+    /// Measured starts for a cell whose first start took `cost`.
+    pub fn runs_for(&self, cost: Duration) -> u32 {
+        match self.budget_per_cell {
+            None => self.runs,
+            Some(b) => {
+                let fit = (b.as_secs_f64() / cost.as_secs_f64().max(1e-9)).floor();
+                (fit.min(f64::from(self.runs)) as u32)
+                    .clamp(self.min_runs.min(self.runs), self.runs)
+            }
+        }
+    }
+}
+
+/// One case × target: starts done so far and the measured starts it gets.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    warm: u32,
+    measured: u32,
+    /// Measured starts planned; `None` until the first start set it.
+    planned: Option<u32>,
+}
+
+/// Measures the selected cases on every entry of the session (its first
+/// client): warm-ups first, then measured rounds; in each round, for each
+/// case, the targets in an order drawn from the seeded RNG. Stops early
+/// (keeping what was measured) on Ctrl-C. Pairs in the session's skip list
+/// (a workload a target could not prepare) are not started. Returns the
+/// section's settings; the distributions stay in the session's collector.
+pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
+    session.out.set_experiment(Some(Experiment::ColdStart));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(session.seed);
+    let usable: Vec<usize> = (0..session.cases.len())
+        .filter(|&i| session.expected[i].is_some())
+        .filter(|i| s.cases.as_ref().is_none_or(|c| c.contains(i)))
+        .collect();
+    let n_targets = session.entries.len();
+    let mut cells = vec![
+        vec![
+            Cell {
+                warm: 0,
+                measured: 0,
+                planned: None
+            };
+            n_targets
+        ];
+        usable.len()
+    ];
+    for (k, &ci) in usable.iter().enumerate() {
+        for (ti, e) in session.entries.iter().enumerate() {
+            if session.skips(&e.id, &session.cases[ci].workload) {
+                cells[k][ti].planned = Some(0);
+            }
+        }
+    }
+    let planned_total = |cells: &Vec<Vec<Cell>>| -> u64 {
+        cells
+            .iter()
+            .flatten()
+            .map(|c| {
+                u64::from(
+                    c.planned
+                        .map_or(s.warmup + s.runs, |p| p + c.warm.min(s.warmup)),
+                )
+            })
+            .sum()
+    };
+    let timeout = session.timeout;
+    let mut done = 0u64;
+    session
+        .progress
+        .stage(Experiment::ColdStart, planned_total(&cells));
+    let mut order: Vec<usize> = (0..n_targets).collect();
+    let rounds = s.warmup + s.runs;
+    'rounds: for round in 0..rounds {
+        let warm_round = round < s.warmup;
+        for (k, &ci) in usable.iter().enumerate() {
+            order.shuffle(&mut rng);
+            for &ti in &order {
+                if session.interrupted.load(Ordering::SeqCst) {
+                    break 'rounds;
+                }
+                let cell = cells[k][ti];
+                let wanted = if warm_round {
+                    cell.warm < s.warmup && cell.planned != Some(0)
+                } else {
+                    cell.planned.is_none_or(|p| cell.measured < p)
+                };
+                if !wanted {
+                    continue;
+                }
+                let case = &session.cases[ci];
+                let entry = &mut session.entries[ti];
+                let tid = entry.id.clone();
+                session.progress.working(&format!("{} × {tid}", case.name));
+                let t0 = Instant::now();
+                let result = one_start(
+                    entry.clients[0].as_mut(),
+                    case,
+                    session.expected[ci],
+                    timeout,
+                );
+                let cost = t0.elapsed();
+                let c = &mut cells[k][ti];
+                if c.planned.is_none() {
+                    c.planned = Some(s.runs_for(cost));
+                }
+                match result {
+                    Ok(sample) => {
+                        session.out.add_verified(&case.workload, &tid, 1, 0);
+                        if warm_round {
+                            c.warm += 1;
+                        } else {
+                            c.measured += 1;
+                            let out = &mut session.out;
+                            out.record(&case.workload, &tid, Metric::TReady, sample.t_ready_ns);
+                            out.record(
+                                &case.workload,
+                                &tid,
+                                Metric::TFirstResponse,
+                                sample.t_first_response_ns,
+                            );
+                            out.record(
+                                &case.workload,
+                                &tid,
+                                Metric::TTeardown,
+                                sample.t_teardown_ns,
+                            );
+                            for (m, ns) in sample.inner {
+                                out.record(&case.workload, &tid, m, ns);
+                            }
+                        }
+                    }
+                    Err(f) => {
+                        // A failed start uses up its slot: a target that always
+                        // fails cannot hold the run forever.
+                        if warm_round {
+                            c.warm += 1;
+                        } else {
+                            c.measured += 1;
+                        }
+                        if f.is_mismatch() {
+                            session.out.add_verified(&case.workload, &tid, 0, 1);
+                        }
+                        session
+                            .out
+                            .failure(Subject::of(&case.workload, &tid, Some(&case.name)), f);
+                        session.entries[ti].clients[0].recover();
+                    }
+                }
+                done += 1;
+                let total = planned_total(&cells).max(done);
+                session.progress.advance(done, total);
+            }
+        }
+    }
+    session.progress.finish_stage();
+    session.out.set_experiment(None);
+    ColdStartSection {
+        runs: s.runs,
+        warmup: s.warmup,
+        min_runs: s.budget_per_cell.map(|_| s.min_runs),
+        budget_per_cell_ns: s.budget_per_cell.map(|b| b.as_nanos() as u64),
+        results: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_gives_each_cell_between_min_and_max_runs() {
+        let s = Settings {
+            runs: 30,
+            min_runs: 6,
+            warmup: 1,
+            budget_per_cell: Some(Duration::from_secs(3)),
+            cases: None,
+        };
+        assert_eq!(s.runs_for(Duration::from_micros(300)), 30);
+        assert_eq!(s.runs_for(Duration::from_millis(300)), 10);
+        assert_eq!(s.runs_for(Duration::from_secs(4)), 6);
+        let unbounded = Settings {
+            budget_per_cell: None,
+            ..s
+        };
+        assert_eq!(unbounded.runs_for(Duration::from_secs(4)), 30);
+    }
+}

@@ -1,0 +1,310 @@
+//! Unit tests of the orchestration on scripted fake targets: a failed
+//! start, a wrong answer, a hang, a time budget and an interrupted run,
+//! through the session and every experiment, in milliseconds. The
+//! end-to-end tests (`harness/tests/`) run the same code on real targets.
+
+use crate::cases::{Case, discover};
+use crate::experiment::{coldstart, density, throughput};
+use crate::failure::{FailureKind, Phase};
+use crate::session::{Sections, Session};
+use crate::targets::Target;
+use crate::targets::fake::{FakeTarget, Step};
+use coldbench_results::{DensityStop, Experiment, Metric, RunFile, ThroughputMode};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+const QUICK: Step = Step::Answer {
+    ready: Duration::ZERO,
+};
+
+fn noop_case() -> Vec<Case> {
+    let (cases, problems) = discover(std::path::Path::new("/nonexistent"), &["noop".into()]);
+    assert!(problems.is_empty());
+    cases
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coldbench-unit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn session(name: &str, targets: Vec<FakeTarget>, timeout: Duration) -> Session {
+    let cases = noop_case();
+    let expected = vec![Some(FakeTarget::expected_crc32()); cases.len()];
+    let targets: Vec<Box<dyn Target>> = targets
+        .into_iter()
+        .map(|t| Box::new(t) as Box<dyn Target>)
+        .collect();
+    Session::with_targets(cases, expected, targets, tmp(name), timeout)
+}
+
+fn fixed(runs: u32, warmup: u32) -> coldstart::Settings {
+    coldstart::Settings {
+        runs,
+        min_runs: runs,
+        warmup,
+        budget_per_cell: None,
+        cases: None,
+    }
+}
+
+fn schema_valid(path: &std::path::Path) {
+    let schema: serde_json::Value =
+        serde_json::from_str(coldbench_results::RUN_SCHEMA_JSON).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn failed_start_mismatch_and_hang_are_errors_never_samples() {
+    let good = FakeTarget::new("good", vec![], QUICK);
+    // Warm-up answers; then: a failed start, an answer, a wrong answer, a
+    // hang, an answer.
+    let flaky = FakeTarget::new(
+        "flaky",
+        vec![QUICK, Step::FailStart, QUICK, Step::WrongAnswer, Step::Hang],
+        QUICK,
+    );
+    let flaky_counters = flaky.counters.clone();
+    let timeout = Duration::from_millis(200);
+    let mut s = session("faults", vec![good, flaky], timeout);
+    let t0 = Instant::now();
+    let section = coldstart::run(&mut s, &fixed(5, 1));
+    // The hang is bounded by the timeout (plus the other starts, all instant).
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    let (back, path) = s
+        .finish(Sections {
+            cold_start: Some(section),
+            ..Sections::default()
+        })
+        .unwrap();
+    schema_valid(&path);
+    let n = |t: &str| back.result("noop", t, Metric::TReady).map(|r| r.summary.n);
+    assert_eq!(n("good"), Some(5));
+    // Only the two measured starts that answered correctly are samples.
+    assert_eq!(n("flaky"), Some(2));
+    let kinds: Vec<(Phase, FailureKind)> = back
+        .errors
+        .iter()
+        .filter(|e| e.target.as_deref() == Some("flaky"))
+        .map(|e| (e.phase, e.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (Phase::Start, FailureKind::Failed),
+            (Phase::Verify, FailureKind::Mismatch),
+            (Phase::Ready, FailureKind::Timeout),
+        ]
+    );
+    assert!(
+        back.errors
+            .iter()
+            .all(|e| e.experiment == Some(Experiment::ColdStart))
+    );
+    let ver = |t: &str| {
+        back.verification
+            .iter()
+            .find(|v| v.target == t)
+            .map(|v| (v.verified, v.mismatched))
+    };
+    assert_eq!(ver("good"), Some((6, 0)));
+    assert_eq!(ver("flaky"), Some((3, 1)));
+    // Every failure is followed by a recovery of the target.
+    assert_eq!(flaky_counters.recovers.load(Ordering::SeqCst), 3);
+    assert_eq!(back.experiments(), vec![Experiment::ColdStart]);
+}
+
+#[test]
+fn a_budget_gives_slow_cells_min_runs_and_fast_cells_all_runs() {
+    let slow = FakeTarget::new(
+        "slow",
+        vec![],
+        Step::Answer {
+            ready: Duration::from_millis(20),
+        },
+    );
+    let fast = FakeTarget::new("fast", vec![], QUICK);
+    let mut s = session("budget", vec![slow, fast], Duration::from_secs(5));
+    let settings = coldstart::Settings {
+        runs: 20,
+        min_runs: 3,
+        warmup: 1,
+        budget_per_cell: Some(Duration::from_millis(30)),
+        cases: None,
+    };
+    let section = coldstart::run(&mut s, &settings);
+    let (back, _) = s
+        .finish(Sections {
+            cold_start: Some(section),
+            ..Sections::default()
+        })
+        .unwrap();
+    let n = |t: &str| back.result("noop", t, Metric::TReady).unwrap().summary.n;
+    assert_eq!(n("slow"), 3);
+    assert_eq!(n("fast"), 20);
+    let c = back.cold_start.as_ref().unwrap();
+    assert_eq!(
+        (c.min_runs, c.budget_per_cell_ns),
+        (Some(3), Some(30_000_000))
+    );
+}
+
+#[test]
+fn an_interrupted_run_keeps_what_it_measured_and_skips_the_rest() {
+    let t = FakeTarget::new(
+        "steady",
+        vec![],
+        Step::Answer {
+            ready: Duration::from_millis(2),
+        },
+    );
+    let mut s = session("interrupt", vec![t], Duration::from_secs(5));
+    let flag = s.interrupted.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(60));
+        flag.store(true, Ordering::SeqCst);
+    });
+    let section = coldstart::run(&mut s, &fixed(100_000, 0));
+    stopper.join().unwrap();
+    // Later experiments see the flag and measure nothing.
+    let plan = vec![density::SeriesPlan {
+        workload: "noop".into(),
+        target: "steady".into(),
+        cap: 10,
+        capped_by_target: false,
+    }];
+    let d = density::run(&mut s, &test_density_settings(), &plan);
+    assert!(d.series.is_empty());
+    let (back, path) = s
+        .finish(Sections {
+            cold_start: Some(section),
+            ..Sections::default()
+        })
+        .unwrap();
+    assert!(back.interrupted);
+    let n = back
+        .result("noop", "steady", Metric::TReady)
+        .unwrap()
+        .summary
+        .n;
+    assert!(n > 0 && n < 100_000, "{n}");
+    assert!(path.is_file());
+}
+
+fn test_density_settings() -> density::Settings {
+    density::Settings {
+        max_instances: 10,
+        per_target_max: Vec::new(),
+        floor_fraction: 0.0,
+        task_limit_fraction: 1.0,
+        time_limit: Duration::from_secs(10),
+        host_memory_bytes: None,
+        timeout: Duration::from_millis(200),
+    }
+}
+
+#[test]
+fn density_stops_at_its_cap_or_at_a_failed_start_and_tears_everything_down() {
+    let good = FakeTarget::new("good", vec![], QUICK);
+    let good_counters = good.counters.clone();
+    // The third instance hangs: the series stops there with two live ones.
+    let hangs = FakeTarget::new("hangs", vec![QUICK, QUICK, Step::Hang], QUICK);
+    let hang_counters = hangs.counters.clone();
+    let mut s = session("density", vec![good, hangs], Duration::from_millis(200));
+    let plan: Vec<density::SeriesPlan> = ["good", "hangs"]
+        .iter()
+        .map(|t| density::SeriesPlan {
+            workload: "noop".into(),
+            target: t.to_string(),
+            cap: 6,
+            capped_by_target: true,
+        })
+        .collect();
+    let section = density::run(&mut s, &test_density_settings(), &plan);
+    let stop = |t: &str| {
+        let x = section.series.iter().find(|x| x.target == t).unwrap();
+        (x.instances, x.stop_reason)
+    };
+    assert_eq!(stop("good"), (6, DensityStop::TargetMax));
+    assert_eq!(stop("hangs"), (2, DensityStop::StartFailed));
+    assert_eq!(good_counters.teardowns.load(Ordering::SeqCst), 6);
+    assert_eq!(hang_counters.teardowns.load(Ordering::SeqCst), 2);
+    // Samples at 1, 2, 5 and the stopping point 6; PSS read for real.
+    let g = section.series.iter().find(|x| x.target == "good").unwrap();
+    let ns: Vec<u64> = g.samples.iter().map(|x| x.instances).collect();
+    assert_eq!(ns, vec![1, 2, 5, 6]);
+    assert!(g.samples.iter().all(|x| x.pss_bytes.is_some()));
+    let (back, path) = s
+        .finish(Sections {
+            density: Some(section),
+            ..Sections::default()
+        })
+        .unwrap();
+    schema_valid(&path);
+    assert!(
+        back.errors
+            .iter()
+            .any(|e| e.kind == FailureKind::Timeout && e.experiment == Some(Experiment::Density))
+    );
+}
+
+#[test]
+fn throughput_counts_only_verified_requests() {
+    let good = FakeTarget::new("native", vec![], QUICK);
+    let wrong = FakeTarget::new("wrong", vec![], Step::WrongAnswer);
+    let mut s = session("throughput", vec![good, wrong], Duration::from_millis(200));
+    let settings = throughput::Settings {
+        duration: Duration::from_millis(50),
+        min_requests: 5,
+        max_cell: Duration::from_millis(500),
+        warmup_requests: 1,
+        batches: 5,
+        timeout: Duration::from_millis(200),
+    };
+    let plan = vec![
+        throughput::CellPlan {
+            row: "noop".into(),
+            mode: ThroughputMode::Reused,
+        },
+        throughput::CellPlan {
+            row: "noop".into(),
+            mode: ThroughputMode::InstancePerRequest,
+        },
+    ];
+    let section = throughput::run(&mut s, &settings, 1, &plan);
+    assert_eq!(section.cells.len(), 2, "only the good target has cells");
+    assert!(
+        section
+            .cells
+            .iter()
+            .all(|c| c.target == "native" && c.requests >= 5)
+    );
+    let (back, path): (RunFile, _) = s
+        .finish(Sections {
+            throughput: Some(section),
+            ..Sections::default()
+        })
+        .unwrap();
+    schema_valid(&path);
+    let wrong_errors: Vec<_> = back
+        .errors
+        .iter()
+        .filter(|e| e.target.as_deref() == Some("wrong"))
+        .map(|e| e.kind)
+        .collect();
+    assert!(wrong_errors.contains(&FailureKind::Mismatch));
+    assert!(wrong_errors.contains(&FailureKind::NoRequests));
+    let v = back
+        .verification
+        .iter()
+        .find(|v| v.target == "wrong")
+        .unwrap();
+    assert_eq!(v.verified, 0);
+    assert!(v.mismatched > 0);
+}

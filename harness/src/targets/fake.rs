@@ -1,0 +1,162 @@
+//! A scripted target for unit tests of the orchestration (hyperfine's
+//! `MockExecutor`): every start follows the next step of its script — a
+//! prompt answer, a failed start, a wrong answer, or a hang — with no
+//! process, runtime or engine behind it. It complements the end-to-end
+//! tests on real targets; it never replaces them.
+
+use super::{Instance, MemoryScope, Target, TargetError, TargetResult};
+use crate::stream::LineReader;
+use coldbench_protocol::{Response, checksum, ready_line};
+use coldbench_results::{Family, TargetRecord};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::time::Duration;
+
+/// The result bytes a well-behaved fake instance answers every request with.
+pub const FAKE_RESULT: &[u8] = b"fake result";
+
+/// What one start of a [`FakeTarget`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Ready after `ready`, then answers [`FAKE_RESULT`].
+    Answer {
+        /// Time the start call takes before the ready line is there.
+        ready: Duration,
+    },
+    /// The start call fails.
+    FailStart,
+    /// Ready, then answers with other bytes (a checksum mismatch).
+    WrongAnswer,
+    /// Started, but never writes its ready line (nor exits).
+    Hang,
+}
+
+/// Counters a test reads after the run.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Start calls.
+    pub starts: AtomicU64,
+    /// `recover` calls.
+    pub recovers: AtomicU64,
+    /// Instances torn down.
+    pub teardowns: AtomicU64,
+}
+
+/// A scripted target.
+pub struct FakeTarget {
+    id: String,
+    script: Vec<Step>,
+    /// What starts past the end of the script do.
+    then: Step,
+    /// Counters shared with the test.
+    pub counters: Arc<Counters>,
+}
+
+impl FakeTarget {
+    /// A target `id` whose n-th start follows `script[n]`, then `then`.
+    pub fn new(id: &str, script: Vec<Step>, then: Step) -> FakeTarget {
+        FakeTarget {
+            id: id.to_string(),
+            script,
+            then,
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// The checksum every well-behaved fake answer carries.
+    pub fn expected_crc32() -> u32 {
+        checksum(FAKE_RESULT)
+    }
+}
+
+impl Target for FakeTarget {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn record(&self) -> TargetRecord {
+        TargetRecord {
+            id: self.id.clone(),
+            family: Family::Native,
+            runtime: "fake".into(),
+            runtime_version: "0".into(),
+            knobs: BTreeMap::from([("script".to_string(), format!("{:?}", self.script))]),
+            available: true,
+            unavailable_reason: None,
+            artifacts: Vec::new(),
+        }
+    }
+
+    fn prepare(&mut self, _workload: &str, _timeout: Duration) -> TargetResult<Option<u64>> {
+        Ok(Some(1_000))
+    }
+
+    fn start(
+        &mut self,
+        workload: &str,
+        _serve: bool,
+        _timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
+        let n = self.counters.starts.fetch_add(1, Ordering::SeqCst) as usize;
+        let step = self.script.get(n).copied().unwrap_or(self.then);
+        let (tx, rx) = mpsc::channel();
+        let answer: &[u8] = match step {
+            Step::FailStart => {
+                return Err(TargetError::Failed(format!(
+                    "{}: scripted start failure (start {n})",
+                    self.id
+                )));
+            }
+            Step::Answer { ready } => {
+                std::thread::sleep(ready);
+                let _ = tx.send(ready_line(workload).into_bytes());
+                FAKE_RESULT
+            }
+            Step::WrongAnswer => {
+                let _ = tx.send(ready_line(workload).into_bytes());
+                b"a different result"
+            }
+            Step::Hang => b"",
+        };
+        Ok(Box::new(FakeInstance {
+            stdout: LineReader::new(rx),
+            tx,
+            answer: answer.to_vec(),
+            counters: self.counters.clone(),
+        }))
+    }
+
+    fn recover(&mut self) {
+        self.counters.recovers.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct FakeInstance {
+    stdout: LineReader,
+    tx: Sender<Vec<u8>>,
+    answer: Vec<u8>,
+    counters: Arc<Counters>,
+}
+
+impl Instance for FakeInstance {
+    fn stdout(&mut self) -> &mut LineReader {
+        &mut self.stdout
+    }
+
+    fn write_stdin(&mut self, _bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
+        let line = Response::ok(&self.answer, Vec::new()).to_line();
+        let _ = self.tx.send(line.into_bytes());
+        Ok(())
+    }
+
+    fn teardown(self: Box<Self>, _timeout: Duration) -> TargetResult<()> {
+        self.counters.teardowns.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
+        MemoryScope::Processes(vec![std::process::id()])
+    }
+}

@@ -1,0 +1,275 @@
+//! Outcomes and categories as enums: what a results file can say about a
+//! failure, a stop, a memory source or a target family. Every value
+//! serializes to the snake_case word that schema version 1 stored as a free
+//! string, so version-1 files read into these types unchanged.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Implements `name()` (the stable snake_case word used in files and tables)
+/// and `Display` for a fieldless enum.
+macro_rules! named {
+    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            /// Stable snake_case name, as written in `run.json`.
+            pub fn name(self) -> &'static str {
+                match self { $(Self::$v => $s),+ }
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+/// The experiments a run can hold (each is one section of `run.json`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Experiment {
+    /// Start → ready → first verified response → teardown, phase by phase.
+    ColdStart,
+    /// Idle instances kept alive one by one; memory per instance.
+    Density,
+    /// Closed-loop load: requests/s, latency, slowdown against native.
+    Throughput,
+}
+named!(Experiment { ColdStart => "cold_start", Density => "density", Throughput => "throughput" });
+
+/// What kind of host starts a target's instances.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// The workload's static binary as a process.
+    Native,
+    /// A Wasm module under a runtime (embedded in a runner, or V8 via node).
+    Wasm,
+    /// A container started by an engine.
+    Container,
+}
+named!(Family { Native => "native", Wasm => "wasm", Container => "container" });
+
+/// Where in a run something went wrong.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Making a workload startable (image build, precompile).
+    Prepare,
+    /// The start call.
+    Start,
+    /// Waiting for the ready marker.
+    Ready,
+    /// Sending a request and reading its response.
+    Request,
+    /// Comparing the response with native's.
+    Verify,
+    /// Releasing the instance.
+    Teardown,
+    /// Reading or checking the inputs.
+    Input,
+    /// The density experiment itself (memory readings, host state).
+    Density,
+    /// The throughput experiment itself (a cell without a verified request).
+    Throughput,
+}
+named!(Phase {
+    Prepare => "prepare", Start => "start", Ready => "ready", Request => "request",
+    Verify => "verify", Teardown => "teardown", Input => "input", Density => "density",
+    Throughput => "throughput",
+});
+
+/// What went wrong.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Something did not answer within its bound.
+    Timeout,
+    /// The instance's output ended before the expected line.
+    Eof,
+    /// The target (or the thing asked for) cannot run on this host.
+    Unavailable,
+    /// Anything else the target reported.
+    Failed,
+    /// The instance broke the stdio protocol.
+    Protocol,
+    /// The workload rejected the input (its own error response).
+    Rejected,
+    /// The response's checksum differs from native's.
+    Mismatch,
+    /// An input is missing or unreadable.
+    Missing,
+    /// A throughput cell finished no verified request in its window.
+    NoRequests,
+    /// A memory reading failed.
+    MemorySource,
+    /// A host reading (e.g. `/proc/meminfo`) failed.
+    Host,
+    /// Removing what the run left behind failed.
+    Cleanup,
+}
+named!(FailureKind {
+    Timeout => "timeout", Eof => "eof", Unavailable => "unavailable", Failed => "failed",
+    Protocol => "protocol", Rejected => "rejected", Mismatch => "mismatch", Missing => "missing",
+    NoRequests => "no_requests", MemorySource => "memory_source", Host => "host",
+    Cleanup => "cleanup",
+});
+
+/// Why a density series stopped.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DensityStop {
+    /// `--max-instances` reached.
+    MaxInstances,
+    /// A per-target cap reached.
+    TargetMax,
+    /// One more instance would leave `MemAvailable` below the floor.
+    MemoryFloor,
+    /// The series' time limit passed.
+    TimeLimit,
+    /// The host's threads would pass the task-limit fraction.
+    TaskLimit,
+    /// The runner's memory mappings would pass `vm.max_map_count`.
+    MapLimit,
+    /// Swap use grew.
+    Swap,
+    /// A start failed (the detail says how).
+    StartFailed,
+    /// Ctrl-C.
+    Interrupted,
+}
+named!(DensityStop {
+    MaxInstances => "max_instances", TargetMax => "target_max", MemoryFloor => "memory_floor",
+    TimeLimit => "time_limit", TaskLimit => "task_limit", MapLimit => "map_limit", Swap => "swap",
+    StartFailed => "start_failed", Interrupted => "interrupted",
+});
+
+/// Why a throughput cell's window closed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ThroughputStop {
+    /// The minimum window and the minimum request count were both reached.
+    Duration,
+    /// The hard bound on the window was reached first.
+    MaxCell,
+    /// Ctrl-C.
+    Interrupted,
+    /// Every client gave up (three failures in a row each).
+    ClientsFailed,
+}
+named!(ThroughputStop {
+    Duration => "duration", MaxCell => "max_cell", Interrupted => "interrupted",
+    ClientsFailed => "clients_failed",
+});
+
+/// Where a per-instance memory figure comes from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MemorySource {
+    /// Host `MemAvailable` drop since the series' baseline.
+    HostMemAvailable,
+    /// Proportional set size of the instances' processes.
+    Pss,
+    /// Unique set size (`Private_Clean + Private_Dirty`) of the same processes.
+    Uss,
+    /// The containers' memory cgroups.
+    Cgroup,
+    /// Docker's stats (`usage − cache` / `usage − inactive_file`).
+    DockerStats,
+    /// The Wasm runtime's linear memories (virtual: pages × 64 KiB).
+    LinearMemory,
+}
+named!(MemorySource {
+    HostMemAvailable => "host_mem_available", Pss => "pss", Uss => "uss", Cgroup => "cgroup",
+    DockerStats => "docker_stats", LinearMemory => "linear_memory",
+});
+
+impl MemorySource {
+    /// Which kind of figure the source gives.
+    pub fn kind(self) -> MemoryKind {
+        match self {
+            MemorySource::HostMemAvailable => MemoryKind::Host,
+            MemorySource::Pss | MemorySource::Uss | MemorySource::Cgroup => {
+                MemoryKind::Attributable
+            }
+            MemorySource::DockerStats | MemorySource::LinearMemory => MemoryKind::EngineReported,
+        }
+    }
+}
+
+/// The three ways density reads memory.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryKind {
+    /// Everything the instances cost the host.
+    Host,
+    /// The instances' own processes and cgroups.
+    Attributable,
+    /// What the engine or runtime says.
+    EngineReported,
+}
+named!(MemoryKind { Host => "host", Attributable => "attributable", EngineReported => "engine_reported" });
+
+/// What an artifact is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    /// The `wasm32-wasip1` module.
+    Wasm,
+    /// A wasmtime precompiled module.
+    Cwasm,
+    /// A wasmer serialized artifact.
+    WasmerArtifact,
+    /// The static musl binary.
+    StaticBinary,
+    /// A container image built for the workload.
+    Image,
+    /// The base image under the workload images.
+    BaseImage,
+}
+named!(ArtifactKind {
+    Wasm => "wasm", Cwasm => "cwasm", WasmerArtifact => "wasmer_artifact",
+    StaticBinary => "static_binary", Image => "image", BaseImage => "base_image",
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_serialized_words() {
+        for s in [
+            DensityStop::MaxInstances,
+            DensityStop::MapLimit,
+            DensityStop::StartFailed,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+        }
+        for k in [FailureKind::NoRequests, FailureKind::MemorySource] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+        }
+        assert_eq!(
+            serde_json::to_value(MemorySource::HostMemAvailable).unwrap(),
+            "host_mem_available"
+        );
+        assert_eq!(MemorySource::DockerStats.kind(), MemoryKind::EngineReported);
+    }
+}
