@@ -8,7 +8,8 @@
 #  4. the Debian base image of the docker-debian-* targets
 #     (scripts/build-debian-base.sh: debootstrap + docker import, once);
 #  5. host limits density runs reach before memory (scripts/tune-host.sh:
-#     vm.max_map_count).
+#     vm.max_map_count);
+#  6. Debian's chromium (headless), for the HTML report's browser test.
 # Steps 3 and 4 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs.
 set -euo pipefail
@@ -22,6 +23,16 @@ fi
 # x86_64-unknown-linux-musl if they are missing (a no-op otherwise).
 rustup toolchain install
 rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
+
+# Headless Chromium: the test that opens the HTML report (reports/tests/chromium.rs).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+      || echo "setup: chromium not installed: the HTML report's browser test fails under CI" >&2
+  else
+    echo "setup: no chromium and no root/apt-get: install Debian's chromium for the HTML report's browser test" >&2
+  fi
+fi
 
 scripts/tune-host.sh || echo "setup: host limits not raised: density of embedded runtimes stops at vm.max_map_count (see scripts/tune-host.sh)" >&2
 

@@ -105,23 +105,17 @@ pub fn execute(
     if let Some(c) = &suite.cold_start
         && !stop(&session)
     {
+        session.settle_before("cold start");
         let mut settings = c.settings.clone();
         settings.cases = Some(c.cases.pick(&session.cases));
         sections.cold_start = Some(coldstart::run(&mut session, &settings));
         let (back, _) = session.checkpoint(&sections)?;
         on_experiment(Experiment::ColdStart, &back);
     }
-    if let Some(d) = &suite.density
-        && !stop(&session)
-    {
-        let series = suite.density_series(&session.available_ids());
-        sections.density = Some(density::run(&mut session, &d.settings, &series));
-        let (back, _) = session.checkpoint(&sections)?;
-        on_experiment(Experiment::Density, &back);
-    }
     if let Some(t) = &suite.throughput
         && !stop(&session)
     {
+        session.settle_before("throughput");
         let cells = t
             .cells
             .clone()
@@ -134,6 +128,15 @@ pub fn execute(
         sections.throughput = Some(throughput::run(&mut session, &t.settings, clients, &cells));
         let (back, _) = session.checkpoint(&sections)?;
         on_experiment(Experiment::Throughput, &back);
+    }
+    if let Some(d) = &suite.density
+        && !stop(&session)
+    {
+        session.settle_before("density");
+        let series = suite.density_series(&session.available_ids());
+        sections.density = Some(density::run(&mut session, &d.settings, &series));
+        let (back, _) = session.checkpoint(&sections)?;
+        on_experiment(Experiment::Density, &back);
     }
     session.finish(sections)
 }

@@ -109,6 +109,8 @@ pub struct Session {
     skip: HashSet<(String, String)>,
     /// Knobs experiments add to a target's record (id → knob → value).
     extra_knobs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Notes for `run.json` (`notes`).
+    notes: Vec<String>,
 }
 
 /// Checks a selection: known workloads, and target patterns that select at
@@ -217,6 +219,7 @@ impl Session {
             unavailable: Vec::new(),
             skip: HashSet::new(),
             extra_knobs: BTreeMap::new(),
+            notes: Vec::new(),
         };
         s.variants = s.available_variants();
         Ok(s)
@@ -274,6 +277,7 @@ impl Session {
             unavailable: Vec::new(),
             skip: HashSet::new(),
             extra_knobs: BTreeMap::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -281,6 +285,25 @@ impl Session {
     pub fn skips(&self, target: &str, workload: &str) -> bool {
         self.skip
             .contains(&(target.to_string(), workload.to_string()))
+    }
+
+    /// Waits (at most 10 s) for the host's CPUs to be at most 10 % busy
+    /// before `next` starts, shows and records how long it took.
+    pub fn settle_before(&mut self, next: &str) {
+        if let Some(s) = crate::host::settle(Duration::from_secs(10), 0.10) {
+            let line = format!(
+                "before {next}: waited {:.1} s for a quiet host ({}; CPUs {:.0} % busy over the last 250 ms)",
+                s.waited.as_secs_f64(),
+                if s.quiet {
+                    "quiet"
+                } else {
+                    "still busy at the 10 s bound"
+                },
+                s.busy * 100.0
+            );
+            self.progress.note(&line);
+            self.notes.push(line);
+        }
     }
 
     /// Adds a knob to `target`'s record.
@@ -542,6 +565,7 @@ impl Session {
             cold_start,
             density: sections.density.clone(),
             throughput: sections.throughput.clone(),
+            notes: self.notes.clone(),
             verification: self.out.verification(),
             errors: self.out.errors.clone(),
         };

@@ -335,17 +335,19 @@ impl Suite {
         self
     }
 
-    /// The experiments, in the order they run.
+    /// The experiments, in the order they run: cold start, throughput,
+    /// density (last: tearing down its idle instances keeps the engine busy
+    /// for seconds, which would disturb a throughput window that followed).
     pub fn experiments(&self) -> Vec<Experiment> {
         let mut v = Vec::new();
         if self.cold_start.is_some() {
             v.push(Experiment::ColdStart);
         }
-        if self.density.is_some() {
-            v.push(Experiment::Density);
-        }
         if self.throughput.is_some() {
             v.push(Experiment::Throughput);
+        }
+        if self.density.is_some() {
+            v.push(Experiment::Density);
         }
         v
     }
@@ -431,47 +433,20 @@ impl Suite {
                 Experiment::ColdStart,
                 Duration::from_secs_f64(total),
                 format!(
-                    "cold start: {} case(s) × {} target(s), {} warm-up + up to {} measured starts per cell{budget}",
+                    "cold start: {} case(s) ({}) × {} target(s), {} warm-up + up to {} measured starts per cell{budget}",
                     picked.len(),
+                    if picked.len() <= 8 {
+                        picked
+                            .iter()
+                            .map(|&i| format!("{} {}", cases[i].workload, cases[i].name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    } else {
+                        "every case".to_string()
+                    },
                     targets.len(),
                     c.settings.warmup,
                     c.settings.runs
-                ),
-            ));
-        }
-        if self.density.is_some() {
-            let series = self.density_series(targets);
-            let total: f64 = series
-                .iter()
-                .map(|s| {
-                    let per =
-                        prior_start_s(&s.target, &s.workload) + prior_teardown_s(&s.target) * 0.5;
-                    let samples = density::steps(s.cap).len() as f64
-                        * if s.target.starts_with("docker") {
-                            1.0
-                        } else {
-                            0.02
-                        };
-                    per * s.cap as f64 + samples
-                })
-                .sum();
-            let limit = self
-                .density
-                .as_ref()
-                .map(|d| d.settings.time_limit)
-                .unwrap_or_default();
-            out.push((
-                Experiment::Density,
-                Duration::from_secs_f64(total.min(limit.as_secs_f64() * series.len() as f64)),
-                format!(
-                    "density: {} series ({}), ≤ {} s each",
-                    series.len(),
-                    series
-                        .iter()
-                        .map(|s| format!("{}×{} {}", s.cap, s.workload, s.target))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    limit.as_secs()
                 ),
             ));
         }
@@ -508,6 +483,42 @@ impl Suite {
                     t.settings.duration.as_millis(),
                     t.settings.min_requests,
                     t.settings.max_cell.as_secs()
+                ),
+            ));
+        }
+        if self.density.is_some() {
+            let series = self.density_series(targets);
+            let total: f64 = series
+                .iter()
+                .map(|s| {
+                    let per =
+                        prior_start_s(&s.target, &s.workload) + prior_teardown_s(&s.target) * 0.5;
+                    let samples = density::steps(s.cap).len() as f64
+                        * if s.target.starts_with("docker") {
+                            1.0
+                        } else {
+                            0.02
+                        };
+                    per * s.cap as f64 + samples
+                })
+                .sum();
+            let limit = self
+                .density
+                .as_ref()
+                .map(|d| d.settings.time_limit)
+                .unwrap_or_default();
+            out.push((
+                Experiment::Density,
+                Duration::from_secs_f64(total.min(limit.as_secs_f64() * series.len() as f64)),
+                format!(
+                    "density: {} series ({}), ≤ {} s each",
+                    series.len(),
+                    series
+                        .iter()
+                        .map(|s| format!("{}×{} {}", s.cap, s.workload, s.target))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    limit.as_secs()
                 ),
             ));
         }

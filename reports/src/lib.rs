@@ -1,10 +1,18 @@
-//! Renders coldbench results files — and only results files — for people.
+//! Renders coldbench results files — and only results files — for people:
+//! terminal tables (this module), Markdown ([`markdown`]), a self-contained
+//! HTML page with SVG charts ([`html`], charts in [`plot`]) and the claims
+//! ledger ([`claims`]: published claims checked against the runs' intervals).
 //!
 //! Nothing here sees a runtime or a live measurement: every table is computed
 //! from a [`RunFile`] read back from `run.json`, so a report can always be
 //! reproduced from the file it cites.
 
 #![deny(missing_docs)]
+
+pub mod claims;
+pub mod html;
+pub mod markdown;
+pub mod plot;
 
 use coldbench_results::{MemoryKind, Metric, RunFile, Summary};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};
@@ -622,6 +630,72 @@ fn format_duration_s(ns: u64) -> String {
     } else {
         format!("{} min {:02} s", s / 60, s % 60)
     }
+}
+
+/// The claims ledger for a terminal: one line per claim whose verdict the
+/// runs decide (`all`: every claim, with the command for those not measured).
+pub fn ledger_table(verdicts: &[claims::Verdict], all: bool) -> String {
+    use claims::VerdictKind;
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_header(vec!["claim", "bound", "measured here", "verdict"]);
+    let mut any = false;
+    for v in verdicts {
+        let decided = !matches!(
+            v.kind,
+            VerdictKind::NotMeasured | VerdictKind::NotComparable
+        );
+        if !(all || decided) {
+            continue;
+        }
+        any = true;
+        let mut measured: Vec<String> = v
+            .figures
+            .iter()
+            .take(4)
+            .map(|f| format!("{}: {}", f.label, f.describe(v.unit)))
+            .collect();
+        if v.figures.len() > 4 {
+            measured.push(format!("… {} more", v.figures.len() - 4));
+        }
+        t.add_row(vec![
+            Cell::new(&v.claim.id),
+            Cell::new(v.bound.clone().unwrap_or_else(|| "—".into())),
+            Cell::new(measured.join("\n")),
+            Cell::new(format!("{}\n{}", v.kind.name(), v.detail)),
+        ]);
+    }
+    if !any {
+        return String::new();
+    }
+    format!("\nClaims ledger (verdicts from 95 % intervals; reports/claims.toml)\n{t}\n")
+}
+
+/// Why `runs` should not be merged into one report: they come from
+/// different hosts (host name, CPU model, logical cores or memory differ).
+pub fn mixed_hosts(runs: &[&RunFile]) -> Option<String> {
+    let first = &runs.first()?.host;
+    let key = |h: &coldbench_results::HostFingerprint| {
+        (
+            h.hostname.clone(),
+            h.cpu_model.clone(),
+            h.cpu_logical_cores,
+            h.memory_total_bytes,
+        )
+    };
+    runs.iter().skip(1).find_map(|r| {
+        (key(&r.host) != key(first)).then(|| {
+            format!(
+                "runs from different hosts: {} ({} × {}) and {} ({} × {})",
+                first.hostname,
+                first.cpu_logical_cores,
+                first.cpu_model,
+                r.host.hostname,
+                r.host.cpu_logical_cores,
+                r.host.cpu_model
+            )
+        })
+    })
 }
 
 #[cfg(test)]

@@ -209,6 +209,10 @@ pub struct RunFile {
     /// The throughput experiment, when the run measured it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput: Option<ThroughputSection>,
+    /// What the run did that no section says, in order (e.g. a wait for a
+    /// quiet host between two experiments, with how long it took).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Per experiment × workload × target: how many responses were checked against native.
     pub verification: Vec<VerificationRecord>,
     /// Everything that went wrong, as data: a failed sample is never a fast sample.

@@ -218,10 +218,18 @@ fn bare(common: &CommonArgs, description: &'static str) -> Suite {
     }
 }
 
-/// Prints `text` (rendered from the written file) and where the file is;
-/// returns 130 if the run was interrupted (its results are kept), else 0.
+/// Prints `text` (rendered from the written file), the claims its data
+/// decides and where the file is; returns 130 if the run was interrupted
+/// (its results are kept), else 0.
 fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     print!("{text}");
+    match super::report::load_claims(None) {
+        Ok(claims) => {
+            let verdicts = coldbench_reports::claims::ledger(&claims, &[back]);
+            print!("{}", coldbench_reports::ledger_table(&verdicts, false));
+        }
+        Err(e) => eprintln!("claims ledger skipped: {e:#}"),
+    }
     println!("\nResults: {}", path.display());
     if back.interrupted { 130 } else { 0 }
 }

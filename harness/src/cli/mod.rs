@@ -40,12 +40,9 @@ enum Command {
     Density(measure::DensityArgs),
     /// List the target variants and whether each can run on this host.
     Targets,
-    /// Print the tables of existing results files (any schema version).
-    Report {
-        /// Paths to `run.json` files.
-        #[arg(required = true)]
-        paths: Vec<std::path::PathBuf>,
-    },
+    /// Render existing results files (any schema version), merged into one
+    /// report: tables, the claims ledger, Markdown. Never re-measures.
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line; returns the process exit status: 0 done, 1 an
@@ -59,7 +56,7 @@ pub fn main() -> i32 {
         Some(Command::Throughput(a)) => measure::throughput(a, quiet),
         Some(Command::Density(a)) => measure::density(a, quiet),
         Some(Command::Targets) => targets::list().map(|()| 0),
-        Some(Command::Report { paths }) => report::print(&paths).map(|()| 0),
+        Some(Command::Report(a)) => report::print(a).map(|()| 0),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,359 @@
+//! The HTML report: one self-contained page — CSS inline, charts inline as
+//! SVG drawn by [`crate::plot`], no JavaScript, nothing fetched from the
+//! network — in the order a reader asks: the claims ledger, cold start,
+//! density, throughput, artifacts, host and reproducibility. Every text
+//! taken from a results or claims file goes through [`escape`].
+
+use crate::claims::{Verdict, VerdictKind};
+use crate::plot::{self, BoxStats, Curve, RatioRow};
+use crate::{format_bytes, format_ns};
+use coldbench_results::{LatencyHistogram, MemorySource, Metric, RunFile, ThroughputMode};
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
+table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
+th{background:#f3f3f3}td.n{text-align:right;white-space:nowrap}.holds{color:#067d17}.fails{color:#b00020}\
+.depends,.inconclusive{color:#8a5a00}.muted{color:#666}figure{margin:1em 0}svg{max-width:100%;height:auto}\
+h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}code{background:#f6f6f6;padding:0 .2em}\
+td.figs{min-width:22em;font-size:12px}td.quote{max-width:18em}summary{cursor:pointer;color:#0645ad}";
+
+/// A chart, or a paragraph saying why it could not be drawn.
+fn chart(svg: Result<String, plot::PlotError>) -> String {
+    match svg {
+        Ok(s) => format!("<figure>{}</figure>\n", strip_xml_decl(&s)),
+        Err(e) => format!("<p class=\"muted\">{}</p>\n", escape(&e.to_string())),
+    }
+}
+
+/// SVG text without an XML declaration (invalid inside HTML).
+fn strip_xml_decl(s: &str) -> &str {
+    match s.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(s, |(_, r)| r.trim_start()),
+        None => s,
+    }
+}
+
+fn missing(what: &str, command: &str) -> String {
+    format!(
+        "<p class=\"muted\">No {} in these runs: <code>{}</code> measures it.</p>\n",
+        escape(what),
+        escape(command)
+    )
+}
+
+fn ledger(verdicts: &[Verdict]) -> String {
+    let mut s = String::from(
+        "<table><tr><th>claim</th><th>source</th><th>bound</th><th>measured here (median [95 % CI], n)</th><th>verdict</th></tr>\n",
+    );
+    for v in verdicts {
+        let class = match v.kind {
+            VerdictKind::Holds => "holds",
+            VerdictKind::Fails => "fails",
+            VerdictKind::Depends => "depends",
+            VerdictKind::Inconclusive => "inconclusive",
+            VerdictKind::NotMeasured | VerdictKind::NotComparable => "muted",
+        };
+        let figures: Vec<String> = v
+            .figures
+            .iter()
+            .map(|f| format!("{}: {}", escape(&f.label), escape(&f.describe(v.unit))))
+            .collect();
+        // The first six figures, the rest folded (no script needed).
+        let shown = if figures.len() > 6 {
+            format!(
+                "{}<details><summary>{} more</summary>{}</details>",
+                figures[..6].join("<br>"),
+                figures.len() - 6,
+                figures[6..].join("<br>")
+            )
+        } else {
+            figures.join("<br>")
+        };
+        s.push_str(&format!(
+            "<tr><td class=\"quote\">“{}”<br><span class=\"muted\">{}{}</span></td><td>{}</td><td class=\"n\">{}</td><td class=\"figs\">{}</td><td class=\"{class}\"><b>{}</b><br>{}</td></tr>\n",
+            escape(&v.claim.quote),
+            escape(&v.claim.id),
+            v.claim
+                .note
+                .as_deref()
+                .map(|n| format!(" — {}", escape(n)))
+                .unwrap_or_default(),
+            escape(&v.claim.source),
+            v.bound.as_deref().map(escape).unwrap_or_else(|| "—".into()),
+            if figures.is_empty() { "—".into() } else { shown },
+            v.kind.name(),
+            escape(&v.detail),
+        ));
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+/// Box statistics of a stored histogram (`None` if it does not decode).
+fn box_stats(label: &str, r: &coldbench_results::MetricResult) -> Option<BoxStats> {
+    let h = LatencyHistogram::from_base64(&r.histogram_v2_deflate_b64).ok()?;
+    let q = |p: f64| h.inner().value_at_quantile(p) as f64;
+    Some(BoxStats {
+        label: label.to_string(),
+        n: r.summary.n,
+        p1: q(0.01),
+        p25: q(0.25),
+        p50: r.summary.p50_ns as f64,
+        p75: q(0.75),
+        p99: q(0.99),
+        ci_low: r.summary.p50_ci95_low_ns as f64,
+        ci_high: r.summary.p50_ci95_high_ns as f64,
+    })
+}
+
+fn cold_start(run: &RunFile) -> String {
+    let Some(c) = &run.cold_start else {
+        return missing("cold-start section", "coldbench run");
+    };
+    let mut s = String::new();
+    let mut workloads: Vec<&str> = Vec::new();
+    for w in &run.config.workloads {
+        if c.results.iter().any(|r| &r.workload == w) {
+            workloads.push(w);
+        }
+    }
+    for w in workloads {
+        for m in [Metric::TReady, Metric::TFirstResponse] {
+            let boxes: Vec<BoxStats> = c
+                .results
+                .iter()
+                .filter(|r| r.workload == w && r.metric == m)
+                .filter_map(|r| box_stats(&r.target, r))
+                .collect();
+            if !boxes.is_empty() {
+                s.push_str(&chart(plot::distribution_chart(
+                    &format!(
+                        "{w}: {} (p1–p99, p25–p75, median and its 95 % CI)",
+                        m.name()
+                    ),
+                    &boxes,
+                )));
+            }
+        }
+    }
+    s
+}
+
+fn density(run: &RunFile) -> String {
+    let Some(d) = &run.density else {
+        return missing("density section", "coldbench density");
+    };
+    let mut s = String::new();
+    let mut workloads: Vec<&str> = d.series.iter().map(|x| x.workload.as_str()).collect();
+    workloads.dedup();
+    for w in workloads {
+        let curves: Vec<Curve> = d
+            .series
+            .iter()
+            .filter(|x| x.workload == w)
+            .map(|x| Curve {
+                label: format!("{} (stopped: {})", x.target, x.stop_reason.name()),
+                points: x
+                    .samples
+                    .iter()
+                    .filter_map(|p| {
+                        p.pss_bytes
+                            .map(|b| (p.instances as f64, b as f64 / p.instances.max(1) as f64))
+                    })
+                    .collect(),
+            })
+            .collect();
+        s.push_str(&chart(plot::curve_chart(
+            &format!("{w}: PSS per idle instance against N"),
+            "PSS per instance (log scale)",
+            &curves,
+        )));
+    }
+    s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
+    for x in &d.series {
+        let fig = |src: MemorySource| {
+            x.bytes_per_instance
+                .iter()
+                .find(|f| f.source == src)
+                .map(|f| {
+                    if f.bytes_per_instance < 0.0 {
+                        format!("−{}", format_bytes((-f.bytes_per_instance) as u64))
+                    } else {
+                        format_bytes(f.bytes_per_instance as u64)
+                    }
+                })
+                .unwrap_or_else(|| "—".into())
+        };
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            escape(&x.workload),
+            escape(&x.target),
+            x.instances,
+            x.stop_reason.name(),
+            fig(MemorySource::Pss),
+            fig(MemorySource::HostMemAvailable),
+            x.projection
+                .as_ref()
+                .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
+                .unwrap_or_else(|| "—".into()),
+        ));
+    }
+    s.push_str("</table>\n<p class=\"muted\">The projection assumes memory is the only limit; tasks, memory mappings and engine caps are not yet part of it.</p>\n");
+    s
+}
+
+fn throughput(run: &RunFile) -> String {
+    let Some(t) = &run.throughput else {
+        return missing("throughput section", "coldbench throughput");
+    };
+    let mut s = String::new();
+    for mode in [ThroughputMode::Reused, ThroughputMode::InstancePerRequest] {
+        let rows: Vec<RatioRow> = t
+            .cells
+            .iter()
+            .filter(|c| c.mode == mode)
+            .filter_map(|c| {
+                c.slowdown_vs_native.map(|r| RatioRow {
+                    label: format!("{} · {}", c.row, c.target),
+                    value: r.ratio,
+                    low: r.ci95_low,
+                    high: r.ci95_high,
+                })
+            })
+            .collect();
+        if !rows.is_empty() {
+            s.push_str(&chart(plot::ratio_chart(
+                &format!("slowdown against native, {} (95 % CI)", mode.name()),
+                "native requests/s ÷ target requests/s (log scale); red lines: 1× native, 1.25× (80 % of native), 13.5× (13–14× slower)",
+                &rows,
+                &[(1.0, "native"), (1.25, "80 % of native"), (13.5, "13–14× slower")],
+            )));
+        }
+    }
+    s.push_str("<table><tr><th>mode</th><th>row</th><th>target</th><th>requests</th><th>req/s [95 % CI]</th><th>p50</th><th>p99</th></tr>\n");
+    for c in &t.cells {
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1} [{:.1}–{:.1}]</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            c.mode.name(),
+            escape(&c.row),
+            escape(&c.target),
+            c.requests,
+            c.rps,
+            c.rps_ci95_low,
+            c.rps_ci95_high,
+            format_ns(c.latency.p50_ns),
+            format_ns(c.latency.p99_ns),
+        ));
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+fn artifacts(runs: &[&RunFile]) -> String {
+    let mut s = String::from(
+        "<table><tr><th>target</th><th>workload</th><th>artifact</th><th>size</th></tr>\n",
+    );
+    let mut any = false;
+    for r in runs {
+        for t in r.targets.iter().filter(|t| t.available) {
+            for a in &t.artifacts {
+                any = true;
+                s.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>\n",
+                    escape(&t.id),
+                    escape(&a.workload),
+                    a.kind.name(),
+                    format_bytes(a.bytes)
+                ));
+            }
+        }
+    }
+    s.push_str("</table>\n");
+    if any {
+        s
+    } else {
+        missing("artifact sizes", "coldbench run")
+    }
+}
+
+fn provenance(runs: &[&RunFile]) -> String {
+    let mut s = String::from("<ul>\n");
+    for r in runs {
+        let h = &r.host;
+        s.push_str(&format!(
+            "<li>{}: {} × {}, {}, kernel {}, cgroup {}; started {}; <code>{}</code> at {}; runtimes: {}</li>\n",
+            escape(&h.hostname),
+            h.cpu_logical_cores,
+            escape(&h.cpu_model),
+            format_bytes(h.memory_total_bytes),
+            escape(&h.kernel),
+            escape(&h.cgroup_version),
+            escape(&r.started_utc),
+            escape(&r.tool.command_line),
+            escape(&r.tool.git_revision),
+            escape(
+                &h.runtime_versions
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    s.push_str("</ul>\n");
+    s
+}
+
+/// The whole page for `runs` (merged: each section from the first run that
+/// holds it) and the claims' verdicts.
+pub fn report(runs: &[&RunFile], verdicts: &[Verdict]) -> String {
+    let pick = |has: fn(&RunFile) -> bool| runs.iter().copied().find(|r| has(r)).unwrap_or(runs[0]);
+    let hosts: Vec<String> = runs.iter().map(|r| escape(&r.host.hostname)).collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>coldbench report</title><style>{STYLE}</style></head><body>\n\
+<h1>coldbench report</h1>\n<p class=\"muted\">{} run(s) on {}; rendered from results files only.</p>\n\
+<h2 id=\"claims\">Claims ledger</h2>\n{}\
+<h2 id=\"cold-start\">Cold start</h2>\n{}\
+<h2 id=\"density\">Density and host sizing</h2>\n{}\
+<h2 id=\"throughput\">Throughput</h2>\n{}\
+<h2 id=\"artifacts\">Artifacts</h2>\n{}\
+<h2 id=\"host\">Host and reproducibility</h2>\n{}\
+</body></html>\n",
+        runs.len(),
+        hosts.join(", "),
+        ledger(verdicts),
+        cold_start(pick(|r| r.cold_start.is_some())),
+        density(pick(|r| r.density.is_some())),
+        throughput(pick(|r| r.throughput.is_some())),
+        artifacts(runs),
+        provenance(runs),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn text_cannot_become_markup() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! GitHub-flavoured Markdown: the claims ledger and one summary table per
+//! section, for a CI step summary, a PR comment or the README. Everything
+//! printed from a results file or a claims file goes through [`escape`].
+
+use crate::claims::{Verdict, VerdictKind};
+use crate::{format_bytes, format_ns};
+use coldbench_results::{MemorySource, Metric, RunFile, ThroughputMode};
+
+/// Escapes text for a Markdown table cell: `|` (a column break), `<`, `>`
+/// and `&` (HTML), backticks and `*`/`_`/`[`/`]` (emphasis, links), and line
+/// breaks (a cell is one line).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' | '*' | '_' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn verdict_word(k: VerdictKind) -> String {
+    match k {
+        VerdictKind::Holds => "✅ holds".into(),
+        VerdictKind::Fails => "❌ fails".into(),
+        VerdictKind::Depends => "⚖️ depends".into(),
+        VerdictKind::Inconclusive => "❔ inconclusive".into(),
+        VerdictKind::NotMeasured => "— not measured".into(),
+        VerdictKind::NotComparable => "≠ not comparable".into(),
+    }
+}
+
+/// The claims ledger as a Markdown table: claim, source, bound, what was
+/// measured (at most 6 figures, the rest counted), verdict and its detail.
+pub fn ledger(verdicts: &[Verdict]) -> String {
+    let mut out = String::from(
+        "| claim | source | bound | measured here (median [95 % CI], n) | verdict |\n|---|---|---|---|---|\n",
+    );
+    for v in verdicts {
+        let mut measured: Vec<String> = v
+            .figures
+            .iter()
+            .take(6)
+            .map(|f| format!("{}: {}", escape(&f.label), escape(&f.describe(v.unit))))
+            .collect();
+        if v.figures.len() > 6 {
+            measured.push(format!("… {} more", v.figures.len() - 6));
+        }
+        out.push_str(&format!(
+            "| “{}” <br>*{}* | {} | {} | {} | **{}**<br>{} |\n",
+            escape(&v.claim.quote),
+            escape(&v.claim.id),
+            escape(&v.claim.source),
+            v.bound.as_deref().map(escape).unwrap_or_else(|| "—".into()),
+            if measured.is_empty() {
+                "—".into()
+            } else {
+                measured.join("<br>")
+            },
+            verdict_word(v.kind),
+            escape(&v.detail),
+        ));
+    }
+    out
+}
+
+/// Position of `w` in the run's workload list (tables follow it).
+fn workload_rank(run: &RunFile, w: &str) -> usize {
+    run.config
+        .workloads
+        .iter()
+        .position(|x| x == w)
+        .unwrap_or(usize::MAX)
+}
+
+/// Position of `t` in the run's target list (catalog order).
+fn target_rank(run: &RunFile, t: &str) -> usize {
+    run.targets
+        .iter()
+        .position(|x| x.id == t)
+        .unwrap_or(usize::MAX)
+}
+
+fn ci(s: &coldbench_results::Summary) -> String {
+    format!(
+        "{} [{}–{}]",
+        format_ns(s.p50_ns),
+        format_ns(s.p50_ci95_low_ns),
+        format_ns(s.p50_ci95_high_ns)
+    )
+}
+
+/// The cold-start summary: per workload × target, n, `t_ready` and
+/// `t_first_response` medians with their intervals.
+pub fn cold_start(run: &RunFile) -> String {
+    let Some(c) = &run.cold_start else {
+        return "No cold-start section in these runs: `coldbench run` (or `cargo run --release`) measures it.\n".into();
+    };
+    let mut out = String::from(
+        "| workload | target | n | t_ready p50 [95 % CI] | t_first_response p50 [95 % CI] |\n|---|---|---:|---:|---:|\n",
+    );
+    let mut rows: Vec<_> = c
+        .results
+        .iter()
+        .filter(|r| r.metric == Metric::TReady)
+        .collect();
+    rows.sort_by_key(|r| (workload_rank(run, &r.workload), target_rank(run, &r.target)));
+    for r in rows {
+        let first = run
+            .result(&r.workload, &r.target, Metric::TFirstResponse)
+            .map(|x| ci(&x.summary))
+            .unwrap_or_else(|| "—".into());
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            escape(&r.workload),
+            escape(&r.target),
+            r.summary.n,
+            ci(&r.summary),
+            first
+        ));
+    }
+    out
+}
+
+/// The density summary: per series, N, stop reason, PSS and host bytes per
+/// instance and the projection.
+pub fn density(run: &RunFile) -> String {
+    let Some(d) = &run.density else {
+        return "No density section in these runs: `coldbench density` (or `cargo run --release`) measures it.\n".into();
+    };
+    let mut out = String::from(
+        "| workload | target | N | stopped | PSS / instance | host / instance | projected per host |\n|---|---|---:|---|---:|---:|---:|\n",
+    );
+    for s in &d.series {
+        let fig = |src: MemorySource| {
+            s.bytes_per_instance
+                .iter()
+                .find(|f| f.source == src)
+                .map(|f| {
+                    if f.bytes_per_instance < 0.0 {
+                        format!("−{}", format_bytes((-f.bytes_per_instance) as u64))
+                    } else {
+                        format_bytes(f.bytes_per_instance as u64)
+                    }
+                })
+                .unwrap_or_else(|| "—".into())
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            escape(&s.workload),
+            escape(&s.target),
+            s.instances,
+            s.stop_reason.name(),
+            fig(MemorySource::Pss),
+            fig(MemorySource::HostMemAvailable),
+            s.projection
+                .as_ref()
+                .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
+                .unwrap_or_else(|| "—".into()),
+        ));
+    }
+    out
+}
+
+/// The throughput summary: per cell, requests/s with its interval, p50 and
+/// p99 latency, and the slowdown against native with its interval.
+pub fn throughput(run: &RunFile) -> String {
+    let Some(t) = &run.throughput else {
+        return "No throughput section in these runs: `coldbench throughput` (or `cargo run --release`) measures it.\n".into();
+    };
+    let mut out = String::from(
+        "| mode | row | target | requests | req/s [95 % CI] | p50 | p99 | slowdown vs native [95 % CI] |\n|---|---|---|---:|---:|---:|---:|---:|\n",
+    );
+    let mut cells: Vec<_> = t.cells.iter().collect();
+    cells.sort_by_key(|c| {
+        (
+            c.mode != ThroughputMode::Reused,
+            workload_rank(run, &c.workload),
+            c.row.clone(),
+            target_rank(run, &c.target),
+        )
+    });
+    for c in cells {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.1} [{:.1}–{:.1}] | {} | {} | {} |\n",
+            c.mode.name(),
+            escape(&c.row),
+            escape(&c.target),
+            c.requests,
+            c.rps,
+            c.rps_ci95_low,
+            c.rps_ci95_high,
+            format_ns(c.latency.p50_ns),
+            format_ns(c.latency.p99_ns),
+            c.slowdown_vs_native
+                .map(|s| {
+                    let hi = if s.ci95_high >= 1e300 {
+                        "∞".to_string()
+                    } else {
+                        format!("{:.2}", s.ci95_high)
+                    };
+                    format!("{:.2}× [{:.2}–{hi}]", s.ratio, s.ci95_low)
+                })
+                .unwrap_or_else(|| "—".into())
+        ));
+    }
+    out
+}
+
+/// Host and reproducibility: per run, the host, when, the command and the
+/// git revision.
+pub fn provenance(runs: &[&RunFile]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let h = &r.host;
+        out.push_str(&format!(
+            "- {}: {} × {}, {}, kernel {}, cgroup {}{}; started {}; `{}` at {}{}\n",
+            escape(&h.hostname),
+            h.cpu_logical_cores,
+            escape(&h.cpu_model),
+            format_bytes(h.memory_total_bytes),
+            escape(&h.kernel),
+            escape(&h.cgroup_version),
+            h.docker
+                .as_ref()
+                .map(|d| format!(", Docker {}", escape(&d.engine_version)))
+                .unwrap_or_default(),
+            escape(&r.started_utc),
+            escape(&r.tool.command_line),
+            escape(&r.tool.git_revision),
+            if r.interrupted {
+                " (interrupted: partial)"
+            } else {
+                ""
+            },
+        ));
+    }
+    out
+}
+
+/// The whole Markdown report: claims ledger first, then one table per
+/// section (from the first run holding it), then provenance.
+pub fn report(runs: &[&RunFile], verdicts: &[Verdict]) -> String {
+    let pick = |has: fn(&RunFile) -> bool| runs.iter().copied().find(|r| has(r));
+    let mut out = String::from("## Claims ledger\n\n");
+    out.push_str(&ledger(verdicts));
+    out.push_str("\n## Cold start\n\n");
+    out.push_str(&match pick(|r| r.cold_start.is_some()) {
+        Some(r) => cold_start(r),
+        None => cold_start(runs[0]),
+    });
+    out.push_str("\n## Density\n\n");
+    out.push_str(&match pick(|r| r.density.is_some()) {
+        Some(r) => density(r),
+        None => density(runs[0]),
+    });
+    out.push_str("\n## Throughput\n\n");
+    out.push_str(&match pick(|r| r.throughput.is_some()) {
+        Some(r) => throughput(r),
+        None => throughput(runs[0]),
+    });
+    out.push_str("\n## Host and reproducibility\n\n");
+    out.push_str(&provenance(runs));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn cells_cannot_break_the_table_or_inject_html() {
+        assert_eq!(escape("a|b"), "a\\|b");
+        assert_eq!(
+            escape("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(escape("two\nlines"), "two lines");
+        assert_eq!(escape("`rm -rf` *x*"), "\\`rm -rf\\` \\*x\\*");
+    }
+}

@@ -1,0 +1,342 @@
+//! Charts, drawn with plotters into SVG text (inlined by the HTML report):
+//! one place for every chart, so that another backend (PNG) draws the same.
+//!
+//! - [`distribution_chart`]: per target, a box from a recorded HDR histogram
+//!   (p1–p99 whiskers, p25–p75 box, the median with its 95 % interval) on a
+//!   log time axis, targets sorted by median;
+//! - [`ratio_chart`]: per row, a ratio with its interval on a log axis with
+//!   reference lines (slowdown against native: 1×, 1.25×, 13.5×);
+//! - [`curve_chart`]: y against N on log–log axes, one line per series
+//!   (bytes per instance as instances are added).
+
+use crate::{format_bytes, format_ns};
+use plotters::coord::combinators::IntoLogRange;
+use plotters::prelude::*;
+
+/// Colours of the series, in order (colour-blind-safe Okabe–Ito palette).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(240, 228, 66),
+];
+
+/// A chart failed to draw (a plotters backend error, as text).
+#[derive(Debug, thiserror::Error)]
+#[error("chart `{title}` could not be drawn: {message}")]
+pub struct PlotError {
+    /// The chart's title.
+    pub title: String,
+    /// What plotters said.
+    pub message: String,
+}
+
+/// One box of a [`distribution_chart`], values in ns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxStats {
+    /// Row label (a target id).
+    pub label: String,
+    /// Samples.
+    pub n: u64,
+    /// 1st percentile.
+    pub p1: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub p50: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Lower end of the median's 95 % interval.
+    pub ci_low: f64,
+    /// Upper end of the median's 95 % interval.
+    pub ci_high: f64,
+}
+
+/// One row of a [`ratio_chart`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatioRow {
+    /// Row label.
+    pub label: String,
+    /// Point estimate.
+    pub value: f64,
+    /// Lower end of the 95 % interval.
+    pub low: f64,
+    /// Upper end of the 95 % interval (may be infinite: drawn to the edge).
+    pub high: f64,
+}
+
+/// One line of a [`curve_chart`]: (N, y) points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// Series label.
+    pub label: String,
+    /// Points, N ascending.
+    pub points: Vec<(f64, f64)>,
+}
+
+fn err(title: &str) -> impl Fn(String) -> PlotError + '_ {
+    move |message| PlotError {
+        title: title.to_string(),
+        message,
+    }
+}
+
+/// Powers of ten spanning `[lo, hi]`, padded by one decade each side.
+fn decades(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = lo.max(1e-12);
+    let hi = hi.max(lo * 1.0001);
+    (
+        10f64.powf(lo.log10().floor()),
+        10f64.powf(hi.log10().ceil().max(lo.log10().floor() + 1.0)),
+    )
+}
+
+const ROW_PX: u32 = 26;
+const WIDTH_PX: u32 = 960;
+
+/// Horizontal boxes of durations (ns) on a log axis, sorted by median.
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+pub fn distribution_chart(title: &str, boxes: &[BoxStats]) -> Result<String, PlotError> {
+    let mut boxes = boxes.to_vec();
+    boxes.sort_by(|a, b| a.p50.total_cmp(&b.p50));
+    let (lo, hi) = decades(
+        boxes.iter().map(|b| b.p1).fold(f64::INFINITY, f64::min),
+        boxes.iter().map(|b| b.p99).fold(0.0, f64::max),
+    );
+    let rows = boxes.len().max(1);
+    let height = 90 + ROW_PX * rows as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(230)
+            .build_cartesian_2d((lo..hi).log_scale(), -0.5f64..(rows as f64 - 0.5))
+            .map_err(|e| err(title)(e.to_string()))?;
+        let labels: Vec<String> = boxes
+            .iter()
+            .map(|b| format!("{} (n={})", b.label, b.n))
+            .collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("time (log scale)")
+            .x_label_formatter(&|v| format_ns(v.round() as u64))
+            .y_labels(rows)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .draw()
+            .map_err(|e| err(title)(e.to_string()))?;
+        for (i, b) in boxes.iter().enumerate() {
+            let y = i as f64;
+            let c = PALETTE[i % PALETTE.len()];
+            let whisker = ShapeStyle::from(&c).stroke_width(1);
+            chart
+                .draw_series([
+                    PathElement::new(vec![(b.p1, y), (b.p99, y)], whisker),
+                    PathElement::new(vec![(b.p1, y - 0.2), (b.p1, y + 0.2)], whisker),
+                    PathElement::new(vec![(b.p99, y - 0.2), (b.p99, y + 0.2)], whisker),
+                ])
+                .map_err(|e| err(title)(e.to_string()))?;
+            chart
+                .draw_series([Rectangle::new(
+                    [(b.p25, y - 0.3), (b.p75.max(b.p25 * 1.0001), y + 0.3)],
+                    ShapeStyle::from(&c.mix(0.35)).filled(),
+                )])
+                .map_err(|e| err(title)(e.to_string()))?;
+            // The median's 95 % interval as a dark band, the median as a tick.
+            chart
+                .draw_series([
+                    Rectangle::new(
+                        [
+                            (b.ci_low, y - 0.12),
+                            (b.ci_high.max(b.ci_low * 1.0001), y + 0.12),
+                        ],
+                        ShapeStyle::from(&BLACK.mix(0.55)).filled(),
+                    ),
+                    Rectangle::new(
+                        [(b.p50 / 1.004, y - 0.38), (b.p50 * 1.004, y + 0.38)],
+                        ShapeStyle::from(&BLACK).filled(),
+                    ),
+                ])
+                .map_err(|e| err(title)(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(title)(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Ratios with intervals on a log axis, with vertical reference lines
+/// (`(value, label)`; name them in `axis`).
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+pub fn ratio_chart(
+    title: &str,
+    axis: &str,
+    rows: &[RatioRow],
+    references: &[(f64, &str)],
+) -> Result<String, PlotError> {
+    let finite_hi = rows
+        .iter()
+        .map(|r| {
+            if r.high.is_finite() && r.high < 1e300 {
+                r.high
+            } else {
+                r.value
+            }
+        })
+        .chain(references.iter().map(|(v, _)| *v))
+        .fold(0.0, f64::max);
+    let (lo, hi) = decades(
+        rows.iter()
+            .map(|r| r.low.max(1e-3))
+            .chain(references.iter().map(|(v, _)| *v))
+            .fold(f64::INFINITY, f64::min),
+        finite_hi,
+    );
+    let n = rows.len().max(1);
+    let height = 100 + ROW_PX * n as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(300)
+            .build_cartesian_2d((lo..hi).log_scale(), -0.5f64..(n as f64 - 0.5))
+            .map_err(|e| err(title)(e.to_string()))?;
+        let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(axis)
+            .x_label_formatter(&|v| format!("{v}×"))
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .draw()
+            .map_err(|e| err(title)(e.to_string()))?;
+        // Reference lines, named in the axis description (a legend box
+        // would hide the rows under it).
+        for (v, _) in references {
+            chart
+                .draw_series([PathElement::new(
+                    vec![(*v, -0.5), (*v, n as f64 - 0.5)],
+                    ShapeStyle::from(&RED.mix(0.6)).stroke_width(1),
+                )])
+                .map_err(|e| err(title)(e.to_string()))?;
+        }
+        for (i, r) in rows.iter().enumerate() {
+            let y = i as f64;
+            let c = PALETTE[i % PALETTE.len()];
+            let high = if r.high.is_finite() && r.high < 1e300 {
+                r.high
+            } else {
+                hi
+            };
+            chart
+                .draw_series([
+                    PathElement::new(
+                        vec![(r.low.max(lo), y), (high, y)],
+                        ShapeStyle::from(&c).stroke_width(3),
+                    ),
+                    PathElement::new(
+                        vec![(r.value, y - 0.3), (r.value, y + 0.3)],
+                        ShapeStyle::from(&BLACK).stroke_width(2),
+                    ),
+                ])
+                .map_err(|e| err(title)(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(title)(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// Lines of y against N on log–log axes; `bytes`: the y axis is bytes.
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+pub fn curve_chart(title: &str, y_desc: &str, curves: &[Curve]) -> Result<String, PlotError> {
+    let pts = || {
+        curves
+            .iter()
+            .flat_map(|c| c.points.iter())
+            .filter(|(_, y)| *y > 0.0)
+    };
+    let (xlo, xhi) = decades(1.0, pts().map(|p| p.0).fold(1.0, f64::max));
+    let (ylo, yhi) = decades(
+        pts().map(|p| p.1).fold(f64::INFINITY, f64::min),
+        pts().map(|p| p.1).fold(0.0, f64::max),
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(80)
+            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
+            .map_err(|e| err(title)(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc("live instances N (log scale)")
+            .y_desc(y_desc)
+            .y_label_formatter(&|v| format_bytes(v.round() as u64))
+            .draw()
+            .map_err(|e| err(title)(e.to_string()))?;
+        for (i, c) in curves.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let points: Vec<(f64, f64)> =
+                c.points.iter().copied().filter(|(_, y)| *y > 0.0).collect();
+            chart
+                .draw_series(LineSeries::new(
+                    points.clone(),
+                    ShapeStyle::from(&color).stroke_width(2),
+                ))
+                .map_err(|e| err(title)(e.to_string()))?
+                .label(c.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            chart
+                .draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, color.filled())),
+                )
+                .map_err(|e| err(title)(e.to_string()))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| err(title)(e.to_string()))?;
+        root.present().map_err(|e| err(title)(e.to_string()))?;
+    }
+    Ok(svg)
+}
