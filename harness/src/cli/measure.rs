@@ -218,8 +218,16 @@ fn bare(common: &CommonArgs, description: &'static str) -> Suite {
     }
 }
 
+static WRITE_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether measuring commands write `report.html` and `report.md` (`--no-report`).
+pub fn set_report(on: bool) {
+    WRITE_REPORT.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Prints `text` (rendered from the written file), the claims its data
-/// decides and where the file is; returns 130 if the run was interrupted
+/// decides and where the file is; writes the HTML and Markdown reports next
+/// to it (unless `--no-report`); returns 130 if the run was interrupted
 /// (its results are kept), else 0.
 fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     print!("{text}");
@@ -227,6 +235,17 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
         Ok(claims) => {
             let verdicts = coldbench_reports::claims::ledger(&claims, &[back]);
             print!("{}", coldbench_reports::ledger_table(&verdicts, false));
+            if WRITE_REPORT.load(std::sync::atomic::Ordering::Relaxed) {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let html = coldbench_reports::html::report(&[back], &verdicts);
+                let md = coldbench_reports::markdown::report(&[back], &verdicts);
+                for (name, text) in [("report.html", html), ("report.md", md)] {
+                    match std::fs::write(dir.join(name), text) {
+                        Ok(()) => println!("Report: {}", dir.join(name).display()),
+                        Err(e) => eprintln!("cannot write {}: {e}", dir.join(name).display()),
+                    }
+                }
+            }
         }
         Err(e) => eprintln!("claims ledger skipped: {e:#}"),
     }

@@ -23,6 +23,10 @@ struct Cli {
     /// No progress display on stderr (tables and errors are still printed).
     #[arg(long, global = true)]
     quiet: bool,
+    /// Do not write report.html and report.md next to run.json at the end
+    /// of a measuring command.
+    #[arg(long, global = true)]
+    no_report: bool,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +54,7 @@ enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let quiet = cli.quiet;
+    measure::set_report(!cli.no_report);
     let result = match cli.command {
         None => measure::suite(cli.suite, quiet),
         Some(Command::Run(a)) => measure::run(a, quiet),
