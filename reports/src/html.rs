@@ -186,19 +186,7 @@ fn density(run: &RunFile) -> String {
     }
     s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
     for x in &d.series {
-        let fig = |src: MemorySource| {
-            x.bytes_per_instance
-                .iter()
-                .find(|f| f.source == src)
-                .map(|f| {
-                    if f.bytes_per_instance < 0.0 {
-                        format!("−{}", format_bytes((-f.bytes_per_instance) as u64))
-                    } else {
-                        format_bytes(f.bytes_per_instance as u64)
-                    }
-                })
-                .unwrap_or_else(|| "—".into())
-        };
+        let fig = |src: MemorySource| crate::per_instance(x, src);
         s.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
             escape(&x.workload),

@@ -407,6 +407,19 @@ fn signed_bytes(b: f64) -> String {
     }
 }
 
+/// Bytes per instance of `source` in series `s`, signed (`−` when memory
+/// was freed), or `—` when the series has no such figure.
+pub fn per_instance(
+    s: &coldbench_results::DensitySeries,
+    source: coldbench_results::MemorySource,
+) -> String {
+    s.bytes_per_instance
+        .iter()
+        .find(|f| f.source == source)
+        .map(|f| signed_bytes(f.bytes_per_instance))
+        .unwrap_or_else(|| "—".into())
+}
+
 fn figure_cell(s: &coldbench_results::DensitySeries, source: &str) -> String {
     s.bytes_per_instance
         .iter()
@@ -550,12 +563,15 @@ pub fn density_table(run: &RunFile, curves: bool) -> String {
 /// density curves), then the footer: what `coldbench report` and the
 /// single-experiment commands print.
 pub fn full(run: &RunFile) -> String {
+    all_sections(run, true)
+}
+
+/// The header, every section the file holds (`details`: phases, artifacts,
+/// density curves) and the footer.
+fn all_sections(run: &RunFile, details: bool) -> String {
     let mut out = header(run);
-    for part in [
-        cold_start_table(run, true),
-        density_table(run, true),
-        throughput_table(run),
-    ] {
+    for e in run.experiments() {
+        let part = section(run, e, details);
         if !part.is_empty() {
             out.push('\n');
             out.push_str(&part);
@@ -577,21 +593,9 @@ pub fn section(run: &RunFile, e: coldbench_results::Experiment, details: bool) -
 }
 
 /// One table per section the file holds (no phase, artifact or curve
-/// tables), then the footer: what a suite run prints.
+/// tables), then the footer.
 pub fn summary(run: &RunFile) -> String {
-    let mut out = header(run);
-    for part in [
-        cold_start_table(run, false),
-        density_table(run, false),
-        throughput_table(run),
-    ] {
-        if !part.is_empty() {
-            out.push('\n');
-            out.push_str(&part);
-        }
-    }
-    out.push_str(&footer(run));
-    out
+    all_sections(run, false)
 }
 
 /// One line naming the run: suite (if any), experiments, host, date, and

@@ -141,19 +141,7 @@ pub fn density(run: &RunFile) -> String {
         "| workload | target | N | stopped | PSS / instance | host / instance | projected per host |\n|---|---|---:|---|---:|---:|---:|\n",
     );
     for s in &d.series {
-        let fig = |src: MemorySource| {
-            s.bytes_per_instance
-                .iter()
-                .find(|f| f.source == src)
-                .map(|f| {
-                    if f.bytes_per_instance < 0.0 {
-                        format!("−{}", format_bytes((-f.bytes_per_instance) as u64))
-                    } else {
-                        format_bytes(f.bytes_per_instance as u64)
-                    }
-                })
-                .unwrap_or_else(|| "—".into())
-        };
+        let fig = |src: MemorySource| crate::per_instance(s, src);
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             escape(&s.workload),

@@ -98,6 +98,16 @@ fn decades(lo: f64, hi: f64) -> (f64, f64) {
 }
 
 const ROW_PX: u32 = 26;
+
+/// The label of the row at category coordinate `y` (rows sit on integers).
+fn row_label(labels: &[String], y: f64) -> String {
+    let i = y.round();
+    if (y - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
 const WIDTH_PX: u32 = 960;
 
 /// Horizontal boxes of durations (ns) on a log axis, sorted by median.
@@ -133,14 +143,7 @@ pub fn distribution_chart(title: &str, boxes: &[BoxStats]) -> Result<String, Plo
             .x_desc("time (log scale)")
             .x_label_formatter(&|v| format_ns(v.round() as u64))
             .y_labels(rows)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;
         for (i, b) in boxes.iter().enumerate() {
@@ -230,14 +233,7 @@ pub fn ratio_chart(
             .x_desc(axis)
             .x_label_formatter(&|v| format!("{v}×"))
             .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;
         // Reference lines, named in the axis description (a legend box

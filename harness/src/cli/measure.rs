@@ -253,6 +253,12 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     if back.interrupted { 130 } else { 0 }
 }
 
+/// Runs a single-experiment plan and prints every table of its file.
+fn single(s: &Suite, common: &CommonArgs, label: &str, quiet: bool) -> Result<i32> {
+    let (back, path) = execute(s, &run_options(&common.out, label, quiet), |_, _| {})?;
+    Ok(show(&coldbench_reports::full(&back), &back, &path))
+}
+
 /// No command: runs the suite preset.
 pub fn suite(args: SuiteArgs, quiet: bool) -> Result<i32> {
     let mut suite = Suite::preset(args.suite);
@@ -287,12 +293,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<i32> {
         },
         cases: CasePick::All,
     });
-    let (back, path) = execute(
-        &s,
-        &run_options(&args.common.out, &args.label, quiet),
-        |_, _| {},
-    )?;
-    Ok(show(&coldbench_reports::full(&back), &back, &path))
+    single(&s, &args.common, &args.label, quiet)
 }
 
 /// `coldbench throughput`: every row × the given modes.
@@ -324,12 +325,7 @@ pub fn throughput(args: ThroughputArgs, quiet: bool) -> Result<i32> {
         cells: None,
         modes,
     });
-    let (back, path) = execute(
-        &s,
-        &run_options(&args.common.out, &args.label, quiet),
-        |_, _| {},
-    )?;
-    Ok(show(&coldbench_reports::full(&back), &back, &path))
+    single(&s, &args.common, &args.label, quiet)
 }
 
 /// `coldbench density`: every workload × target, capped.
@@ -373,12 +369,7 @@ pub fn density(args: DensityArgs, quiet: bool) -> Result<i32> {
         settings,
         series: None,
     });
-    let (back, path) = execute(
-        &s,
-        &run_options(&args.common.out, &args.label, quiet),
-        |_, _| {},
-    )?;
-    Ok(show(&coldbench_reports::full(&back), &back, &path))
+    single(&s, &args.common, &args.label, quiet)
 }
 
 #[cfg(test)]
