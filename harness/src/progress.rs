@@ -97,9 +97,10 @@ impl Progress {
         }
     }
 
-    /// Starts a step that is not one of the planned experiments (prepare).
-    pub fn stage_untracked(&mut self, name: &str) {
-        self.begin(name.to_string(), None, 0);
+    /// Starts a step that is not one of the planned experiments (prepare)
+    /// with `total` units of work.
+    pub fn stage_untracked(&mut self, name: &str, total: u64) {
+        self.begin(name.to_string(), None, total);
     }
 
     /// Starts experiment `e` with `total` units of work (starts, instances, cells).
@@ -127,7 +128,12 @@ impl Progress {
     /// Says what the current step works on (e.g. `noop × wasmtime-aot`).
     pub fn working(&mut self, what: &str) {
         if let Some(b) = &self.bar {
-            b.set_message(format!("{what}{}", self.eta_text()));
+            // The ETA first: a narrow terminal cuts the end of the line.
+            let eta = self
+                .eta()
+                .map(|d| format!("ETA {} · ", human(d)))
+                .unwrap_or_default();
+            b.set_message(format!("{eta}{what}"));
         }
     }
 

@@ -406,8 +406,9 @@ impl Session {
     pub fn prepare(&mut self) {
         let variants = std::mem::take(&mut self.variants);
         let cache_dir = self.out_dir.join("precompiled");
-        self.progress.stage_untracked("prepare");
-        for v in variants {
+        let total = (variants.len() * self.workloads.len()) as u64;
+        self.progress.stage_untracked("prepare", total);
+        for (i, v) in variants.into_iter().enumerate() {
             if self.interrupted.load(Ordering::SeqCst) {
                 break;
             }
@@ -419,6 +420,8 @@ impl Session {
                     clients: vec![t],
                 });
             }
+            self.progress
+                .advance(((i + 1) * workloads.len()) as u64, total);
         }
         self.progress.working("reference checksums (native)");
         let mut reference = NativeTarget::new(&self.workloads);

@@ -154,6 +154,47 @@ fn cold_start(run: &RunFile) -> String {
     s
 }
 
+fn sizing(run: &RunFile, hosts: &[u64]) -> String {
+    use crate::sizing::Limit;
+    let sheet = crate::sizing::sheet(run, hosts);
+    if sheet.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<h3>Host sizing: the limit that binds first</h3>\n<table><tr><th>workload</th><th>target</th><th>host memory</th><th>memory allows</th><th>tasks allow</th><th>mappings allow (per runner)</th><th>engine cap</th><th>binds first</th></tr>\n",
+    );
+    for z in &sheet {
+        let get = |l: Limit| {
+            z.allowances
+                .iter()
+                .find(|a| a.limit == l)
+                .map(|a| {
+                    format!(
+                        "<span title=\"{}\">{}</span>",
+                        escape(&a.basis),
+                        a.instances
+                    )
+                })
+                .unwrap_or_else(|| "—".into())
+        };
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><b>{}</b></td></tr>\n",
+            escape(&z.workload),
+            escape(&z.target),
+            format_bytes(z.host_memory_bytes),
+            get(Limit::Memory),
+            get(Limit::Tasks),
+            get(Limit::Mappings),
+            get(Limit::EngineCap),
+            z.binding()
+                .map(|a| format!("{} ({})", a.limit.name(), a.instances))
+                .unwrap_or_else(|| "—".into()),
+        ));
+    }
+    s.push_str("</table>\n<p class=\"muted\">Memory scales with the host memory; tasks use this host's kernel limits; mappings and the engine cap are per runner process (several runners multiply them). Hover a count for what it rests on.</p>\n");
+    s
+}
+
 fn density(run: &RunFile) -> String {
     let Some(d) = &run.density else {
         return missing("density section", "coldbench density");
@@ -201,7 +242,7 @@ fn density(run: &RunFile) -> String {
                 .unwrap_or_else(|| "—".into()),
         ));
     }
-    s.push_str("</table>\n<p class=\"muted\">The projection assumes memory is the only limit; tasks, memory mappings and engine caps are not yet part of it.</p>\n");
+    s.push_str("</table>\n");
     s
 }
 
@@ -308,10 +349,11 @@ fn provenance(runs: &[&RunFile]) -> String {
 }
 
 /// The whole page for `runs` (merged: each section from the first run that
-/// holds it) and the claims' verdicts.
-pub fn report(runs: &[&RunFile], verdicts: &[Verdict]) -> String {
+/// holds it), the claims' verdicts, and the host-sizing sheet for this host
+/// and `hosts` (bytes).
+pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String {
     let pick = |has: fn(&RunFile) -> bool| runs.iter().copied().find(|r| has(r)).unwrap_or(runs[0]);
-    let hosts: Vec<String> = runs.iter().map(|r| escape(&r.host.hostname)).collect();
+    let names: Vec<String> = runs.iter().map(|r| escape(&r.host.hostname)).collect();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>coldbench report</title><style>{STYLE}</style></head><body>\n\
 <h1>coldbench report</h1>\n<p class=\"muted\">{} run(s) on {}; rendered from results files only.</p>\n\
@@ -323,10 +365,13 @@ pub fn report(runs: &[&RunFile], verdicts: &[Verdict]) -> String {
 <h2 id=\"host\">Host and reproducibility</h2>\n{}\
 </body></html>\n",
         runs.len(),
-        hosts.join(", "),
+        names.join(", "),
         ledger(verdicts),
         cold_start(pick(|r| r.cold_start.is_some())),
-        density(pick(|r| r.density.is_some())),
+        {
+            let r = pick(|r| r.density.is_some());
+            format!("{}{}", density(r), sizing(r, hosts))
+        },
         throughput(pick(|r| r.throughput.is_some())),
         artifacts(runs),
         provenance(runs),

@@ -13,6 +13,7 @@ pub mod claims;
 pub mod html;
 pub mod markdown;
 pub mod plot;
+pub mod sizing;
 
 use coldbench_results::{MemoryKind, Metric, RunFile, Summary};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};
@@ -642,6 +643,8 @@ pub fn ledger_table(verdicts: &[claims::Verdict], all: bool) -> String {
     use claims::VerdictKind;
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(160)
         .set_header(vec!["claim", "bound", "measured here", "verdict"]);
     let mut any = false;
     for v in verdicts {

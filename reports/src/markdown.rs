@@ -236,8 +236,9 @@ pub fn provenance(runs: &[&RunFile]) -> String {
 }
 
 /// The whole Markdown report: claims ledger first, then one table per
-/// section (from the first run holding it), then provenance.
-pub fn report(runs: &[&RunFile], verdicts: &[Verdict]) -> String {
+/// section (from the first run holding it) — density with its host-sizing
+/// sheet for this host and `hosts` (bytes) —, then provenance.
+pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String {
     let pick = |has: fn(&RunFile) -> bool| runs.iter().copied().find(|r| has(r));
     let mut out = String::from("## Claims ledger\n\n");
     out.push_str(&ledger(verdicts));
@@ -248,7 +249,14 @@ pub fn report(runs: &[&RunFile], verdicts: &[Verdict]) -> String {
     });
     out.push_str("\n## Density\n\n");
     out.push_str(&match pick(|r| r.density.is_some()) {
-        Some(r) => density(r),
+        Some(r) => {
+            let sheet = crate::sizing::sheet(r, hosts);
+            format!(
+                "{}\n### Host sizing: the limit that binds first\n\n{}",
+                density(r),
+                crate::sizing::markdown(&sheet)
+            )
+        }
         None => density(runs[0]),
     });
     out.push_str("\n## Throughput\n\n");

@@ -76,7 +76,7 @@ fn the_html_report_renders_in_chromium_offline() {
     )
     .unwrap();
     let all = claims::parse(SHIPPED_CLAIMS, "claims.toml").unwrap();
-    let html = coldbench_reports::html::report(&[&run], &claims::ledger(&all, &[&run]));
+    let html = coldbench_reports::html::report(&[&run], &claims::ledger(&all, &[&run]), &[]);
     let page = dir.join("report.html");
     std::fs::write(&page, &html).unwrap();
 

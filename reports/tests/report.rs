@@ -79,7 +79,8 @@ fn markdown_ledger_and_report_snapshots() {
     let verdicts = claims::ledger(&all, &[&run]);
     let ledger = coldbench_reports::markdown::ledger(&verdicts);
     insta::assert_snapshot!("claims_ledger", ledger);
-    let md = coldbench_reports::markdown::report(&[&run], &verdicts);
+    let md =
+        coldbench_reports::markdown::report(&[&run], &verdicts, &[8 << 30, 64 << 30, 256 << 30]);
     assert!(md.len() < 64 * 1024, "{} bytes", md.len());
     insta::assert_snapshot!("default_suite_report", md);
 }
@@ -105,7 +106,7 @@ fn html_is_self_contained_and_escapes_what_it_prints() {
     }
     let all = claims::parse(SHIPPED_CLAIMS, "claims.toml").unwrap();
     let verdicts = claims::ledger(&all, &[&run]);
-    let html = coldbench_reports::html::report(&[&run], &verdicts);
+    let html = coldbench_reports::html::report(&[&run], &verdicts, &[]);
     assert!(!html.contains("<script"), "unescaped markup in the page");
     assert!(html.contains("&lt;script&gt;"));
     for needle in ["src=\"http", "href=\"http", "@import", "url("] {
@@ -119,4 +120,52 @@ fn html_is_self_contained_and_escapes_what_it_prints() {
     let claims_at = html.find("id=\"claims\"").unwrap();
     let cold_at = html.find("id=\"cold-start\"").unwrap();
     assert!(claims_at < cold_at, "the claims ledger comes first");
+}
+
+/// The sizing sheet of the real run never takes memory as the only limit:
+/// 500 pooled noop instances cost 63 KiB each here, so memory alone would
+/// allow hundreds of thousands, but the run's pooling allocator has 1,001
+/// slots — the engine cap binds first, and the sheet says so.
+#[test]
+fn the_engine_cap_binds_before_memory_for_pooled_instances() {
+    use coldbench_reports::sizing::{Limit, sheet};
+    let run = fixture();
+    let sheet = sheet(&run, &[64 << 30]);
+    let pooled: Vec<_> = sheet
+        .iter()
+        .filter(|z| z.workload == "noop" && z.target == "wasmtime-pooling")
+        .collect();
+    assert_eq!(pooled.len(), 2, "this host and 64 GiB");
+    for z in pooled {
+        let memory = z
+            .allowances
+            .iter()
+            .find(|a| a.limit == Limit::Memory)
+            .unwrap();
+        assert!(memory.instances > 100_000, "{memory:?}");
+        let b = z.binding().unwrap();
+        assert_eq!((b.limit, b.instances), (Limit::EngineCap, 1001));
+    }
+    // The 64 GiB host allows more by memory than this 24 GiB one.
+    let mem = |h: u64| {
+        sheet
+            .iter()
+            .find(|z| {
+                z.target == "docker-scratch-runc-bridge"
+                    && z.workload == "noop"
+                    && z.host_memory_bytes == h
+            })
+            .and_then(|z| z.allowances.iter().find(|a| a.limit == Limit::Memory))
+            .map(|a| a.instances)
+            .unwrap()
+    };
+    assert!(
+        mem(64 << 30)
+            > mem(run
+                .density
+                .as_ref()
+                .unwrap()
+                .config
+                .projection_host_memory_bytes)
+    );
 }

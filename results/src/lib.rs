@@ -572,6 +572,10 @@ pub struct DensityConfig {
     /// instances per runner process), if readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_max_map_count: Option<u64>,
+    /// The host's task limit during the run, `min(kernel.pid_max,
+    /// kernel.threads-max)` (every thread takes a pid), if readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_limit: Option<u64>,
 }
 
 /// One density series: instances of one workload on one target, started one
@@ -664,6 +668,11 @@ pub struct DensitySample {
     pub processes: Option<u64>,
     /// Threads on the whole host (`/proc/loadavg`), for the task limit.
     pub host_threads: u64,
+    /// Memory mappings of the shared host process (embedded runtimes'
+    /// runner: `/proc/PID/maps` lines), against `vm.max_map_count`; absent
+    /// for process-per-instance targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner_maps: Option<u64>,
     /// How long taking this sample took, ns (not part of `t_reach_ns`).
     pub sample_ns: u64,
 }

@@ -146,7 +146,7 @@ pub struct DensityArgs {
 
 /// Parses a size: a number with an optional unit, binary (`KiB`, `MiB`,
 /// `GiB`, `TiB`, also `K`, `M`, `G`, `T`) or decimal (`KB`, `MB`, `GB`, `TB`); bytes.
-fn parse_bytes(s: &str) -> Result<u64, String> {
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -237,8 +237,8 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
             print!("{}", coldbench_reports::ledger_table(&verdicts, false));
             if WRITE_REPORT.load(std::sync::atomic::Ordering::Relaxed) {
                 let dir = path.parent().unwrap_or(Path::new("."));
-                let html = coldbench_reports::html::report(&[back], &verdicts);
-                let md = coldbench_reports::markdown::report(&[back], &verdicts);
+                let html = coldbench_reports::html::report(&[back], &verdicts, &[]);
+                let md = coldbench_reports::markdown::report(&[back], &verdicts, &[]);
                 for (name, text) in [("report.html", html), ("report.md", md)] {
                     match std::fs::write(dir.join(name), text) {
                         Ok(()) => println!("Report: {}", dir.join(name).display()),

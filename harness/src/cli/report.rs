@@ -37,6 +37,9 @@ pub struct ReportArgs {
     /// Merge runs from different hosts (each figure still names its run's host).
     #[arg(long)]
     allow_mixed_hosts: bool,
+    /// Host memory sizes to size for besides this host's (`8GiB,64GiB,256GiB`).
+    #[arg(long, value_delimiter = ',', value_parser = super::measure::parse_bytes)]
+    host_memory: Vec<u64>,
 }
 
 /// A results file path: `p` itself, or `p/run.json` for a directory.
@@ -90,12 +93,12 @@ pub fn print(args: ReportArgs) -> Result<()> {
                 print!("{}", coldbench_reports::ledger_table(&verdicts, true));
             }
             Format::Markdown => {
-                let md = coldbench_reports::markdown::report(&refs, &verdicts);
+                let md = coldbench_reports::markdown::report(&refs, &verdicts, &args.host_memory);
                 let path = write_out(&args.out, &paths[0], "report.md", &md)?;
                 eprintln!("Markdown report: {}", path.display());
             }
             Format::Html => {
-                let html = coldbench_reports::html::report(&refs, &verdicts);
+                let html = coldbench_reports::html::report(&refs, &verdicts, &args.host_memory);
                 let path = write_out(&args.out, &paths[0], "report.html", &html)?;
                 eprintln!("HTML report: {}", path.display());
             }

@@ -289,6 +289,7 @@ impl Sampler<'_> {
             engine_bytes: engine,
             processes,
             host_threads: host_threads(),
+            runner_maps: self.shared_pid.and_then(map_count),
             sample_ns: t0.elapsed().as_nanos() as u64,
         }
     }
@@ -798,6 +799,7 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
             steps: steps(settings.max_instances),
             projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base_total),
             vm_max_map_count: max_map_count(),
+            task_limit: Some(task_limit()).filter(|&l| l != u64::MAX),
         },
         series,
     }
@@ -832,6 +834,7 @@ mod tests {
             engine_bytes: None,
             processes: None,
             host_threads: 0,
+            runner_maps: None,
             sample_ns: 0,
         }
     }
