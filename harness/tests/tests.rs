@@ -916,3 +916,70 @@ fn default_suite_plan_runs_every_experiment_in_one_run() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `coldbench report` on bad input: a truncated results file, a file that
+/// is not JSON, JSON that is not a results file, and a file from a newer
+/// schema each exit non-zero with an error naming the file — and leave no
+/// report behind. A file written before the experiment sections existed
+/// (schema version 1) renders.
+#[test]
+fn report_refuses_bad_results_files_by_name_and_writes_nothing() {
+    let dir = tmpdir("report-bad");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/tests/fixtures/v1");
+    let good = std::fs::read(fixtures.join("coldstart.json")).unwrap();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "truncated.json",
+            good[..good.len() / 2].to_vec(),
+            "not a coldbench results file",
+        ),
+        (
+            "notes.json",
+            b"these are my notes, not JSON".to_vec(),
+            "not a coldbench results file",
+        ),
+        (
+            "package.json",
+            br#"{"name": "x", "version": "1.0.0"}"#.to_vec(),
+            "no schema_version",
+        ),
+        (
+            "future.json",
+            br#"{"schema_version": 99}"#.to_vec(),
+            "update coldbench",
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        let o = Command::new(bin())
+            .args(["report", "--format", "markdown,html", "--out"])
+            .arg(&out)
+            .arg(fixtures.join("coldstart.json"))
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        assert!(!out.exists(), "{name}: a partial report was left behind");
+    }
+    // Version 1 renders, with the claims its data decides.
+    let out = dir.join("out-v1");
+    let o = Command::new(bin())
+        .args(["report", "--format", "terminal,markdown", "--out"])
+        .arg(&out)
+        .arg(fixtures.join("coldstart.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("read from a schema-version-1 file"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Claims ledger"));
+    assert!(out.join("report.md").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}

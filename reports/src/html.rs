@@ -150,8 +150,61 @@ fn cold_start(run: &RunFile) -> String {
                 )));
             }
         }
+        s.push_str(&phases(run, w));
     }
     s
+}
+
+/// The phase chart of workload `w`: every target's in-target phases (their
+/// medians), or its undivided `t_ready` when it records none (containers).
+fn phases(run: &RunFile, w: &str) -> String {
+    let inner = |m: Metric| {
+        !matches!(
+            m,
+            Metric::Prepare | Metric::TReady | Metric::TFirstResponse | Metric::TTeardown
+        )
+    };
+    let results = run.cold_start_results();
+    let mut order: Vec<Metric> = results
+        .iter()
+        .filter(|r| r.workload == w && inner(r.metric))
+        .map(|r| r.metric)
+        .collect();
+    order.sort();
+    order.dedup();
+    if order.is_empty() {
+        return String::new();
+    }
+    let undivided = "t_ready (undivided)".to_string();
+    let mut names: Vec<String> = order.iter().map(|m| m.name().to_string()).collect();
+    let mut bars = Vec::new();
+    for r in results
+        .iter()
+        .filter(|r| r.workload == w && r.metric == Metric::TReady)
+    {
+        let mut ph: Vec<(String, f64)> = order
+            .iter()
+            .filter_map(|m| {
+                run.result(w, &r.target, *m)
+                    .map(|x| (m.name().to_string(), x.summary.p50_ns as f64))
+            })
+            .collect();
+        if ph.is_empty() {
+            ph.push((undivided.clone(), r.summary.p50_ns as f64));
+            if !names.contains(&undivided) {
+                names.push(undivided.clone());
+            }
+        }
+        bars.push(plot::PhaseBar {
+            label: format!("{} (t_ready {})", r.target, format_ns(r.summary.p50_ns)),
+            phases: ph,
+        });
+    }
+    chart(plot::phase_chart(
+        &format!("{w}: where t_ready goes (phase medians, timeline order)"),
+        &bars,
+        &names,
+    ))
 }
 
 fn sizing(run: &RunFile, hosts: &[u64]) -> String {

@@ -336,3 +336,80 @@ pub fn curve_chart(title: &str, y_desc: &str, curves: &[Curve]) -> Result<String
     }
     Ok(svg)
 }
+
+/// One bar of a [`phase_chart`]: a target's phases in timeline order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseBar {
+    /// Row label (target and its `t_ready` median).
+    pub label: String,
+    /// `(phase name, median ns)` in timeline order.
+    pub phases: Vec<(String, f64)>,
+}
+
+/// Where each target's `t_ready` goes: one bar per target, its phases'
+/// medians stacked as shares of their sum (100 % bars: a 300 µs pooled start
+/// and a 300 ms container start stay readable on one chart; the label gives
+/// the absolute median). `order` names every phase in timeline order and
+/// fixes its colour.
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+pub fn phase_chart(title: &str, bars: &[PhaseBar], order: &[String]) -> Result<String, PlotError> {
+    let n = bars.len().max(1);
+    let height = 130 + ROW_PX * n as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
+        // The legend gets its own strip on the right: it never hides a bar.
+        let (area, legend) = root.split_horizontally(WIDTH_PX - 190);
+        let mut chart = ChartBuilder::on(&area)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(300)
+            .build_cartesian_2d(0f64..100f64, -0.5f64..(n as f64 - 0.5))
+            .map_err(|e| err(title)(e.to_string()))?;
+        let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("share of the sum of the phase medians (%)")
+            .y_labels(n)
+            .y_label_formatter(&|y| row_label(&labels, *y))
+            .draw()
+            .map_err(|e| err(title)(e.to_string()))?;
+        let colour = |name: &str| {
+            let i = order.iter().position(|p| p == name).unwrap_or(0);
+            PALETTE[i % PALETTE.len()]
+        };
+        for (i, b) in bars.iter().enumerate() {
+            let total: f64 = b.phases.iter().map(|(_, v)| v).sum::<f64>().max(1.0);
+            let mut x = 0.0;
+            for (name, v) in &b.phases {
+                let w = v / total * 100.0;
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x, i as f64 - 0.35), (x + w, i as f64 + 0.35)],
+                        ShapeStyle::from(&colour(name)).filled(),
+                    )])
+                    .map_err(|e| err(title)(e.to_string()))?;
+                x += w;
+            }
+        }
+        // Legend: one entry per phase, in timeline order.
+        for (k, name) in order.iter().enumerate() {
+            let y = 50 + 20 * k as i32;
+            legend
+                .draw(&Rectangle::new(
+                    [(8, y - 6), (22, y + 6)],
+                    colour(name).filled(),
+                ))
+                .map_err(|e| err(title)(e.to_string()))?;
+            legend
+                .draw(&Text::new(name.clone(), (28, y - 7), ("sans-serif", 13)))
+                .map_err(|e| err(title)(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(title)(e.to_string()))?;
+    }
+    Ok(svg)
+}
