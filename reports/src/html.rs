@@ -274,8 +274,28 @@ fn density(run: &RunFile) -> String {
             .collect();
         s.push_str(&chart(plot::curve_chart(
             &format!("{w}: PSS per idle instance against N"),
-            "PSS per instance (log scale)",
+            ("live instances N (log scale)", plot::axis_count),
+            ("PSS per instance (log scale)", plot::axis_bytes),
             &curves,
+        )));
+        let starts: Vec<Curve> = d
+            .series
+            .iter()
+            .filter(|x| x.workload == w)
+            .map(|x| Curve {
+                label: x.target.clone(),
+                points: x
+                    .samples
+                    .iter()
+                    .map(|p| (p.instances as f64, p.t_ready_last_ns as f64))
+                    .collect(),
+            })
+            .collect();
+        s.push_str(&chart(plot::curve_chart(
+            &format!("{w}: t_ready of the N-th instance"),
+            ("live instances N (log scale)", plot::axis_count),
+            ("t_ready of the N-th instance (log scale)", plot::axis_ns),
+            &starts,
         )));
     }
     s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
@@ -326,6 +346,36 @@ fn throughput(run: &RunFile) -> String {
                 &[(1.0, "native"), (1.25, "80 % of native"), (13.5, "13–14× slower")],
             )));
         }
+    }
+    // Latency percentile curves (HDR style), one chart per row × mode.
+    let mut cells: Vec<(&str, ThroughputMode)> =
+        t.cells.iter().map(|c| (c.row.as_str(), c.mode)).collect();
+    cells.sort();
+    cells.dedup();
+    for (row, mode) in cells {
+        let curves: Vec<Curve> = t
+            .cells
+            .iter()
+            .filter(|c| c.row == row && c.mode == mode)
+            .filter_map(|c| {
+                let h = LatencyHistogram::from_base64(&c.latency_histogram_v2_deflate_b64).ok()?;
+                let points = [0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 0.9999]
+                    .iter()
+                    .filter(|q| (h.len() as f64) * (1.0 - **q) >= 1.0 || **q == 0.0)
+                    .map(|&q| (1.0 / (1.0 - q), h.inner().value_at_quantile(q) as f64))
+                    .collect();
+                Some(Curve {
+                    label: format!("{} (n={})", c.target, c.requests),
+                    points,
+                })
+            })
+            .collect();
+        s.push_str(&chart(plot::curve_chart(
+            &format!("{row}, {}: latency by percentile", mode.name()),
+            ("percentile (log of 1/(1−q))", plot::axis_percentile),
+            ("latency (log scale)", plot::axis_ns),
+            &curves,
+        )));
     }
     s.push_str("<table><tr><th>mode</th><th>row</th><th>target</th><th>requests</th><th>req/s [95 % CI]</th><th>p50</th><th>p99</th></tr>\n");
     for c in &t.cells {

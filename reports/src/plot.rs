@@ -6,8 +6,10 @@
 //!   log time axis, targets sorted by median;
 //! - [`ratio_chart`]: per row, a ratio with its interval on a log axis with
 //!   reference lines (slowdown against native: 1×, 1.25×, 13.5×);
-//! - [`curve_chart`]: y against N on log–log axes, one line per series
-//!   (bytes per instance as instances are added).
+//! - [`curve_chart`]: y against x on log–log axes, one line per series
+//!   (bytes per instance or the N-th instance's `t_ready` as instances are
+//!   added; latency against percentile, HDR style).
+//! - [`phase_chart`]: where each target's `t_ready` goes, phase by phase.
 
 use crate::{format_bytes, format_ns};
 use plotters::coord::combinators::IntoLogRange;
@@ -272,10 +274,44 @@ pub fn ratio_chart(
     Ok(svg)
 }
 
-/// Lines of y against N on log–log axes; `bytes`: the y axis is bytes.
+/// Formats an axis value for a person.
+pub type AxisFormat = fn(f64) -> String;
+
+/// Bytes, binary units.
+pub fn axis_bytes(v: f64) -> String {
+    format_bytes(v.max(0.0).round() as u64)
+}
+
+/// Nanoseconds, scaled.
+pub fn axis_ns(v: f64) -> String {
+    format_ns(v.max(0.0).round() as u64)
+}
+
+/// A count.
+pub fn axis_count(v: f64) -> String {
+    format!("{v}")
+}
+
+/// The HDR percentile axis: `x = 1 / (1 − q)` shown as the percentile.
+pub fn axis_percentile(x: f64) -> String {
+    let q = 100.0 * (1.0 - 1.0 / x.max(1.0));
+    if q >= 99.0 {
+        format!("{q:.1}%")
+    } else {
+        format!("{q:.0}%")
+    }
+}
+
+/// Lines of y against x on log–log axes, one per curve, axes labelled by
+/// `x_fmt` and `y_fmt`.
 ///
 /// Errors: a plotters backend error (as [`PlotError`]).
-pub fn curve_chart(title: &str, y_desc: &str, curves: &[Curve]) -> Result<String, PlotError> {
+pub fn curve_chart(
+    title: &str,
+    (x_desc, x_fmt): (&str, AxisFormat),
+    (y_desc, y_fmt): (&str, AxisFormat),
+    curves: &[Curve],
+) -> Result<String, PlotError> {
     let pts = || {
         curves
             .iter()
@@ -300,9 +336,10 @@ pub fn curve_chart(title: &str, y_desc: &str, curves: &[Curve]) -> Result<String
             .map_err(|e| err(title)(e.to_string()))?;
         chart
             .configure_mesh()
-            .x_desc("live instances N (log scale)")
+            .x_desc(x_desc)
             .y_desc(y_desc)
-            .y_label_formatter(&|v| format_bytes(v.round() as u64))
+            .x_label_formatter(&|v| x_fmt(*v))
+            .y_label_formatter(&|v| y_fmt(*v))
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;
         for (i, c) in curves.iter().enumerate() {

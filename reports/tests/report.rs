@@ -116,8 +116,9 @@ fn html_is_self_contained_and_escapes_what_it_prints() {
         );
     }
     // 4 workloads × (2 cold-start distributions + 1 phase chart), 2 density
-    // workloads, 2 throughput modes.
-    assert_eq!(html.matches("<svg").count(), 16);
+    // workloads × (PSS and t_ready against N), 2 throughput modes × (slowdown
+    // and latency percentiles).
+    assert_eq!(html.matches("<svg").count(), 20);
     let claims_at = html.find("id=\"claims\"").unwrap();
     let cold_at = html.find("id=\"cold-start\"").unwrap();
     assert!(claims_at < cold_at, "the claims ledger comes first");
