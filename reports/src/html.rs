@@ -5,7 +5,7 @@
 //! taken from a results or claims file goes through [`escape`].
 
 use crate::claims::{Verdict, VerdictKind};
-use crate::plot::{self, BoxStats, Curve, RatioRow};
+use crate::plot::{self, BoxStats, Chart, Curve, RatioRow};
 use crate::{format_bytes, format_ns};
 use coldbench_results::{LatencyHistogram, MemorySource, Metric, RunFile, ThroughputMode};
 
@@ -32,8 +32,11 @@ th{background:#f3f3f3}td.n{text-align:right;white-space:nowrap}.holds{color:#067
 h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}code{background:#f6f6f6;padding:0 .2em}\
 td.figs{min-width:22em;font-size:12px}td.quote{max-width:18em}summary{cursor:pointer;color:#0645ad}";
 
-/// A chart, or a paragraph saying why it could not be drawn.
-fn chart(svg: Result<String, plot::PlotError>) -> String {
+/// A chart as inline SVG (kept in `sink` for other formats), or a
+/// paragraph saying why it could not be drawn.
+fn chart(c: Chart, sink: &mut Vec<Chart>) -> String {
+    let svg = c.svg();
+    sink.push(c);
     match svg {
         Ok(s) => format!("<figure>{}</figure>\n", strip_xml_decl(&s)),
         Err(e) => format!("<p class=\"muted\">{}</p>\n", escape(&e.to_string())),
@@ -121,7 +124,7 @@ fn box_stats(label: &str, r: &coldbench_results::MetricResult) -> Option<BoxStat
     })
 }
 
-fn cold_start(run: &RunFile) -> String {
+fn cold_start(run: &RunFile, sink: &mut Vec<Chart>) -> String {
     let Some(c) = &run.cold_start else {
         return missing("cold-start section", "coldbench run");
     };
@@ -141,23 +144,26 @@ fn cold_start(run: &RunFile) -> String {
                 .filter_map(|r| box_stats(&r.target, r))
                 .collect();
             if !boxes.is_empty() {
-                s.push_str(&chart(plot::distribution_chart(
-                    &format!(
-                        "{w}: {} (p1–p99, p25–p75, median and its 95 % CI)",
-                        m.name()
+                s.push_str(&chart(
+                    plot::distribution_chart(
+                        &format!(
+                            "{w}: {} (p1–p99, p25–p75, median and its 95 % CI)",
+                            m.name()
+                        ),
+                        &boxes,
                     ),
-                    &boxes,
-                )));
+                    sink,
+                ));
             }
         }
-        s.push_str(&phases(run, w));
+        s.push_str(&phases(run, w, sink));
     }
     s
 }
 
 /// The phase chart of workload `w`: every target's in-target phases (their
 /// medians), or its undivided `t_ready` when it records none (containers).
-fn phases(run: &RunFile, w: &str) -> String {
+fn phases(run: &RunFile, w: &str, sink: &mut Vec<Chart>) -> String {
     let inner = |m: Metric| {
         !matches!(
             m,
@@ -200,11 +206,14 @@ fn phases(run: &RunFile, w: &str) -> String {
             phases: ph,
         });
     }
-    chart(plot::phase_chart(
-        &format!("{w}: where t_ready goes (phase medians, timeline order)"),
-        &bars,
-        &names,
-    ))
+    chart(
+        plot::phase_chart(
+            &format!("{w}: where t_ready goes (phase medians, timeline order)"),
+            &bars,
+            &names,
+        ),
+        sink,
+    )
 }
 
 fn sizing(run: &RunFile, hosts: &[u64]) -> String {
@@ -248,7 +257,7 @@ fn sizing(run: &RunFile, hosts: &[u64]) -> String {
     s
 }
 
-fn density(run: &RunFile) -> String {
+fn density(run: &RunFile, sink: &mut Vec<Chart>) -> String {
     let Some(d) = &run.density else {
         return missing("density section", "coldbench density");
     };
@@ -272,12 +281,15 @@ fn density(run: &RunFile) -> String {
                     .collect(),
             })
             .collect();
-        s.push_str(&chart(plot::curve_chart(
-            &format!("{w}: PSS per idle instance against N"),
-            ("live instances N (log scale)", plot::axis_count),
-            ("PSS per instance (log scale)", plot::axis_bytes),
-            &curves,
-        )));
+        s.push_str(&chart(
+            plot::curve_chart(
+                &format!("{w}: PSS per idle instance against N"),
+                ("live instances N (log scale)", plot::axis_count),
+                ("PSS per instance (log scale)", plot::axis_bytes),
+                &curves,
+            ),
+            sink,
+        ));
         let starts: Vec<Curve> = d
             .series
             .iter()
@@ -291,12 +303,15 @@ fn density(run: &RunFile) -> String {
                     .collect(),
             })
             .collect();
-        s.push_str(&chart(plot::curve_chart(
-            &format!("{w}: t_ready of the N-th instance"),
-            ("live instances N (log scale)", plot::axis_count),
-            ("t_ready of the N-th instance (log scale)", plot::axis_ns),
-            &starts,
-        )));
+        s.push_str(&chart(
+            plot::curve_chart(
+                &format!("{w}: t_ready of the N-th instance"),
+                ("live instances N (log scale)", plot::axis_count),
+                ("t_ready of the N-th instance (log scale)", plot::axis_ns),
+                &starts,
+            ),
+            sink,
+        ));
     }
     s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
     for x in &d.series {
@@ -319,7 +334,7 @@ fn density(run: &RunFile) -> String {
     s
 }
 
-fn throughput(run: &RunFile) -> String {
+fn throughput(run: &RunFile, sink: &mut Vec<Chart>) -> String {
     let Some(t) = &run.throughput else {
         return missing("throughput section", "coldbench throughput");
     };
@@ -344,7 +359,7 @@ fn throughput(run: &RunFile) -> String {
                 "native requests/s ÷ target requests/s (log scale); red lines: 1× native, 1.25× (80 % of native), 13.5× (13–14× slower)",
                 &rows,
                 &[(1.0, "native"), (1.25, "80 % of native"), (13.5, "13–14× slower")],
-            )));
+            ), sink));
         }
     }
     // Latency percentile curves (HDR style), one chart per row × mode.
@@ -370,12 +385,15 @@ fn throughput(run: &RunFile) -> String {
                 })
             })
             .collect();
-        s.push_str(&chart(plot::curve_chart(
-            &format!("{row}, {}: latency by percentile", mode.name()),
-            ("percentile (log of 1/(1−q))", plot::axis_percentile),
-            ("latency (log scale)", plot::axis_ns),
-            &curves,
-        )));
+        s.push_str(&chart(
+            plot::curve_chart(
+                &format!("{row}, {}: latency by percentile", mode.name()),
+                ("percentile (log of 1/(1−q))", plot::axis_percentile),
+                ("latency (log scale)", plot::axis_ns),
+                &curves,
+            ),
+            sink,
+        ));
     }
     s.push_str("<table><tr><th>mode</th><th>row</th><th>target</th><th>requests</th><th>req/s [95 % CI]</th><th>p50</th><th>p99</th></tr>\n");
     for c in &t.cells {
@@ -455,6 +473,17 @@ fn provenance(runs: &[&RunFile]) -> String {
 /// holds it), the claims' verdicts, and the host-sizing sheet for this host
 /// and `hosts` (bytes).
 pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String {
+    page(runs, verdicts, hosts, &mut Vec::new())
+}
+
+/// Every chart of the page for `runs`, in page order (the PNG files).
+pub fn charts(runs: &[&RunFile]) -> Vec<Chart> {
+    let mut sink = Vec::new();
+    page(runs, &[], &[], &mut sink);
+    sink
+}
+
+fn page(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64], sink: &mut Vec<Chart>) -> String {
     let pick = |has: fn(&RunFile) -> bool| runs.iter().copied().find(|r| has(r)).unwrap_or(runs[0]);
     let names: Vec<String> = runs.iter().map(|r| escape(&r.host.hostname)).collect();
     format!(
@@ -470,12 +499,12 @@ pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String 
         runs.len(),
         names.join(", "),
         ledger(verdicts),
-        cold_start(pick(|r| r.cold_start.is_some())),
+        cold_start(pick(|r| r.cold_start.is_some()), sink),
         {
             let r = pick(|r| r.density.is_some());
-            format!("{}{}", density(r), sizing(r, hosts))
+            format!("{}{}", density(r, sink), sizing(r, hosts))
         },
-        throughput(pick(|r| r.throughput.is_some())),
+        throughput(pick(|r| r.throughput.is_some()), sink),
         artifacts(runs),
         provenance(runs),
     )

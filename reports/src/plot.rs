@@ -1,5 +1,6 @@
-//! Charts, drawn with plotters into SVG text (inlined by the HTML report):
-//! one place for every chart, so that another backend (PNG) draws the same.
+//! Charts, drawn with plotters: one drawing function per kind of [`Chart`],
+//! generic over the backend, so that the SVG inlined by the HTML report and
+//! the PNG files (`--format png`) are the same chart.
 //!
 //! - [`distribution_chart`]: per target, a box from a recorded HDR histogram
 //!   (p1–p99 whiskers, p25–p75 box, the median with its 95 % interval) on a
@@ -12,8 +13,10 @@
 //! - [`phase_chart`]: where each target's `t_ready` goes, phase by phase.
 
 use crate::{format_bytes, format_ns};
+use plotters::coord::Shift;
 use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
+use std::path::Path;
 
 /// Colours of the series, in order (colour-blind-safe Okabe–Ito palette).
 const PALETTE: [RGBColor; 8] = [
@@ -110,12 +113,17 @@ fn row_label(labels: &[String], y: f64) -> String {
         String::new()
     }
 }
-const WIDTH_PX: u32 = 960;
+/// Width of every chart, px (PNGs are readable at this width).
+const WIDTH_PX: u32 = 1200;
 
 /// Horizontal boxes of durations (ns) on a log axis, sorted by median.
 ///
 /// Errors: a plotters backend error (as [`PlotError`]).
-pub fn distribution_chart(title: &str, boxes: &[BoxStats]) -> Result<String, PlotError> {
+fn draw_distribution<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    boxes: &[BoxStats],
+) -> Result<(), PlotError> {
     let mut boxes = boxes.to_vec();
     boxes.sort_by(|a, b| a.p50.total_cmp(&b.p50));
     let (lo, hi) = decades(
@@ -123,12 +131,9 @@ pub fn distribution_chart(title: &str, boxes: &[BoxStats]) -> Result<String, Plo
         boxes.iter().map(|b| b.p99).fold(0.0, f64::max),
     );
     let rows = boxes.len().max(1);
-    let height = 90 + ROW_PX * rows as u32;
-    let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(36)
@@ -182,21 +187,21 @@ pub fn distribution_chart(title: &str, boxes: &[BoxStats]) -> Result<String, Plo
                 ])
                 .map_err(|e| err(title)(e.to_string()))?;
         }
-        root.present().map_err(|e| err(title)(e.to_string()))?;
     }
-    Ok(svg)
+    Ok(())
 }
 
 /// Ratios with intervals on a log axis, with vertical reference lines
 /// (`(value, label)`; name them in `axis`).
 ///
 /// Errors: a plotters backend error (as [`PlotError`]).
-pub fn ratio_chart(
+fn draw_ratio<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     title: &str,
     axis: &str,
     rows: &[RatioRow],
-    references: &[(f64, &str)],
-) -> Result<String, PlotError> {
+    references: &[(f64, String)],
+) -> Result<(), PlotError> {
     let finite_hi = rows
         .iter()
         .map(|r| {
@@ -216,12 +221,9 @@ pub fn ratio_chart(
         finite_hi,
     );
     let n = rows.len().max(1);
-    let height = 100 + ROW_PX * n as u32;
-    let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(36)
@@ -269,9 +271,8 @@ pub fn ratio_chart(
                 ])
                 .map_err(|e| err(title)(e.to_string()))?;
         }
-        root.present().map_err(|e| err(title)(e.to_string()))?;
     }
-    Ok(svg)
+    Ok(())
 }
 
 /// Formats an axis value for a person.
@@ -306,12 +307,13 @@ pub fn axis_percentile(x: f64) -> String {
 /// `x_fmt` and `y_fmt`.
 ///
 /// Errors: a plotters backend error (as [`PlotError`]).
-pub fn curve_chart(
+fn draw_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     title: &str,
     (x_desc, x_fmt): (&str, AxisFormat),
     (y_desc, y_fmt): (&str, AxisFormat),
     curves: &[Curve],
-) -> Result<String, PlotError> {
+) -> Result<(), PlotError> {
     let pts = || {
         curves
             .iter()
@@ -323,11 +325,9 @@ pub fn curve_chart(
         pts().map(|p| p.1).fold(f64::INFINITY, f64::min),
         pts().map(|p| p.1).fold(0.0, f64::max),
     );
-    let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(36)
@@ -369,9 +369,8 @@ pub fn curve_chart(
             .position(SeriesLabelPosition::UpperRight)
             .draw()
             .map_err(|e| err(title)(e.to_string()))?;
-        root.present().map_err(|e| err(title)(e.to_string()))?;
     }
-    Ok(svg)
+    Ok(())
 }
 
 /// One bar of a [`phase_chart`]: a target's phases in timeline order.
@@ -390,12 +389,14 @@ pub struct PhaseBar {
 /// fixes its colour.
 ///
 /// Errors: a plotters backend error (as [`PlotError`]).
-pub fn phase_chart(title: &str, bars: &[PhaseBar], order: &[String]) -> Result<String, PlotError> {
+fn draw_phases<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    bars: &[PhaseBar],
+    order: &[String],
+) -> Result<(), PlotError> {
     let n = bars.len().max(1);
-    let height = 130 + ROW_PX * n as u32;
-    let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH_PX, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
         // The legend gets its own strip on the right: it never hides a bar.
         let (area, legend) = root.split_horizontally(WIDTH_PX - 190);
@@ -446,7 +447,192 @@ pub fn phase_chart(title: &str, bars: &[PhaseBar], order: &[String]) -> Result<S
                 .draw(&Text::new(name.clone(), (28, y - 7), ("sans-serif", 13)))
                 .map_err(|e| err(title)(e.to_string()))?;
         }
-        root.present().map_err(|e| err(title)(e.to_string()))?;
     }
-    Ok(svg)
+    Ok(())
+}
+
+/// The font every chart's text is drawn with (DejaVu Sans Mono, Bitstream
+/// Vera licence: `reports/fonts/DejaVu-LICENSE.txt`), embedded so that no
+/// system font is needed for PNGs.
+const FONT: &[u8] = include_bytes!("../fonts/DejaVuSansMono.ttf");
+
+/// Registers [`FONT`] as `sans-serif` once per process.
+fn register_font() -> Result<(), PlotError> {
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *ONCE.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(PlotError {
+            title: "font".into(),
+            message: "the embedded font does not parse".into(),
+        })
+    }
+}
+
+/// A chart with its data: drawn as SVG text (the HTML report) or a PNG file,
+/// the same drawing code for both.
+#[derive(Debug, Clone)]
+pub enum Chart {
+    /// Boxes of durations on a log axis ([`BoxStats`]).
+    Distribution {
+        /// Title.
+        title: String,
+        /// One box per target.
+        boxes: Vec<BoxStats>,
+    },
+    /// Ratios with intervals on a log axis, with reference lines.
+    Ratio {
+        /// Title.
+        title: String,
+        /// X axis description (name the reference lines here).
+        axis: String,
+        /// One row per cell.
+        rows: Vec<RatioRow>,
+        /// `(value, name)` of each reference line.
+        references: Vec<(f64, String)>,
+    },
+    /// Lines on log–log axes.
+    Curves {
+        /// Title.
+        title: String,
+        /// X axis description and format.
+        x: (String, AxisFormat),
+        /// Y axis description and format.
+        y: (String, AxisFormat),
+        /// One line per series.
+        curves: Vec<Curve>,
+    },
+    /// Phase shares per target.
+    Phases {
+        /// Title.
+        title: String,
+        /// One bar per target.
+        bars: Vec<PhaseBar>,
+        /// Every phase, in timeline order.
+        order: Vec<String>,
+    },
+}
+
+impl Chart {
+    /// The chart's title.
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Distribution { title, .. }
+            | Chart::Ratio { title, .. }
+            | Chart::Curves { title, .. }
+            | Chart::Phases { title, .. } => title,
+        }
+    }
+
+    /// Width and height, px.
+    pub fn size(&self) -> (u32, u32) {
+        let rows = |n: usize| ROW_PX * n.max(1) as u32;
+        let h = match self {
+            Chart::Distribution { boxes, .. } => 90 + rows(boxes.len()),
+            Chart::Ratio { rows: r, .. } => 100 + rows(r.len()),
+            Chart::Curves { .. } => 480,
+            Chart::Phases { bars, order, .. } => {
+                (130 + rows(bars.len())).max(80 + 20 * order.len() as u32)
+            }
+        };
+        (WIDTH_PX, h)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        register_font()?;
+        match self {
+            Chart::Distribution { title, boxes } => draw_distribution(root, title, boxes),
+            Chart::Ratio {
+                title,
+                axis,
+                rows,
+                references,
+            } => draw_ratio(root, title, axis, rows, references),
+            Chart::Curves {
+                title,
+                x,
+                y,
+                curves,
+            } => draw_curves(root, title, (&x.0, x.1), (&y.0, y.1), curves),
+            Chart::Phases { title, bars, order } => draw_phases(root, title, bars, order),
+        }
+    }
+
+    /// The chart as SVG text.
+    ///
+    /// Errors: a plotters backend error (as [`PlotError`]).
+    pub fn svg(&self) -> Result<String, PlotError> {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+            self.draw(&root)?;
+            root.present()
+                .map_err(|e| err(self.title())(e.to_string()))?;
+        }
+        Ok(svg)
+    }
+
+    /// Writes the chart as a PNG file.
+    ///
+    /// Errors: a plotters backend error or a file that cannot be written
+    /// (as [`PlotError`]).
+    pub fn png(&self, path: &Path) -> Result<(), PlotError> {
+        let root = BitMapBackend::new(path, self.size()).into_drawing_area();
+        self.draw(&root)?;
+        root.present()
+            .map_err(|e| err(self.title())(format!("{}: {e}", path.display())))
+    }
+}
+
+/// A [`Chart::Distribution`] (boxes sorted by median when drawn).
+pub fn distribution_chart(title: &str, boxes: &[BoxStats]) -> Chart {
+    Chart::Distribution {
+        title: title.to_string(),
+        boxes: boxes.to_vec(),
+    }
+}
+
+/// A [`Chart::Ratio`] with reference lines `(value, name)`.
+pub fn ratio_chart(
+    title: &str,
+    axis: &str,
+    rows: &[RatioRow],
+    references: &[(f64, &str)],
+) -> Chart {
+    Chart::Ratio {
+        title: title.to_string(),
+        axis: axis.to_string(),
+        rows: rows.to_vec(),
+        references: references
+            .iter()
+            .map(|(v, n)| (*v, n.to_string()))
+            .collect(),
+    }
+}
+
+/// A [`Chart::Curves`].
+pub fn curve_chart(
+    title: &str,
+    x: (&str, AxisFormat),
+    y: (&str, AxisFormat),
+    curves: &[Curve],
+) -> Chart {
+    Chart::Curves {
+        title: title.to_string(),
+        x: (x.0.to_string(), x.1),
+        y: (y.0.to_string(), y.1),
+        curves: curves.to_vec(),
+    }
+}
+
+/// A [`Chart::Phases`].
+pub fn phase_chart(title: &str, bars: &[PhaseBar], order: &[String]) -> Chart {
+    Chart::Phases {
+        title: title.to_string(),
+        bars: bars.to_vec(),
+        order: order.to_vec(),
+    }
 }

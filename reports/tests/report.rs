@@ -171,3 +171,34 @@ fn the_engine_cap_binds_before_memory_for_pooled_instances() {
                 .projection_host_memory_bytes)
     );
 }
+
+/// The PNG charts of the real run: every chart of the HTML page, 1200 px
+/// wide, drawn with the embedded font (no system font needed), not blank.
+#[test]
+fn every_chart_renders_as_a_png_with_the_embedded_font() {
+    let run = fixture();
+    let charts = coldbench_reports::html::charts(&[&run]);
+    assert_eq!(charts.len(), 20);
+    let dir = std::env::temp_dir().join(format!("coldbench-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, c) in charts.iter().enumerate() {
+        let path = dir.join(format!("{i}.png"));
+        c.png(&path).unwrap();
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(info.width, 1200, "{}", c.title());
+        let px = info.color_type.samples();
+        let colours: std::collections::HashSet<&[u8]> =
+            buf[..info.buffer_size()].chunks(px).collect();
+        assert!(
+            colours.len() > 20,
+            "{}: {} colours",
+            c.title(),
+            colours.len()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,9 @@ pub enum Format {
     Markdown,
     /// `report.html` in `--out`: one self-contained page, charts inline as SVG.
     Html,
+    /// The same charts as PNG files in `--out`/`charts/` (1200 px wide,
+    /// drawn with an embedded font: no system font needed).
+    Png,
 }
 
 #[derive(Parser)]
@@ -97,6 +100,17 @@ pub fn print(args: ReportArgs) -> Result<()> {
                 let path = write_out(&args.out, &paths[0], "report.md", &md)?;
                 eprintln!("Markdown report: {}", path.display());
             }
+            Format::Png => {
+                let dir = out_dir(&args.out, &paths[0]).join("charts");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                let charts = coldbench_reports::html::charts(&refs);
+                for (i, c) in charts.iter().enumerate() {
+                    let path = dir.join(format!("{:02}-{}.png", i + 1, slug(c.title())));
+                    c.png(&path)?;
+                }
+                eprintln!("PNG charts: {} in {}", charts.len(), dir.display());
+            }
             Format::Html => {
                 let html = coldbench_reports::html::report(&refs, &verdicts, &args.host_memory);
                 let path = write_out(&args.out, &paths[0], "report.html", &html)?;
@@ -107,15 +121,34 @@ pub fn print(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes `text` as `name` in `out` (default: `first`'s directory),
-/// atomically (a temporary file renamed): no partial report is left behind.
-fn write_out(out: &Option<PathBuf>, first: &Path, name: &str, text: &str) -> Result<PathBuf> {
-    let dir = out.clone().unwrap_or_else(|| {
+/// The output directory: `out`, or `first`'s directory.
+fn out_dir(out: &Option<PathBuf>, first: &Path) -> PathBuf {
+    out.clone().unwrap_or_else(|| {
         first
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."))
-    });
+    })
+}
+
+/// A file-name stem from a chart title: lowercase ASCII letters and digits,
+/// other runs of characters as one `-`, at most 60 characters.
+fn slug(title: &str) -> String {
+    let mut s = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    s.trim_matches('-').chars().take(60).collect()
+}
+
+/// Writes `text` as `name` in `out` (default: `first`'s directory),
+/// atomically (a temporary file renamed): no partial report is left behind.
+fn write_out(out: &Option<PathBuf>, first: &Path, name: &str, text: &str) -> Result<PathBuf> {
+    let dir = out_dir(out, first);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
