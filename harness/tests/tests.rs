@@ -983,3 +983,40 @@ fn report_refuses_bad_results_files_by_name_and_writes_nothing() {
     assert!(out.join("report.md").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Bad arguments fail before anything is measured, with a message naming
+/// what is wrong: an inputs directory that does not exist, an unknown
+/// workload, a duration that cannot be honoured.
+#[test]
+fn bad_arguments_fail_before_measuring() {
+    let out = tmpdir("bad-args");
+    let run_dir = out.join("never");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["run", "--inputs", "/nonexistent-coldbench-inputs"],
+            "/nonexistent-coldbench-inputs",
+        ),
+        (
+            &["run", "--workloads", "noop,bogus"],
+            "unknown workload `bogus`",
+        ),
+        (&["throughput", "--duration-s", "inf"], "--duration-s"),
+        (&["density", "--time-limit-s", "inf"], "--time-limit-s"),
+    ];
+    for (args, says) in cases {
+        let o = Command::new(bin())
+            .args(args)
+            .arg("--out")
+            .arg(&run_dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !run_dir.join("run.json").exists(),
+            "{args:?} measured something"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
