@@ -1020,3 +1020,43 @@ fn bad_arguments_fail_before_measuring() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Runs from different hosts are not merged into one report unless asked.
+#[test]
+fn report_refuses_runs_of_different_hosts_unless_allowed() {
+    let dir = tmpdir("report-hosts");
+    let src =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/tests/fixtures/v1/coldstart.json");
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&src).unwrap()).unwrap();
+    other["host"]["hostname"] = "another-machine".into();
+    other["host"]["cpu_logical_cores"] = 64.into();
+    let other_path = dir.join("other.json");
+    std::fs::write(&other_path, serde_json::to_vec(&other).unwrap()).unwrap();
+    let report = |extra: &[&str]| {
+        Command::new(bin())
+            .args(["report", "--format", "markdown", "--out"])
+            .arg(dir.join("out"))
+            .args(extra)
+            .arg(&src)
+            .arg(&other_path)
+            .output()
+            .unwrap()
+    };
+    let o = report(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("different hosts") && err.contains("another-machine"),
+        "{err}"
+    );
+    assert!(!dir.join("out").exists());
+    let o = report(&["--allow-mixed-hosts"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
+    assert!(
+        md.contains("another-machine"),
+        "the provenance names both hosts"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
