@@ -7,7 +7,7 @@
 use crate::claims::{Verdict, VerdictKind};
 use crate::plot::{self, BoxStats, Chart, Curve, RatioRow};
 use crate::{format_bytes, format_ns};
-use coldbench_results::{LatencyHistogram, MemorySource, Metric, RunFile, ThroughputMode};
+use coldbench_results::{LatencyHistogram, Metric, RunFile, ThroughputMode};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -226,32 +226,32 @@ fn sizing(run: &RunFile, hosts: &[u64]) -> String {
         "<h3>Host sizing: the limit that binds first</h3>\n<table><tr><th>workload</th><th>target</th><th>host memory</th><th>memory allows</th><th>tasks allow</th><th>mappings allow (per runner)</th><th>engine cap</th><th>binds first</th></tr>\n",
     );
     for z in &sheet {
-        let get = |l: Limit| {
-            z.allowances
-                .iter()
-                .find(|a| a.limit == l)
-                .map(|a| {
-                    format!(
-                        "<span title=\"{}\">{}</span>",
-                        escape(&a.basis),
-                        a.instances
-                    )
-                })
-                .unwrap_or_else(|| "—".into())
-        };
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><b>{}</b></td></tr>\n",
-            escape(&z.workload),
-            escape(&z.target),
-            format_bytes(z.host_memory_bytes),
-            get(Limit::Memory),
-            get(Limit::Tasks),
-            get(Limit::Mappings),
-            get(Limit::EngineCap),
-            z.binding()
-                .map(|a| format!("{} ({})", a.limit.name(), a.instances))
-                .unwrap_or_else(|| "—".into()),
-        ));
+        let cells = crate::sizing::row(z);
+        s.push_str("<tr>");
+        for (i, c) in cells.iter().enumerate() {
+            // The allowances carry what they rest on as a tooltip.
+            let limit = [
+                None,
+                None,
+                None,
+                Some(Limit::Memory),
+                Some(Limit::Tasks),
+                Some(Limit::Mappings),
+                Some(Limit::EngineCap),
+                None,
+            ][i];
+            let title = limit
+                .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
+                .map(|a| format!(" title=\"{}\"", escape(&a.basis)))
+                .unwrap_or_default();
+            let class = if (2..7).contains(&i) {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            s.push_str(&format!("<td{class}{title}>{}</td>", escape(c)));
+        }
+        s.push_str("</tr>\n");
     }
     s.push_str("</table>\n<p class=\"muted\">Memory scales with the host memory; tasks use this host's kernel limits; mappings and the engine cap are per runner process (several runners multiply them). Hover a count for what it rests on.</p>\n");
     s
@@ -315,20 +315,18 @@ fn density(run: &RunFile, sink: &mut Vec<Chart>) -> String {
     }
     s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
     for x in &d.series {
-        let fig = |src: MemorySource| crate::per_instance(x, src);
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-            escape(&x.workload),
-            escape(&x.target),
-            x.instances,
-            x.stop_reason.name(),
-            fig(MemorySource::Pss),
-            fig(MemorySource::HostMemAvailable),
-            x.projection
-                .as_ref()
-                .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
-                .unwrap_or_else(|| "—".into()),
-        ));
+        let cells = crate::density_row(x);
+        s.push_str("<tr>");
+        for (i, c) in cells.iter().enumerate() {
+            // N and the byte and count columns are numbers: right-aligned.
+            let class = if matches!(i, 2 | 4 | 5 | 6) {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            s.push_str(&format!("<td{class}>{}</td>", escape(c)));
+        }
+        s.push_str("</tr>\n");
     }
     s.push_str("</table>\n");
     s

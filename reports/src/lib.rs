@@ -421,6 +421,25 @@ pub fn per_instance(
         .unwrap_or_else(|| "—".into())
 }
 
+/// The cells of a density summary row, as text (each renderer escapes and
+/// marks them up): workload, target, N, stop reason, PSS per instance, host
+/// per instance, projected instances per host.
+pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 7] {
+    use coldbench_results::MemorySource;
+    [
+        s.workload.clone(),
+        s.target.clone(),
+        s.instances.to_string(),
+        s.stop_reason.name().to_string(),
+        per_instance(s, MemorySource::Pss),
+        per_instance(s, MemorySource::HostMemAvailable),
+        s.projection
+            .as_ref()
+            .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
+            .unwrap_or_else(|| "—".into()),
+    ]
+}
+
 fn figure_cell(s: &coldbench_results::DensitySeries, source: &str) -> String {
     s.bytes_per_instance
         .iter()

@@ -4,7 +4,7 @@
 
 use crate::claims::{Verdict, VerdictKind};
 use crate::{format_bytes, format_ns};
-use coldbench_results::{MemorySource, Metric, RunFile, ThroughputMode};
+use coldbench_results::{Metric, RunFile, ThroughputMode};
 
 /// Escapes text for a Markdown table cell: `|` (a column break), `<`, `>`
 /// and `&` (HTML), backticks and `*`/`_`/`[`/`]` (emphasis, links), and line
@@ -141,20 +141,8 @@ pub fn density(run: &RunFile) -> String {
         "| workload | target | N | stopped | PSS / instance | host / instance | projected per host |\n|---|---|---:|---|---:|---:|---:|\n",
     );
     for s in &d.series {
-        let fig = |src: MemorySource| crate::per_instance(s, src);
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            escape(&s.workload),
-            escape(&s.target),
-            s.instances,
-            s.stop_reason.name(),
-            fig(MemorySource::Pss),
-            fig(MemorySource::HostMemAvailable),
-            s.projection
-                .as_ref()
-                .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
-                .unwrap_or_else(|| "—".into()),
-        ));
+        let cells: Vec<String> = crate::density_row(s).iter().map(|c| escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
 }

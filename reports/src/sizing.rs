@@ -196,32 +196,40 @@ pub fn sheet(run: &RunFile, extra_hosts_bytes: &[u64]) -> Vec<Sizing> {
     out
 }
 
-/// The sheet as a Markdown table (with `escape` applied to names).
+/// The cells of a sheet row, as text (each renderer escapes and marks them
+/// up): workload, target, host memory, what memory, tasks, mappings and the
+/// engine cap allow (`—` where the series says nothing of that limit), and
+/// the limit that binds first with its count.
+pub fn row(z: &Sizing) -> [String; 8] {
+    let get = |l: Limit| {
+        z.allowances
+            .iter()
+            .find(|a| a.limit == l)
+            .map(|a| a.instances.to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    [
+        z.workload.clone(),
+        z.target.clone(),
+        crate::format_bytes(z.host_memory_bytes),
+        get(Limit::Memory),
+        get(Limit::Tasks),
+        get(Limit::Mappings),
+        get(Limit::EngineCap),
+        z.binding()
+            .map(|a| format!("{} ({})", a.limit.name(), a.instances))
+            .unwrap_or_else(|| "—".into()),
+    ]
+}
+
+/// The sheet as a Markdown table.
 pub fn markdown(sheet: &[Sizing]) -> String {
     let mut out = String::from(
         "| workload | target | host memory | memory allows | tasks allow | mappings allow (per runner) | engine cap | binds first |\n|---|---|---:|---:|---:|---:|---:|---|\n",
     );
     for z in sheet {
-        let get = |l: Limit| {
-            z.allowances
-                .iter()
-                .find(|a| a.limit == l)
-                .map(|a| a.instances.to_string())
-                .unwrap_or_else(|| "—".into())
-        };
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            crate::markdown::escape(&z.workload),
-            crate::markdown::escape(&z.target),
-            crate::format_bytes(z.host_memory_bytes),
-            get(Limit::Memory),
-            get(Limit::Tasks),
-            get(Limit::Mappings),
-            get(Limit::EngineCap),
-            z.binding()
-                .map(|a| format!("**{}** ({})", a.limit.name(), a.instances))
-                .unwrap_or_else(|| "—".into()),
-        ));
+        let cells: Vec<String> = row(z).iter().map(|c| crate::markdown::escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
 }
