@@ -93,20 +93,6 @@ impl Collector {
         e.1 += bad;
     }
 
-    /// Matched and mismatched responses so far for `workload` × `target`, in
-    /// every experiment.
-    pub fn verified(&self, workload: &str, target: &str) -> (u64, u64) {
-        self.verification
-            .iter()
-            .filter(|((_, w, t), _)| w == workload && t == target)
-            .fold((0, 0), |(a, b), (_, (ok, bad))| (a + ok, b + bad))
-    }
-
-    /// Whether any cold-start distribution was recorded.
-    pub fn has_cold_start(&self) -> bool {
-        !self.histograms.is_empty()
-    }
-
     /// The cold-start distributions as results-file entries.
     pub fn results(&self) -> Vec<MetricResult> {
         self.histograms

@@ -101,42 +101,41 @@ pub fn execute(
         }),
         ..Sections::default()
     };
-    let stop = |s: &Session| s.interrupted.load(Ordering::SeqCst);
-    if let Some(c) = &suite.cold_start
-        && !stop(&session)
-    {
-        session.settle_before("cold start");
-        let mut settings = c.settings.clone();
-        settings.cases = Some(c.cases.pick(&session.cases));
-        sections.cold_start = Some(coldstart::run(&mut session, &settings));
+    // The order is the suite's (`Suite::experiments`): one place says it.
+    for e in suite.experiments() {
+        if session.interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        session.settle_before(&e.name().replace('_', " "));
+        match e {
+            Experiment::ColdStart => {
+                let c = suite.cold_start.as_ref().expect("listed by experiments()");
+                let mut settings = c.settings.clone();
+                settings.cases = Some(c.cases.pick(&session.cases));
+                sections.cold_start = Some(coldstart::run(&mut session, &settings));
+            }
+            Experiment::Throughput => {
+                let t = suite.throughput.as_ref().expect("listed by experiments()");
+                let cells = t
+                    .cells
+                    .clone()
+                    .unwrap_or_else(|| throughput::all_cells(&session, &t.modes));
+                let clients = t.clients.unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get() as u32)
+                        .unwrap_or(1)
+                });
+                sections.throughput =
+                    Some(throughput::run(&mut session, &t.settings, clients, &cells));
+            }
+            Experiment::Density => {
+                let d = suite.density.as_ref().expect("listed by experiments()");
+                let series = suite.density_series(&session.available_ids());
+                sections.density = Some(density::run(&mut session, &d.settings, &series));
+            }
+        }
         let (back, _) = session.checkpoint(&sections)?;
-        on_experiment(Experiment::ColdStart, &back);
-    }
-    if let Some(t) = &suite.throughput
-        && !stop(&session)
-    {
-        session.settle_before("throughput");
-        let cells = t
-            .cells
-            .clone()
-            .unwrap_or_else(|| throughput::all_cells(&session, &t.modes));
-        let clients = t.clients.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get() as u32)
-                .unwrap_or(1)
-        });
-        sections.throughput = Some(throughput::run(&mut session, &t.settings, clients, &cells));
-        let (back, _) = session.checkpoint(&sections)?;
-        on_experiment(Experiment::Throughput, &back);
-    }
-    if let Some(d) = &suite.density
-        && !stop(&session)
-    {
-        session.settle_before("density");
-        let series = suite.density_series(&session.available_ids());
-        sections.density = Some(density::run(&mut session, &d.settings, &series));
-        let (back, _) = session.checkpoint(&sections)?;
-        on_experiment(Experiment::Density, &back);
+        on_experiment(e, &back);
     }
     session.finish(sections)
 }

@@ -23,14 +23,9 @@ pub enum ProgressMode {
     Quiet,
 }
 
-/// Formats a duration for a person: `42 s`, `2 min 05 s`.
+/// Formats a duration for a person: `42 s`, `2 min 05 s` (the reports' format).
 pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    if s < 60 {
-        format!("{s} s")
-    } else {
-        format!("{} min {:02} s", s / 60, s % 60)
-    }
+    coldbench_reports::format_duration_s(d.as_nanos() as u64)
 }
 
 /// The run's progress display.

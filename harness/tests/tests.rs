@@ -658,6 +658,19 @@ fn tagged_processes(tag: &str) -> Vec<String> {
     out
 }
 
+/// No process carrying the test's `tag` is left and, when Docker is up, no
+/// labelled container.
+fn assert_nothing_left(tag: &str, docker: bool) {
+    assert!(
+        tagged_processes(tag).is_empty(),
+        "left: {:?}",
+        tagged_processes(tag)
+    );
+    if docker {
+        assert!(labelled_containers().is_empty(), "containers left");
+    }
+}
+
 /// `coldbench density` with the given selection, tagged so that its children can be found.
 fn density_command(workloads: &str, targets: &str, out: &Path, tag: &str) -> Command {
     let mut c = Command::new(bin());
@@ -755,14 +768,7 @@ fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
         lin("thumbnail"),
         lin("noop")
     );
-    assert!(
-        tagged_processes(&tag).is_empty(),
-        "left: {:?}",
-        tagged_processes(&tag)
-    );
-    if docker {
-        assert!(labelled_containers().is_empty(), "containers left");
-    }
+    assert_nothing_left(&tag, docker);
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&inputs);
 }
@@ -906,14 +912,7 @@ fn default_suite_plan_runs_every_experiment_in_one_run() {
     for part in ["Cold start", "Density", "Throughput", "Results:"] {
         assert!(stdout.contains(part), "summary lacks {part}:\n{stdout}");
     }
-    assert!(
-        tagged_processes(&tag).is_empty(),
-        "left: {:?}",
-        tagged_processes(&tag)
-    );
-    if docker {
-        assert!(labelled_containers().is_empty(), "containers left");
-    }
+    assert_nothing_left(&tag, docker);
     let _ = std::fs::remove_dir_all(&out);
 }
 

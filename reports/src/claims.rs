@@ -429,11 +429,7 @@ pub struct Verdict {
 
 /// Whether `pattern` (a family, an id, or a `-`-bounded id prefix) selects `id`.
 fn selects(pattern: &str, id: &str, family: Family) -> bool {
-    pattern == family.name()
-        || pattern == id
-        || id
-            .strip_prefix(pattern)
-            .is_some_and(|rest| rest.starts_with('-'))
+    pattern == family.name() || coldbench_results::selects(pattern, id)
 }
 
 /// The ids of the targets of `runs` that `patterns` select, in run order.

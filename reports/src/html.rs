@@ -51,6 +51,25 @@ fn strip_xml_decl(s: &str) -> &str {
     }
 }
 
+/// One table row: every cell escaped, the cells in `numeric` right-aligned,
+/// `title(i)` an optional tooltip for cell `i`.
+fn row(cells: &[String], numeric: &[usize], title: impl Fn(usize) -> Option<String>) -> String {
+    let mut s = String::from("<tr>");
+    for (i, c) in cells.iter().enumerate() {
+        let class = if numeric.contains(&i) {
+            " class=\"n\""
+        } else {
+            ""
+        };
+        let tip = title(i)
+            .map(|t| format!(" title=\"{}\"", escape(&t)))
+            .unwrap_or_default();
+        s.push_str(&format!("<td{class}{tip}>{}</td>", escape(c)));
+    }
+    s.push_str("</tr>\n");
+    s
+}
+
 fn missing(what: &str, command: &str) -> String {
     format!(
         "<p class=\"muted\">No {} in these runs: <code>{}</code> measures it.</p>\n",
@@ -217,7 +236,6 @@ fn phases(run: &RunFile, w: &str, sink: &mut Vec<Chart>) -> String {
 }
 
 fn sizing(run: &RunFile, hosts: &[u64]) -> String {
-    use crate::sizing::Limit;
     let sheet = crate::sizing::sheet(run, hosts);
     if sheet.is_empty() {
         return String::new();
@@ -226,32 +244,12 @@ fn sizing(run: &RunFile, hosts: &[u64]) -> String {
         "<h3>Host sizing: the limit that binds first</h3>\n<table><tr><th>workload</th><th>target</th><th>host memory</th><th>memory allows</th><th>tasks allow</th><th>mappings allow (per runner)</th><th>engine cap</th><th>binds first</th></tr>\n",
     );
     for z in &sheet {
-        let cells = crate::sizing::row(z);
-        s.push_str("<tr>");
-        for (i, c) in cells.iter().enumerate() {
-            // The allowances carry what they rest on as a tooltip.
-            let limit = [
-                None,
-                None,
-                None,
-                Some(Limit::Memory),
-                Some(Limit::Tasks),
-                Some(Limit::Mappings),
-                Some(Limit::EngineCap),
-                None,
-            ][i];
-            let title = limit
+        // The allowances carry what they rest on as a tooltip.
+        s.push_str(&row(&crate::sizing::row(z), &[2, 3, 4, 5, 6], |i| {
+            crate::sizing::COLUMN_LIMITS[i]
                 .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
-                .map(|a| format!(" title=\"{}\"", escape(&a.basis)))
-                .unwrap_or_default();
-            let class = if (2..7).contains(&i) {
-                " class=\"n\""
-            } else {
-                ""
-            };
-            s.push_str(&format!("<td{class}{title}>{}</td>", escape(c)));
-        }
-        s.push_str("</tr>\n");
+                .map(|a| a.basis.clone())
+        }));
     }
     s.push_str("</table>\n<p class=\"muted\">Memory scales with the host memory; tasks use this host's kernel limits; mappings and the engine cap are per runner process (several runners multiply them). Hover a count for what it rests on.</p>\n");
     s
@@ -315,18 +313,8 @@ fn density(run: &RunFile, sink: &mut Vec<Chart>) -> String {
     }
     s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
     for x in &d.series {
-        let cells = crate::density_row(x);
-        s.push_str("<tr>");
-        for (i, c) in cells.iter().enumerate() {
-            // N and the byte and count columns are numbers: right-aligned.
-            let class = if matches!(i, 2 | 4 | 5 | 6) {
-                " class=\"n\""
-            } else {
-                ""
-            };
-            s.push_str(&format!("<td{class}>{}</td>", escape(c)));
-        }
-        s.push_str("</tr>\n");
+        // N and the byte and count columns are numbers: right-aligned.
+        s.push_str(&row(&crate::density_row(x), &[2, 4, 5, 6], |_| None));
     }
     s.push_str("</table>\n");
     s
@@ -395,18 +383,10 @@ fn throughput(run: &RunFile, sink: &mut Vec<Chart>) -> String {
     }
     s.push_str("<table><tr><th>mode</th><th>row</th><th>target</th><th>requests</th><th>req/s [95 % CI]</th><th>p50</th><th>p99</th></tr>\n");
     for c in &t.cells {
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1} [{:.1}–{:.1}]</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-            c.mode.name(),
-            escape(&c.row),
-            escape(&c.target),
-            c.requests,
-            c.rps,
-            c.rps_ci95_low,
-            c.rps_ci95_high,
-            format_ns(c.latency.p50_ns),
-            format_ns(c.latency.p99_ns),
-        ));
+        // The table leaves the slowdown to the chart above it.
+        s.push_str(&row(&crate::throughput_row(c)[..7], &[3, 4, 5, 6], |_| {
+            None
+        }));
     }
     s.push_str("</table>\n");
     s

@@ -56,7 +56,8 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
-fn median_cell(s: Option<&Summary>) -> String {
+/// `p50 [low–high]` of a summary, `—` without one.
+pub(crate) fn median_cell(s: Option<&Summary>) -> String {
     match s {
         Some(s) => format!(
             "{} [{}–{}]",
@@ -264,7 +265,8 @@ fn rate(v: f64) -> String {
     }
 }
 
-fn ratio_cell(r: Option<&coldbench_results::Ratio>) -> String {
+/// `ratio× [low–high]` (`∞` for an unbounded upper end), `—` without one.
+pub(crate) fn ratio_cell(r: Option<&coldbench_results::Ratio>) -> String {
     match r {
         Some(r) => {
             let hi = if r.ci95_high >= 1e300 {
@@ -276,6 +278,25 @@ fn ratio_cell(r: Option<&coldbench_results::Ratio>) -> String {
         }
         None => "—".into(),
     }
+}
+
+/// The cells of a throughput cell's summary row, as text (each renderer
+/// escapes and marks them up): mode, row, target, requests, requests/s with
+/// its 95 % interval, p50, p99, slowdown against native with its interval.
+pub fn throughput_row(c: &coldbench_results::ThroughputResult) -> [String; 8] {
+    [
+        c.mode.name().to_string(),
+        c.row.clone(),
+        c.target.clone(),
+        c.requests.to_string(),
+        format!(
+            "{:.1} [{:.1}–{:.1}]",
+            c.rps, c.rps_ci95_low, c.rps_ci95_high
+        ),
+        format_ns(c.latency.p50_ns),
+        format_ns(c.latency.p99_ns),
+        ratio_cell(c.slowdown_vs_native.as_ref()),
+    ]
 }
 
 /// The throughput table: per row × target × mode, requests/s with its 95 %
@@ -414,11 +435,20 @@ pub fn per_instance(
     s: &coldbench_results::DensitySeries,
     source: coldbench_results::MemorySource,
 ) -> String {
+    per_instance_or(s, |f| f == source, "—")
+}
+
+/// The per-instance figure of the first source `wanted` accepts, or `missing`.
+fn per_instance_or(
+    s: &coldbench_results::DensitySeries,
+    wanted: impl Fn(coldbench_results::MemorySource) -> bool,
+    missing: &str,
+) -> String {
     s.bytes_per_instance
         .iter()
-        .find(|f| f.source == source)
+        .find(|f| wanted(f.source))
         .map(|f| signed_bytes(f.bytes_per_instance))
-        .unwrap_or_else(|| "—".into())
+        .unwrap_or_else(|| missing.into())
 }
 
 /// The cells of a density summary row, as text (each renderer escapes and
@@ -441,11 +471,7 @@ pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 7] {
 }
 
 fn figure_cell(s: &coldbench_results::DensitySeries, source: &str) -> String {
-    s.bytes_per_instance
-        .iter()
-        .find(|f| f.source.name() == source)
-        .map(|f| signed_bytes(f.bytes_per_instance))
-        .unwrap_or_else(|| "–".into())
+    per_instance_or(s, |f| f.name() == source, "–")
 }
 
 /// The density tables: one row per series (memory per instance from each
@@ -612,12 +638,6 @@ pub fn section(run: &RunFile, e: coldbench_results::Experiment, details: bool) -
     }
 }
 
-/// One table per section the file holds (no phase, artifact or curve
-/// tables), then the footer.
-pub fn summary(run: &RunFile) -> String {
-    all_sections(run, false)
-}
-
 /// One line naming the run: suite (if any), experiments, host, date, and
 /// the schema version it was migrated from.
 pub fn header(run: &RunFile) -> String {
@@ -647,7 +667,8 @@ pub fn header(run: &RunFile) -> String {
     s
 }
 
-fn format_duration_s(ns: u64) -> String {
+/// A wall-clock duration for a person: `42 s`, `2 min 05 s` (whole seconds).
+pub fn format_duration_s(ns: u64) -> String {
     let s = ns / 1_000_000_000;
     if s < 60 {
         format!("{s} s")

@@ -3,7 +3,7 @@
 //! printed from a results file or a claims file goes through [`escape`].
 
 use crate::claims::{Verdict, VerdictKind};
-use crate::{format_bytes, format_ns};
+use crate::format_bytes;
 use coldbench_results::{Metric, RunFile, ThroughputMode};
 
 /// Escapes text for a Markdown table cell: `|` (a column break), `<`, `>`
@@ -90,15 +90,6 @@ fn target_rank(run: &RunFile, t: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-fn ci(s: &coldbench_results::Summary) -> String {
-    format!(
-        "{} [{}–{}]",
-        format_ns(s.p50_ns),
-        format_ns(s.p50_ci95_low_ns),
-        format_ns(s.p50_ci95_high_ns)
-    )
-}
-
 /// The cold-start summary: per workload × target, n, `t_ready` and
 /// `t_first_response` medians with their intervals.
 pub fn cold_start(run: &RunFile) -> String {
@@ -117,14 +108,14 @@ pub fn cold_start(run: &RunFile) -> String {
     for r in rows {
         let first = run
             .result(&r.workload, &r.target, Metric::TFirstResponse)
-            .map(|x| ci(&x.summary))
+            .map(|x| crate::median_cell(Some(&x.summary)))
             .unwrap_or_else(|| "—".into());
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             escape(&r.workload),
             escape(&r.target),
             r.summary.n,
-            ci(&r.summary),
+            crate::median_cell(Some(&r.summary)),
             first
         ));
     }
@@ -166,28 +157,12 @@ pub fn throughput(run: &RunFile) -> String {
         )
     });
     for c in cells {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} [{:.1}–{:.1}] | {} | {} | {} |\n",
-            c.mode.name(),
-            escape(&c.row),
-            escape(&c.target),
-            c.requests,
-            c.rps,
-            c.rps_ci95_low,
-            c.rps_ci95_high,
-            format_ns(c.latency.p50_ns),
-            format_ns(c.latency.p99_ns),
-            c.slowdown_vs_native
-                .map(|s| {
-                    let hi = if s.ci95_high >= 1e300 {
-                        "∞".to_string()
-                    } else {
-                        format!("{:.2}", s.ci95_high)
-                    };
-                    format!("{:.2}× [{:.2}–{hi}]", s.ratio, s.ci95_low)
-                })
-                .unwrap_or_else(|| "—".into())
-        ));
+        // Row and target come from the file: escaped; the rest is ours.
+        let mut cells = crate::throughput_row(c);
+        for i in [1, 2] {
+            cells[i] = escape(&cells[i]);
+        }
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
 }

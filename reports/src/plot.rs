@@ -85,10 +85,17 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-fn err(title: &str) -> impl Fn(String) -> PlotError + '_ {
-    move |message| PlotError {
-        title: title.to_string(),
-        message,
+/// A plotters result as a [`PlotError`] naming the chart.
+trait OrPlot<T> {
+    fn or_plot(self, title: &str) -> Result<T, PlotError>;
+}
+
+impl<T, E: std::fmt::Display> OrPlot<T> for Result<T, E> {
+    fn or_plot(self, title: &str) -> Result<T, PlotError> {
+        self.map_err(|e| PlotError {
+            title: title.to_string(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -131,62 +138,60 @@ fn draw_distribution<DB: DrawingBackend>(
         boxes.iter().map(|b| b.p99).fold(0.0, f64::max),
     );
     let rows = boxes.len().max(1);
-    {
-        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(230)
-            .build_cartesian_2d((lo..hi).log_scale(), -0.5f64..(rows as f64 - 0.5))
-            .map_err(|e| err(title)(e.to_string()))?;
-        let labels: Vec<String> = boxes
-            .iter()
-            .map(|b| format!("{} (n={})", b.label, b.n))
-            .collect();
+    root.fill(&WHITE).or_plot(title)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(230)
+        .build_cartesian_2d((lo..hi).log_scale(), -0.5f64..(rows as f64 - 0.5))
+        .or_plot(title)?;
+    let labels: Vec<String> = boxes
+        .iter()
+        .map(|b| format!("{} (n={})", b.label, b.n))
+        .collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("time (log scale)")
+        .x_label_formatter(&|v| format_ns(v.round() as u64))
+        .y_labels(rows)
+        .y_label_formatter(&|y| row_label(&labels, *y))
+        .draw()
+        .or_plot(title)?;
+    for (i, b) in boxes.iter().enumerate() {
+        let y = i as f64;
+        let c = PALETTE[i % PALETTE.len()];
+        let whisker = ShapeStyle::from(&c).stroke_width(1);
         chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc("time (log scale)")
-            .x_label_formatter(&|v| format_ns(v.round() as u64))
-            .y_labels(rows)
-            .y_label_formatter(&|y| row_label(&labels, *y))
-            .draw()
-            .map_err(|e| err(title)(e.to_string()))?;
-        for (i, b) in boxes.iter().enumerate() {
-            let y = i as f64;
-            let c = PALETTE[i % PALETTE.len()];
-            let whisker = ShapeStyle::from(&c).stroke_width(1);
-            chart
-                .draw_series([
-                    PathElement::new(vec![(b.p1, y), (b.p99, y)], whisker),
-                    PathElement::new(vec![(b.p1, y - 0.2), (b.p1, y + 0.2)], whisker),
-                    PathElement::new(vec![(b.p99, y - 0.2), (b.p99, y + 0.2)], whisker),
-                ])
-                .map_err(|e| err(title)(e.to_string()))?;
-            chart
-                .draw_series([Rectangle::new(
-                    [(b.p25, y - 0.3), (b.p75.max(b.p25 * 1.0001), y + 0.3)],
-                    ShapeStyle::from(&c.mix(0.35)).filled(),
-                )])
-                .map_err(|e| err(title)(e.to_string()))?;
-            // The median's 95 % interval as a dark band, the median as a tick.
-            chart
-                .draw_series([
-                    Rectangle::new(
-                        [
-                            (b.ci_low, y - 0.12),
-                            (b.ci_high.max(b.ci_low * 1.0001), y + 0.12),
-                        ],
-                        ShapeStyle::from(&BLACK.mix(0.55)).filled(),
-                    ),
-                    Rectangle::new(
-                        [(b.p50 / 1.004, y - 0.38), (b.p50 * 1.004, y + 0.38)],
-                        ShapeStyle::from(&BLACK).filled(),
-                    ),
-                ])
-                .map_err(|e| err(title)(e.to_string()))?;
-        }
+            .draw_series([
+                PathElement::new(vec![(b.p1, y), (b.p99, y)], whisker),
+                PathElement::new(vec![(b.p1, y - 0.2), (b.p1, y + 0.2)], whisker),
+                PathElement::new(vec![(b.p99, y - 0.2), (b.p99, y + 0.2)], whisker),
+            ])
+            .or_plot(title)?;
+        chart
+            .draw_series([Rectangle::new(
+                [(b.p25, y - 0.3), (b.p75.max(b.p25 * 1.0001), y + 0.3)],
+                ShapeStyle::from(&c.mix(0.35)).filled(),
+            )])
+            .or_plot(title)?;
+        // The median's 95 % interval as a dark band, the median as a tick.
+        chart
+            .draw_series([
+                Rectangle::new(
+                    [
+                        (b.ci_low, y - 0.12),
+                        (b.ci_high.max(b.ci_low * 1.0001), y + 0.12),
+                    ],
+                    ShapeStyle::from(&BLACK.mix(0.55)).filled(),
+                ),
+                Rectangle::new(
+                    [(b.p50 / 1.004, y - 0.38), (b.p50 * 1.004, y + 0.38)],
+                    ShapeStyle::from(&BLACK).filled(),
+                ),
+            ])
+            .or_plot(title)?;
     }
     Ok(())
 }
@@ -221,56 +226,54 @@ fn draw_ratio<DB: DrawingBackend>(
         finite_hi,
     );
     let n = rows.len().max(1);
-    {
-        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(300)
-            .build_cartesian_2d((lo..hi).log_scale(), -0.5f64..(n as f64 - 0.5))
-            .map_err(|e| err(title)(e.to_string()))?;
-        let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    root.fill(&WHITE).or_plot(title)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(300)
+        .build_cartesian_2d((lo..hi).log_scale(), -0.5f64..(n as f64 - 0.5))
+        .or_plot(title)?;
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(axis)
+        .x_label_formatter(&|v| format!("{v}×"))
+        .y_labels(n)
+        .y_label_formatter(&|y| row_label(&labels, *y))
+        .draw()
+        .or_plot(title)?;
+    // Reference lines, named in the axis description (a legend box
+    // would hide the rows under it).
+    for (v, _) in references {
         chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc(axis)
-            .x_label_formatter(&|v| format!("{v}×"))
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(&labels, *y))
-            .draw()
-            .map_err(|e| err(title)(e.to_string()))?;
-        // Reference lines, named in the axis description (a legend box
-        // would hide the rows under it).
-        for (v, _) in references {
-            chart
-                .draw_series([PathElement::new(
-                    vec![(*v, -0.5), (*v, n as f64 - 0.5)],
-                    ShapeStyle::from(&RED.mix(0.6)).stroke_width(1),
-                )])
-                .map_err(|e| err(title)(e.to_string()))?;
-        }
-        for (i, r) in rows.iter().enumerate() {
-            let y = i as f64;
-            let c = PALETTE[i % PALETTE.len()];
-            let high = if r.high.is_finite() && r.high < 1e300 {
-                r.high
-            } else {
-                hi
-            };
-            chart
-                .draw_series([
-                    PathElement::new(
-                        vec![(r.low.max(lo), y), (high, y)],
-                        ShapeStyle::from(&c).stroke_width(3),
-                    ),
-                    PathElement::new(
-                        vec![(r.value, y - 0.3), (r.value, y + 0.3)],
-                        ShapeStyle::from(&BLACK).stroke_width(2),
-                    ),
-                ])
-                .map_err(|e| err(title)(e.to_string()))?;
-        }
+            .draw_series([PathElement::new(
+                vec![(*v, -0.5), (*v, n as f64 - 0.5)],
+                ShapeStyle::from(&RED.mix(0.6)).stroke_width(1),
+            )])
+            .or_plot(title)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let y = i as f64;
+        let c = PALETTE[i % PALETTE.len()];
+        let high = if r.high.is_finite() && r.high < 1e300 {
+            r.high
+        } else {
+            hi
+        };
+        chart
+            .draw_series([
+                PathElement::new(
+                    vec![(r.low.max(lo), y), (high, y)],
+                    ShapeStyle::from(&c).stroke_width(3),
+                ),
+                PathElement::new(
+                    vec![(r.value, y - 0.3), (r.value, y + 0.3)],
+                    ShapeStyle::from(&BLACK).stroke_width(2),
+                ),
+            ])
+            .or_plot(title)?;
     }
     Ok(())
 }
@@ -325,51 +328,48 @@ fn draw_curves<DB: DrawingBackend>(
         pts().map(|p| p.1).fold(f64::INFINITY, f64::min),
         pts().map(|p| p.1).fold(0.0, f64::max),
     );
-    {
-        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(80)
-            .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
-            .map_err(|e| err(title)(e.to_string()))?;
+    root.fill(&WHITE).or_plot(title)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d((xlo..xhi).log_scale(), (ylo..yhi).log_scale())
+        .or_plot(title)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| x_fmt(*v))
+        .y_label_formatter(&|v| y_fmt(*v))
+        .draw()
+        .or_plot(title)?;
+    for (i, c) in curves.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let points: Vec<(f64, f64)> = c.points.iter().copied().filter(|(_, y)| *y > 0.0).collect();
         chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_label_formatter(&|v| x_fmt(*v))
-            .y_label_formatter(&|v| y_fmt(*v))
-            .draw()
-            .map_err(|e| err(title)(e.to_string()))?;
-        for (i, c) in curves.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let points: Vec<(f64, f64)> =
-                c.points.iter().copied().filter(|(_, y)| *y > 0.0).collect();
-            chart
-                .draw_series(LineSeries::new(
-                    points.clone(),
-                    ShapeStyle::from(&color).stroke_width(2),
-                ))
-                .map_err(|e| err(title)(e.to_string()))?
-                .label(c.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
-            chart
-                .draw_series(
-                    points
-                        .into_iter()
-                        .map(|p| Circle::new(p, 3, color.filled())),
-                )
-                .map_err(|e| err(title)(e.to_string()))?;
-        }
+            .draw_series(LineSeries::new(
+                points.clone(),
+                ShapeStyle::from(&color).stroke_width(2),
+            ))
+            .or_plot(title)?
+            .label(c.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
         chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| err(title)(e.to_string()))?;
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )
+            .or_plot(title)?;
     }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .or_plot(title)?;
     Ok(())
 }
 
@@ -396,57 +396,55 @@ fn draw_phases<DB: DrawingBackend>(
     order: &[String],
 ) -> Result<(), PlotError> {
     let n = bars.len().max(1);
-    {
-        root.fill(&WHITE).map_err(|e| err(title)(e.to_string()))?;
-        // The legend gets its own strip on the right: it never hides a bar.
-        let (area, legend) = root.split_horizontally(WIDTH_PX - 190);
-        let mut chart = ChartBuilder::on(&area)
-            .caption(title, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(300)
-            .build_cartesian_2d(0f64..100f64, -0.5f64..(n as f64 - 0.5))
-            .map_err(|e| err(title)(e.to_string()))?;
-        let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc("share of the sum of the phase medians (%)")
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(&labels, *y))
-            .draw()
-            .map_err(|e| err(title)(e.to_string()))?;
-        let colour = |name: &str| {
-            let i = order.iter().position(|p| p == name).unwrap_or(0);
-            PALETTE[i % PALETTE.len()]
-        };
-        for (i, b) in bars.iter().enumerate() {
-            let total: f64 = b.phases.iter().map(|(_, v)| v).sum::<f64>().max(1.0);
-            let mut x = 0.0;
-            for (name, v) in &b.phases {
-                let w = v / total * 100.0;
-                chart
-                    .draw_series([Rectangle::new(
-                        [(x, i as f64 - 0.35), (x + w, i as f64 + 0.35)],
-                        ShapeStyle::from(&colour(name)).filled(),
-                    )])
-                    .map_err(|e| err(title)(e.to_string()))?;
-                x += w;
-            }
+    root.fill(&WHITE).or_plot(title)?;
+    // The legend gets its own strip on the right: it never hides a bar.
+    let (area, legend) = root.split_horizontally(WIDTH_PX - 190);
+    let mut chart = ChartBuilder::on(&area)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(300)
+        .build_cartesian_2d(0f64..100f64, -0.5f64..(n as f64 - 0.5))
+        .or_plot(title)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc("share of the sum of the phase medians (%)")
+        .y_labels(n)
+        .y_label_formatter(&|y| row_label(&labels, *y))
+        .draw()
+        .or_plot(title)?;
+    let colour = |name: &str| {
+        let i = order.iter().position(|p| p == name).unwrap_or(0);
+        PALETTE[i % PALETTE.len()]
+    };
+    for (i, b) in bars.iter().enumerate() {
+        let total: f64 = b.phases.iter().map(|(_, v)| v).sum::<f64>().max(1.0);
+        let mut x = 0.0;
+        for (name, v) in &b.phases {
+            let w = v / total * 100.0;
+            chart
+                .draw_series([Rectangle::new(
+                    [(x, i as f64 - 0.35), (x + w, i as f64 + 0.35)],
+                    ShapeStyle::from(&colour(name)).filled(),
+                )])
+                .or_plot(title)?;
+            x += w;
         }
-        // Legend: one entry per phase, in timeline order.
-        for (k, name) in order.iter().enumerate() {
-            let y = 50 + 20 * k as i32;
-            legend
-                .draw(&Rectangle::new(
-                    [(8, y - 6), (22, y + 6)],
-                    colour(name).filled(),
-                ))
-                .map_err(|e| err(title)(e.to_string()))?;
-            legend
-                .draw(&Text::new(name.clone(), (28, y - 7), ("sans-serif", 13)))
-                .map_err(|e| err(title)(e.to_string()))?;
-        }
+    }
+    // Legend: one entry per phase, in timeline order.
+    for (k, name) in order.iter().enumerate() {
+        let y = 50 + 20 * k as i32;
+        legend
+            .draw(&Rectangle::new(
+                [(8, y - 6), (22, y + 6)],
+                colour(name).filled(),
+            ))
+            .or_plot(title)?;
+        legend
+            .draw(&Text::new(name.clone(), (28, y - 7), ("sans-serif", 13)))
+            .or_plot(title)?;
     }
     Ok(())
 }
@@ -569,8 +567,7 @@ impl Chart {
         {
             let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
             self.draw(&root)?;
-            root.present()
-                .map_err(|e| err(self.title())(e.to_string()))?;
+            root.present().or_plot(self.title())?;
         }
         Ok(svg)
     }
@@ -583,7 +580,8 @@ impl Chart {
         let root = BitMapBackend::new(path, self.size()).into_drawing_area();
         self.draw(&root)?;
         root.present()
-            .map_err(|e| err(self.title())(format!("{}: {e}", path.display())))
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .or_plot(self.title())
     }
 }
 

@@ -196,15 +196,26 @@ pub fn sheet(run: &RunFile, extra_hosts_bytes: &[u64]) -> Vec<Sizing> {
     out
 }
 
+/// The limit behind each column of [`row`] (`None`: not an allowance).
+pub const COLUMN_LIMITS: [Option<Limit>; 8] = [
+    None,
+    None,
+    None,
+    Some(Limit::Memory),
+    Some(Limit::Tasks),
+    Some(Limit::Mappings),
+    Some(Limit::EngineCap),
+    None,
+];
+
 /// The cells of a sheet row, as text (each renderer escapes and marks them
 /// up): workload, target, host memory, what memory, tasks, mappings and the
 /// engine cap allow (`—` where the series says nothing of that limit), and
 /// the limit that binds first with its count.
 pub fn row(z: &Sizing) -> [String; 8] {
-    let get = |l: Limit| {
-        z.allowances
-            .iter()
-            .find(|a| a.limit == l)
+    let get = |i: usize| {
+        COLUMN_LIMITS[i]
+            .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
             .map(|a| a.instances.to_string())
             .unwrap_or_else(|| "—".into())
     };
@@ -212,10 +223,10 @@ pub fn row(z: &Sizing) -> [String; 8] {
         z.workload.clone(),
         z.target.clone(),
         crate::format_bytes(z.host_memory_bytes),
-        get(Limit::Memory),
-        get(Limit::Tasks),
-        get(Limit::Mappings),
-        get(Limit::EngineCap),
+        get(3),
+        get(4),
+        get(5),
+        get(6),
         z.binding()
             .map(|a| format!("{} ({})", a.limit.name(), a.instances))
             .unwrap_or_else(|| "—".into()),

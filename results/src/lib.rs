@@ -330,6 +330,18 @@ impl RunFile {
     }
 }
 
+/// Whether `pattern` selects target variant `id`: `all`, the exact id, or a
+/// prefix ending at a `-` boundary (`docker` selects every `docker-…`,
+/// `docker-debian` every Debian-image variant, `wasmtime` every wasmtime
+/// strategy). Used by `--targets` and by the claims ledger.
+pub fn selects(pattern: &str, id: &str) -> bool {
+    pattern == "all"
+        || pattern == id
+        || id
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('-'))
+}
+
 /// The preset a run followed: which experiments, cases, targets and budgets.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SuiteRecord {

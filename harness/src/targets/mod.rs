@@ -250,17 +250,9 @@ pub fn catalog() -> Vec<Variant> {
     v
 }
 
-/// Whether `pattern` (from `--targets`) selects variant `id`: `all`, the exact
-/// id, or a prefix ending at a `-` boundary (`docker` selects every
-/// `docker-…`, `docker-debian` every Debian-image variant, `wasmtime` every
-/// wasmtime strategy).
-pub fn selects(pattern: &str, id: &str) -> bool {
-    pattern == "all"
-        || pattern == id
-        || id
-            .strip_prefix(pattern)
-            .is_some_and(|rest| rest.starts_with('-'))
-}
+/// Whether `pattern` (from `--targets`) selects variant `id` (defined with
+/// the data contract, so that reports select targets the same way).
+pub use coldbench_results::selects;
 
 /// Settings that change how targets are built.
 #[derive(Debug, Clone, Default)]
