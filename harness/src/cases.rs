@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 /// Bounding box of the thumbnail cases, pixels.
 pub const THUMBNAIL_BOX_PX: u32 = 256;
-/// Iterations of the CPU-heavy hash case.
+/// Iterations of the CPU-heavy hash case, unless a run sets its own
+/// (`--hash-iterations`, e.g. to check that `compare` sees 10 % more work).
 pub const HASH_HEAVY_ITERATIONS: u32 = 1000;
 
 /// One workload request, ready to send.
@@ -130,9 +131,14 @@ fn part_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Builds the cases of `workloads` from `root`. Unreadable or missing inputs
+/// Builds the cases of `workloads` from `root`, the iterated `hash` case
+/// doing `hash_iterations` SHA-256 passes. Unreadable or missing inputs
 /// become [`InputProblem`]s; the other cases are still returned.
-pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProblem>) {
+pub fn discover(
+    root: &Path,
+    workloads: &[String],
+    hash_iterations: u32,
+) -> (Vec<Case>, Vec<InputProblem>) {
     let mut cases = Vec::new();
     let mut problems = Vec::new();
     let mut push = |w: &str, r: Result<Case, String>| match r {
@@ -208,10 +214,10 @@ pub fn discover(root: &Path, workloads: &[String]) -> (Vec<Case>, Vec<InputProbl
                         build(
                             root,
                             w,
-                            format!("{}:sha256x{HASH_HEAVY_ITERATIONS}", rel(&dir, smallest)),
+                            format!("{}:sha256x{hash_iterations}", rel(&dir, smallest)),
                             vec![
                                 ("algo", "sha256".into()),
-                                ("iterations", HASH_HEAVY_ITERATIONS.to_string()),
+                                ("iterations", hash_iterations.to_string()),
                             ],
                             vec![("input".into(), smallest.clone())],
                         ),
@@ -283,7 +289,11 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let (cases, problems) = discover(&crate::artifacts::default_inputs_dir(), &all);
+        let (cases, problems) = discover(
+            &crate::artifacts::default_inputs_dir(),
+            &all,
+            HASH_HEAVY_ITERATIONS,
+        );
         assert!(problems.is_empty(), "{problems:?}");
         for w in crate::artifacts::WORKLOADS {
             assert!(cases.iter().any(|c| c.workload == w), "no case for {w}");
@@ -302,6 +312,7 @@ mod tests {
         let (cases, problems) = discover(
             Path::new("/nonexistent-coldbench"),
             &["thumbnail".into(), "noop".into()],
+            HASH_HEAVY_ITERATIONS,
         );
         assert_eq!(cases.len(), 1);
         assert_eq!(problems.len(), 1);

@@ -28,6 +28,9 @@ pub struct RunOptions {
     pub label: String,
     /// Progress display.
     pub progress: ProgressMode,
+    /// SHA-256 passes of the iterated `hash` case (default
+    /// [`crate::cases::HASH_HEAVY_ITERATIONS`]).
+    pub hash_iterations: u32,
 }
 
 /// Runs `suite` and returns the results file as read back from disk and its
@@ -55,6 +58,7 @@ pub fn execute(
         target_options: TargetOptions {
             pool_instances: suite.pool_instances(),
         },
+        hash_iterations: opts.hash_iterations,
     };
     let mut session = Session::open(session_opts, Progress::quiet())?;
     let ids = session.available_ids();

@@ -43,6 +43,9 @@ pub struct SessionOptions {
     pub label: String,
     /// How targets are built (pooling capacity).
     pub target_options: TargetOptions,
+    /// SHA-256 passes of the iterated `hash` case (default
+    /// [`cases::HASH_HEAVY_ITERATIONS`]).
+    pub hash_iterations: u32,
 }
 
 /// One selected target variant and its prepared targets: `clients[0]` serves
@@ -183,7 +186,7 @@ impl Session {
             })
             .context("cannot install the Ctrl-C handler")?;
         }
-        let (cases, problems) = cases::discover(&inputs_dir, &opts.workloads);
+        let (cases, problems) = cases::discover(&inputs_dir, &opts.workloads, opts.hash_iterations);
         let mut out = Collector::default();
         for p in problems {
             out.error(

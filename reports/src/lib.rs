@@ -10,6 +10,8 @@
 #![deny(missing_docs)]
 
 pub mod claims;
+pub mod compare;
+pub mod export;
 pub mod html;
 pub mod markdown;
 pub mod plot;
@@ -255,7 +257,7 @@ pub fn footer(run: &RunFile) -> String {
     out
 }
 
-fn rate(v: f64) -> String {
+pub(crate) fn rate(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {

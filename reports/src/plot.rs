@@ -10,7 +10,9 @@
 //! - [`curve_chart`]: y against x on log–log axes, one line per series
 //!   (bytes per instance or the N-th instance's `t_ready` as instances are
 //!   added; latency against percentile, HDR style).
-//! - [`phase_chart`]: where each target's `t_ready` goes, phase by phase.
+//! - [`phase_chart`]: where each target's `t_ready` goes, phase by phase;
+//! - [`trend_chart`]: a figure with its interval across runs (`compare`
+//!   with more than two runs).
 
 use crate::{format_bytes, format_ns};
 use plotters::coord::Shift;
@@ -218,13 +220,18 @@ fn draw_ratio<DB: DrawingBackend>(
         })
         .chain(references.iter().map(|(v, _)| *v))
         .fold(0.0, f64::max);
-    let (lo, hi) = decades(
-        rows.iter()
-            .map(|r| r.low.max(1e-3))
-            .chain(references.iter().map(|(v, _)| *v))
-            .fold(f64::INFINITY, f64::min),
-        finite_hi,
-    );
+    let min_lo = rows
+        .iter()
+        .map(|r| r.low.max(1e-3))
+        .chain(references.iter().map(|(v, _)| *v))
+        .fold(f64::INFINITY, f64::min);
+    // Ratios near 1× (a comparison of two runs) get a tight axis; slowdowns
+    // spanning decades get whole decades.
+    let (lo, hi) = if min_lo >= 0.5 && finite_hi <= 2.0 {
+        (min_lo / 1.05, finite_hi * 1.05)
+    } else {
+        decades(min_lo, finite_hi)
+    };
     let n = rows.len().max(1);
     root.fill(&WHITE).or_plot(title)?;
     let mut chart = ChartBuilder::on(root)
@@ -239,7 +246,7 @@ fn draw_ratio<DB: DrawingBackend>(
         .configure_mesh()
         .disable_y_mesh()
         .x_desc(axis)
-        .x_label_formatter(&|v| format!("{v}×"))
+        .x_label_formatter(&|v| format!("{}×", (v * 1000.0).round() / 1000.0))
         .y_labels(n)
         .y_label_formatter(&|y| row_label(&labels, *y))
         .draw()
@@ -362,6 +369,100 @@ fn draw_curves<DB: DrawingBackend>(
                     .map(|p| Circle::new(p, 3, color.filled())),
             )
             .or_plot(title)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .or_plot(title)?;
+    Ok(())
+}
+
+/// One line of a [`trend_chart`]: a figure per run, absent where the run
+/// does not have it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendSeries {
+    /// Series label (`workload/target`).
+    pub label: String,
+    /// Per run, in the chart's run order: `(value, low, high)`.
+    pub points: Vec<Option<(f64, f64, f64)>>,
+}
+
+/// A figure across runs: x is the run (in the order given), y the value
+/// on a log axis with its interval as an error bar, one line per series.
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+fn draw_trend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    runs: &[String],
+    (y_desc, y_fmt): (&str, AxisFormat),
+    series: &[TrendSeries],
+) -> Result<(), PlotError> {
+    let values = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().flatten())
+            .flat_map(|(v, l, h)| [*v, *l, *h])
+            .filter(|v| *v > 0.0 && v.is_finite())
+    };
+    let (ylo, yhi) = decades(
+        values().fold(f64::INFINITY, f64::min),
+        values().fold(0.0, f64::max),
+    );
+    let k = runs.len().max(1);
+    root.fill(&WHITE).or_plot(title)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(80)
+        .build_cartesian_2d(-0.5f64..(k as f64 - 0.5), (ylo..yhi).log_scale())
+        .or_plot(title)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(k)
+        .x_label_formatter(&|x| row_label(runs, *x))
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| y_fmt(*v))
+        .draw()
+        .or_plot(title)?;
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .enumerate()
+            .filter_map(|(x, p)| p.map(|(v, _, _)| (x as f64, v)))
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        chart
+            .draw_series(LineSeries::new(
+                points.clone(),
+                ShapeStyle::from(&color).stroke_width(2),
+            ))
+            .or_plot(title)?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        for (x, p) in s.points.iter().enumerate() {
+            let Some((v, l, h)) = p else { continue };
+            if *v <= 0.0 {
+                continue;
+            }
+            let x = x as f64;
+            chart
+                .draw_series([
+                    PathElement::new(
+                        vec![(x, l.max(ylo)), (x, h.min(yhi))],
+                        ShapeStyle::from(&color).stroke_width(1),
+                    ),
+                    PathElement::new(vec![(x - 0.05, *v), (x + 0.05, *v)], color.stroke_width(3)),
+                ])
+                .or_plot(title)?;
+        }
     }
     chart
         .configure_series_labels()
@@ -503,6 +604,17 @@ pub enum Chart {
         /// One line per series.
         curves: Vec<Curve>,
     },
+    /// A figure across runs ([`TrendSeries`]).
+    Trend {
+        /// Title.
+        title: String,
+        /// Run labels, x in order.
+        runs: Vec<String>,
+        /// Y axis description and format.
+        y: (String, AxisFormat),
+        /// One line per series.
+        series: Vec<TrendSeries>,
+    },
     /// Phase shares per target.
     Phases {
         /// Title.
@@ -521,6 +633,7 @@ impl Chart {
             Chart::Distribution { title, .. }
             | Chart::Ratio { title, .. }
             | Chart::Curves { title, .. }
+            | Chart::Trend { title, .. }
             | Chart::Phases { title, .. } => title,
         }
     }
@@ -531,7 +644,7 @@ impl Chart {
         let h = match self {
             Chart::Distribution { boxes, .. } => 90 + rows(boxes.len()),
             Chart::Ratio { rows: r, .. } => 100 + rows(r.len()),
-            Chart::Curves { .. } => 480,
+            Chart::Curves { .. } | Chart::Trend { .. } => 480,
             Chart::Phases { bars, order, .. } => {
                 (130 + rows(bars.len())).max(80 + 20 * order.len() as u32)
             }
@@ -555,6 +668,12 @@ impl Chart {
                 y,
                 curves,
             } => draw_curves(root, title, (&x.0, x.1), (&y.0, y.1), curves),
+            Chart::Trend {
+                title,
+                runs,
+                y,
+                series,
+            } => draw_trend(root, title, runs, (&y.0, y.1), series),
             Chart::Phases { title, bars, order } => draw_phases(root, title, bars, order),
         }
     }
@@ -623,6 +742,21 @@ pub fn curve_chart(
         x: (x.0.to_string(), x.1),
         y: (y.0.to_string(), y.1),
         curves: curves.to_vec(),
+    }
+}
+
+/// A [`Chart::Trend`].
+pub fn trend_chart(
+    title: &str,
+    runs: &[String],
+    y: (&str, AxisFormat),
+    series: &[TrendSeries],
+) -> Chart {
+    Chart::Trend {
+        title: title.to_string(),
+        runs: runs.to_vec(),
+        y: (y.0.to_string(), y.1),
+        series: series.to_vec(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`coldbench::plan::execute`]; the tables printed come from the results
 //! file it wrote.
 
+use super::export::Exports;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use coldbench::artifacts::WORKLOADS;
@@ -48,6 +49,11 @@ pub struct OutArgs {
     /// Bound on every wait for an instance (ready, response, teardown), ms.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     timeout_ms: u64,
+    /// SHA-256 passes of the iterated `hash` case (the `hash-iterated`
+    /// throughput row keeps its name: a way to check that `compare` sees
+    /// a run doing more work).
+    #[arg(long, default_value_t = coldbench::cases::HASH_HEAVY_ITERATIONS, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    hash_iterations: u32,
 }
 
 /// What every single-experiment command takes: which workloads and
@@ -201,6 +207,7 @@ fn run_options(out: &OutArgs, label: &str, quiet: bool) -> RunOptions {
         timeout: Duration::from_millis(out.timeout_ms),
         label: label.to_string(),
         progress: mode(quiet),
+        hash_iterations: out.hash_iterations,
     }
 }
 
@@ -225,32 +232,51 @@ pub fn set_report(on: bool) {
     WRITE_REPORT.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+static EXPORTS: std::sync::OnceLock<Exports> = std::sync::OnceLock::new();
+
+/// The `--export-*` files measuring commands write at the end.
+pub fn set_exports(e: Exports) {
+    let _ = EXPORTS.set(e);
+}
+
 /// Prints `text` (rendered from the written file), the claims its data
 /// decides and where the file is; writes the HTML and Markdown reports next
-/// to it (unless `--no-report`); returns 130 if the run was interrupted
-/// (its results are kept), else 0.
+/// to it (unless `--no-report`) and the `--export-*` files; returns 130 if
+/// the run was interrupted (its results are kept), 1 if an export could not
+/// be written, else 0.
 fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     print!("{text}");
-    match super::report::load_claims(None) {
-        Ok(claims) => {
-            let verdicts = coldbench_reports::claims::ledger(&claims, &[back]);
-            print!("{}", coldbench_reports::ledger_table(&verdicts, false));
-            if WRITE_REPORT.load(std::sync::atomic::Ordering::Relaxed) {
-                let dir = path.parent().unwrap_or(Path::new("."));
-                let html = coldbench_reports::html::report(&[back], &verdicts, &[]);
-                let md = coldbench_reports::markdown::report(&[back], &verdicts, &[]);
-                for (name, text) in [("report.html", html), ("report.md", md)] {
-                    match std::fs::write(dir.join(name), text) {
-                        Ok(()) => println!("Report: {}", dir.join(name).display()),
-                        Err(e) => eprintln!("cannot write {}: {e}", dir.join(name).display()),
-                    }
-                }
+    let claims = super::report::load_claims(None)
+        .inspect_err(|e| eprintln!("claims ledger skipped: {e:#}"))
+        .unwrap_or_default();
+    let verdicts = coldbench_reports::claims::ledger(&claims, &[back]);
+    print!("{}", coldbench_reports::ledger_table(&verdicts, false));
+    let md = coldbench_reports::markdown::report(&[back], &verdicts, &[]);
+    if WRITE_REPORT.load(std::sync::atomic::Ordering::Relaxed) {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let html = coldbench_reports::html::report(&[back], &verdicts, &[]);
+        for (name, text) in [("report.html", html.as_str()), ("report.md", md.as_str())] {
+            match super::write_atomic(dir, name, text) {
+                Ok(p) => println!("Report: {}", p.display()),
+                Err(e) => eprintln!("{e:#}"),
             }
         }
-        Err(e) => eprintln!("claims ledger skipped: {e:#}"),
     }
+    let exported = match EXPORTS.get() {
+        Some(e) => e
+            .write(back, &md)
+            .inspect_err(|e| eprintln!("error: {e:#}"))
+            .is_ok(),
+        None => true,
+    };
     println!("\nResults: {}", path.display());
-    if back.interrupted { 130 } else { 0 }
+    if back.interrupted {
+        130
+    } else if exported {
+        0
+    } else {
+        1
+    }
 }
 
 /// Runs a single-experiment plan and prints every table of its file.

@@ -1,7 +1,10 @@
 //! Argument parsing and dispatch, one file per subcommand group:
 //! [`measure`] (the suites and the `run`, `density`, `throughput`
-//! commands), [`targets`], [`report`].
+//! commands), [`targets`], [`report`], [`compare`]; the `--export-*` flags
+//! every measuring command and `compare` take are [`export`]'s.
 
+mod compare;
+mod export;
 mod measure;
 mod report;
 mod targets;
@@ -27,6 +30,8 @@ struct Cli {
     /// of a measuring command.
     #[arg(long, global = true)]
     no_report: bool,
+    #[command(flatten)]
+    exports: export::Exports,
 }
 
 #[derive(Subcommand)]
@@ -47,14 +52,24 @@ enum Command {
     /// Render existing results files (any schema version), merged into one
     /// report: tables, the claims ledger, Markdown. Never re-measures.
     Report(report::ReportArgs),
+    /// Compare two runs (BASE NEW, or more for trends): NEW/BASE of every
+    /// figure both hold with its interval, and a verdict per row (slower,
+    /// faster, unchanged, unsure). Exit status 1 when a verdict matches
+    /// --fail-on, 2 on bad input.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs the command line; returns the process exit status: 0 done, 1 an
-/// error (printed), 2 bad arguments (clap), 130 interrupted (results kept).
+/// error (printed), 2 bad arguments (clap), 130 interrupted (results kept);
+/// `compare`: 1 a verdict matched `--fail-on`, 2 bad input.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let quiet = cli.quiet;
     measure::set_report(!cli.no_report);
+    if let Some(Command::Compare(a)) = cli.command {
+        return compare::run(a, &cli.exports);
+    }
+    measure::set_exports(cli.exports);
     let result = match cli.command {
         None => measure::suite(cli.suite, quiet),
         Some(Command::Run(a)) => measure::run(a, quiet),
@@ -62,6 +77,7 @@ pub fn main() -> i32 {
         Some(Command::Density(a)) => measure::density(a, quiet),
         Some(Command::Targets) => targets::list().map(|()| 0),
         Some(Command::Report(a)) => report::print(a).map(|()| 0),
+        Some(Command::Compare(_)) => unreachable!("handled above"),
     };
     match result {
         Ok(code) => code,
@@ -70,4 +86,23 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Writes `text` as `dir/name` through a temporary file and a rename (no
+/// partial file is ever left under the final name).
+///
+/// Errors: the directory cannot be created or the file written (named).
+pub fn write_atomic(
+    dir: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }

@@ -148,12 +148,5 @@ fn slug(title: &str) -> String {
 /// Writes `text` as `name` in `out` (default: `first`'s directory),
 /// atomically (a temporary file renamed): no partial report is left behind.
 fn write_out(out: &Option<PathBuf>, first: &Path, name: &str, text: &str) -> Result<PathBuf> {
-    let dir = out_dir(out, first);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+    super::write_atomic(&out_dir(out, first), name, text)
 }

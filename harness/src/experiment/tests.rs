@@ -19,7 +19,11 @@ const QUICK: Step = Step::Answer {
 };
 
 fn noop_case() -> Vec<Case> {
-    let (cases, problems) = discover(std::path::Path::new("/nonexistent"), &["noop".into()]);
+    let (cases, problems) = discover(
+        std::path::Path::new("/nonexistent"),
+        &["noop".into()],
+        crate::cases::HASH_HEAVY_ITERATIONS,
+    );
     assert!(problems.is_empty());
     cases
 }
