@@ -35,6 +35,11 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 pub const LABEL_KEY: &str = "io.coldbench";
 /// Label carrying the id of the run that created a container.
 pub const RUN_LABEL_KEY: &str = "io.coldbench.run";
+/// Label naming the harness process that created a container,
+/// `<pid>:<start time in clock ticks since boot>` (a recycled pid has
+/// another start time): a later coldbench removes the container once that
+/// process is gone.
+pub const OWNER_LABEL_KEY: &str = "io.coldbench.owner";
 
 /// What to do when the engine cannot be reached (printed with the error).
 pub const START_ENGINE_HINT: &str = "start the Docker engine (`sudo scripts/start-docker.sh`, \
@@ -135,6 +140,7 @@ pub struct DockerHost {
     rt: Arc<tokio::runtime::Runtime>,
     docker: Docker,
     run_id: String,
+    owner: String,
 }
 
 fn engine_err(call: &str) -> impl FnOnce(bollard::errors::Error) -> ContainerError + '_ {
@@ -147,10 +153,15 @@ fn engine_err(call: &str) -> impl FnOnce(bollard::errors::Error) -> ContainerErr
 impl DockerHost {
     /// Connects to the local engine (`DOCKER_HOST` or `/var/run/docker.sock`),
     /// negotiates the API version and pings it, waiting at most `timeout`.
-    /// `run_id` is put on every container this host creates.
+    /// `run_id` ([`RUN_LABEL_KEY`]) and `owner` ([`OWNER_LABEL_KEY`]) are
+    /// put on every container this host creates.
     ///
     /// Errors: [`ContainerError::Unreachable`] with what to do.
-    pub fn connect(run_id: &str, timeout: Duration) -> Result<DockerHost, ContainerError> {
+    pub fn connect(
+        run_id: &str,
+        owner: &str,
+        timeout: Duration,
+    ) -> Result<DockerHost, ContainerError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("coldbench-docker")
@@ -174,6 +185,7 @@ impl DockerHost {
             rt: Arc::new(rt),
             docker,
             run_id: run_id.to_string(),
+            owner: owner.to_string(),
         })
     }
 
@@ -323,6 +335,7 @@ impl DockerHost {
         let labels = HashMap::from([
             (LABEL_KEY.to_string(), "1".to_string()),
             (RUN_LABEL_KEY.to_string(), self.run_id.clone()),
+            (OWNER_LABEL_KEY.to_string(), self.owner.clone()),
         ]);
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
@@ -398,15 +411,15 @@ impl DockerHost {
         Ok(container)
     }
 
-    /// Removes (force) every container of this host's run (label
-    /// [`RUN_LABEL_KEY`]` = <run id>`): a last sweep after a run, finished or
-    /// interrupted. Returns how many were removed.
-    ///
-    /// Errors: engine/timeout errors of the listing; removal errors are skipped.
-    pub fn remove_labelled(&self, timeout: Duration) -> Result<usize, ContainerError> {
-        let label = format!("{RUN_LABEL_KEY}={}", self.run_id);
+    /// Every container, running or not, matching the label filter `label`
+    /// (`key` or `key=value`).
+    fn list_with_label(
+        &self,
+        label: String,
+        timeout: Duration,
+    ) -> Result<Vec<bollard::models::ContainerSummary>, ContainerError> {
         let filters = HashMap::from([("label".to_string(), vec![label])]);
-        let list = self.call(
+        self.call(
             "list_containers",
             timeout,
             self.docker.list_containers(Some(
@@ -415,24 +428,50 @@ impl DockerHost {
                     .filters(&filters)
                     .build(),
             )),
-        )?;
-        let mut removed = 0;
-        for c in list {
-            if let Some(id) = c.id {
-                let opts = RemoveContainerOptionsBuilder::default().force(true).build();
-                if self
-                    .call(
-                        "remove_container",
-                        timeout,
-                        self.docker.remove_container(&id, Some(opts)),
-                    )
-                    .is_ok()
-                {
-                    removed += 1;
-                }
-            }
-        }
-        Ok(removed)
+        )
+    }
+
+    /// Removes (force) every container of this host's run (label
+    /// [`RUN_LABEL_KEY`]` = <run id>`): a last sweep after a run, finished or
+    /// interrupted. Returns how many were removed.
+    ///
+    /// Errors: engine/timeout errors of the listing; removal errors are skipped.
+    pub fn remove_labelled(&self, timeout: Duration) -> Result<usize, ContainerError> {
+        let list = self.list_with_label(format!("{RUN_LABEL_KEY}={}", self.run_id), timeout)?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| c.id)
+            .filter(|id| self.remove_by_id(id, timeout).is_ok())
+            .count())
+    }
+
+    /// Every container carrying [`OWNER_LABEL_KEY`], as `(id, owner)`.
+    ///
+    /// Errors: engine/timeout errors of the listing.
+    pub fn owned_containers(
+        &self,
+        timeout: Duration,
+    ) -> Result<Vec<(String, String)>, ContainerError> {
+        let list = self.list_with_label(OWNER_LABEL_KEY.to_string(), timeout)?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let owner = c.labels?.get(OWNER_LABEL_KEY)?.clone();
+                Some((c.id?, owner))
+            })
+            .collect())
+    }
+
+    /// Removes (force) the container `id`.
+    ///
+    /// Errors: engine/timeout errors.
+    pub fn remove_by_id(&self, id: &str, timeout: Duration) -> Result<(), ContainerError> {
+        let opts = RemoveContainerOptionsBuilder::default().force(true).build();
+        self.call(
+            "remove_container",
+            timeout,
+            self.docker.remove_container(id, Some(opts)),
+        )
     }
 
     /// The memory of each container in `ids` as `docker stats` shows it,

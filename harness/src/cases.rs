@@ -12,7 +12,7 @@
 //! Files are read once, before any measurement.
 
 use coldbench_protocol::{Part, Request};
-use coldbench_results::{CaseRecord, InputFile};
+use coldbench_results::{CaseRecord, FailureKind, InputFile};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -60,8 +60,49 @@ impl Case {
 pub struct InputProblem {
     /// Workload concerned.
     pub workload: String,
+    /// What kind of problem: [`FailureKind::Missing`] (absent or
+    /// unreadable) or [`FailureKind::BadInput`] (malformed or truncated).
+    pub kind: FailureKind,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+/// Why an image file looks truncated, or `None`: a JPEG (starting `FF D8`)
+/// must end with its
+/// end-of-image marker `FF D9` (trailing padding of zero bytes, CR, LF or
+/// spaces allowed), a PNG with its `IEND` chunk. Decoders accept a cut file
+/// silently and thumbnail what is there; coldbench would then measure a
+/// different input than the file claims to be.
+pub fn image_truncated(path: &Path, bytes: &[u8]) -> Option<String> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let body = {
+        let mut end = bytes.len();
+        while end > 0 && matches!(bytes[end - 1], 0 | b'\r' | b'\n' | b' ') {
+            end -= 1;
+        }
+        &bytes[..end]
+    };
+    // Only files that start as the format they claim are judged here; what
+    // is not an image at all is left to the decoder (native rejects it).
+    const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    const PNG_IEND: [u8; 8] = [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
+    let what = match ext.as_str() {
+        "jpg" | "jpeg" if bytes.starts_with(&[0xFF, 0xD8]) && !body.ends_with(&[0xFF, 0xD9]) => {
+            "no JPEG end-of-image marker (FF D9) at its end"
+        }
+        "png" if bytes.starts_with(&PNG_SIGNATURE) && !body.ends_with(&PNG_IEND) => {
+            "no PNG IEND chunk at its end"
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "input {} ({} bytes) looks truncated: {what}; the case is left out (a decoder would thumbnail only the part that is there) — replace the file",
+        path.display(),
+        bytes.len()
+    ))
 }
 
 fn files_under(dir: &Path, recursive: bool) -> Vec<PathBuf> {
@@ -83,6 +124,11 @@ fn files_under(dir: &Path, recursive: bool) -> Vec<PathBuf> {
     out
 }
 
+/// A missing-input problem.
+fn missing(message: String) -> (FailureKind, String) {
+    (FailureKind::Missing, message)
+}
+
 fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()
 }
@@ -93,12 +139,21 @@ fn build(
     name: String,
     params: Vec<(&str, String)>,
     files: Vec<(String, PathBuf)>,
-) -> Result<Case, String> {
+) -> Result<Case, (FailureKind, String)> {
     let mut parts = Vec::new();
     let mut inputs = Vec::new();
     for (part, path) in files {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read input {}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            (
+                FailureKind::Missing,
+                format!("cannot read input {}: {e}", path.display()),
+            )
+        })?;
+        if workload == "thumbnail"
+            && let Some(why) = image_truncated(&path, &bytes)
+        {
+            return Err((FailureKind::BadInput, why));
+        }
         inputs.push(InputFile {
             part: part.clone(),
             path: rel(root, &path),
@@ -115,7 +170,7 @@ fn build(
     };
     let request_bytes = request
         .to_bytes()
-        .map_err(|e| format!("case {name}: {e}"))?;
+        .map_err(|e| (FailureKind::BadInput, format!("case {name}: {e}")))?;
     Ok(Case {
         workload: workload.to_string(),
         name,
@@ -141,10 +196,11 @@ pub fn discover(
 ) -> (Vec<Case>, Vec<InputProblem>) {
     let mut cases = Vec::new();
     let mut problems = Vec::new();
-    let mut push = |w: &str, r: Result<Case, String>| match r {
+    let mut push = |w: &str, r: Result<Case, (FailureKind, String)>| match r {
         Ok(c) => cases.push(c),
-        Err(message) => problems.push(InputProblem {
+        Err((kind, message)) => problems.push(InputProblem {
             workload: w.to_string(),
+            kind,
             message,
         }),
     };
@@ -168,7 +224,10 @@ pub fn discover(
                 if images.is_empty() {
                     push(
                         w,
-                        Err(format!("no .jpg/.jpeg/.png files under {}", dir.display())),
+                        Err(missing(format!(
+                            "no .jpg/.jpeg/.png files under {}",
+                            dir.display()
+                        ))),
                     );
                 }
                 for p in images {
@@ -189,7 +248,7 @@ pub fn discover(
                 let dir = root.join("blobs");
                 let blobs = files_under(&dir, false);
                 if blobs.is_empty() {
-                    push(w, Err(format!("no files under {}", dir.display())));
+                    push(w, Err(missing(format!("no files under {}", dir.display()))));
                 }
                 for p in &blobs {
                     for algo in ["sha256", "blake3"] {
@@ -238,10 +297,10 @@ pub fn discover(
                 if dirs.is_empty() {
                     push(
                         w,
-                        Err(format!(
+                        Err(missing(format!(
                             "no case directories under {} (each needs document.json and schema.json)",
                             dir.display()
-                        )),
+                        ))),
                     );
                 }
                 for d in dirs {
@@ -249,10 +308,10 @@ pub fn discover(
                     if !doc.is_file() || !schema.is_file() {
                         push(
                             w,
-                            Err(format!(
+                            Err(missing(format!(
                                 "{} needs both document.json and schema.json",
                                 d.display()
-                            )),
+                            ))),
                         );
                         continue;
                     }
@@ -270,9 +329,9 @@ pub fn discover(
             }
             other => push(
                 other,
-                Err(format!(
+                Err(missing(format!(
                     "unknown workload `{other}` (known: noop, thumbnail, json-validate, hash)"
-                )),
+                ))),
             ),
         }
     }
@@ -305,6 +364,26 @@ mod tests {
         // The main schema plus its ten sibling schemas.
         assert_eq!(pkg.request.parts.len(), 12);
         assert!(cases.iter().any(|c| c.name.ends_with(":sha256x1000")));
+    }
+
+    #[test]
+    fn truncated_images_are_told_from_whole_ones() {
+        let dir = crate::artifacts::default_inputs_dir().join("images");
+        for f in ["hato.jpg", "exif_Portrait_8.jpg", "skimage_camera.png"] {
+            let p = dir.join(f);
+            let bytes = std::fs::read(&p).unwrap();
+            assert_eq!(image_truncated(&p, &bytes), None, "{f} is whole");
+            let cut = &bytes[..bytes.len() / 3];
+            let why = image_truncated(&p, cut).expect("a third of it is truncated");
+            assert!(why.contains(f) && why.contains("looks truncated"), "{why}");
+        }
+        // Not an image at all: the decoder's business, not this check's.
+        assert_eq!(image_truncated(Path::new("x.jpg"), b"plain text"), None);
+        // Padding after the end marker is allowed.
+        assert_eq!(
+            image_truncated(Path::new("x.jpg"), &[0xFF, 0xD8, 1, 0xFF, 0xD9, 0, 0]),
+            None
+        );
     }
 
     #[test]

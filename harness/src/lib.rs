@@ -34,6 +34,7 @@ pub mod host;
 pub mod memory;
 pub mod plan;
 pub mod progress;
+pub mod reap;
 pub mod session;
 pub mod stream;
 pub mod suite;

@@ -195,7 +195,7 @@ impl Session {
                     ..Subject::default()
                 },
                 Phase::Input,
-                FailureKind::Missing,
+                p.kind,
                 p.message,
             );
         }

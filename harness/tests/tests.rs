@@ -180,6 +180,10 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
         inputs.join("images/good.jpg"),
     )
     .unwrap();
+    // The first 50 KB of a real 848 KB photo: decoders take it silently and
+    // thumbnail the top of the image; coldbench leaves the case out.
+    let photo = std::fs::read(shipped.join("images/hato.jpg")).unwrap();
+    std::fs::write(inputs.join("images/cut.jpg"), &photo[..50_000]).unwrap();
     // A real JSON document cut in the middle, and a good case beside it.
     let twitter = std::fs::read(shipped.join("json/twitter-parse/document.json")).unwrap();
     std::fs::create_dir_all(inputs.join("json/truncated")).unwrap();
@@ -211,7 +215,21 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
         .iter()
         .filter(|e| e.phase.name() == "input")
         .collect();
-    assert_eq!(input_errors.len(), 3, "{:#?}", run.errors);
+    assert_eq!(input_errors.len(), 4, "{:#?}", run.errors);
+    let cut = input_errors
+        .iter()
+        .find(|e| e.kind.name() == "bad_input")
+        .unwrap_or_else(|| panic!("no bad_input error: {:#?}", run.errors));
+    assert!(
+        cut.message.contains("cut.jpg") && cut.message.contains("looks truncated"),
+        "{}",
+        cut.message
+    );
+    assert!(
+        stdout.contains("cut.jpg"),
+        "the table does not name cut.jpg"
+    );
+    assert!(!run.cases.iter().any(|c| c.case.contains("cut.jpg")));
     for (case, needle) in [
         ("corrupt-camera.png", "corrupt"),
         ("not-really.jpg", "neither a JPEG nor a PNG"),
@@ -226,7 +244,7 @@ fn corrupt_image_and_invalid_json_are_reported_and_the_run_completes() {
     }
     assert_eq!(
         run.errors.len(),
-        3,
+        4,
         "only the bad inputs fail: {:#?}",
         run.errors
     );
@@ -1058,4 +1076,78 @@ fn report_refuses_runs_of_different_hosts_unless_allowed() {
         "the provenance names both hosts"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A harness killed with SIGKILL cleans up nothing; the next coldbench
+/// command (any: here `targets`) removes what it left — its runner and
+/// workload processes and its containers — and says so in one line, while a
+/// live run's instances are never touched (owner = pid + start time).
+#[test]
+fn leftovers_of_a_killed_harness_are_reaped_by_the_next_command() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let out = tmpdir("reap");
+    let tag = format!("reap-{}", std::process::id());
+    let targets = if docker {
+        "native,wasmtime-pooling,docker-scratch-runc-none"
+    } else {
+        "native,wasmtime-pooling"
+    };
+    let mut child = density_command("noop", targets, &out, &tag)
+        .args([
+            "--max-instances",
+            "1000",
+            "--max-per-target",
+            "native=20,wasmtime-pooling=20",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Idle instances accumulate: native processes, the wasmtime runner, and
+    // (last in the series order) containers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    // (Series run one after another and each tears its instances down:
+    // with Docker, wait for containers; without, for processes.)
+    let enough = || {
+        if docker {
+            labelled_containers().len() >= 3
+        } else {
+            tagged_processes(&tag).len() >= 3
+        }
+    };
+    while !enough() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        enough(),
+        "the run did not get far enough: {:?}",
+        tagged_processes(&tag)
+    );
+    child.kill().unwrap(); // SIGKILL: no clean-up runs
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let left_processes = tagged_processes(&tag).len();
+    let left_containers = labelled_containers().len();
+    assert!(
+        left_processes + left_containers >= 3,
+        "SIGKILL left nothing to reap? {left_processes} processes, {left_containers} containers"
+    );
+    let next = Command::new(bin()).arg("targets").output().unwrap();
+    assert!(next.status.success());
+    let stderr = String::from_utf8_lossy(&next.stderr);
+    assert!(
+        stderr.contains("left by coldbench run(s) that are gone"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{left_containers} container(s)")),
+        "{stderr} (expected {left_containers} containers)"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_nothing_left(&tag, docker);
+    // And a second command finds nothing more.
+    let again = Command::new(bin()).arg("targets").output().unwrap();
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("left by coldbench"));
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -952,7 +952,16 @@ pub fn differences(base: &RunFile, new: &RunFile) -> Vec<Difference> {
     };
     type Field = (&'static str, fn(&RunFile) -> String);
     let dash = || "—".to_string();
-    let fields: [Field; 12] = [
+    let fields: [Field; 13] = [
+        ("run state", |r| {
+            if r.in_progress {
+                "incomplete (never finalised: in progress, or its harness was killed)".into()
+            } else if r.interrupted {
+                "interrupted (Ctrl-C)".into()
+            } else {
+                "complete".into()
+            }
+        }),
         ("coldbench version", |r| r.tool.version.clone()),
         ("coldbench git revision", |r| r.tool.git_revision.clone()),
         ("host.cpu_model", |r| r.host.cpu_model.clone()),

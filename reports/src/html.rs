@@ -311,10 +311,16 @@ fn density(run: &RunFile, sink: &mut Vec<Chart>) -> String {
             sink,
         ));
     }
-    s.push_str("<table><tr><th>workload</th><th>target</th><th>N</th><th>stopped</th><th>PSS / instance</th><th>host / instance</th><th>projected per host</th></tr>\n");
+    s.push_str("<table><tr>");
+    for (h, _) in crate::DENSITY_COLUMNS {
+        s.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    s.push_str("</tr>\n");
+    let numeric: Vec<usize> = (0..crate::DENSITY_COLUMNS.len())
+        .filter(|i| crate::DENSITY_COLUMNS[*i].1)
+        .collect();
     for x in &d.series {
-        // N and the byte and count columns are numbers: right-aligned.
-        s.push_str(&row(&crate::density_row(x), &[2, 4, 5, 6], |_| None));
+        s.push_str(&row(&crate::density_row(x), &numeric, |_| None));
     }
     s.push_str("</table>\n");
     s

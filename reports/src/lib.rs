@@ -454,10 +454,18 @@ fn per_instance_or(
 }
 
 /// The cells of a density summary row, as text (each renderer escapes and
-/// marks them up): workload, target, N, stop reason, PSS per instance, host
-/// per instance, projected instances per host.
-pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 7] {
+/// marks them up), headed by [`DENSITY_COLUMNS`]: workload, target, N, stop
+/// reason, per instance PSS, host, cgroup and engine-reported bytes (with
+/// its source), the `t_ready` median with its 95 % interval, the time to
+/// reach N (sampling excluded), projected instances per host.
+pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 11] {
     use coldbench_results::MemorySource;
+    let engine = s
+        .bytes_per_instance
+        .iter()
+        .find(|f| f.kind == MemoryKind::EngineReported)
+        .map(|f| format!("{} ({})", signed_bytes(f.bytes_per_instance), f.source))
+        .unwrap_or_else(|| "—".into());
     [
         s.workload.clone(),
         s.target.clone(),
@@ -465,6 +473,13 @@ pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 7] {
         s.stop_reason.name().to_string(),
         per_instance(s, MemorySource::Pss),
         per_instance(s, MemorySource::HostMemAvailable),
+        per_instance(s, MemorySource::Cgroup),
+        engine,
+        median_cell((s.t_ready.n > 0).then_some(&s.t_ready)),
+        s.samples
+            .last()
+            .map(|x| format_ns(x.t_reach_ns))
+            .unwrap_or_else(|| "—".into()),
         s.projection
             .as_ref()
             .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
@@ -640,6 +655,22 @@ pub fn section(run: &RunFile, e: coldbench_results::Experiment, details: bool) -
     }
 }
 
+/// Headers of [`density_row`]'s cells, and which of them are numbers
+/// (right-aligned).
+pub const DENSITY_COLUMNS: [(&str, bool); 11] = [
+    ("workload", false),
+    ("target", false),
+    ("N", true),
+    ("stopped", false),
+    ("PSS / instance", true),
+    ("host / instance", true),
+    ("cgroup / instance", true),
+    ("engine-reported / instance", true),
+    ("t_ready p50 [95 % CI]", true),
+    ("time to N", true),
+    ("projected per host", true),
+];
+
 /// One line naming the run: suite (if any), experiments, host, date, and
 /// the schema version it was migrated from.
 pub fn header(run: &RunFile) -> String {
@@ -664,6 +695,11 @@ pub fn header(run: &RunFile) -> String {
     );
     if let Some(v) = run.migrated_from {
         s.push_str(&format!(" (read from a schema-version-{v} file)"));
+    }
+    if run.in_progress {
+        s.push_str(
+            " — INCOMPLETE: never finalised (still running, or its harness was killed); the figures are those of its last checkpoint",
+        );
     }
     s.push('\n');
     s

@@ -122,15 +122,19 @@ pub fn cold_start(run: &RunFile) -> String {
     out
 }
 
-/// The density summary: per series, N, stop reason, PSS and host bytes per
-/// instance and the projection.
+/// The density summary: per series, N, stop reason, bytes per instance
+/// (PSS, host, cgroup, engine-reported), `t_ready`, time to N and the
+/// projection ([`crate::DENSITY_COLUMNS`]).
 pub fn density(run: &RunFile) -> String {
     let Some(d) = &run.density else {
         return "No density section in these runs: `coldbench density` (or `cargo run --release`) measures it.\n".into();
     };
-    let mut out = String::from(
-        "| workload | target | N | stopped | PSS / instance | host / instance | projected per host |\n|---|---|---:|---|---:|---:|---:|\n",
-    );
+    let heads: Vec<&str> = crate::DENSITY_COLUMNS.iter().map(|c| c.0).collect();
+    let aligns: Vec<&str> = crate::DENSITY_COLUMNS
+        .iter()
+        .map(|c| if c.1 { "---:" } else { "---" })
+        .collect();
+    let mut out = format!("| {} |\n|{}|\n", heads.join(" | "), aligns.join("|"));
     for s in &d.series {
         let cells: Vec<String> = crate::density_row(s).iter().map(|c| escape(c)).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));

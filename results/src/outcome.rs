@@ -107,6 +107,9 @@ pub enum FailureKind {
     Mismatch,
     /// An input is missing or unreadable.
     Missing,
+    /// An input file is malformed or truncated (e.g. an image without its
+    /// end marker): the case is left out rather than measured on part of it.
+    BadInput,
     /// A throughput cell finished no verified request in its window.
     NoRequests,
     /// A memory reading failed.
@@ -120,7 +123,7 @@ named!(FailureKind {
     Timeout => "timeout", Eof => "eof", Unavailable => "unavailable", Failed => "failed",
     Protocol => "protocol", Rejected => "rejected", Mismatch => "mismatch", Missing => "missing",
     NoRequests => "no_requests", MemorySource => "memory_source", Host => "host",
-    Cleanup => "cleanup",
+    Cleanup => "cleanup", BadInput => "bad_input",
 });
 
 /// Why a density series stopped.

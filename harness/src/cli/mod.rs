@@ -64,6 +64,10 @@ enum Command {
 /// `compare`: 1 a verdict matched `--fail-on`, 2 bad input.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    // What a killed coldbench left behind (bounded: 1.5 s for the engine).
+    if let Some(line) = coldbench::reap::leftovers(std::time::Duration::from_millis(1500)).line() {
+        eprintln!("{line}");
+    }
     let quiet = cli.quiet;
     measure::set_report(!cli.no_report);
     if let Some(Command::Compare(a)) = cli.command {

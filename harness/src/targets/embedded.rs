@@ -187,6 +187,8 @@ impl RunnerProcess {
             // Own process group: a terminal's Ctrl-C reaches the harness only,
             // which then tears every instance down itself.
             .process_group(0)
+            // Names this harness: a later coldbench kills it if we are gone.
+            .env(crate::reap::OWNER_ENV, crate::reap::owner())
             .spawn()
             .map_err(|e| {
                 TargetError::Unavailable(format!(

@@ -278,13 +278,14 @@ impl HostProbe {
     /// Probes the host; `run_id` labels the containers this probe's engine
     /// connection will start.
     pub fn new(run_id: &str) -> Self {
-        let (docker, engine) = match DockerHost::connect(run_id, Duration::from_secs(5)) {
-            Ok(h) => {
-                let info = h.engine_info(Duration::from_secs(10)).ok();
-                (Ok(Arc::new(h)), info)
-            }
-            Err(e) => (Err(e.to_string()), None),
-        };
+        let (docker, engine) =
+            match DockerHost::connect(run_id, crate::reap::owner(), Duration::from_secs(5)) {
+                Ok(h) => {
+                    let info = h.engine_info(Duration::from_secs(10)).ok();
+                    (Ok(Arc::new(h)), info)
+                }
+                Err(e) => (Err(e.to_string()), None),
+            };
         HostProbe {
             docker,
             engine,

@@ -72,6 +72,8 @@ impl Target for NativeTarget {
             // Own process group: a terminal's Ctrl-C reaches the harness only,
             // which then tears every instance down itself.
             .process_group(0)
+            // Names this harness: a later coldbench kills it if we are gone.
+            .env(crate::reap::OWNER_ENV, crate::reap::owner())
             .spawn()
             .map_err(|e| TargetError::Failed(format!("cannot spawn {}: {e}", bin.display())))?;
         Ok(Box::new(NativeInstance::new(child)))

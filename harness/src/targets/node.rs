@@ -142,6 +142,8 @@ impl Target for NodeTarget {
             // Own process group: a terminal's Ctrl-C reaches the harness only,
             // which then tears every instance down itself.
             .process_group(0)
+            // Names this harness: a later coldbench kills it if we are gone.
+            .env(crate::reap::OWNER_ENV, crate::reap::owner())
             .spawn()
             .map_err(|e| TargetError::Failed(format!("cannot spawn node: {e}")))?;
         Ok(Box::new(NodeInstance {
