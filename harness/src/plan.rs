@@ -111,6 +111,7 @@ pub fn execute(
             break;
         }
         session.settle_before(&e.name().replace('_', " "));
+        session.done = sections.clone();
         match e {
             Experiment::ColdStart => {
                 let c = suite.cold_start.as_ref().expect("listed by experiments()");

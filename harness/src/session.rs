@@ -114,7 +114,18 @@ pub struct Session {
     extra_knobs: BTreeMap<String, BTreeMap<String, String>>,
     /// Notes for `run.json` (`notes`).
     notes: Vec<String>,
+    /// The sections of the experiments finished so far (set by the plan
+    /// before each experiment), the base of [`Session::checkpoint_partial`].
+    pub done: Sections,
+    /// When `run.json` was last written in progress.
+    last_checkpoint: Instant,
 }
+
+/// Least time between two in-progress writes of `run.json` inside an
+/// experiment ([`Session::checkpoint_partial`]): a harness killed outright
+/// loses at most this much measuring, and writing (a few ms of
+/// serialization and an fsync) stays rare next to what it protects.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 
 /// Checks a selection: known workloads, and target patterns that select at
 /// least one catalog variant. Errors name the bad item and list the known ones.
@@ -223,6 +234,8 @@ impl Session {
             skip: HashSet::new(),
             extra_knobs: BTreeMap::new(),
             notes: Vec::new(),
+            done: Sections::default(),
+            last_checkpoint: started,
         };
         s.variants = s.available_variants();
         Ok(s)
@@ -281,6 +294,8 @@ impl Session {
             skip: HashSet::new(),
             extra_knobs: BTreeMap::new(),
             notes: Vec::new(),
+            done: Sections::default(),
+            last_checkpoint: Instant::now(),
         }
     }
 
@@ -487,6 +502,25 @@ impl Session {
     pub fn checkpoint(&mut self, sections: &Sections) -> Result<(RunFile, PathBuf)> {
         let records = self.target_records();
         self.write(records, sections, true)
+    }
+
+    /// Between two steps of an experiment (a cold-start round, a
+    /// throughput cell, a density series): writes `run.json` in progress
+    /// with [`Session::done`] plus what `update` adds (the experiment's
+    /// section so far), if [`CHECKPOINT_EVERY`] has passed since the last
+    /// write. A write that fails is reported on stderr and retried at the
+    /// next step; the run goes on (the final write reports for good).
+    pub fn checkpoint_partial(&mut self, update: impl FnOnce(&mut Sections)) {
+        if self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
+            return;
+        }
+        let mut sections = self.done.clone();
+        update(&mut sections);
+        let records = self.target_records();
+        match self.write(records, &sections, true) {
+            Ok(_) => self.last_checkpoint = Instant::now(),
+            Err(e) => eprintln!("checkpoint of run.json failed (the run goes on): {e:#}"),
+        }
     }
 
     /// The records of every prepared target (with the knobs experiments

@@ -1151,3 +1151,50 @@ fn leftovers_of_a_killed_harness_are_reaped_by_the_next_command() {
     assert!(!String::from_utf8_lossy(&again.stderr).contains("left by coldbench"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A harness killed outright mid-experiment keeps what it measured up to
+/// its last in-progress checkpoint (at most `CHECKPOINT_EVERY`, 5 s, ago):
+/// `run.json` is valid, marked in progress, holds samples, and `report`
+/// renders it marked incomplete.
+#[test]
+fn a_killed_run_keeps_its_last_checkpoint_and_reports_as_incomplete() {
+    let out = tmpdir("killed");
+    let tag = format!("killed-{}", std::process::id());
+    let mut child = run_command("noop", "native", "1000000", "0", &out)
+        .env("COLDBENCH_TEST_TAG", &tag)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let path = out.join("run.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let checkpointed = || {
+        RunFile::read(&path).is_ok_and(|r| {
+            r.in_progress
+                && r.result("noop", "native", Metric::TReady)
+                    .is_some_and(|m| m.summary.n >= 10)
+        })
+    };
+    while !checkpointed() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(checkpointed(), "no in-progress checkpoint with samples");
+    child.kill().unwrap(); // SIGKILL: no final write
+    child.wait().unwrap();
+    validate_schema(&path);
+    let run = RunFile::read(&path).unwrap();
+    assert!(run.in_progress && !run.interrupted);
+    let report = Command::new(bin())
+        .args(["report", "--format", "terminal"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(report.status.success());
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.contains("INCOMPLETE"), "{text}");
+    // The next command reaps the runner-less native instance it left.
+    let _ = Command::new(bin()).arg("targets").output().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_nothing_left(&tag, false);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -109,6 +109,11 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     'rounds: for round in 0..rounds {
         let warm_round = round < s.warmup;
         for (k, &ci) in usable.iter().enumerate() {
+            // Between two cases: what is measured so far reaches run.json
+            // (at most every CHECKPOINT_EVERY), should the harness be killed.
+            if !warm_round {
+                session.checkpoint_partial(|x| x.cold_start = Some(section(s)));
+            }
             order.shuffle(&mut rng);
             for &ti in &order {
                 if session.interrupted.load(Ordering::SeqCst) {
@@ -190,6 +195,12 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     }
     session.progress.finish_stage();
     session.out.set_experiment(None);
+    section(s)
+}
+
+/// The section's settings; its distributions come from the session's
+/// collector when the file is written.
+fn section(s: &Settings) -> ColdStartSection {
     ColdStartSection {
         runs: s.runs,
         warmup: s.warmup,

@@ -735,6 +735,18 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
     session.progress.stage(Experiment::Density, total);
     let mut done_before = 0u64;
     let mut series = Vec::new();
+    let config = DensityConfig {
+        max_instances: settings.max_instances,
+        per_target_max: settings.per_target_max.iter().cloned().collect(),
+        memory_floor_fraction: settings.floor_fraction,
+        memory_floor_bytes: (base_total as f64 * settings.floor_fraction) as u64,
+        series_time_limit_ns: settings.time_limit.as_nanos() as u64,
+        task_limit_fraction: settings.task_limit_fraction,
+        steps: steps(settings.max_instances),
+        projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base_total),
+        vm_max_map_count: max_map_count(),
+        task_limit: Some(task_limit()).filter(|&l| l != u64::MAX),
+    };
     for p in runnable {
         if session.interrupted.load(Ordering::SeqCst) {
             break;
@@ -785,24 +797,16 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
             ));
             series.push(s);
         }
+        session.checkpoint_partial(|x| {
+            x.density = Some(DensitySection {
+                config: config.clone(),
+                series: series.clone(),
+            })
+        });
     }
     session.progress.finish_stage();
     session.out.set_experiment(None);
-    DensitySection {
-        config: DensityConfig {
-            max_instances: settings.max_instances,
-            per_target_max: settings.per_target_max.iter().cloned().collect(),
-            memory_floor_fraction: settings.floor_fraction,
-            memory_floor_bytes: (base_total as f64 * settings.floor_fraction) as u64,
-            series_time_limit_ns: settings.time_limit.as_nanos() as u64,
-            task_limit_fraction: settings.task_limit_fraction,
-            steps: steps(settings.max_instances),
-            projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base_total),
-            vm_max_map_count: max_map_count(),
-            task_limit: Some(task_limit()).filter(|&l| l != u64::MAX),
-        },
-        series,
-    }
+    DensitySection { config, series }
 }
 
 #[cfg(test)]

@@ -514,6 +514,24 @@ pub fn run(
     let total = (cells.len() * usable.len()) as u64;
     session.progress.stage(Experiment::Throughput, total);
     let mut done = 0u64;
+    let mut modes: Vec<ThroughputMode> = plan.iter().map(|p| p.mode).collect();
+    modes.sort();
+    modes.dedup();
+    // The section around the cells measured so far (slowdowns are filled
+    // in at the end: a checkpoint in between carries none).
+    let section = |cells: Vec<ThroughputResult>| ThroughputSection {
+        config: ThroughputConfig {
+            clients,
+            duration_ns: settings.duration.as_nanos() as u64,
+            min_requests: settings.min_requests,
+            max_cell_ns: settings.max_cell.as_nanos() as u64,
+            warmup_requests: settings.warmup_requests,
+            batches: settings.batches,
+            modes: modes.clone(),
+            timer_overhead_ns,
+        },
+        cells,
+    };
     'cells: for (row, mode) in cells {
         let mut order = usable.clone();
         order.shuffle(&mut rng);
@@ -563,6 +581,7 @@ pub fn run(
                 ),
             }
             session.progress.advance(done, total);
+            session.checkpoint_partial(|x| x.throughput = Some(section(results.clone())));
         }
     }
     session.progress.finish_stage();
@@ -576,22 +595,7 @@ pub fn run(
         );
     }
     session.out.set_experiment(None);
-    let mut modes: Vec<ThroughputMode> = plan.iter().map(|p| p.mode).collect();
-    modes.sort();
-    modes.dedup();
-    ThroughputSection {
-        config: ThroughputConfig {
-            clients,
-            duration_ns: settings.duration.as_nanos() as u64,
-            min_requests: settings.min_requests,
-            max_cell_ns: settings.max_cell.as_nanos() as u64,
-            warmup_requests: settings.warmup_requests,
-            batches: settings.batches,
-            modes,
-            timer_overhead_ns,
-        },
-        cells: results,
-    }
+    section(results)
 }
 
 /// Median cost of reading the harness clock twice back to back, ns (the empty
