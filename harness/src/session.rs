@@ -198,6 +198,28 @@ impl Session {
             .context("cannot install the Ctrl-C handler")?;
         }
         let (cases, problems) = cases::discover(&inputs_dir, &opts.workloads, opts.hash_iterations);
+        // A selected workload with no case at all would be "measured" as
+        // nothing and the run would still exit 0: refuse before measuring.
+        let empty: Vec<String> = opts
+            .workloads
+            .iter()
+            .filter(|w| !cases.iter().any(|c| &c.workload == *w))
+            .map(|w| {
+                let why: Vec<&str> = problems
+                    .iter()
+                    .filter(|p| &p.workload == w)
+                    .map(|p| p.message.as_str())
+                    .collect();
+                format!("{w} ({})", why.join("; "))
+            })
+            .collect();
+        if !empty.is_empty() {
+            bail!(
+                "no case to measure for {} in inputs directory {}: add inputs laid out like workloads/inputs (images/, blobs/, json/<case>/), or leave the workload out of --workloads",
+                empty.join(", "),
+                inputs_dir.display()
+            );
+        }
         let mut out = Collector::default();
         for p in problems {
             out.error(

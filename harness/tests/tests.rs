@@ -10,48 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+mod common;
+use common::*;
+
 /// Container tests must not overlap: they count labelled containers.
 static DOCKER_LOCK: Mutex<()> = Mutex::new(());
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_coldbench")
-}
-
-fn docker_up() -> bool {
-    let up = Command::new("docker")
-        .arg("info")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    let required = std::env::var_os("CI").is_some()
-        || std::env::var("COLDBENCH_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
-    if !up && required {
-        panic!("Docker engine unreachable but required (CI): run scripts/start-docker.sh");
-    }
-    if !up {
-        eprintln!("skipping container parts: Docker engine unreachable");
-    }
-    up
-}
-
-fn labelled_containers() -> Vec<String> {
-    let out = Command::new("docker")
-        .args(["ps", "-aq", "--filter", "label=io.coldbench"])
-        .output()
-        .expect("docker ps");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coldbench-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn validate_schema(path: &Path) {
     let schema: serde_json::Value = serde_json::from_str(RUN_SCHEMA_JSON).unwrap();
@@ -656,49 +619,6 @@ fn throughput_both_modes_report_rates_latencies_and_slowdown() {
     let _ = std::fs::remove_dir_all(&inputs);
 }
 
-/// Processes on the host whose environment carries `COLDBENCH_TEST_TAG=<tag>`:
-/// everything a tagged harness started (workloads, runners, node) inherits it.
-fn tagged_processes(tag: &str) -> Vec<String> {
-    let needle = format!("COLDBENCH_TEST_TAG={tag}");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(env) = std::fs::read(e.path().join("environ"))
-            && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
-        {
-            let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
-            out.push(format!("{name} {}", comm.trim()));
-        }
-    }
-    out
-}
-
-/// No process carrying the test's `tag` is left and, when Docker is up, no
-/// labelled container.
-fn assert_nothing_left(tag: &str, docker: bool) {
-    assert!(
-        tagged_processes(tag).is_empty(),
-        "left: {:?}",
-        tagged_processes(tag)
-    );
-    if docker {
-        assert!(labelled_containers().is_empty(), "containers left");
-    }
-}
-
-/// `coldbench density` with the given selection, tagged so that its children can be found.
-fn density_command(workloads: &str, targets: &str, out: &Path, tag: &str) -> Command {
-    let mut c = Command::new(bin());
-    c.args(["density", "--workloads", workloads, "--targets", targets])
-        .arg("--out")
-        .arg(out)
-        .env("COLDBENCH_TEST_TAG", tag);
-    c
-}
-
 #[test]
 fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
     let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
@@ -1008,10 +928,23 @@ fn report_refuses_bad_results_files_by_name_and_writes_nothing() {
 fn bad_arguments_fail_before_measuring() {
     let out = tmpdir("bad-args");
     let run_dir = out.join("never");
-    let cases: [(&[&str], &str); 4] = [
+    let empty = out.join("empty-inputs");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty_arg = empty.to_string_lossy().into_owned();
+    let cases: [(&[&str], &str); 5] = [
         (
             &["run", "--inputs", "/nonexistent-coldbench-inputs"],
             "/nonexistent-coldbench-inputs",
+        ),
+        (
+            &[
+                "run",
+                "--inputs",
+                &empty_arg,
+                "--workloads",
+                "noop,thumbnail",
+            ],
+            "no case to measure for thumbnail (no .jpg/.jpeg/.png files under",
         ),
         (
             &["run", "--workloads", "noop,bogus"],
@@ -1076,80 +1009,6 @@ fn report_refuses_runs_of_different_hosts_unless_allowed() {
         "the provenance names both hosts"
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A harness killed with SIGKILL cleans up nothing; the next coldbench
-/// command (any: here `targets`) removes what it left — its runner and
-/// workload processes and its containers — and says so in one line, while a
-/// live run's instances are never touched (owner = pid + start time).
-#[test]
-fn leftovers_of_a_killed_harness_are_reaped_by_the_next_command() {
-    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let docker = docker_up();
-    let out = tmpdir("reap");
-    let tag = format!("reap-{}", std::process::id());
-    let targets = if docker {
-        "native,wasmtime-pooling,docker-scratch-runc-none"
-    } else {
-        "native,wasmtime-pooling"
-    };
-    let mut child = density_command("noop", targets, &out, &tag)
-        .args([
-            "--max-instances",
-            "1000",
-            "--max-per-target",
-            "native=20,wasmtime-pooling=20",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Idle instances accumulate: native processes, the wasmtime runner, and
-    // (last in the series order) containers.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    // (Series run one after another and each tears its instances down:
-    // with Docker, wait for containers; without, for processes.)
-    let enough = || {
-        if docker {
-            labelled_containers().len() >= 3
-        } else {
-            tagged_processes(&tag).len() >= 3
-        }
-    };
-    while !enough() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    assert!(
-        enough(),
-        "the run did not get far enough: {:?}",
-        tagged_processes(&tag)
-    );
-    child.kill().unwrap(); // SIGKILL: no clean-up runs
-    child.wait().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let left_processes = tagged_processes(&tag).len();
-    let left_containers = labelled_containers().len();
-    assert!(
-        left_processes + left_containers >= 3,
-        "SIGKILL left nothing to reap? {left_processes} processes, {left_containers} containers"
-    );
-    let next = Command::new(bin()).arg("targets").output().unwrap();
-    assert!(next.status.success());
-    let stderr = String::from_utf8_lossy(&next.stderr);
-    assert!(
-        stderr.contains("left by coldbench run(s) that are gone"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("{left_containers} container(s)")),
-        "{stderr} (expected {left_containers} containers)"
-    );
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_nothing_left(&tag, docker);
-    // And a second command finds nothing more.
-    let again = Command::new(bin()).arg("targets").output().unwrap();
-    assert!(!String::from_utf8_lossy(&again.stderr).contains("left by coldbench"));
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 /// A harness killed outright mid-experiment keeps what it measured up to

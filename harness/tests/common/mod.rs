@@ -1,0 +1,90 @@
+//! Helpers shared by the end-to-end test binaries: the binary under test,
+//! the Docker engine, and what a run left behind (labelled containers,
+//! processes carrying a test tag).
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_coldbench")
+}
+
+pub fn docker_up() -> bool {
+    let up = Command::new("docker")
+        .arg("info")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var("COLDBENCH_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
+    if !up && required {
+        panic!("Docker engine unreachable but required (CI): run scripts/start-docker.sh");
+    }
+    if !up {
+        eprintln!("skipping container parts: Docker engine unreachable");
+    }
+    up
+}
+
+pub fn labelled_containers() -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-aq", "--filter", "label=io.coldbench"])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+pub fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coldbench-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Processes on the host whose environment carries `COLDBENCH_TEST_TAG=<tag>`:
+/// everything a tagged harness started (workloads, runners, node) inherits it.
+pub fn tagged_processes(tag: &str) -> Vec<String> {
+    let needle = format!("COLDBENCH_TEST_TAG={tag}");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(env) = std::fs::read(e.path().join("environ"))
+            && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+        {
+            let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+            out.push(format!("{name} {}", comm.trim()));
+        }
+    }
+    out
+}
+
+/// No process carrying the test's `tag` is left and, when Docker is up, no
+/// labelled container.
+pub fn assert_nothing_left(tag: &str, docker: bool) {
+    assert!(
+        tagged_processes(tag).is_empty(),
+        "left: {:?}",
+        tagged_processes(tag)
+    );
+    if docker {
+        assert!(labelled_containers().is_empty(), "containers left");
+    }
+}
+
+/// `coldbench density` with the given selection, tagged so that its children can be found.
+pub fn density_command(workloads: &str, targets: &str, out: &Path, tag: &str) -> Command {
+    let mut c = Command::new(bin());
+    c.args(["density", "--workloads", workloads, "--targets", targets])
+        .arg("--out")
+        .arg(out)
+        .env("COLDBENCH_TEST_TAG", tag);
+    c
+}
