@@ -31,6 +31,8 @@ pub struct RunOptions {
     /// SHA-256 passes of the iterated `hash` case (default
     /// [`crate::cases::HASH_HEAVY_ITERATIONS`]).
     pub hash_iterations: u32,
+    /// Containers with Docker's defaults instead of coldbench's confinement.
+    pub unhardened_containers: bool,
 }
 
 /// Runs `suite` and returns the results file as read back from disk and its
@@ -57,6 +59,7 @@ pub fn execute(
         label: opts.label.clone(),
         target_options: TargetOptions {
             pool_instances: suite.pool_instances(),
+            unhardened_containers: opts.unhardened_containers,
         },
         hash_iterations: opts.hash_iterations,
     };

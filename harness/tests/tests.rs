@@ -1057,3 +1057,69 @@ fn a_killed_run_keeps_its_last_checkpoint_and_reports_as_incomplete() {
     assert_nothing_left(&tag, false);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Containers are confined by default — read-only root filesystem, every
+/// capability dropped, no-new-privileges, user 65534, 1 GiB, 64 tasks — as
+/// the engine itself reports for a live instance, and recorded as a knob;
+/// `--container-hardening off` records Docker's defaults.
+#[test]
+fn containers_are_hardened_by_default_as_the_engine_reports() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !docker_up() {
+        return;
+    }
+    let out = tmpdir("hardened");
+    let tag = format!("hardened-{}", std::process::id());
+    let mut child = density_command("noop", "docker-scratch-runc-none", &out, &tag)
+        .args(["--max-instances", "5"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = None;
+    while seen.is_none() && std::time::Instant::now() < deadline {
+        for id in labelled_containers() {
+            let o = Command::new("docker")
+                .args([
+                    "inspect",
+                    "--format",
+                    "{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.Config.User}} {{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}",
+                    &id,
+                ])
+                .output()
+                .unwrap();
+            if o.status.success() {
+                seen = Some(String::from_utf8_lossy(&o.stdout).trim().to_string());
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        seen.as_deref(),
+        Some("true [ALL] [no-new-privileges] 65534:65534 1073741824 64")
+    );
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    let t = run
+        .targets
+        .iter()
+        .find(|t| t.id == "docker-scratch-runc-none")
+        .unwrap();
+    assert!(t.knobs["hardening"].contains("--read-only --cap-drop ALL"));
+    let off = tmpdir("unhardened");
+    let o = run_command("noop", "docker-scratch-runc-none", "1", "0", &off)
+        .args(["--container-hardening", "off"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = RunFile::read(&off.join("run.json")).unwrap();
+    assert_eq!(
+        run.targets[0].knobs["hardening"].as_str(),
+        "none (Docker defaults)"
+    );
+    assert_nothing_left(&tag, true);
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&off);
+}

@@ -54,6 +54,20 @@ pub struct OutArgs {
     /// a run doing more work).
     #[arg(long, default_value_t = coldbench::cases::HASH_HEAVY_ITERATIONS, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     hash_iterations: u32,
+    /// Container confinement: `on` (read-only root filesystem, all
+    /// capabilities dropped, no-new-privileges, user 65534, 1 GiB, 64
+    /// tasks) or `off` (Docker's defaults) — run both to measure its cost.
+    #[arg(long, value_enum, default_value = "on")]
+    container_hardening: OnOff,
+}
+
+/// A switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// What every single-experiment command takes: which workloads and
@@ -208,6 +222,7 @@ fn run_options(out: &OutArgs, label: &str, quiet: bool) -> RunOptions {
         label: label.to_string(),
         progress: mode(quiet),
         hash_iterations: out.hash_iterations,
+        unhardened_containers: out.container_hardening == OnOff::Off,
     }
 }
 

@@ -8,7 +8,7 @@ use super::{Instance, MemoryScope, Target, TargetError, TargetResult};
 use crate::artifacts::{glibc_binary, static_binary};
 use crate::stream::LineReader;
 use coldbench_containers::{
-    Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, ImageInfo,
+    Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Hardening, ImageInfo,
 };
 use coldbench_results::{Artifact, ArtifactKind, Family, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
@@ -159,6 +159,7 @@ pub struct DockerTarget {
     unavailable: Option<String>,
     images: HashMap<String, ImageInfo>,
     base: Option<ImageInfo>,
+    hardening: Hardening,
 }
 
 impl DockerTarget {
@@ -180,7 +181,14 @@ impl DockerTarget {
             unavailable,
             images: HashMap::new(),
             base: None,
+            hardening: Hardening::hardened(),
         }
+    }
+
+    /// Starts containers confined as `h` (default: [`Hardening::hardened`]).
+    pub fn with_hardening(mut self, h: Hardening) -> Self {
+        self.hardening = h;
+        self
     }
 
     /// Why the target cannot run, if it cannot.
@@ -245,6 +253,7 @@ impl Target for DockerTarget {
                 "image_pull".into(),
                 "never (built locally from an in-memory tar context)".into(),
             ),
+            ("hardening".into(), self.hardening.flags()),
         ]);
         if v.runtime == OciRuntime::Runsc {
             knobs.insert(
@@ -353,6 +362,7 @@ impl Target for DockerTarget {
             args: super::workload_args(serve),
             runtime: Some(self.variant.runtime_name().to_string()),
             network_mode: self.variant.network_name().to_string(),
+            hardening: self.hardening.clone(),
         };
         let mut container = self.host()?.start(&spec, timeout).map_err(cerr)?;
         let rx = container

@@ -260,6 +260,10 @@ pub struct TargetOptions {
     /// Capacity of `wasmtime-pooling`'s pooling allocator (instances, memories
     /// and tables alive at once); `None`: the runner's default (1000).
     pub pool_instances: Option<u32>,
+    /// Start containers with Docker's defaults instead of coldbench's
+    /// confinement ([`coldbench_containers::Hardening::hardened`]):
+    /// `--container-hardening off`, to measure what the confinement costs.
+    pub unhardened_containers: bool,
 }
 
 /// What this host offers, probed once: the Docker engine, node, the runners.
@@ -343,11 +347,15 @@ impl HostProbe {
                 self.node.clone().unwrap_or_default(),
                 workloads,
             )),
-            VariantKind::Docker(d) => Box::new(DockerTarget::new(
-                d,
-                self.docker.clone(),
-                self.engine.clone(),
-            )),
+            VariantKind::Docker(d) => Box::new(
+                DockerTarget::new(d, self.docker.clone(), self.engine.clone()).with_hardening(
+                    if options.unhardened_containers {
+                        coldbench_containers::Hardening::none()
+                    } else {
+                        coldbench_containers::Hardening::hardened()
+                    },
+                ),
+            ),
         }
     }
 
