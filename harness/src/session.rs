@@ -119,6 +119,9 @@ pub struct Session {
     pub done: Sections,
     /// When `run.json` was last written in progress.
     last_checkpoint: Instant,
+    /// coldbench's git revision, read once (every write of `run.json`
+    /// records it; in-progress writes happen between measured starts).
+    git_revision: String,
 }
 
 /// Least time between two in-progress writes of `run.json` inside an
@@ -156,8 +159,9 @@ impl Session {
     /// Ctrl-C handler, reads the inputs and probes the host (Docker engine,
     /// node, runners). Nothing is prepared yet.
     ///
-    /// Errors: an unknown workload or target, an output directory that cannot
-    /// be created, an inputs directory that does not exist.
+    /// Errors: an unknown workload or target, an inputs directory that does
+    /// not exist or gives a selected workload no case (both before anything
+    /// is created on disk), an output directory that cannot be created.
     pub fn open(opts: SessionOptions, progress: Progress) -> Result<Session> {
         check_selection(&opts.workloads, &opts.targets)?;
         let started = Instant::now();
@@ -172,6 +176,30 @@ impl Session {
         if !inputs_dir.is_dir() {
             bail!(
                 "inputs directory {} does not exist: give --inputs a directory laid out like workloads/inputs (images/, blobs/, json/<case>/)",
+                inputs_dir.display()
+            );
+        }
+        let (cases, problems) = cases::discover(&inputs_dir, &opts.workloads, opts.hash_iterations);
+        // A selected workload with no case at all would be "measured" as
+        // nothing and the run would still exit 0: refuse before measuring,
+        // and before the output directory exists.
+        let empty: Vec<String> = opts
+            .workloads
+            .iter()
+            .filter(|w| !cases.iter().any(|c| &c.workload == *w))
+            .map(|w| {
+                let why: Vec<&str> = problems
+                    .iter()
+                    .filter(|p| &p.workload == w)
+                    .map(|p| p.message.as_str())
+                    .collect();
+                format!("{w} ({})", why.join("; "))
+            })
+            .collect();
+        if !empty.is_empty() {
+            bail!(
+                "no case to measure for {} in inputs directory {}: add inputs laid out like workloads/inputs (images/, blobs/, json/<case>/), or leave the workload out of --workloads",
+                empty.join(", "),
                 inputs_dir.display()
             );
         }
@@ -196,29 +224,6 @@ impl Session {
                 eprintln!("\ninterrupted: finishing the current step, writing results, cleaning up (Ctrl-C again to force)");
             })
             .context("cannot install the Ctrl-C handler")?;
-        }
-        let (cases, problems) = cases::discover(&inputs_dir, &opts.workloads, opts.hash_iterations);
-        // A selected workload with no case at all would be "measured" as
-        // nothing and the run would still exit 0: refuse before measuring.
-        let empty: Vec<String> = opts
-            .workloads
-            .iter()
-            .filter(|w| !cases.iter().any(|c| &c.workload == *w))
-            .map(|w| {
-                let why: Vec<&str> = problems
-                    .iter()
-                    .filter(|p| &p.workload == w)
-                    .map(|p| p.message.as_str())
-                    .collect();
-                format!("{w} ({})", why.join("; "))
-            })
-            .collect();
-        if !empty.is_empty() {
-            bail!(
-                "no case to measure for {} in inputs directory {}: add inputs laid out like workloads/inputs (images/, blobs/, json/<case>/), or leave the workload out of --workloads",
-                empty.join(", "),
-                inputs_dir.display()
-            );
         }
         let mut out = Collector::default();
         for p in problems {
@@ -258,6 +263,7 @@ impl Session {
             notes: Vec::new(),
             done: Sections::default(),
             last_checkpoint: started,
+            git_revision: host::git_revision(&repo_dir()),
         };
         s.variants = s.available_variants();
         Ok(s)
@@ -318,6 +324,7 @@ impl Session {
             notes: Vec::new(),
             done: Sections::default(),
             last_checkpoint: Instant::now(),
+            git_revision: host::git_revision(&repo_dir()),
         }
     }
 
@@ -590,7 +597,7 @@ impl Session {
             tool: ToolInfo {
                 name: "coldbench".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
-                git_revision: host::git_revision(&repo_dir()),
+                git_revision: self.git_revision.clone(),
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             },
             started_utc: self.started_utc.to_rfc3339(),

@@ -531,6 +531,16 @@ pub enum CompareError {
 }
 
 impl Comparison {
+    /// The rows one side has and the other not, per side that has any:
+    /// `("BASE" | "NEW", row names)`.
+    pub fn one_sided(&self) -> Vec<(&'static str, Vec<String>)> {
+        [("BASE", &self.only_base), ("NEW", &self.only_new)]
+            .into_iter()
+            .filter(|(_, keys)| !keys.is_empty())
+            .map(|(side, keys)| (side, keys.iter().map(|k| k.to_string()).collect()))
+            .collect()
+    }
+
     /// Counts of each verdict, in the order slower, faster, unchanged, unsure.
     pub fn counts(&self) -> [usize; 4] {
         let mut c = [0; 4];
@@ -1210,15 +1220,12 @@ pub fn terminal(c: &Comparison, all: bool) -> String {
             "({hidden} unchanged rows not shown; --all shows them)\n"
         ));
     }
-    for (side, keys) in [("BASE", &c.only_base), ("NEW", &c.only_new)] {
-        if !keys.is_empty() {
-            let list: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-            out.push_str(&format!(
-                "Only in {side} ({}): {}\n",
-                keys.len(),
-                list.join(", ")
-            ));
-        }
+    for (side, keys) in c.one_sided() {
+        out.push_str(&format!(
+            "Only in {side} ({}): {}\n",
+            keys.len(),
+            keys.join(", ")
+        ));
     }
     out.push_str(&summary_line(c));
     out.push('\n');
@@ -1292,11 +1299,9 @@ pub fn markdown(c: &Comparison) -> String {
             table(&unchanged)
         ));
     }
-    for (side, keys) in [("BASE", &c.only_base), ("NEW", &c.only_new)] {
-        if !keys.is_empty() {
-            let list: Vec<String> = keys.iter().map(|k| escape(&k.to_string())).collect();
-            out.push_str(&format!("Only in {side}: {}\n\n", list.join(", ")));
-        }
+    for (side, keys) in c.one_sided() {
+        let list: Vec<String> = keys.iter().map(|k| escape(k)).collect();
+        out.push_str(&format!("Only in {side}: {}\n\n", list.join(", ")));
     }
     out
 }

@@ -430,13 +430,8 @@ fn provenance(runs: &[&RunFile]) -> String {
     for r in runs {
         let h = &r.host;
         s.push_str(&format!(
-            "<li>{}: {} × {}, {}, kernel {}, cgroup {}; started {}; <code>{}</code> at {}; runtimes: {}</li>\n",
-            escape(&h.hostname),
-            h.cpu_logical_cores,
-            escape(&h.cpu_model),
-            format_bytes(h.memory_total_bytes),
-            escape(&h.kernel),
-            escape(&h.cgroup_version),
+            "<li>{}; started {}; <code>{}</code> at {}; runtimes: {}</li>\n",
+            escape(&crate::host_line(h)),
             escape(&r.started_utc),
             escape(&r.tool.command_line),
             escape(&r.tool.git_revision),
@@ -593,18 +588,16 @@ pub fn compare(
         ));
     }
     body.push_str("</table>\n");
-    for (side, keys) in [("BASE", &c.only_base), ("NEW", &c.only_new)] {
-        if !keys.is_empty() {
-            let list: Vec<String> = keys
-                .iter()
-                .map(|k| format!("<code>{}</code>", escape(&k.to_string())))
-                .collect();
-            body.push_str(&format!(
-                "<p>Only in {side} ({}): {}</p>\n",
-                keys.len(),
-                list.join(", ")
-            ));
-        }
+    for (side, keys) in c.one_sided() {
+        let list: Vec<String> = keys
+            .iter()
+            .map(|k| format!("<code>{}</code>", escape(k)))
+            .collect();
+        body.push_str(&format!(
+            "<p>Only in {side} ({}): {}</p>\n",
+            keys.len(),
+            list.join(", ")
+        ));
     }
     if labels.len() > 2 {
         body.push_str("<h2 id=\"trends\">Trends across the runs</h2>\n");

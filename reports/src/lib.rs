@@ -655,6 +655,20 @@ pub fn section(run: &RunFile, e: coldbench_results::Experiment, details: bool) -
     }
 }
 
+/// A host in one line, as text (each renderer escapes it):
+/// `name: cores × CPU model, memory, kernel K, cgroup C`.
+pub fn host_line(h: &coldbench_results::HostFingerprint) -> String {
+    format!(
+        "{}: {} × {}, {}, kernel {}, cgroup {}",
+        h.hostname,
+        h.cpu_logical_cores,
+        h.cpu_model,
+        format_bytes(h.memory_total_bytes),
+        h.kernel,
+        h.cgroup_version
+    )
+}
+
 /// Headers of [`density_row`]'s cells, and which of them are numbers
 /// (right-aligned).
 pub const DENSITY_COLUMNS: [(&str, bool); 11] = [

@@ -3,7 +3,6 @@
 //! printed from a results file or a claims file goes through [`escape`].
 
 use crate::claims::{Verdict, VerdictKind};
-use crate::format_bytes;
 use coldbench_results::{Metric, RunFile, ThroughputMode};
 
 /// Escapes text for a Markdown table cell: `|` (a column break), `<`, `>`
@@ -178,13 +177,8 @@ pub fn provenance(runs: &[&RunFile]) -> String {
     for r in runs {
         let h = &r.host;
         out.push_str(&format!(
-            "- {}: {} × {}, {}, kernel {}, cgroup {}{}; started {}; `{}` at {}{}\n",
-            escape(&h.hostname),
-            h.cpu_logical_cores,
-            escape(&h.cpu_model),
-            format_bytes(h.memory_total_bytes),
-            escape(&h.kernel),
-            escape(&h.cgroup_version),
+            "- {}{}; started {}; `{}` at {}{}\n",
+            escape(&crate::host_line(h)),
             h.docker
                 .as_ref()
                 .map(|d| format!(", Docker {}", escape(&d.engine_version)))

@@ -15,8 +15,8 @@
 //!   with more than two runs).
 
 use crate::{format_bytes, format_ns};
-use plotters::coord::Shift;
 use plotters::coord::combinators::IntoLogRange;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -354,14 +354,7 @@ fn draw_curves<DB: DrawingBackend>(
     for (i, c) in curves.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let points: Vec<(f64, f64)> = c.points.iter().copied().filter(|(_, y)| *y > 0.0).collect();
-        chart
-            .draw_series(LineSeries::new(
-                points.clone(),
-                ShapeStyle::from(&color).stroke_width(2),
-            ))
-            .or_plot(title)?
-            .label(c.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        labelled_line(&mut chart, points.clone(), color, &c.label, title)?;
         chart
             .draw_series(
                 points
@@ -370,14 +363,45 @@ fn draw_curves<DB: DrawingBackend>(
             )
             .or_plot(title)?;
     }
+    legend(&mut chart, title)
+}
+
+/// One labelled line through `points` in `color` (its legend entry a short
+/// stroke of the same colour).
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+fn labelled_line<'a, DB: DrawingBackend + 'a, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: &str,
+    title: &str,
+) -> Result<(), PlotError> {
+    chart
+        .draw_series(LineSeries::new(
+            points,
+            ShapeStyle::from(&color).stroke_width(2),
+        ))
+        .or_plot(title)?
+        .label(label.to_string())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+    Ok(())
+}
+
+/// The legend of the labelled lines, upper right on a light box.
+///
+/// Errors: a plotters backend error (as [`PlotError`]).
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    title: &str,
+) -> Result<(), PlotError> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.3))
         .position(SeriesLabelPosition::UpperRight)
         .draw()
-        .or_plot(title)?;
-    Ok(())
+        .or_plot(title)
 }
 
 /// One line of a [`trend_chart`]: a figure per run, absent where the run
@@ -439,14 +463,7 @@ fn draw_trend<DB: DrawingBackend>(
             .filter_map(|(x, p)| p.map(|(v, _, _)| (x as f64, v)))
             .filter(|(_, v)| *v > 0.0)
             .collect();
-        chart
-            .draw_series(LineSeries::new(
-                points.clone(),
-                ShapeStyle::from(&color).stroke_width(2),
-            ))
-            .or_plot(title)?
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        labelled_line(&mut chart, points, color, &s.label, title)?;
         for (x, p) in s.points.iter().enumerate() {
             let Some((v, l, h)) = p else { continue };
             if *v <= 0.0 {
@@ -464,14 +481,7 @@ fn draw_trend<DB: DrawingBackend>(
                 .or_plot(title)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .or_plot(title)?;
-    Ok(())
+    legend(&mut chart, title)
 }
 
 /// One bar of a [`phase_chart`]: a target's phases in timeline order.

@@ -93,11 +93,7 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 /// in it, by name (a baseline set).
 fn results_paths(p: &Path) -> Result<Vec<PathBuf>> {
     if !p.is_dir() || p.join("run.json").exists() {
-        return Ok(vec![if p.is_dir() {
-            p.join("run.json")
-        } else {
-            p.to_path_buf()
-        }]);
+        return Ok(vec![super::results_path(p)]);
     }
     let mut out: Vec<PathBuf> = std::fs::read_dir(p)
         .with_context(|| format!("cannot read directory {}", p.display()))?

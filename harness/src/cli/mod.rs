@@ -110,3 +110,12 @@ pub fn write_atomic(
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
+
+/// A results file path: `p` itself, or `p/run.json` for a run directory.
+pub fn results_path(p: &std::path::Path) -> std::path::PathBuf {
+    if p.is_dir() {
+        p.join("run.json")
+    } else {
+        p.to_path_buf()
+    }
+}

@@ -45,15 +45,6 @@ pub struct ReportArgs {
     host_memory: Vec<u64>,
 }
 
-/// A results file path: `p` itself, or `p/run.json` for a directory.
-fn results_path(p: &Path) -> PathBuf {
-    if p.is_dir() {
-        p.join("run.json")
-    } else {
-        p.to_path_buf()
-    }
-}
-
 /// The claims to check: `--claims FILE` or the shipped ones.
 pub fn load_claims(path: Option<&Path>) -> Result<Vec<Claim>> {
     Ok(match path {
@@ -69,7 +60,7 @@ pub fn load_claims(path: Option<&Path>) -> Result<Vec<Claim>> {
 /// a bad claims file; an output directory that cannot be written. Nothing is
 /// written before every input has been read.
 pub fn print(args: ReportArgs) -> Result<()> {
-    let paths: Vec<PathBuf> = args.paths.iter().map(|p| results_path(p)).collect();
+    let paths: Vec<PathBuf> = args.paths.iter().map(|p| super::results_path(p)).collect();
     let runs = paths
         .iter()
         .map(|p| RunFile::read(p))
