@@ -42,6 +42,7 @@ impl StartFailure {
         let kind = match e {
             LineError::Timeout { .. } => FailureKind::Timeout,
             LineError::Eof { .. } => FailureKind::Eof,
+            LineError::TooLong { .. } => FailureKind::Protocol,
         };
         StartFailure::new(phase, kind, message)
     }
@@ -53,6 +54,16 @@ impl StartFailure {
             FailureKind::Mismatch,
             format!("result crc32 {crc32:08x} differs from native's {expected:08x}"),
         )
+    }
+
+    /// The failure with what the target's recovery did appended to its
+    /// message (see [`crate::targets::Recovery`]).
+    pub fn with_recovery(mut self, r: &crate::targets::Recovery) -> Self {
+        if let Some(note) = r.note() {
+            self.message.push_str("; ");
+            self.message.push_str(note);
+        }
+        self
     }
 
     /// Whether this failure is a wrong answer (counted as a mismatch in the

@@ -60,6 +60,8 @@ pub fn execute(
         target_options: TargetOptions {
             pool_instances: suite.pool_instances(),
             unhardened_containers: opts.unhardened_containers,
+            // The session sets it to its timeout.
+            instance_timeout: None,
         },
         hash_iterations: opts.hash_iterations,
     };

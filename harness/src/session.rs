@@ -255,7 +255,10 @@ impl Session {
             started,
             started_utc,
             probe: Some(HostProbe::new(&run_id)),
-            target_options: opts.target_options,
+            target_options: TargetOptions {
+                instance_timeout: Some(opts.timeout),
+                ..opts.target_options
+            },
             variants: Vec::new(),
             unavailable: Vec::new(),
             skip: HashSet::new(),

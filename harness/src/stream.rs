@@ -19,7 +19,23 @@ pub enum LineError {
         /// Bytes received without a newline.
         partial: String,
     },
+    /// More than [`MAX_LINE_BYTES`] arrived without a newline: the instance
+    /// is not speaking the protocol (a guest flooding its stdout); reading
+    /// stops there, so the harness never buffers more than that.
+    #[error(
+        "{bytes} bytes of output without a newline (a protocol line is at most {MAX_LINE_BYTES} bytes): the instance floods its stdout (got {partial:?})"
+    )]
+    TooLong {
+        /// Bytes buffered when reading stopped.
+        bytes: usize,
+        /// The first bytes, lossy UTF-8, at most 200 chars.
+        partial: String,
+    },
 }
+
+/// Longest line accepted, bytes (1 MiB). Ready and response lines are a few
+/// dozen bytes; a workload's extra response fields stay far below this.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Reads newline-terminated lines from a channel of byte chunks.
 pub struct LineReader {
@@ -51,6 +67,14 @@ impl LineReader {
             if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.buf.drain(..=i).collect();
                 return Ok(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
+            }
+            if self.buf.len() > MAX_LINE_BYTES {
+                let bytes = self.buf.len();
+                let partial = self.partial();
+                // Drop what is buffered: a flooding instance must not grow
+                // the harness.
+                self.buf = Vec::new();
+                return Err(LineError::TooLong { bytes, partial });
             }
             let now = Instant::now();
             if now >= deadline {
@@ -93,6 +117,24 @@ mod tests {
         assert_eq!(r.read_line(d).unwrap(), "RES ok crc32=0 out_bytes=0");
         drop(tx);
         assert!(matches!(r.read_line(d), Err(LineError::Eof { .. })));
+    }
+
+    #[test]
+    fn a_flood_without_newline_stops_at_the_bound() {
+        let (tx, rx) = mpsc::channel();
+        let mut r = LineReader::new(rx);
+        let chunk = vec![b'x'; 64 << 10];
+        // Far more than the bound is queued; reading stops just past it.
+        for _ in 0..64 {
+            tx.send(chunk.clone()).unwrap();
+        }
+        let d = Instant::now() + Duration::from_secs(5);
+        match r.read_line(d) {
+            Err(LineError::TooLong { bytes, .. }) => {
+                assert!(bytes > MAX_LINE_BYTES && bytes <= MAX_LINE_BYTES + chunk.len())
+            }
+            other => panic!("expected TooLong, got {other:?}"),
+        }
     }
 
     #[test]

@@ -1123,3 +1123,52 @@ fn containers_are_hardened_by_default_as_the_engine_reports() {
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&off);
 }
+
+#[test]
+fn a_requested_pair_without_a_sample_exits_3_and_names_it() {
+    // wasmer's Singlepass cannot compile json-validate's SIMD code (a known
+    // gap of that compiler): the pair gets no sample, the rest is measured,
+    // the results are kept and the exit status says the run is incomplete.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../workloads/inputs");
+    let inputs = tmpdir("incomplete-in");
+    std::fs::create_dir_all(inputs.join("json/twitter")).unwrap();
+    for f in ["document.json", "schema.json"] {
+        std::fs::copy(
+            shipped.join("json/twitter-parse").join(f),
+            inputs.join("json/twitter").join(f),
+        )
+        .unwrap();
+    }
+    let out = tmpdir("incomplete");
+    let mut cmd = run_command(
+        "json-validate",
+        "native,wasmer-singlepass,wasmer-cranelift",
+        "2",
+        "0",
+        &out,
+    );
+    cmd.arg("--inputs").arg(&inputs).arg("--no-report");
+    let o = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("not measured: json-validate × wasmer-singlepass"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("× wasmer-cranelift"), "{stderr}");
+    let path = out.join("run.json");
+    validate_schema(&path);
+    let run = RunFile::read(&path).unwrap();
+    assert!(
+        run.result("json-validate", "wasmer-cranelift", Metric::TReady)
+            .is_some_and(|r| r.summary.n == 2)
+    );
+    let missing = run.unmeasured();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].reason.contains("not yet implemented: V128"),
+        "{missing:?}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&inputs);
+}

@@ -219,6 +219,18 @@ pub struct RunFile {
     pub errors: Vec<ErrorRecord>,
 }
 
+/// A requested workload × target that produced no verified response
+/// ([`RunFile::unmeasured`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmeasured {
+    /// Workload name.
+    pub workload: String,
+    /// Target variant id.
+    pub target: String,
+    /// Why, in one line.
+    pub reason: String,
+}
+
 impl RunFile {
     /// Writes the file as pretty JSON, atomically: to a temporary file in the
     /// same directory, synced, then renamed over `path` (a crash leaves the
@@ -312,6 +324,52 @@ impl RunFile {
         };
         pool.iter()
             .find(|r| r.workload == workload && r.target == target && r.metric == metric)
+    }
+
+    /// Every requested workload × target (the configured workloads × the
+    /// recorded targets) that produced no verified response in any
+    /// experiment, with the reason: the target's unavailability, else the
+    /// first error recorded for the pair, else that nothing answered. Empty
+    /// when all requested work was measured. Order: targets as recorded,
+    /// then workloads as configured.
+    pub fn unmeasured(&self) -> Vec<Unmeasured> {
+        let mut out = Vec::new();
+        for t in &self.targets {
+            for w in &self.config.workloads {
+                let verified: u64 = self
+                    .verification
+                    .iter()
+                    .filter(|v| v.workload == *w && v.target == t.id)
+                    .map(|v| v.verified)
+                    .sum();
+                if verified > 0 {
+                    continue;
+                }
+                let reason = match (&t.available, &t.unavailable_reason) {
+                    (false, Some(why)) => format!("target unavailable: {why}"),
+                    _ => self
+                        .errors
+                        .iter()
+                        .find(|e| {
+                            e.target.as_deref() == Some(t.id.as_str())
+                                && e.workload.as_deref().is_none_or(|ew| ew == w.as_str())
+                        })
+                        .or_else(|| {
+                            self.errors.iter().find(|e| {
+                                e.target.is_none() && e.workload.as_deref() == Some(w.as_str())
+                            })
+                        })
+                        .map(|e| format!("{} ({}): {}", e.phase, e.kind, e.message))
+                        .unwrap_or_else(|| "no verified response and no error recorded".into()),
+                };
+                out.push(Unmeasured {
+                    workload: w.clone(),
+                    target: t.id.clone(),
+                    reason,
+                });
+            }
+        }
+        out
     }
 
     /// The cold-start distributions (empty without a cold-start section).

@@ -258,7 +258,8 @@ pub fn set_exports(e: Exports) {
 /// decides and where the file is; writes the HTML and Markdown reports next
 /// to it (unless `--no-report`) and the `--export-*` files; returns 130 if
 /// the run was interrupted (its results are kept), 1 if an export could not
-/// be written, else 0.
+/// be written, [`INCOMPLETE`] if a requested workload × target produced no
+/// verified response, else 0.
 fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     print!("{text}");
     let claims = super::report::load_claims(None)
@@ -285,14 +286,32 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
         None => true,
     };
     println!("\nResults: {}", path.display());
+    let unmeasured = if back.interrupted {
+        Vec::new()
+    } else {
+        back.unmeasured()
+    };
+    for u in &unmeasured {
+        eprintln!("not measured: {} × {}: {}", u.workload, u.target, u.reason);
+    }
     if back.interrupted {
         130
-    } else if exported {
-        0
-    } else {
+    } else if !exported {
         1
+    } else if !unmeasured.is_empty() {
+        eprintln!(
+            "{} requested workload × target pair(s) produced no sample (exit status {INCOMPLETE})",
+            unmeasured.len()
+        );
+        INCOMPLETE
+    } else {
+        0
     }
 }
+
+/// Exit status of a run that finished but left a requested workload ×
+/// target without a single verified response (each printed with its reason).
+pub const INCOMPLETE: i32 = 3;
 
 /// Runs a single-experiment plan and prints every table of its file.
 fn single(s: &Suite, common: &CommonArgs, label: &str, quiet: bool) -> Result<i32> {

@@ -59,8 +59,11 @@ enum Command {
     Compare(compare::CompareArgs),
 }
 
-/// Runs the command line; returns the process exit status: 0 done, 1 an
-/// error (printed), 2 bad arguments (clap), 130 interrupted (results kept);
+/// Runs the command line; returns the process exit status: 0 all requested
+/// work measured, 1 an error (printed: bad input, unreachable engine, a
+/// results file that cannot be written), 2 bad arguments (clap), 3 a
+/// requested workload × target produced no verified response (each named
+/// with its reason; results kept), 130 interrupted (results kept);
 /// `compare`: 1 a verdict matched `--fail-on`, 2 bad input.
 pub fn main() -> i32 {
     let cli = Cli::parse();

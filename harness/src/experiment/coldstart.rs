@@ -181,10 +181,11 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
                         if f.is_mismatch() {
                             session.out.add_verified(&case.workload, &tid, 0, 1);
                         }
-                        session
-                            .out
-                            .failure(Subject::of(&case.workload, &tid, Some(&case.name)), f);
-                        session.entries[ti].clients[0].recover();
+                        let recovery = session.entries[ti].clients[0].recover();
+                        session.out.failure(
+                            Subject::of(&case.workload, &tid, Some(&case.name)),
+                            f.with_recovery(&recovery),
+                        );
                     }
                 }
                 done += 1;

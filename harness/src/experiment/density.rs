@@ -581,7 +581,11 @@ pub fn run_series(
                     _ => Ok((inst, t_ready)),
                 },
                 Err(f) => {
-                    let _ = inst.teardown(settings.timeout);
+                    // A hung instance is dropped, not torn down (that would
+                    // wait a second timeout): the recovery below waits for it.
+                    if f.kind != FailureKind::Timeout {
+                        let _ = inst.teardown(settings.timeout);
+                    }
                     Err(f)
                 }
             },
@@ -637,6 +641,8 @@ pub fn run_series(
     let is_container = live
         .iter()
         .any(|l| matches!(l.scope, MemoryScope::Container { .. }));
+    // The failure that stopped the series, if one did (teardown failures follow it).
+    let stop_failure = log.failures.len().checked_sub(1);
     // Teardown: every instance, whatever happened.
     let t_down = Instant::now();
     let mut teardown_failed = 0;
@@ -649,6 +655,16 @@ pub fn run_series(
         }
     }
     let teardown_ns = t_down.elapsed().as_nanos() as u64;
+    // After a failed start, nothing of it may outlive the series: a hung
+    // instance is stopped by its runtime or its runner is restarted (the
+    // live instances were torn down first).
+    if stop_reason == DensityStop::StartFailed {
+        let recovery = target.recover();
+        if let Some(i) = stop_failure {
+            let f = log.failures[i].clone().with_recovery(&recovery);
+            log.failures[i] = f;
+        }
+    }
     if teardown_failed > 3 {
         log.failures.push(StartFailure::new(
             Phase::Teardown,

@@ -239,6 +239,10 @@ fn density_stops_at_its_cap_or_at_a_failed_start_and_tears_everything_down() {
     assert_eq!(stop("hangs"), (2, DensityStop::StartFailed));
     assert_eq!(good_counters.teardowns.load(Ordering::SeqCst), 6);
     assert_eq!(hang_counters.teardowns.load(Ordering::SeqCst), 2);
+    // The hung instance's host is recovered once, after the live ones are
+    // torn down (a runner holding a hung guest must not live on).
+    assert_eq!(hang_counters.recovers.load(Ordering::SeqCst), 1);
+    assert_eq!(good_counters.recovers.load(Ordering::SeqCst), 0);
     // Samples at 1, 2, 5 and the stopping point 6; PSS read for real.
     let g = section.series.iter().find(|x| x.target == "good").unwrap();
     let ns: Vec<u64> = g.samples.iter().map(|x| x.instances).collect();

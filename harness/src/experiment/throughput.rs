@@ -190,11 +190,11 @@ fn client(
                     match start_ready(target, &row.workload, true, t0, deadline, s.timeout) {
                         Ok((i, _)) => inst = Some(i),
                         Err(f) => {
+                            let recovery = target.recover();
                             shared
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
-                                .failure(&case.name, f);
-                            target.recover();
+                                .failure(&case.name, f.with_recovery(&recovery));
                             consecutive_failures += 1;
                             continue;
                         }
@@ -232,13 +232,22 @@ fn client(
                 }
             }
             Err(f) => {
-                sh.failure(&case.name, f);
                 drop(sh);
                 consecutive_failures += 1;
+                // A hung instance is dropped, not torn down (that would wait
+                // a second timeout): the recovery waits for its end.
                 if let Some(i) = inst.take() {
-                    let _ = i.teardown(s.timeout);
+                    if f.kind == FailureKind::Timeout {
+                        drop(i);
+                    } else {
+                        let _ = i.teardown(s.timeout);
+                    }
                 }
-                target.recover();
+                let recovery = target.recover();
+                shared
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .failure(&case.name, f.with_recovery(&recovery));
             }
         }
     }

@@ -7,7 +7,7 @@
 //! not part of cold start.
 
 use super::{
-    Instance, MemoryScope, SharedHost, Target, TargetError, TargetResult, file_artifact,
+    Instance, MemoryScope, Recovery, SharedHost, Target, TargetError, TargetResult, file_artifact,
     require_built,
 };
 use crate::artifacts::{runner_binary, wasm_module};
@@ -76,9 +76,17 @@ impl RunnerVariant {
         }
     }
 
+    /// Whether the runtime stops a guest that runs too long itself (wasmtime:
+    /// epoch interruption), leaving its runner and other instances alone.
+    pub fn interrupts(self) -> bool {
+        self.runtime() == "wasmtime"
+    }
+
     /// The runner's command-line arguments for this variant; `pool_instances`
-    /// sets the pooling allocator's capacity (`wasmtime-pooling` only).
-    fn args(self, pool_instances: Option<u32>) -> Vec<String> {
+    /// sets the pooling allocator's capacity (`wasmtime-pooling` only),
+    /// `instance_timeout` the time a guest may run without reading input
+    /// (runtimes that [interrupt](RunnerVariant::interrupts) only).
+    fn args(self, pool_instances: Option<u32>, instance_timeout: Option<Duration>) -> Vec<String> {
         let v: &[&str] = match self {
             RunnerVariant::WasmtimeJit => &["--strategy", "jit"],
             RunnerVariant::WasmtimeAot => &["--strategy", "aot"],
@@ -90,6 +98,10 @@ impl RunnerVariant {
         let mut args: Vec<String> = v.iter().map(|s| s.to_string()).collect();
         if let (RunnerVariant::WasmtimePooling, Some(n)) = (self, pool_instances) {
             args.extend(["--pool-instances".to_string(), n.to_string()]);
+        }
+        if let (true, Some(t)) = (self.interrupts(), instance_timeout) {
+            let ms = t.as_millis().max(1);
+            args.extend(["--instance-timeout-ms".to_string(), ms.to_string()]);
         }
         args
     }
@@ -137,9 +149,12 @@ enum Event {
     Error(String),
 }
 
+/// Where a runner's events for one instance go. Field order matters: fields
+/// drop in declaration order, so when the instance sees its stdout end, its
+/// events channel has already ended too and says why.
 struct Route {
-    stdout: mpsc::Sender<Vec<u8>>,
     events: mpsc::Sender<Event>,
+    stdout: mpsc::Sender<Vec<u8>>,
 }
 
 type Routes = Arc<Mutex<HashMap<u64, Route>>>;
@@ -155,7 +170,7 @@ fn write_frame(pipe: &CommandPipe, frame: Frame, runtime: &str) -> TargetResult<
         .and_then(|_| w.flush())
         .map_err(|e| {
             TargetError::Failed(format!(
-                "{runtime} runner is gone (writing a command failed: {e})"
+                "the {runtime} runner is gone (killed or crashed; writing a command to it failed: {e}): every instance it held is lost; the runner is restarted for the next start"
             ))
         })
 }
@@ -169,18 +184,21 @@ struct RunnerProcess {
     control: mpsc::Receiver<Frame>,
     hello: Vec<(String, String)>,
     runtime: &'static str,
+    /// Set by the event thread when the runner's output ended: the runner
+    /// is dead or dying (its pipe closes before it can be waited for).
+    gone: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunnerProcess {
     fn spawn(
         variant: RunnerVariant,
-        pool_instances: Option<u32>,
+        args: Vec<String>,
         timeout: Duration,
     ) -> TargetResult<RunnerProcess> {
         let runtime = variant.runtime();
         let bin = runner_binary(runtime);
         let mut child = Command::new(&bin)
-            .args(variant.args(pool_instances))
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -203,6 +221,8 @@ impl RunnerProcess {
         let routes: Routes = Arc::new(Mutex::new(HashMap::new()));
         let (ctl_tx, ctl_rx) = mpsc::channel();
         let r = routes.clone();
+        let gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let gone_flag = gone.clone();
         std::thread::Builder::new()
             .name(format!("{runtime}-runner-events"))
             .spawn(move || {
@@ -238,6 +258,7 @@ impl RunnerProcess {
                     }
                 }
                 // Runner gone: dropping every route closes every instance's stdout.
+                gone_flag.store(true, std::sync::atomic::Ordering::SeqCst);
                 r.lock().unwrap_or_else(|p| p.into_inner()).clear();
             })
             .map_err(|e| TargetError::Failed(format!("cannot spawn runner reader thread: {e}")))?;
@@ -248,6 +269,7 @@ impl RunnerProcess {
             control: ctl_rx,
             hello: Vec::new(),
             runtime,
+            gone,
         };
         let hello = rp.recv_control(timeout)?;
         rp.hello = parse_kv(&hello.payload);
@@ -285,6 +307,21 @@ impl Drop for RunnerProcess {
     }
 }
 
+/// An instance dropped before it finished (a failed start or request): the
+/// target waits for its end at [`Target::recover`].
+struct Abandoned {
+    id: u64,
+    events: mpsc::Receiver<Event>,
+}
+
+/// Instances abandoned since the last recovery, shared with the instances.
+type AbandonedList = Arc<Mutex<Vec<Abandoned>>>;
+
+/// How long [`Target::recover`] waits for an abandoned instance to end
+/// beyond the runtime's own deadline (1 s): an instance that failed without
+/// hanging ends as soon as its stdin is closed.
+const ABANDONED_GRACE: Duration = Duration::from_secs(1);
+
 /// An embedded-runtime target (one [`RunnerVariant`]), with its runner process.
 pub struct RunnerTarget {
     variant: RunnerVariant,
@@ -299,6 +336,11 @@ pub struct RunnerTarget {
     hello: Vec<(String, String)>,
     /// Pooling allocator capacity passed to the runner (`None`: its default).
     pool_instances: Option<u32>,
+    /// How long a guest may run without reading input before the runtime
+    /// stops it (runtimes that interrupt); `None`: never.
+    instance_timeout: Option<Duration>,
+    /// Instances dropped before they finished.
+    abandoned: AbandonedList,
 }
 
 impl RunnerTarget {
@@ -314,7 +356,27 @@ impl RunnerTarget {
             runtime_version: String::new(),
             hello: Vec::new(),
             pool_instances: None,
+            instance_timeout: None,
+            abandoned: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// Sets how long a guest may run without reading its stdin before the
+    /// runtime stops it, for runners started from now on (wasmtime: epoch
+    /// interruption; other runtimes cannot, and their runner is restarted).
+    pub fn with_instance_timeout(mut self, t: Option<Duration>) -> Self {
+        self.instance_timeout = t;
+        self
+    }
+
+    /// The runner's pid, if one is running.
+    pub fn runner_pid(&self) -> Option<u32> {
+        self.runner.as_ref().map(|rp| rp.child.id())
+    }
+
+    fn args(&self) -> Vec<String> {
+        self.variant
+            .args(self.pool_instances, self.instance_timeout)
     }
 
     /// Sets the pooling allocator's capacity (instances, memories and tables
@@ -326,7 +388,7 @@ impl RunnerTarget {
 
     fn runner(&mut self, timeout: Duration) -> TargetResult<&RunnerProcess> {
         if self.runner.is_none() {
-            let rp = RunnerProcess::spawn(self.variant, self.pool_instances, timeout)?;
+            let rp = RunnerProcess::spawn(self.variant, self.args(), timeout)?;
             if let Some(v) = kv_get_owned(&rp.hello, "version") {
                 self.runtime_version = v;
             }
@@ -378,10 +440,71 @@ impl Target for RunnerTarget {
         self.variant.id()
     }
 
-    /// Kills the runner (it may hold a hung instance); the next start spawns a
-    /// new one and loads the modules again.
-    fn recover(&mut self) {
-        self.runner = None;
+    /// Waits (bounded) for every instance dropped since the last call to
+    /// end: a runtime that interrupts stops a hung guest itself after its
+    /// deadline, an instance that failed otherwise ends when its stdin is
+    /// closed. If one does not end, or the runner has died, the runner is
+    /// killed; the next start spawns a new one and loads the modules again
+    /// (its other live instances are lost).
+    fn recover(&mut self) -> Recovery {
+        let abandoned: Vec<Abandoned> =
+            std::mem::take(&mut *self.abandoned.lock().unwrap_or_else(|p| p.into_inner()));
+        let runtime = self.variant.runtime();
+        let Some(rp) = self.runner.as_mut() else {
+            return Recovery::Nothing;
+        };
+        let pid = rp.child.id();
+        let exited = match rp.child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            _ if rp.gone.load(std::sync::atomic::Ordering::SeqCst) => {
+                Some("its output ended".to_string())
+            }
+            _ => None,
+        };
+        if let Some(how) = exited {
+            self.runner = None;
+            return Recovery::HostRestarted(format!(
+                "the {runtime} runner (pid {pid}) had exited ({how}); a new one is started for the next instance"
+            ));
+        }
+        let bound = ABANDONED_GRACE
+            + if self.variant.interrupts() {
+                self.instance_timeout.unwrap_or_default()
+            } else {
+                Duration::ZERO
+            };
+        let deadline = Instant::now() + bound;
+        let mut stopped = Vec::new();
+        for a in abandoned {
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match a.events.recv_timeout(left) {
+                    Ok(Event::Instantiated(_)) => continue,
+                    Ok(Event::Exited(_)) => break,
+                    Ok(Event::Error(e)) => {
+                        if e.contains("interrupted") {
+                            stopped.push(e);
+                        }
+                        break;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.runner = None;
+                        return Recovery::HostRestarted(format!(
+                            "instance {} did not end within {} ms of being abandoned: the {runtime} runner (pid {pid}) was killed, with every instance it held; a new one is started for the next instance",
+                            a.id,
+                            bound.as_millis()
+                        ));
+                    }
+                }
+            }
+        }
+        match stopped.into_iter().next() {
+            Some(e) => Recovery::InstanceStopped(format!(
+                "the {runtime} runtime stopped the instance itself ({e}); runner pid {pid} and its other instances go on"
+            )),
+            None => Recovery::Nothing,
+        }
     }
 
     fn record(&self) -> TargetRecord {
@@ -417,7 +540,7 @@ impl Target for RunnerTarget {
             format!(
                 "runner process coldbench-runner-{} {}",
                 self.variant.runtime(),
-                self.variant.args(self.pool_instances).join(" ")
+                self.args().join(" ")
             )
             .trim_end()
             .to_string(),
@@ -489,8 +612,8 @@ impl Target for RunnerTarget {
         rp.routes.lock().unwrap_or_else(|p| p.into_inner()).insert(
             id,
             Route {
-                stdout: out_tx,
                 events: ev_tx,
+                stdout: out_tx,
             },
         );
         rp.send(Frame {
@@ -514,6 +637,8 @@ impl Target for RunnerTarget {
             instantiated: None,
             exited: None,
             closed: false,
+            ended: false,
+            abandoned: self.abandoned.clone(),
         }))
     }
 }
@@ -528,6 +653,10 @@ struct RunnerInstance {
     instantiated: Option<Vec<(String, String)>>,
     exited: Option<Vec<(String, String)>>,
     closed: bool,
+    /// An `Exited` or `Error` event was seen, or the runner is gone.
+    ended: bool,
+    /// Where it goes if dropped before it ended.
+    abandoned: AbandonedList,
 }
 
 impl RunnerInstance {
@@ -543,15 +672,33 @@ impl RunnerInstance {
         )
     }
 
+    /// Takes the events received so far; returns the runner's error for
+    /// this instance, or a message if the runner is gone.
     fn drain_events(&mut self) -> Option<String> {
-        while let Ok(ev) = self.events.try_recv() {
-            match ev {
-                Event::Instantiated(kv) => self.instantiated = Some(kv),
-                Event::Error(e) => return Some(e),
-                Event::Exited(kv) => self.exited = Some(kv),
+        loop {
+            match self.events.try_recv() {
+                Ok(Event::Instantiated(kv)) => self.instantiated = Some(kv),
+                Ok(Event::Error(e)) => {
+                    self.ended = true;
+                    return Some(e);
+                }
+                Ok(Event::Exited(kv)) => {
+                    self.ended = true;
+                    self.exited = Some(kv);
+                }
+                Err(mpsc::TryRecvError::Empty) => return None,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    if self.ended {
+                        return None;
+                    }
+                    self.ended = true;
+                    return Some(format!(
+                        "the {} runner exited (killed or crashed) while this instance was alive: every instance it held is lost; the runner is restarted for the next start",
+                        self.runtime
+                    ));
+                }
             }
         }
-        None
     }
 }
 
@@ -629,6 +776,7 @@ impl Instance for RunnerInstance {
             };
             match next {
                 Ok(Event::Exited(kv)) => {
+                    self.ended = true;
                     let code = stamp(&kv, "exit_code").unwrap_or(0);
                     return if code == 0 {
                         Ok(())
@@ -640,6 +788,7 @@ impl Instance for RunnerInstance {
                 }
                 Ok(Event::Instantiated(kv)) => self.instantiated = Some(kv),
                 Ok(Event::Error(e)) => {
+                    self.ended = true;
                     return Err(TargetError::Failed(format!("{} runner: {e}", self.runtime)));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -649,6 +798,7 @@ impl Instance for RunnerInstance {
                     )));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.ended = true;
                     return Err(TargetError::Failed(format!(
                         "{} runner exited during teardown",
                         self.runtime
@@ -671,6 +821,18 @@ impl Drop for RunnerInstance {
     fn drop(&mut self) {
         if !self.closed {
             let _ = self.send(Kind::CloseStdin, Vec::new());
+        }
+        if !self.ended {
+            // Its end (or its hang) is for the target's recovery to see.
+            let (_, dead) = mpsc::channel();
+            let events = std::mem::replace(&mut self.events, dead);
+            self.abandoned
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Abandoned {
+                    id: self.id,
+                    events,
+                });
         }
     }
 }

@@ -128,8 +128,9 @@ impl Target for FakeTarget {
         }))
     }
 
-    fn recover(&mut self) {
+    fn recover(&mut self) -> super::Recovery {
         self.counters.recovers.fetch_add(1, Ordering::SeqCst);
+        super::Recovery::Nothing
     }
 }
 

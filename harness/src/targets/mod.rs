@@ -70,9 +70,12 @@ pub trait Target: Send {
         serve: bool,
         timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>>;
-    /// Called after a sample failed (e.g. timed out): release whatever may be
-    /// stuck (a runner process with a hung instance) so the next start is clean.
-    fn recover(&mut self) {}
+    /// Called after a sample failed (e.g. timed out) and its instance was
+    /// dropped: release whatever may be stuck (a runner process with a hung
+    /// instance) so the next start is clean, and say what was done.
+    fn recover(&mut self) -> Recovery {
+        Recovery::Nothing
+    }
     /// For targets whose instances all live in one long-lived host process
     /// (embedded runtimes' runner): that process and what the runtime reports
     /// about its live instances. `None` for process-per-instance targets.
@@ -89,6 +92,32 @@ pub trait Target: Send {
         _timeout: Duration,
     ) -> Option<Vec<TargetResult<u64>>> {
         None
+    }
+}
+
+/// What [`Target::recover`] did after a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// Nothing was stuck (process-per-instance targets kill their own
+    /// instance when it is dropped).
+    Nothing,
+    /// The runtime stopped the stuck instance itself (e.g. wasmtime's epoch
+    /// deadline); its host process and other instances go on. The message
+    /// says so.
+    InstanceStopped(String),
+    /// The shared host process (a runner) was killed or found dead, with
+    /// every instance it held; the next start spawns a new one. The message
+    /// says why.
+    HostRestarted(String),
+}
+
+impl Recovery {
+    /// The message to append to the failure that led here, if any.
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Recovery::Nothing => None,
+            Recovery::InstanceStopped(m) | Recovery::HostRestarted(m) => Some(m),
+        }
     }
 }
 
@@ -264,6 +293,10 @@ pub struct TargetOptions {
     /// confinement ([`coldbench_containers::Hardening::hardened`]):
     /// `--container-hardening off`, to measure what the confinement costs.
     pub unhardened_containers: bool,
+    /// How long a Wasm guest may run without reading its stdin before its
+    /// runtime stops it, where the runtime can (wasmtime's epoch
+    /// interruption); the session sets its `--timeout-ms`. `None`: never.
+    pub instance_timeout: Option<Duration>,
 }
 
 /// What this host offers, probed once: the Docker engine, node, the runners.
@@ -341,7 +374,8 @@ impl HostProbe {
             VariantKind::Native => Box::new(native::NativeTarget::new(workloads)),
             VariantKind::Embedded(r) => Box::new(
                 RunnerTarget::new(r, PathBuf::from(cache_dir))
-                    .with_pool_instances(options.pool_instances),
+                    .with_pool_instances(options.pool_instances)
+                    .with_instance_timeout(options.instance_timeout),
             ),
             VariantKind::Node => Box::new(node::NodeTarget::new(
                 self.node.clone().unwrap_or_default(),

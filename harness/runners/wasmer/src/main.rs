@@ -12,6 +12,10 @@
 //! wasmer's own CLI takes), builds a WASI environment and instantiates it, then
 //! runs `_start` on the instance's own thread. In-runner stamps are
 //! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
+//!
+//! Each instance's linear memory is capped at [`INSTANCE_MEMORY_LIMIT_BYTES`]
+//! by the engine's tunables ([`LimitingTunables`], wasmer's documented way):
+//! a `memory.grow` beyond it returns -1 to the guest.
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
@@ -19,10 +23,15 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
-use wasmer::{Engine, Module, Store};
+use wasmer::sys::vm::{VMMemory, VMMemoryDefinition, VMTable, VMTableDefinition};
+use wasmer::sys::{BaseTunables, NativeEngineExt, Tunables};
+use wasmer::{
+    Engine, MemoryError, MemoryStyle, MemoryType, Module, Pages, Store, TableStyle, TableType,
+};
 use wasmer_wasix::runtime::task_manager::tokio::TokioTaskManager;
 use wasmer_wasix::virtual_fs::{self, VirtualFile};
 use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
@@ -30,6 +39,74 @@ use wasmer_wasix::{Pipe, PluggableRuntime, Runtime, WasiEnv, WasiError};
 
 /// Version of the wasmer crate this runner was built against (its Cargo.toml pin).
 const WASMER_VERSION: &str = "7.4.2";
+
+/// Largest linear memory of one instance, bytes (1 GiB: the memory limit
+/// coldbench gives a container, `coldbench_containers::Hardening::hardened`).
+const INSTANCE_MEMORY_LIMIT_BYTES: u64 = 1 << 30;
+
+/// wasmer's base tunables with every memory's maximum lowered to a limit
+/// (memory styles unchanged, so the compiled code is the same).
+struct LimitingTunables {
+    base: BaseTunables,
+    limit: Pages,
+}
+
+impl LimitingTunables {
+    /// `ty` with its maximum at most the limit; an error if even its
+    /// minimum exceeds it.
+    fn adjust(&self, ty: &MemoryType) -> Result<MemoryType, MemoryError> {
+        if ty.minimum > self.limit {
+            return Err(MemoryError::Generic(format!(
+                "the module needs {} pages of linear memory at start, over the runner's limit of {} pages",
+                ty.minimum.0, self.limit.0
+            )));
+        }
+        let mut adjusted = *ty;
+        adjusted.maximum = Some(ty.maximum.map_or(self.limit, |m| m.min(self.limit)));
+        Ok(adjusted)
+    }
+}
+
+impl Tunables for LimitingTunables {
+    fn memory_style(&self, memory: &MemoryType) -> MemoryStyle {
+        self.base.memory_style(memory)
+    }
+    fn table_style(&self, table: &TableType) -> TableStyle {
+        self.base.table_style(table)
+    }
+    fn create_host_memory(
+        &self,
+        ty: &MemoryType,
+        style: &MemoryStyle,
+    ) -> Result<VMMemory, MemoryError> {
+        self.base.create_host_memory(&self.adjust(ty)?, style)
+    }
+    unsafe fn create_vm_memory(
+        &self,
+        ty: &MemoryType,
+        style: &MemoryStyle,
+        vm_definition_location: NonNull<VMMemoryDefinition>,
+    ) -> Result<VMMemory, MemoryError> {
+        let adjusted = self.adjust(ty)?;
+        // SAFETY: forwarded unchanged from the caller's contract.
+        unsafe {
+            self.base
+                .create_vm_memory(&adjusted, style, vm_definition_location)
+        }
+    }
+    fn create_host_table(&self, ty: &TableType, style: &TableStyle) -> Result<VMTable, String> {
+        self.base.create_host_table(ty, style)
+    }
+    unsafe fn create_vm_table(
+        &self,
+        ty: &TableType,
+        style: &TableStyle,
+        vm_definition_location: NonNull<VMTableDefinition>,
+    ) -> Result<VMTable, String> {
+        // SAFETY: forwarded unchanged from the caller's contract.
+        unsafe { self.base.create_vm_table(ty, style, vm_definition_location) }
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Compiler {
@@ -45,12 +122,17 @@ impl Compiler {
         }
     }
     fn engine(self) -> Engine {
-        match self {
+        let mut engine: Engine = match self {
             Compiler::Cranelift => wasmer::sys::Cranelift::default().into(),
             Compiler::Singlepass => {
                 wasmer::sys::EngineBuilder::new(wasmer::sys::Singlepass::default()).into()
             }
-        }
+        };
+        engine.set_tunables(LimitingTunables {
+            base: BaseTunables::new(),
+            limit: Pages((INSTANCE_MEMORY_LIMIT_BYTES / wasmer::WASM_PAGE_SIZE as u64) as u32),
+        });
+        engine
     }
 }
 
@@ -330,6 +412,18 @@ fn main() {
         (
             "cache",
             "serialized artifact, deserialized per start".into(),
+        ),
+        (
+            "wasi_capabilities",
+            "args, stdin, stdout; no preopened directory, no environment; WASIX sys-minimal: no host networking".into(),
+        ),
+        (
+            "instance_memory_limit_bytes",
+            INSTANCE_MEMORY_LIMIT_BYTES.to_string(),
+        ),
+        (
+            "interruption",
+            "none (no metering middleware: it would change the compiled code); a hung guest costs its runner, restarted by the harness".into(),
         ),
     ];
     coldbench_protocol::runner::serve_or_exit(

@@ -11,6 +11,13 @@
 //! first call), instantiates it and runs `_start` on the instance's own thread.
 //! The guest's stdin and stdout are OS pipes. In-runner stamps are
 //! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
+//!
+//! Confinement of each instance: WASI preview 1 with arguments, stdin,
+//! stdout and stderr only (no preopened directory, no environment variable,
+//! no socket), linear memory capped at [`INSTANCE_MEMORY_LIMIT_BYTES`] by
+//! wasmi's `StoreLimits` (a `memory.grow` beyond it returns -1). No fuel:
+//! metering would slow every instruction of the interpreter, so a guest
+//! that never stops is stopped by the harness killing this runner.
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
@@ -18,15 +25,27 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
-use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store};
+use wasmi::{
+    CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
+};
 use wasmi_wasi::WasiCtx;
 
 /// Version of the wasmi crate this runner was built against (its Cargo.toml pin).
 const WASMI_VERSION: &str = "2.0.0";
 
+/// Largest linear memory of one instance, bytes (1 GiB: the memory limit
+/// coldbench gives a container, `coldbench_containers::Hardening::hardened`).
+const INSTANCE_MEMORY_LIMIT_BYTES: usize = 1 << 30;
+
+/// Store data of one instance: its WASI context and its limits.
+struct Host {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+}
+
 struct Runner {
     engine: Engine,
-    linker: Arc<Linker<WasiCtx>>,
+    linker: Arc<Linker<Host>>,
     modules: HashMap<u64, Arc<Vec<u8>>>,
     /// Feeds each instance's stdin writer thread; dropping the sender is end of file.
     stdins: HashMap<u64, mpsc::Sender<Vec<u8>>>,
@@ -122,7 +141,7 @@ fn wasi_file(end: impl Into<std::os::fd::OwnedFd>) -> Box<dyn wasmi_wasi::WasiFi
 fn run_instance(
     id: u64,
     engine: &Engine,
-    linker: &Linker<WasiCtx>,
+    linker: &Linker<Host>,
     bytes: &[u8],
     request: StartRequest,
     thread_ns: u64,
@@ -155,7 +174,16 @@ fn run_instance(
         .stdin(wasi_file(stdin))
         .stdout(wasi_file(stdout_write))
         .inherit_stderr();
-    let mut store = Store::new(engine, builder.build());
+    let mut store = Store::new(
+        engine,
+        Host {
+            wasi: builder.build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(INSTANCE_MEMORY_LIMIT_BYTES)
+                .build(),
+        },
+    );
+    store.limiter(|h| &mut h.limits);
     let outcome = (|| {
         let instance = linker
             .instantiate_and_start(&mut store, &module)
@@ -202,7 +230,7 @@ fn main() {
     config.wasm_simd(true);
     let engine = Engine::new(&config);
     let mut linker = Linker::new(&engine);
-    if let Err(e) = wasmi_wasi::add_to_linker(&mut linker, |ctx| ctx) {
+    if let Err(e) = wasmi_wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi) {
         eprintln!("coldbench-runner-wasmi: cannot define WASI imports: {e}");
         std::process::exit(1);
     }
@@ -226,6 +254,18 @@ fn main() {
         (
             "wasi",
             "wasmi_wasi 2.0.0 (wasi-common 36, preview 1)".into(),
+        ),
+        (
+            "wasi_capabilities",
+            "args, stdin, stdout, stderr; no preopened directory, no environment, no socket".into(),
+        ),
+        (
+            "instance_memory_limit_bytes",
+            INSTANCE_MEMORY_LIMIT_BYTES.to_string(),
+        ),
+        (
+            "interruption",
+            "none (no fuel: it would slow every instruction); a hung guest costs its runner, restarted by the harness".into(),
         ),
     ];
     coldbench_protocol::runner::serve_or_exit(

@@ -21,6 +21,15 @@
 //! instance's thread: no async runtime sits on the stdio path. A `Query`
 //! reports the live instances and their linear memory (counted by a
 //! `ResourceLimiter` on each store).
+//!
+//! Confinement of each instance: WASI preview 1 with arguments, stdin,
+//! stdout and stderr only (no preopened directory, no environment variable,
+//! no socket); linear memory capped at [`INSTANCE_MEMORY_LIMIT_BYTES`] (a
+//! `memory.grow` beyond it returns -1 to the guest); with
+//! `--instance-timeout-ms N`, a guest that runs N ms without reading its
+//! stdin is stopped by epoch interruption (a ticker thread advances the
+//! engine's epoch every [`EPOCH_TICK_MS`] ms) — that instance only: the
+//! runner and its other instances go on.
 //! In-runner phase stamps are `CLOCK_MONOTONIC` nanoseconds, the clock the
 //! harness reads.
 
@@ -33,11 +42,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use wasmtime::error::Context as _;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, ResourceLimiter, Store,
+    PoolingAllocationConfig, ResourceLimiter, Store, UpdateDeadline,
 };
 use wasmtime::{Result, bail, format_err as anyhow};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -71,14 +81,47 @@ enum Prepared {
     Pooling(InstancePre<Host>),
 }
 
-/// Store data of one instance: its WASI context and its linear-memory account.
+/// Store data of one instance: its WASI context, its linear-memory account
+/// and the epoch at which it last got input.
 struct Host {
     wasi: WasiP1Ctx,
     memory: MemoryAccount,
+    last_input_epoch: Arc<AtomicU64>,
 }
 
+/// Largest linear memory of one instance, bytes (1 GiB: the memory limit
+/// coldbench gives a container, `coldbench_containers::Hardening::hardened`).
+const INSTANCE_MEMORY_LIMIT_BYTES: u64 = 1 << 30;
+
+/// How often the ticker thread advances the engine's epoch, ms: the
+/// resolution of `--instance-timeout-ms`.
+const EPOCH_TICK_MS: u64 = 10;
+
+/// The epoch as the ticker thread last advanced it (mirrors the engine's,
+/// which cannot be read back).
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Why an instance was stopped by the epoch deadline: it ran this long
+/// without reading its stdin.
+#[derive(Debug)]
+struct Interrupted {
+    busy_ms: u64,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "guest interrupted: it ran {} ms without reading its stdin (epoch deadline, --instance-timeout-ms)",
+            self.busy_ms
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Linear memory of one store, bytes, added to the runner-wide total while
-/// the store lives (a `ResourceLimiter` that never refuses: it only counts).
+/// the store lives; a growth beyond [`INSTANCE_MEMORY_LIMIT_BYTES`] is refused.
 struct MemoryAccount {
     own_bytes: u64,
     total_bytes: Arc<AtomicU64>,
@@ -94,6 +137,9 @@ impl ResourceLimiter for MemoryAccount {
         // Called with current = 0 when a memory is created, then at every
         // `memory.grow`; a growth beyond the maximum fails after this call and
         // is not counted.
+        if desired as u64 > INSTANCE_MEMORY_LIMIT_BYTES {
+            return Ok(false);
+        }
         if maximum.is_none_or(|m| desired <= m) && desired > current {
             let added = (desired - current) as u64;
             self.own_bytes += added;
@@ -215,6 +261,8 @@ struct Runner {
     live: Arc<AtomicU64>,
     /// Linear memory of the live stores, bytes.
     linear_memory_bytes: Arc<AtomicU64>,
+    /// `--instance-timeout-ms` in epoch ticks; `None`: no deadline.
+    deadline_ticks: Option<u64>,
 }
 
 impl Runner {
@@ -286,16 +334,24 @@ impl Runner {
         let events = InstanceEvents::new(&self.events, id);
         let live = self.live.clone();
         let memory = self.linear_memory_bytes.clone();
+        let deadline_ticks = self.deadline_ticks;
         self.workers.run(Box::new(move || {
             let thread_ns = monotonic_ns();
             live.fetch_add(1, Ordering::Relaxed);
+            let last_input_epoch = Arc::new(AtomicU64::new(EPOCH.load(Ordering::Relaxed)));
             let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
                 rx,
                 pending: Vec::new(),
                 pos: 0,
+                last_input_epoch: last_input_epoch.clone(),
             })));
+            let limits = InstanceLimits {
+                memory,
+                last_input_epoch,
+                deadline_ticks,
+            };
             let r = run_instance(
-                &engine, &linker, &prepared, request, thread_ns, stdin, &events, memory,
+                &engine, &linker, &prepared, request, thread_ns, stdin, &events, limits,
             );
             live.fetch_sub(1, Ordering::Relaxed);
             match r {
@@ -340,10 +396,19 @@ impl RunnerHost for Runner {
     }
 }
 
+/// What confines one instance besides WASI: the runner-wide memory account
+/// it adds to, the epoch of its last input and its deadline in ticks.
+struct InstanceLimits {
+    memory: Arc<AtomicU64>,
+    last_input_epoch: Arc<AtomicU64>,
+    deadline_ticks: Option<u64>,
+}
+
 /// Creates, instantiates and runs one instance to its exit on the calling
 /// (instance) thread; returns the guest's exit code. Its phase stamps leave
 /// with its first stdout bytes (see [`InstanceEvents`]); `thread_ns` is when
-/// this thread took the start up.
+/// this thread took the start up. A guest stopped by its deadline is an
+/// error saying so ([`Interrupted`]).
 #[allow(clippy::too_many_arguments)]
 fn run_instance(
     engine: &Engine,
@@ -353,7 +418,7 @@ fn run_instance(
     thread_ns: u64,
     stdin: ChannelStdin,
     events: &InstanceEvents,
-    linear_memory_bytes: Arc<AtomicU64>,
+    limits: InstanceLimits,
 ) -> Result<i32> {
     let module = match prepared {
         Prepared::Jit(bytes) => Some(Module::new(engine, &bytes[..]).context("compiling module")?),
@@ -376,11 +441,36 @@ fn run_instance(
         wasi: wasi.build_p1(),
         memory: MemoryAccount {
             own_bytes: 0,
-            total_bytes: linear_memory_bytes,
+            total_bytes: limits.memory,
         },
+        last_input_epoch: limits.last_input_epoch,
     };
     let mut store = Store::new(engine, host);
     store.limiter(|h| &mut h.memory);
+    match limits.deadline_ticks {
+        // The deadline is checked at function entries and loop back-edges;
+        // time blocked in a host call (waiting for stdin) is not counted,
+        // because every arrival of input moves `last_input_epoch`.
+        Some(ticks) => {
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_callback(move |ctx| {
+                let busy = EPOCH
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(ctx.data().last_input_epoch.load(Ordering::Relaxed));
+                if busy >= ticks {
+                    Err(Interrupted {
+                        busy_ms: busy * EPOCH_TICK_MS,
+                    }
+                    .into())
+                } else {
+                    Ok(UpdateDeadline::Continue(ticks - busy))
+                }
+            });
+        }
+        // Epoch interruption is on in the engine: without a deadline the
+        // store must never reach one.
+        None => store.set_epoch_deadline(u64::MAX / 2),
+    }
     let instance = match (prepared, &module) {
         (Prepared::Pooling(pre), _) => pre.instantiate(&mut store),
         (_, Some(module)) => linker.instantiate(&mut store, module),
@@ -403,6 +493,9 @@ fn run_instance(
             Some(exit) => exit.0,
             None => {
                 drop(store);
+                if let Some(i) = e.downcast_ref::<Interrupted>() {
+                    bail!("{i}");
+                }
                 bail!("guest trapped: {e:#}");
             }
         },
@@ -422,6 +515,8 @@ struct ChannelInput {
     rx: mpsc::Receiver<Vec<u8>>,
     pending: Vec<u8>,
     pos: usize,
+    /// The epoch when input last arrived (the instance's deadline runs from it).
+    last_input_epoch: Arc<AtomicU64>,
 }
 
 impl ChannelInput {
@@ -432,6 +527,8 @@ impl ChannelInput {
                 Ok(chunk) => {
                     self.pending = chunk;
                     self.pos = 0;
+                    self.last_input_epoch
+                        .store(EPOCH.load(Ordering::Relaxed), Ordering::Relaxed);
                 }
                 Err(_) => return false,
             }
@@ -554,16 +651,21 @@ impl AsyncWrite for FrameStdout {
     }
 }
 
-/// Command line: `--strategy jit|aot|pooling [--pool-instances N]` or `--version`.
+/// Command line: `--strategy jit|aot|pooling [--pool-instances N]
+/// [--instance-timeout-ms N]` or `--version`.
 struct Options {
     strategy: Strategy,
     /// Pooling allocator capacity: instances, memories and tables alive at once.
     pool_instances: u32,
+    /// Time a guest may run without reading its stdin before it is
+    /// interrupted, ms (`None`: never).
+    instance_timeout_ms: Option<u64>,
 }
 
 fn parse_options() -> Result<Options> {
     let mut strategy = None;
     let mut pool_instances = 1000u32;
+    let mut instance_timeout_ms = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -582,18 +684,29 @@ fn parse_options() -> Result<Options> {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| anyhow!("--pool-instances: expected a positive integer"))?
             }
+            "--instance-timeout-ms" => {
+                instance_timeout_ms = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|n: &u64| *n > 0)
+                        .ok_or_else(|| {
+                            anyhow!("--instance-timeout-ms: expected a positive integer")
+                        })?,
+                )
+            }
             "--version" => {
                 println!("wasmtime {}", wasmtime_version());
                 std::process::exit(0);
             }
             other => bail!(
-                "unexpected argument {other:?}; usage: coldbench-runner-wasmtime --strategy jit|aot|pooling [--pool-instances N] | --version"
+                "unexpected argument {other:?}; usage: coldbench-runner-wasmtime --strategy jit|aot|pooling [--pool-instances N] [--instance-timeout-ms N] | --version"
             ),
         }
     }
     Ok(Options {
         strategy: strategy.ok_or_else(|| anyhow!("--strategy is required"))?,
         pool_instances,
+        instance_timeout_ms,
     })
 }
 
@@ -618,6 +731,9 @@ fn main() -> Result<()> {
     // backtrace of up to this many frames (≈15 µs per exit of noop on the
     // reference host, per the criterion bench's `instantiate_and_start`).
     config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(WASM_BACKTRACE_MAX_FRAMES));
+    // Always on, deadline or not, so that the generated code (an epoch check
+    // at every function entry and loop back-edge) is the same in every run.
+    config.epoch_interruption(true);
     let mut hello = vec![
         ("runtime", "wasmtime".to_string()),
         ("version", wasmtime_version().into()),
@@ -646,7 +762,44 @@ fn main() -> Result<()> {
     } else {
         hello.push(("allocator", "on-demand".into()));
     }
+    hello.push((
+        "instance_memory_limit_bytes",
+        INSTANCE_MEMORY_LIMIT_BYTES.to_string(),
+    ));
+    hello.push((
+        "wasi_capabilities",
+        "args, stdin, stdout, stderr; no preopened directory, no environment, no socket".into(),
+    ));
+    let deadline_ticks = options
+        .instance_timeout_ms
+        .map(|ms| ms.div_ceil(EPOCH_TICK_MS).max(1));
+    hello.push((
+        "interruption",
+        match options.instance_timeout_ms {
+            Some(ms) => format!(
+                "epoch: a guest running {ms} ms without reading stdin is stopped ({EPOCH_TICK_MS} ms tick)"
+            ),
+            None => format!("epoch checks compiled in ({EPOCH_TICK_MS} ms tick), no deadline"),
+        },
+    ));
+    if let Some(ms) = options.instance_timeout_ms {
+        hello.push(("instance_timeout_ms", ms.to_string()));
+    }
     let engine = Engine::new(&config)?;
+    if deadline_ticks.is_some() {
+        // The ticker: advances the epoch; ends with the process.
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(EPOCH_TICK_MS));
+                    EPOCH.fetch_add(1, Ordering::Relaxed);
+                    engine.increment_epoch();
+                }
+            })
+            .context("cannot spawn the epoch ticker thread")?;
+    }
     let mut linker = Linker::new(&engine);
     p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi)?;
     hello.push((
@@ -669,6 +822,7 @@ fn main() -> Result<()> {
         workers: Workers::new()?,
         live: Arc::new(AtomicU64::new(0)),
         linear_memory_bytes: Arc::new(AtomicU64::new(0)),
+        deadline_ticks,
     };
     coldbench_protocol::runner::serve(&mut runner, &events, &hello)?;
     Ok(())
