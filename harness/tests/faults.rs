@@ -13,7 +13,9 @@ mod common;
 use coldbench::cases::Case;
 use coldbench::experiment::steps::{one_start, start_ready};
 use coldbench::failure::FailureKind;
-use coldbench::targets::{HostProbe, Instance, Recovery, Target, TargetOptions, catalog};
+use coldbench::targets::{
+    HostProbe, Instance, MemoryScope, Recovery, Target, TargetOptions, catalog,
+};
 use coldbench_protocol::{Request, Response, monotonic_ns};
 use std::time::{Duration, Instant};
 
@@ -351,6 +353,7 @@ fn wasm_guests_cannot_reach_files_network_environment_or_processes() {
     let mut native = target(&probe, "native");
     let mut inst = start(native.as_mut(), false);
     let r = ask(&mut inst, &[("mode", "escape")], STEP).expect("native escape");
+    assert!(field(&r, "ifaces").contains("lo"), "{r:?}");
     assert!(field(&r, "file").starts_with("read:"), "{r:?}");
     assert!(field(&r, "dir").starts_with("listed:"), "{r:?}");
     assert_ne!(field(&r, "env_vars"), "0", "{r:?}");
@@ -377,6 +380,7 @@ fn wasm_guests_cannot_reach_files_network_environment_or_processes() {
             );
         }
         assert_eq!(field(&r, "env_vars"), "0", "{id}: {r:?}");
+        assert!(field(&r, "ifaces").starts_with("denied:"), "{id}: {r:?}");
         inst.teardown(STEP).expect("teardown");
     }
 }
@@ -386,14 +390,37 @@ fn containers_cap_memory_and_tasks_and_see_only_their_image() {
     if !common::docker_up() {
         return;
     }
-    let probe = probe("container");
+    let run_id = format!("test-faults-container-{}", std::process::id());
+    let probe = HostProbe::new(&run_id);
     let id = "docker-scratch-runc-none";
     let mut t = target(&probe, id);
-    // Files and processes: the image is one static binary, nothing else.
-    let mut inst = start(t.as_mut(), false);
+    // Files, processes, network: the image is one static binary, and only
+    // the loopback interface exists inside.
+    let mut inst = start(t.as_mut(), true);
     let r = ask(&mut inst, &[("mode", "escape")], STEP).expect("escape");
     assert!(field(&r, "file").starts_with("denied:"), "{r:?}");
     assert!(field(&r, "spawn").starts_with("denied:"), "{r:?}");
+    assert_eq!(field(&r, "ifaces"), "lo", "{r:?}");
+    // The engine's own view of the live container: labelled with this run
+    // (what every leftover check filters on), no network, runc.
+    let MemoryScope::Container { id: cid, .. } = inst.memory_scope(STEP) else {
+        panic!("a container instance");
+    };
+    let o = std::process::Command::new("docker")
+        .args([
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"io.coldbench\"}} {{index .Config.Labels \"io.coldbench.run\"}} {{.HostConfig.NetworkMode}} {{.HostConfig.Runtime}}",
+            &cid,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("1 {run_id} none runc"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     inst.teardown(STEP).expect("teardown");
     // A fork bomb stops at the pids limit (64 tasks, the workload included).
     let mut inst = start(t.as_mut(), false);

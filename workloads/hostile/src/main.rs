@@ -16,7 +16,8 @@
 //!   `/etc/passwd`, list `/`, read the environment, open a TCP connection to
 //!   `127.0.0.1:<port>` (param `port`, default 9) and spawn a process — and
 //!   answers each outcome as a field (`file=`, `dir=`, `env_vars=`, `net=`,
-//!   `spawn=`: `denied:<error kind>` or what it got);
+//!   `spawn=`: `denied:<error kind>` or what it got), plus the network
+//!   interfaces it can see (`ifaces=`, from `/proc/net/dev`);
 //! - `wrong`: answers a result that depends on where it runs (`wasm` or
 //!   `native`): a Wasm target's answer differs from native's, as a broken
 //!   runtime's would;
@@ -146,6 +147,18 @@ fn escape(port: u16) -> Output {
         Ok(_) => "connected".to_string(),
         Err(e) => denied(e),
     };
+    let ifaces = match std::fs::read_to_string("/proc/net/dev") {
+        Ok(t) => {
+            let names: Vec<&str> = t
+                .lines()
+                .skip(2)
+                .filter_map(|l| l.split(':').next())
+                .map(str::trim)
+                .collect();
+            names.join(",")
+        }
+        Err(e) => denied(e),
+    };
     let spawn = match std::process::Command::new("/bin/sh")
         .arg("-c")
         .arg("true")
@@ -162,6 +175,7 @@ fn escape(port: u16) -> Output {
             ("env_vars".into(), env_vars),
             ("net".into(), net),
             ("spawn".into(), spawn),
+            ("ifaces".into(), ifaces),
         ],
     }
 }

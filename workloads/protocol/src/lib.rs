@@ -209,8 +209,19 @@ impl Request {
         }
         let mut parts = Vec::with_capacity(lens.len());
         for (name, len) in lens {
-            let mut bytes = vec![0u8; len];
-            r.read_exact(&mut bytes)?;
+            // Grown as bytes arrive, never allocated from the header's claim:
+            // a header announcing more than will come costs nothing.
+            let mut bytes = Vec::new();
+            r.by_ref().take(len as u64).read_to_end(&mut bytes)?;
+            if bytes.len() != len {
+                return Err(ProtocolError::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "request part {name:?} announced {len} bytes, {} arrived",
+                        bytes.len()
+                    ),
+                )));
+            }
             parts.push(Part { name, bytes });
         }
         Ok(Some(Request { params, parts }))

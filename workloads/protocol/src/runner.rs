@@ -100,8 +100,20 @@ impl Frame {
             )
         })?;
         let instance = u64::from_le_bytes(head[5..13].try_into().expect("8 bytes"));
-        let mut payload = vec![0u8; len - 9];
-        r.read_exact(&mut payload)?;
+        // Grown as bytes arrive, never allocated from the header's claim (up
+        // to 4 GiB): a frame announcing more than will come costs nothing.
+        let want = len - 9;
+        let mut payload = Vec::new();
+        r.by_ref().take(want as u64).read_to_end(&mut payload)?;
+        if payload.len() != want {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "frame announced {want} payload bytes, {} arrived",
+                    payload.len()
+                ),
+            ));
+        }
         Ok(Some(Frame {
             kind,
             instance,
