@@ -22,6 +22,11 @@ pub const THUMBNAIL_BOX_PX: u32 = 256;
 /// (`--hash-iterations`, e.g. to check that `compare` sees 10 % more work).
 pub const HASH_HEAVY_ITERATIONS: u32 = 1000;
 
+/// Largest case, bytes (256 MiB, all its input files together). Every start
+/// gets the whole request on its stdin, and a Wasm instance or a container
+/// holds at most 1 GiB of memory; a larger file is refused before it is read.
+pub const MAX_CASE_BYTES: u64 = 256 << 20;
+
 /// One workload request, ready to send.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -142,6 +147,22 @@ fn build(
 ) -> Result<Case, (FailureKind, String)> {
     let mut parts = Vec::new();
     let mut inputs = Vec::new();
+    let mut total = 0u64;
+    for (_, path) in &files {
+        total += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    }
+    if total > MAX_CASE_BYTES {
+        let names: Vec<String> = files.iter().map(|(_, p)| p.display().to_string()).collect();
+        return Err((
+            FailureKind::BadInput,
+            format!(
+                "input {} is {:.1} MiB, over coldbench's {} MiB per case (every start gets the whole request on stdin; Wasm instances and containers hold at most 1 GiB): the case is left out — use a smaller file",
+                names.join(" + "),
+                total as f64 / (1u64 << 20) as f64,
+                MAX_CASE_BYTES >> 20
+            ),
+        ));
+    }
     for (part, path) in files {
         let bytes = std::fs::read(&path).map_err(|e| {
             (

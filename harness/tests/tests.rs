@@ -931,7 +931,19 @@ fn bad_arguments_fail_before_measuring() {
     let empty = out.join("empty-inputs");
     std::fs::create_dir_all(&empty).unwrap();
     let empty_arg = empty.to_string_lossy().into_owned();
-    let cases: [(&[&str], &str); 5] = [
+    // A 2 GiB input (sparse: no disk used), refused before it is read.
+    let huge = out.join("huge-inputs");
+    std::fs::create_dir_all(huge.join("blobs")).unwrap();
+    std::fs::File::create(huge.join("blobs/two-gib.bin"))
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let huge_arg = huge.to_string_lossy().into_owned();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["run", "--inputs", &huge_arg, "--workloads", "hash"],
+            "two-gib.bin is 2048.0 MiB, over coldbench's 256 MiB per case",
+        ),
         (
             &["run", "--inputs", "/nonexistent-coldbench-inputs"],
             "/nonexistent-coldbench-inputs",
