@@ -275,6 +275,12 @@ impl DockerHost {
         bounded(&self.rt, call, call, timeout, fut)
     }
 
+    /// Whether the engine answers `/_ping` within `timeout` (a new
+    /// connection if the old ones died with a restarted engine).
+    pub fn ping(&self, timeout: Duration) -> bool {
+        self.call("ping", timeout, self.docker.ping()).is_ok()
+    }
+
     /// What the engine reports about itself.
     ///
     /// Errors: [`ContainerError::Engine`] or [`ContainerError::Timeout`].

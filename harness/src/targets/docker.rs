@@ -160,7 +160,14 @@ pub struct DockerTarget {
     images: HashMap<String, ImageInfo>,
     base: Option<ImageInfo>,
     hardening: Hardening,
+    /// Since when the engine has not answered (a restart, a crash), if it
+    /// has not: past [`ENGINE_WAIT`] later starts fail at once.
+    engine_down_since: Option<Instant>,
 }
+
+/// How long a start waits for a Docker engine that stopped answering to
+/// answer again (a daemon restart takes seconds), before giving up on it.
+pub const ENGINE_WAIT: Duration = Duration::from_secs(60);
 
 impl DockerTarget {
     /// `variant` on `host`, or an unavailable target carrying why.
@@ -182,6 +189,7 @@ impl DockerTarget {
             images: HashMap::new(),
             base: None,
             hardening: Hardening::hardened(),
+            engine_down_since: None,
         }
     }
 
@@ -364,7 +372,42 @@ impl Target for DockerTarget {
             network_mode: self.variant.network_name().to_string(),
             hardening: self.hardening.clone(),
         };
-        let mut container = self.host()?.start(&spec, timeout).map_err(cerr)?;
+        let host = self.host()?.clone();
+        if let Some(since) = self.engine_down_since {
+            if host.ping(Duration::from_secs(1)) {
+                self.engine_down_since = None;
+            } else if since.elapsed() >= ENGINE_WAIT {
+                return Err(TargetError::Unavailable(format!(
+                    "the Docker engine has not answered for {:.0} s: container starts fail until it does; check `docker info` and restart it (scripts/start-docker.sh)",
+                    since.elapsed().as_secs_f64()
+                )));
+            }
+        }
+        let mut container = match host.start(&spec, timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                if host.ping(Duration::from_secs(1)) {
+                    return Err(cerr(e));
+                }
+                // The engine went away under this start: wait (bounded) for
+                // it to come back, so that the next starts go on.
+                let since = *self.engine_down_since.get_or_insert_with(Instant::now);
+                while since.elapsed() < ENGINE_WAIT {
+                    std::thread::sleep(Duration::from_millis(250));
+                    if host.ping(Duration::from_secs(1)) {
+                        let down_s = since.elapsed().as_secs_f64();
+                        self.engine_down_since = None;
+                        return Err(TargetError::Failed(format!(
+                            "the Docker engine stopped answering during this start ({e}); it answered again {down_s:.1} s later: this start is lost, the next ones go on"
+                        )));
+                    }
+                }
+                return Err(TargetError::Unavailable(format!(
+                    "the Docker engine stopped answering during this start ({e}) and has not answered within {} s: container starts fail until it does; check `docker info` and restart it (scripts/start-docker.sh)",
+                    ENGINE_WAIT.as_secs()
+                )));
+            }
+        };
         let rx = container
             .take_stdout()
             .ok_or_else(|| TargetError::Failed("container has no stdout stream".into()))?;

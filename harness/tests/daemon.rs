@@ -1,0 +1,134 @@
+//! The Docker engine restarted in the middle of a run (its own test binary:
+//! no other test may use the engine meanwhile). Needs root to restart
+//! `dockerd`; required in CI.
+
+mod common;
+
+use coldbench_results::{Metric, RunFile};
+use common::{assert_nothing_left, bin, docker_up, tmpdir};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn dockerd_pid() -> Option<u32> {
+    let o = Command::new("pidof").arg("dockerd").output().ok()?;
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Stops `dockerd` (SIGTERM, as a service manager would) and starts a new
+/// one with the repository's script; returns how long the engine was gone.
+fn restart_engine() -> Duration {
+    let pid = dockerd_pid().expect("dockerd runs");
+    let t0 = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    while alive(pid) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "dockerd did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/start-docker.sh");
+    let st = Command::new(script).status().unwrap();
+    assert!(
+        st.success(),
+        "scripts/start-docker.sh failed: the engine is down"
+    );
+    t0.elapsed()
+}
+
+#[test]
+fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
+    if !docker_up() {
+        return;
+    }
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if !root {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        eprintln!("skipping: restarting dockerd needs root");
+        return;
+    }
+    let out = tmpdir("daemon-restart");
+    let tag = format!("daemon-{}", std::process::id());
+    let runs = 60;
+    let child = Command::new(bin())
+        .args([
+            "run",
+            "--workloads",
+            "noop",
+            "--targets",
+            "native,docker-scratch-runc-none",
+            "--runs",
+            &runs.to_string(),
+            "--warmup",
+            "1",
+            "--no-report",
+            "--out",
+        ])
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let some container starts be measured (each takes ~0.2–0.3 s here).
+    std::thread::sleep(Duration::from_secs(6));
+    let gone = restart_engine();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // Every requested pair got samples: the run went on after the engine came back.
+    assert_eq!(o.status.code(), Some(0), "engine gone {gone:?}; {stderr}");
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    let n = |t: &str| {
+        run.result("noop", t, Metric::TReady)
+            .map_or(0, |r| r.summary.n)
+    };
+    assert_eq!(n("native"), runs as u64);
+    let containers = n("docker-scratch-runc-none");
+    assert!(
+        containers > 0 && containers < runs as u64,
+        "{containers} container starts measured"
+    );
+    // The lost starts are errors that say what happened.
+    let engine_errors: Vec<&str> = run
+        .errors
+        .iter()
+        .filter(|e| e.target.as_deref() == Some("docker-scratch-runc-none"))
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(!engine_errors.is_empty());
+    assert!(
+        engine_errors
+            .iter()
+            .any(|m| m.contains("Docker engine stopped answering")),
+        "{engine_errors:#?}"
+    );
+    // Starts after the restart were measured: fewer lost than the restart lasted.
+    assert_eq!(
+        containers + engine_errors.len() as u64,
+        runs as u64,
+        "{engine_errors:#?}"
+    );
+    eprintln!(
+        "engine gone {:.1} s; {containers} of {runs} container starts measured, {} lost: {engine_errors:#?}",
+        gone.as_secs_f64(),
+        engine_errors.len()
+    );
+    assert!(docker_up());
+    assert_nothing_left(&tag, true);
+    let _ = std::fs::remove_dir_all(&out);
+}
