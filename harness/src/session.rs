@@ -114,6 +114,8 @@ pub struct Session {
     extra_knobs: BTreeMap<String, BTreeMap<String, String>>,
     /// Notes for `run.json` (`notes`).
     notes: Vec<String>,
+    /// The harness's own readings (`harness` in `run.json`).
+    harness: HarnessSampler,
     /// The sections of the experiments finished so far (set by the plan
     /// before each experiment), the base of [`Session::checkpoint_partial`].
     pub done: Sections,
@@ -264,6 +266,7 @@ impl Session {
             skip: HashSet::new(),
             extra_knobs: BTreeMap::new(),
             notes: Vec::new(),
+            harness: HarnessSampler::start(started),
             done: Sections::default(),
             last_checkpoint: started,
             git_revision: host::git_revision(&repo_dir()),
@@ -325,6 +328,7 @@ impl Session {
             skip: HashSet::new(),
             extra_knobs: BTreeMap::new(),
             notes: Vec::new(),
+            harness: HarnessSampler::start(Instant::now()),
             done: Sections::default(),
             last_checkpoint: Instant::now(),
             git_revision: host::git_revision(&repo_dir()),
@@ -638,6 +642,7 @@ impl Session {
             density: sections.density.clone(),
             throughput: sections.throughput.clone(),
             notes: self.notes.clone(),
+            harness: self.harness.samples_now(self.started),
             verification: self.out.verification(),
             errors: self.out.errors.clone(),
         };
@@ -645,5 +650,70 @@ impl Session {
         run.write(&path)?;
         // Tables are rendered from the file just written, never from memory.
         Ok((RunFile::read(&path)?, path))
+    }
+}
+
+/// How often the harness reads its own process during a run.
+pub const HARNESS_SAMPLE_EVERY: Duration = Duration::from_secs(10);
+
+/// Reads the harness's own RSS, open file descriptors and threads every
+/// [`HARNESS_SAMPLE_EVERY`] on a thread of its own, until dropped.
+struct HarnessSampler {
+    samples: std::sync::Arc<std::sync::Mutex<Vec<coldbench_results::HarnessSample>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HarnessSampler {
+    fn start(started: Instant) -> Self {
+        let samples = std::sync::Arc::new(std::sync::Mutex::new(vec![read_self(started)]));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (s, st) = (samples.clone(), stop.clone());
+        let _ = std::thread::Builder::new()
+            .name("harness-sampler".into())
+            .spawn(move || {
+                let mut next = started + HARNESS_SAMPLE_EVERY;
+                while !st.load(Ordering::SeqCst) {
+                    // Short naps, so that a dropped session ends the thread soon.
+                    std::thread::sleep(Duration::from_millis(200));
+                    if Instant::now() >= next {
+                        next += HARNESS_SAMPLE_EVERY;
+                        let r = read_self(started);
+                        s.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+                    }
+                }
+            });
+        HarnessSampler { samples, stop }
+    }
+
+    /// The readings so far plus one taken now.
+    fn samples_now(&self, started: Instant) -> Vec<coldbench_results::HarnessSample> {
+        let mut v = self
+            .samples
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        v.push(read_self(started));
+        v
+    }
+}
+
+impl Drop for HarnessSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// One reading of this process; what cannot be read is left absent.
+fn read_self(started: Instant) -> coldbench_results::HarnessSample {
+    let me = procfs::process::Process::myself().ok();
+    let status = me.as_ref().and_then(|p| p.status().ok());
+    coldbench_results::HarnessSample {
+        t_ns: started.elapsed().as_nanos() as u64,
+        rss_bytes: status.as_ref().and_then(|s| s.vmrss).map(|kib| kib * 1024),
+        open_fds: me
+            .as_ref()
+            .and_then(|p| p.fd_count().ok())
+            .map(|n| n as u64),
+        threads: status.map(|s| s.threads),
     }
 }

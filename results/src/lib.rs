@@ -213,10 +213,32 @@ pub struct RunFile {
     /// quiet host between two experiments, with how long it took).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The harness's own process, read every 10 s of the run and at its end:
+    /// flat readings over a long run mean the harness leaks no memory, file
+    /// descriptors or threads (the soak test checks it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub harness: Vec<HarnessSample>,
     /// Per experiment × workload × target: how many responses were checked against native.
     pub verification: Vec<VerificationRecord>,
     /// Everything that went wrong, as data: a failed sample is never a fast sample.
     pub errors: Vec<ErrorRecord>,
+}
+
+/// One reading of the harness's own process ([`RunFile::harness`]). A
+/// reading that could not be taken is absent, never 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HarnessSample {
+    /// Since the run started, ns.
+    pub t_ns: u64,
+    /// Resident set (`VmRSS`), bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_bytes: Option<u64>,
+    /// Open file descriptors (entries of `/proc/self/fd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_fds: Option<u64>,
+    /// Threads of the process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u64>,
 }
 
 /// A requested workload × target that produced no verified response

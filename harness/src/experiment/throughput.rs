@@ -105,10 +105,87 @@ pub struct Cell {
     pub verified: u64,
 }
 
+/// The in-window completions of a cell, in bounded memory: the most recent
+/// ones kept exactly, older ones folded into a latency histogram and counts
+/// per millisecond of the window (a long cell at 100k requests/s would
+/// otherwise hold 16 bytes per request until it ends).
+struct Completions {
+    /// Recent completions: (completion instant, latency), ns.
+    recent: Vec<(u64, u64)>,
+    /// Latencies of the folded completions.
+    folded_latency: LatencyHistogram,
+    /// Folded completions per millisecond since the window opened.
+    folded_per_ms: Vec<u32>,
+}
+
+/// Completions kept exactly before the older ones are folded.
+const KEEP_RECENT: usize = 4096;
+/// The newest completions never folded while the window may be closing
+/// (a completion just past the close instant must stay removable).
+const NEVER_FOLD_NEWEST: usize = 256;
+
+impl Default for Completions {
+    fn default() -> Self {
+        Completions {
+            recent: Vec::new(),
+            folded_latency: LatencyHistogram::new(),
+            folded_per_ms: Vec::new(),
+        }
+    }
+}
+
+impl Completions {
+    fn fold_one(&mut self, open_ns: u64, done: u64, lat: u64) {
+        self.folded_latency.record_ns(lat);
+        let ms = (done.saturating_sub(open_ns) / 1_000_000) as usize;
+        if self.folded_per_ms.len() <= ms {
+            self.folded_per_ms.resize(ms + 1, 0);
+        }
+        self.folded_per_ms[ms] += 1;
+    }
+
+    /// Records one in-window completion; folds the older ones while the
+    /// window is open (they all finished before it closes).
+    fn push(&mut self, done: u64, lat: u64, clock: &Clock) {
+        self.recent.push((done, lat));
+        if self.recent.len() >= KEEP_RECENT && clock.close_ns.load(Ordering::SeqCst) == u64::MAX {
+            let open = clock.open_ns.load(Ordering::SeqCst);
+            let cut = self.recent.len() - NEVER_FOLD_NEWEST;
+            let old: Vec<(u64, u64)> = self.recent.drain(..cut).collect();
+            for (d, l) in old {
+                self.fold_one(open, d, l);
+            }
+        }
+    }
+
+    /// Everything that finished by `close_ns`: the latency histogram and the
+    /// (instant, count) events for [`rps_interval`] (folded ones at the
+    /// middle of their millisecond).
+    fn finish(mut self, open_ns: u64, close_ns: u64) -> (LatencyHistogram, Vec<(u64, u64)>) {
+        let recent = std::mem::take(&mut self.recent);
+        for (d, l) in recent {
+            if d <= close_ns {
+                self.fold_one(open_ns, d, l);
+            }
+        }
+        let events = self
+            .folded_per_ms
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(ms, c)| {
+                let t = (open_ns + ms as u64 * 1_000_000 + 500_000).min(close_ns);
+                (t, u64::from(*c))
+            })
+            .collect();
+        (self.folded_latency, events)
+    }
+}
+
 #[derive(Default)]
 struct Shared {
-    /// In-window requests: (completion instant, latency), ns.
-    completions: Vec<(u64, u64)>,
+    /// In-window requests.
+    completions: Completions,
     verified: u64,
     mismatched: u64,
     failed: u64,
@@ -227,7 +304,7 @@ fn client(
                 if !waited {
                     warm += 1;
                 } else if clock.counts(started, done) {
-                    sh.completions.push((done, latency_ns));
+                    sh.completions.push(done, latency_ns, clock);
                     clock.in_window.fetch_add(1, Ordering::SeqCst);
                 }
             }
@@ -284,21 +361,24 @@ pub fn t_975(df: u32) -> f64 {
 /// Requests/s over `[open_ns, close_ns]` and its 95 % interval from batch
 /// means: the window is cut into `batches` equal slices, each slice's rate is
 /// one observation, and the interval is mean ± t(batches−1)·sd/√batches,
-/// clamped at 0. Returns `(rps, low, high)`.
+/// clamped at 0. `events` are (completion instant ns, completions) pairs —
+/// one per completion, or counts binned by millisecond. Returns `(rps, low,
+/// high)`.
 pub fn rps_interval(
-    completions_ns: &[u64],
+    events: &[(u64, u64)],
     open_ns: u64,
     close_ns: u64,
     batches: u32,
 ) -> (f64, f64, f64) {
     let window_ns = close_ns.saturating_sub(open_ns).max(1);
-    let rps = completions_ns.len() as f64 / (window_ns as f64 / 1e9);
+    let total: u64 = events.iter().map(|(_, c)| c).sum();
+    let rps = total as f64 / (window_ns as f64 / 1e9);
     let k = batches.max(2) as usize;
     let slice_s = window_ns as f64 / 1e9 / k as f64;
     let mut counts = vec![0u64; k];
-    for &t in completions_ns {
+    for &(t, c) in events {
         let i = ((t.saturating_sub(open_ns)) as u128 * k as u128 / window_ns as u128) as usize;
-        counts[i.min(k - 1)] += 1;
+        counts[i.min(k - 1)] += c;
     }
     let rates: Vec<f64> = counts.iter().map(|&c| c as f64 / slice_s).collect();
     let mean = rates.iter().sum::<f64>() / k as f64;
@@ -387,14 +467,8 @@ pub fn measure_cell(
     });
     let sh = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     // A request checked just before the window closed may have finished after.
-    let mut completions = Vec::new();
-    let mut latency = LatencyHistogram::new();
-    for &(done, lat) in &sh.completions {
-        if done <= close_ns {
-            completions.push(done);
-            latency.record_ns(lat);
-        }
-    }
+    let (latency, completions) = sh.completions.finish(open_ns, close_ns);
+    let requests: u64 = completions.iter().map(|(_, c)| c).sum();
     let cell = Cell {
         failures: sh.failures,
         verified: sh.verified,
@@ -413,7 +487,7 @@ pub fn measure_cell(
         mode,
         clients: clients as u32,
         window_ns: close_ns - open_ns,
-        requests: completions.len() as u64,
+        requests,
         stop_reason,
         rps,
         rps_ci95_low: lo,
@@ -627,7 +701,7 @@ mod tests {
     #[test]
     fn batch_means_of_a_steady_rate_have_a_narrow_interval() {
         // 1000 completions evenly over 1 s: 1000 rps, every slice equal.
-        let c: Vec<u64> = (0..1000).map(|i| i * 1_000_000 + 500_000).collect();
+        let c: Vec<(u64, u64)> = (0..1000).map(|i| (i * 1_000_000 + 500_000, 1)).collect();
         let (rps, lo, hi) = rps_interval(&c, 0, 1_000_000_000, 10);
         assert!((rps - 1000.0).abs() < 1e-9);
         assert!((hi - lo) < 1e-6, "{lo}..{hi}");
@@ -636,10 +710,37 @@ mod tests {
     #[test]
     fn bursty_completions_widen_the_interval() {
         // Same count, all in the first slice.
-        let c: Vec<u64> = (0..1000).map(|i| i * 100_000).collect();
+        let c: Vec<(u64, u64)> = (0..1000).map(|i| (i * 100_000, 1)).collect();
         let (rps, lo, hi) = rps_interval(&c, 0, 1_000_000_000, 10);
         assert!((rps - 1000.0).abs() < 1e-9);
         assert!(lo < 300.0 && hi > 1700.0, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn folded_completions_give_the_exact_count_and_latencies() {
+        // 20,000 completions over 2 s, one every 100 µs, latency = index µs:
+        // most are folded into per-ms counts, the newest stay exact; the
+        // ones past the close instant are left out.
+        let clock = Clock {
+            open_ns: AtomicU64::new(1_000),
+            close_ns: AtomicU64::new(u64::MAX),
+            stop: AtomicBool::new(false),
+            in_window: AtomicU64::new(0),
+            clients_alive: AtomicU64::new(0),
+        };
+        let mut c = Completions::default();
+        for i in 0..20_000u64 {
+            c.push(1_000 + i * 100_000, (i + 1) * 1_000, &clock);
+        }
+        assert!(c.recent.len() < KEEP_RECENT, "{} kept", c.recent.len());
+        let close = 1_000 + 19_990 * 100_000;
+        let (lat, events) = c.finish(1_000, close);
+        let n: u64 = events.iter().map(|(_, k)| k).sum();
+        assert_eq!(n, 19_991);
+        assert_eq!(lat.summary().unwrap().n, 19_991);
+        let (rps, lo, hi) = rps_interval(&events, 1_000, close, 10);
+        assert!((rps - 10_000.0).abs() < 1.0, "{rps}");
+        assert!(hi - lo < 0.02 * rps, "{lo}..{hi}");
     }
 
     #[test]
