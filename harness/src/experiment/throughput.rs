@@ -107,16 +107,24 @@ pub struct Cell {
 
 /// The in-window completions of a cell, in bounded memory: the most recent
 /// ones kept exactly, older ones folded into a latency histogram and counts
-/// per millisecond of the window (a long cell at 100k requests/s would
+/// per bin of the window (1 ms, coarsened to keep at most 8,192 bins) (a long cell at 100k requests/s would
 /// otherwise hold 16 bytes per request until it ends).
 struct Completions {
     /// Recent completions: (completion instant, latency), ns.
     recent: Vec<(u64, u64)>,
     /// Latencies of the folded completions.
     folded_latency: LatencyHistogram,
-    /// Folded completions per millisecond since the window opened.
-    folded_per_ms: Vec<u32>,
+    /// Folded completions per bin of `bin_ns` since the window opened.
+    folded_bins: Vec<u64>,
+    /// Width of a bin, ns: 1 ms, doubled (bins merged in pairs) whenever a
+    /// window needs more than [`MAX_BINS`] of them, so that memory stays
+    /// constant however long the cell.
+    bin_ns: u64,
 }
+
+/// Most bins of folded completions (64 KiB): a 1 h window gets 0.5 s bins,
+/// far finer than its batch slices.
+const MAX_BINS: usize = 8192;
 
 /// Completions kept exactly before the older ones are folded.
 const KEEP_RECENT: usize = 4096;
@@ -129,7 +137,8 @@ impl Default for Completions {
         Completions {
             recent: Vec::new(),
             folded_latency: LatencyHistogram::new(),
-            folded_per_ms: Vec::new(),
+            folded_bins: Vec::new(),
+            bin_ns: 1_000_000,
         }
     }
 }
@@ -137,11 +146,17 @@ impl Default for Completions {
 impl Completions {
     fn fold_one(&mut self, open_ns: u64, done: u64, lat: u64) {
         self.folded_latency.record_ns(lat);
-        let ms = (done.saturating_sub(open_ns) / 1_000_000) as usize;
-        if self.folded_per_ms.len() <= ms {
-            self.folded_per_ms.resize(ms + 1, 0);
+        let at = done.saturating_sub(open_ns);
+        while (at / self.bin_ns) as usize >= MAX_BINS {
+            let merged: Vec<u64> = self.folded_bins.chunks(2).map(|c| c.iter().sum()).collect();
+            self.folded_bins = merged;
+            self.bin_ns *= 2;
         }
-        self.folded_per_ms[ms] += 1;
+        let i = (at / self.bin_ns) as usize;
+        if self.folded_bins.len() <= i {
+            self.folded_bins.resize(i + 1, 0);
+        }
+        self.folded_bins[i] += 1;
     }
 
     /// Records one in-window completion; folds the older ones while the
@@ -160,7 +175,7 @@ impl Completions {
 
     /// Everything that finished by `close_ns`: the latency histogram and the
     /// (instant, count) events for [`rps_interval`] (folded ones at the
-    /// middle of their millisecond).
+    /// middle of their bin).
     fn finish(mut self, open_ns: u64, close_ns: u64) -> (LatencyHistogram, Vec<(u64, u64)>) {
         let recent = std::mem::take(&mut self.recent);
         for (d, l) in recent {
@@ -168,15 +183,13 @@ impl Completions {
                 self.fold_one(open_ns, d, l);
             }
         }
+        let bin = self.bin_ns;
         let events = self
-            .folded_per_ms
+            .folded_bins
             .iter()
             .enumerate()
             .filter(|(_, c)| **c > 0)
-            .map(|(ms, c)| {
-                let t = (open_ns + ms as u64 * 1_000_000 + 500_000).min(close_ns);
-                (t, u64::from(*c))
-            })
+            .map(|(i, c)| ((open_ns + i as u64 * bin + bin / 2).min(close_ns), *c))
             .collect();
         (self.folded_latency, events)
     }
@@ -741,6 +754,33 @@ mod tests {
         let (rps, lo, hi) = rps_interval(&events, 1_000, close, 10);
         assert!((rps - 10_000.0).abs() < 1.0, "{rps}");
         assert!(hi - lo < 0.02 * rps, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn a_long_window_keeps_a_bounded_number_of_bins() {
+        // One completion per 10 ms for 3 h: 1,080,000 completions, bins
+        // coarsened to stay within MAX_BINS, count and rate exact.
+        let clock = Clock {
+            open_ns: AtomicU64::new(0),
+            close_ns: AtomicU64::new(u64::MAX),
+            stop: AtomicBool::new(false),
+            in_window: AtomicU64::new(0),
+            clients_alive: AtomicU64::new(0),
+        };
+        let mut c = Completions::default();
+        let n = 3 * 3600 * 100u64;
+        for i in 0..n {
+            c.push(i * 10_000_000 + 1, 1_000, &clock);
+        }
+        assert!(c.folded_bins.len() <= MAX_BINS, "{}", c.folded_bins.len());
+        let close = n * 10_000_000;
+        let (_, events) = c.finish(0, close);
+        assert_eq!(events.iter().map(|(_, k)| k).sum::<u64>(), n);
+        let (rps, lo, hi) = rps_interval(&events, 0, close, 20);
+        assert!(
+            (rps - 100.0).abs() < 1e-6 && hi - lo < 1.0,
+            "{rps} {lo}..{hi}"
+        );
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub struct NativeInstance {
     stdin: Option<ChildStdin>,
     stdout: LineReader,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// Set when the stderr reader reached end of file.
+    stderr_done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl NativeInstance {
@@ -104,8 +106,10 @@ impl NativeInstance {
             });
         }
         let stderr = Arc::new(Mutex::new(Vec::new()));
+        let stderr_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if let Some(mut err) = child.stderr.take() {
             let sink = stderr.clone();
+            let done = stderr_done.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = err.read(&mut buf) {
@@ -117,6 +121,7 @@ impl NativeInstance {
                         s.extend_from_slice(&buf[..n]);
                     }
                 }
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
             });
         }
         NativeInstance {
@@ -124,6 +129,7 @@ impl NativeInstance {
             stdin,
             stdout: LineReader::new(rx),
             stderr,
+            stderr_done,
         }
     }
 }
@@ -174,7 +180,23 @@ impl Instance for NativeInstance {
         }
     }
 
+    /// Its stderr so far; if the process has ended, after its stderr reader
+    /// has read everything (bounded: 200 ms), so that a dying process's last
+    /// words (a panic message) are in the error.
     fn diagnostics(&mut self) -> String {
+        // A process whose stdout just ended may still be exiting: give it
+        // 20 ms to be gone, then its stderr reader up to 200 ms to finish.
+        let t0 = Instant::now();
+        while !self.stderr_done.load(std::sync::atomic::Ordering::SeqCst) {
+            let exited = matches!(self.child.try_wait(), Ok(Some(_)));
+            let waited = t0.elapsed();
+            if waited >= Duration::from_millis(200)
+                || (!exited && waited >= Duration::from_millis(20))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
 
