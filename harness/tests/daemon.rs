@@ -110,6 +110,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     // Every requested pair got samples: the run went on after the engine came back.
     assert_eq!(o.status.code(), Some(0), "engine gone {gone:?}; {stderr}");
+    common::validate_schema(&out.join("run.json"));
     let run = RunFile::read(&out.join("run.json")).unwrap();
     let n = |t: &str| {
         run.result("noop", t, Metric::TReady)

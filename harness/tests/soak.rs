@@ -48,6 +48,7 @@ fn a_long_throughput_run_leaves_the_harness_flat() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    common::validate_schema(&out.join("run.json"));
     let run = RunFile::read(&out.join("run.json")).unwrap();
     let cells = &run.throughput.as_ref().expect("throughput section").cells;
     let requests: u64 = cells.iter().map(|c| c.requests).sum();

@@ -5,7 +5,7 @@
 //! engine fails these tests; elsewhere the container parts are skipped with a
 //! message.
 
-use coldbench_results::{Metric, RUN_SCHEMA_JSON, RunFile};
+use coldbench_results::{Metric, RunFile};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -15,20 +15,6 @@ use common::*;
 
 /// Container tests must not overlap: they count labelled containers.
 static DOCKER_LOCK: Mutex<()> = Mutex::new(());
-
-fn validate_schema(path: &Path) {
-    let schema: serde_json::Value = serde_json::from_str(RUN_SCHEMA_JSON).unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "run.json does not match its schema: {errors:#?}"
-    );
-}
 
 /// `coldbench run` with the given selection, writing into `out`.
 fn run_command(workloads: &str, targets: &str, runs: &str, warmup: &str, out: &Path) -> Command {

@@ -88,3 +88,19 @@ pub fn density_command(workloads: &str, targets: &str, out: &Path, tag: &str) ->
         .env("COLDBENCH_TEST_TAG", tag);
     c
 }
+
+/// Asserts that the results file at `path` matches `results/schema/run.schema.json`.
+pub fn validate_schema(path: &Path) {
+    let schema: serde_json::Value =
+        serde_json::from_str(coldbench_results::RUN_SCHEMA_JSON).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "run.json does not match its schema: {errors:#?}"
+    );
+}
