@@ -117,20 +117,26 @@ fn alive(pid: u32) -> bool {
             .contains(") Z ")
 }
 
+/// A serving sibling that has answered once, and the runner's pid, after a
+/// looping instance beside it timed out and was dropped (for recovery).
+fn sibling_and_abandoned_looper(t: &mut dyn Target, id: &str) -> (Box<dyn Instance>, u32) {
+    let mut sibling = start(t, true);
+    assert!(ask(&mut sibling, &[("mode", "ok")], STEP).is_ok(), "{id}");
+    let pid = runner_pid(t);
+    let mut looper = start(t, false);
+    let err = ask(&mut looper, &[("mode", "loop")], Duration::from_millis(300))
+        .expect_err("a looping guest cannot answer");
+    assert!(err.contains("time limit"), "{id}: {err}");
+    drop(looper);
+    (sibling, pid)
+}
+
 #[test]
 fn wasmtime_stops_a_looping_guest_and_keeps_its_runner_and_siblings() {
     let probe = probe("loop");
     for id in ["wasmtime-pooling", "wasmtime-aot", "wasmtime-jit"] {
         let mut t = target(&probe, id);
-        let mut sibling = start(t.as_mut(), true);
-        assert!(ask(&mut sibling, &[("mode", "ok")], STEP).is_ok(), "{id}");
-        let pid = runner_pid(t.as_mut());
-
-        let mut looper = start(t.as_mut(), false);
-        let err = ask(&mut looper, &[("mode", "loop")], Duration::from_millis(300))
-            .expect_err("a looping guest cannot answer");
-        assert!(err.contains("time limit"), "{id}: {err}");
-        drop(looper);
+        let (mut sibling, pid) = sibling_and_abandoned_looper(t.as_mut(), id);
         let t0 = Instant::now();
         match t.recover() {
             Recovery::InstanceStopped(m) => {
@@ -165,14 +171,7 @@ fn runtimes_without_interruption_replace_their_runner_after_a_hang() {
     let probe = probe("hang");
     for id in ["wasmer-cranelift", "wasmi"] {
         let mut t = target(&probe, id);
-        let mut sibling = start(t.as_mut(), true);
-        assert!(ask(&mut sibling, &[("mode", "ok")], STEP).is_ok(), "{id}");
-        let pid = runner_pid(t.as_mut());
-        let mut looper = start(t.as_mut(), false);
-        let err = ask(&mut looper, &[("mode", "loop")], Duration::from_millis(300))
-            .expect_err("a looping guest cannot answer");
-        assert!(err.contains("time limit"), "{id}: {err}");
-        drop(looper);
+        let (mut sibling, pid) = sibling_and_abandoned_looper(t.as_mut(), id);
         match t.recover() {
             Recovery::HostRestarted(m) => {
                 assert!(

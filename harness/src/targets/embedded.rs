@@ -369,11 +369,6 @@ impl RunnerTarget {
         self
     }
 
-    /// The runner's pid, if one is running.
-    pub fn runner_pid(&self) -> Option<u32> {
-        self.runner.as_ref().map(|rp| rp.child.id())
-    }
-
     fn args(&self) -> Vec<String> {
         self.variant
             .args(self.pool_instances, self.instance_timeout)
