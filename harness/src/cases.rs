@@ -40,6 +40,10 @@ pub struct Case {
     pub request_bytes: Vec<u8>,
     /// Where each part came from.
     pub inputs: Vec<InputFile>,
+    /// A command workload's case ([`crate::artifacts::CommandWorkload`]):
+    /// `request_bytes` are the input file's raw bytes, given on stdin; the
+    /// response is the stdout's CRC-32, no ready or response line.
+    pub command: bool,
 }
 
 impl Case {
@@ -198,7 +202,78 @@ fn build(
         request,
         request_bytes,
         inputs,
+        command: false,
     })
+}
+
+/// The cases of command workload `cmd`: one per input file (its name the
+/// file's name, its bytes the command's stdin), or one case `empty` with
+/// nothing on stdin when it has no input. Parameters record the command's
+/// arguments (`args`, space-joined) and `mode=command`.
+///
+/// Errors: a file that cannot be read or is over [`MAX_CASE_BYTES`], one
+/// per file (the others still give cases).
+pub fn command_cases(
+    cmd: &crate::artifacts::CommandWorkload,
+) -> Vec<Result<Case, (FailureKind, String)>> {
+    let params = vec![
+        ("mode".to_string(), "command".to_string()),
+        ("args".to_string(), cmd.args.join(" ")),
+    ];
+    let case = |name: String, bytes: Vec<u8>, inputs: Vec<InputFile>| Case {
+        workload: cmd.name.clone(),
+        name,
+        request: Request {
+            params: params.clone(),
+            parts: Vec::new(),
+        },
+        request_bytes: bytes,
+        inputs,
+        command: true,
+    };
+    if cmd.inputs.is_empty() {
+        return vec![Ok(case("empty".into(), Vec::new(), Vec::new()))];
+    }
+    cmd.inputs
+        .iter()
+        .map(|path| {
+            let size = std::fs::metadata(path).map(|m| m.len()).map_err(|e| {
+                (
+                    FailureKind::Missing,
+                    format!(
+                        "cannot read input {} of workload `{}`: {e}",
+                        path.display(),
+                        cmd.name
+                    ),
+                )
+            })?;
+            if size > MAX_CASE_BYTES {
+                return Err((
+                    FailureKind::BadInput,
+                    format!(
+                        "input {} of workload `{}` is {:.1} MiB, over coldbench's {} MiB per case (every start gets it whole on stdin): the case is left out — use a smaller file",
+                        path.display(),
+                        cmd.name,
+                        size as f64 / (1u64 << 20) as f64,
+                        MAX_CASE_BYTES >> 20
+                    ),
+                ));
+            }
+            let bytes = std::fs::read(path).map_err(|e| {
+                (
+                    FailureKind::Missing,
+                    format!("cannot read input {}: {e}", path.display()),
+                )
+            })?;
+            let name = part_name(path);
+            let input = InputFile {
+                part: "stdin".into(),
+                path: path.display().to_string(),
+                bytes: bytes.len() as u64,
+            };
+            Ok(case(name, bytes, vec![input]))
+        })
+        .collect()
 }
 
 fn part_name(p: &Path) -> String {
@@ -346,6 +421,12 @@ pub fn discover(
                         }
                     }
                     push(w, build(root, w, rel(&dir, &d), vec![], files));
+                }
+            }
+            other if crate::artifacts::command(other).is_some() => {
+                let cmd = crate::artifacts::command(other).expect("checked");
+                for c in command_cases(&cmd) {
+                    push(other, c);
                 }
             }
             other => push(

@@ -7,7 +7,7 @@
 use crate::artifacts::{WORKLOADS, default_inputs_dir, repo_dir};
 use crate::cases::{self, Case};
 use crate::collector::{Collector, Subject};
-use crate::experiment::steps::reference_checksums;
+use crate::experiment::steps::reference_checksum;
 use crate::failure::{FailureKind, Phase};
 use crate::host;
 use crate::progress::Progress;
@@ -136,8 +136,11 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 /// least one catalog variant. Errors name the bad item and list the known ones.
 pub fn check_selection(workloads: &[String], targets: &[String]) -> Result<()> {
     for w in workloads {
-        if !WORKLOADS.contains(&w.as_str()) {
-            bail!("unknown workload `{w}` (known: {})", WORKLOADS.join(", "));
+        if !crate::artifacts::is_known_workload(w) {
+            bail!(
+                "unknown workload `{w}` (known: {}; your own WASI command: --workload NAME=PATH.wasm[:NATIVE_BINARY])",
+                WORKLOADS.join(", ")
+            );
         }
     }
     let variants = catalog();
@@ -360,6 +363,12 @@ impl Session {
         }
     }
 
+    /// Shows `line` and records it in `run.json`'s notes.
+    pub fn note(&mut self, line: String) {
+        self.progress.note(&line);
+        self.notes.push(line);
+    }
+
     /// Adds a knob to `target`'s record.
     pub fn knob(&mut self, target: &str, knob: &str, value: String) {
         self.extra_knobs
@@ -479,8 +488,64 @@ impl Session {
         }
         self.progress.working("reference checksums (native)");
         let mut reference = NativeTarget::new(&self.workloads);
-        self.expected =
-            reference_checksums(&mut reference, &self.cases, self.timeout, &mut self.out);
+        let mut expected = Vec::with_capacity(self.cases.len());
+        let mut notes = BTreeMap::new();
+        for i in 0..self.cases.len() {
+            let case = &self.cases[i];
+            if crate::artifacts::native_missing(&case.workload).is_none() {
+                expected.push(reference_checksum(
+                    &mut reference,
+                    case,
+                    self.timeout,
+                    &mut self.out,
+                ));
+                continue;
+            }
+            // A command without a native build: the first prepared Wasm
+            // target answers for it, and the run says so.
+            let workload = case.workload.clone();
+            let by = self
+                .entries
+                .iter()
+                .position(|e| e.id != "native" && !self.skips(&e.id, &workload));
+            match by {
+                Some(ti) => {
+                    let id = self.entries[ti].id.clone();
+                    let crc = reference_checksum(
+                        self.entries[ti].clients[0].as_mut(),
+                        &self.cases[i],
+                        self.timeout,
+                        &mut self.out,
+                    );
+                    notes.insert(
+                        workload.clone(),
+                        format!(
+                            "reference checksums of `{workload}` come from {id} (no native binary was given): every other target is verified against it"
+                        ),
+                    );
+                    expected.push(crc);
+                }
+                None => {
+                    self.out.error(
+                        Subject {
+                            workload: Some(&workload),
+                            target: None,
+                            case: Some(&self.cases[i].name),
+                        },
+                        Phase::Input,
+                        FailureKind::Unavailable,
+                        format!(
+                            "no target can give `{workload}` a reference checksum (no native binary and no Wasm target prepared it): the case is left out"
+                        ),
+                    );
+                    expected.push(None);
+                }
+            }
+        }
+        self.expected = expected;
+        for (_, n) in notes {
+            self.note(n);
+        }
         self.progress.finish_stage();
     }
 

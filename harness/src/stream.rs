@@ -41,6 +41,9 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 pub struct LineReader {
     rx: Receiver<Vec<u8>>,
     buf: Vec<u8>,
+    /// Chunks [`LineReader::ended`] took off the channel, already digested
+    /// (command mode reads no lines), and their first bytes for messages.
+    digested: Option<(crc32fast::Hasher, u64, String)>,
 }
 
 impl LineReader {
@@ -49,6 +52,7 @@ impl LineReader {
         LineReader {
             rx,
             buf: Vec::new(),
+            digested: None,
         }
     }
 
@@ -99,6 +103,94 @@ impl LineReader {
     }
 }
 
+/// What a command wrote to its stdout, digested as it arrived: the harness
+/// never holds more than one chunk of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputDigest {
+    /// CRC-32 (IEEE) of every byte, in order (`coldbench_protocol::checksum`'s).
+    pub crc32: u32,
+    /// How many bytes.
+    pub bytes: u64,
+}
+
+impl LineReader {
+    /// Digests everything left on the stream (bytes already buffered, then
+    /// every chunk) until it ends, waiting until `deadline`: a command's
+    /// whole stdout, in constant memory.
+    ///
+    /// Errors: [`LineError::Timeout`] if the stream has not ended by then
+    /// (`partial`: the first bytes, for the message).
+    pub fn digest_to_end(&mut self, deadline: Instant) -> Result<OutputDigest, LineError> {
+        let (mut hasher, mut bytes, mut head) = self.take_digest();
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(LineError::Timeout { partial: head });
+            }
+            match self.rx.recv_timeout(deadline - now) {
+                Ok(chunk) => {
+                    if head.is_empty() {
+                        head = String::from_utf8_lossy(&chunk).chars().take(200).collect();
+                    }
+                    bytes += chunk.len() as u64;
+                    hasher.update(&chunk);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(LineError::Timeout { partial: head });
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Ok(OutputDigest {
+                        crc32: hasher.finalize(),
+                        bytes,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The digest so far: the chunks [`LineReader::ended`] took, then
+    /// whatever line bytes are buffered (moved out of the buffer).
+    fn take_digest(&mut self) -> (crc32fast::Hasher, u64, String) {
+        let (mut hasher, mut bytes, mut head) = self
+            .digested
+            .take()
+            .unwrap_or_else(|| (crc32fast::Hasher::new(), 0, String::new()));
+        if !self.buf.is_empty() {
+            if head.is_empty() {
+                head = self.partial();
+            }
+            hasher.update(&self.buf);
+            bytes += self.buf.len() as u64;
+            self.buf = Vec::new();
+        }
+        (hasher, bytes, head)
+    }
+
+    /// Whether the stream has ended (its sender is gone), without waiting.
+    /// Chunks that arrived are digested for [`LineReader::digest_to_end`]
+    /// (not kept: call it only on a command's output, never before
+    /// [`LineReader::read_line`]). A held command
+    /// instance whose stdout ended has exited.
+    pub fn ended(&mut self) -> bool {
+        loop {
+            match self.rx.try_recv() {
+                Ok(chunk) => {
+                    let (mut hasher, bytes, head) = self.take_digest();
+                    hasher.update(&chunk);
+                    let head = if head.is_empty() {
+                        String::from_utf8_lossy(&chunk).chars().take(200).collect()
+                    } else {
+                        head
+                    };
+                    self.digested = Some((hasher, bytes + chunk.len() as u64, head));
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => return false,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return true,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +227,42 @@ mod tests {
             }
             other => panic!("expected TooLong, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_digest_covers_every_byte_whatever_was_taken_early() {
+        let whole = b"line one\nbinary \x00\xff tail without newline".to_vec();
+        let (tx, rx) = mpsc::channel();
+        let mut r = LineReader::new(rx);
+        tx.send(whole[..5].to_vec()).unwrap();
+        assert!(!r.ended(), "the sender is still there");
+        tx.send(whole[5..20].to_vec()).unwrap();
+        tx.send(whole[20..].to_vec()).unwrap();
+        drop(tx);
+        assert!(r.ended());
+        let d = r
+            .digest_to_end(Instant::now() + Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(d.crc32, coldbench_protocol::checksum(&whole));
+        assert_eq!(d.bytes, whole.len() as u64);
+    }
+
+    #[test]
+    fn a_digest_waits_for_the_end_and_times_out_without_it() {
+        let (tx, rx) = mpsc::channel();
+        let mut r = LineReader::new(rx);
+        tx.send(b"partial".to_vec()).unwrap();
+        match r.digest_to_end(Instant::now() + Duration::from_millis(20)) {
+            Err(LineError::Timeout { partial }) => assert_eq!(partial, "partial"),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let mut r = LineReader::new(rx);
+        drop(tx);
+        let d = r
+            .digest_to_end(Instant::now() + Duration::from_secs(1))
+            .unwrap();
+        assert_eq!((d.crc32, d.bytes), (coldbench_protocol::checksum(b""), 0));
     }
 
     #[test]

@@ -456,6 +456,7 @@ fn a_wrong_answer_is_a_mismatch_never_a_sample() {
         request_bytes: request.to_bytes().unwrap(),
         request,
         inputs: Vec::new(),
+        command: false,
     };
     let mut native = target(&probe, "native");
     let reference = one_start(native.as_mut(), &case, None, STEP).expect("native answers");

@@ -26,21 +26,6 @@ fn run_command(workloads: &str, targets: &str, runs: &str, warmup: &str, out: &P
     c
 }
 
-/// Runs `cmd`, requires success, validates `out/run.json` against the schema
-/// and returns the table printed on stdout and the parsed file.
-fn run_ok(mut cmd: Command, out: &Path) -> (String, RunFile) {
-    let o = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "coldbench run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let path = out.join("run.json");
-    validate_schema(&path);
-    (stdout, RunFile::read(&path).unwrap())
-}
-
 #[test]
 fn cold_start_run_writes_a_valid_verified_results_file() {
     let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());

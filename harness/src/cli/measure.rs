@@ -6,7 +6,7 @@
 use super::export::Exports;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use coldbench::artifacts::WORKLOADS;
+use coldbench::artifacts::{CommandWorkload, WORKLOADS, register_command};
 use coldbench::experiment::{coldstart, density, throughput};
 use coldbench::plan::{RunOptions, execute};
 use coldbench::progress::ProgressMode;
@@ -74,9 +74,25 @@ pub enum OnOff {
 /// targets, the seed, and where results go.
 #[derive(Parser, Clone)]
 pub struct CommonArgs {
-    /// Workloads to run (comma-separated).
-    #[arg(long, value_delimiter = ',', default_values_t = WORKLOADS.map(String::from))]
-    workloads: Vec<String>,
+    /// Workloads to run (comma-separated; default: the shipped ones, or
+    /// only your own when --workload is given).
+    #[arg(long, value_delimiter = ',')]
+    workloads: Option<Vec<String>>,
+    /// Your own WASI command as a workload, `NAME=PATH.wasm[:NATIVE_BINARY]`
+    /// (repeatable): run to exit with its arguments and one input on
+    /// stdin, its response being its stdout's CRC-32 (exit status 0
+    /// required), verified across targets. The static Linux binary of the
+    /// same program gives native's reference and the container images;
+    /// without it those targets are skipped with the reason.
+    #[arg(long = "workload", value_name = "NAME=PATH.wasm[:NATIVE_BINARY]")]
+    commands: Vec<String>,
+    /// An argument of a --workload command, `NAME=ARG` (repeatable, in order).
+    #[arg(long = "workload-arg", value_name = "NAME=ARG")]
+    command_args: Vec<String>,
+    /// An input file of a --workload command, `NAME=FILE` (repeatable):
+    /// one case each, given whole on stdin; none: one case with empty stdin.
+    #[arg(long = "workload-input", value_name = "NAME=FILE")]
+    command_inputs: Vec<String>,
     /// Target variants to run (comma-separated ids or prefixes such as
     /// `docker`, `wasmtime`, `docker-debian`; `all` = every variant available
     /// on this host); see `coldbench targets`.
@@ -226,18 +242,85 @@ fn run_options(out: &OutArgs, label: &str, quiet: bool) -> RunOptions {
     }
 }
 
-/// A plan with no experiment yet, over `common`'s selection.
-fn bare(common: &CommonArgs, description: &'static str) -> Suite {
-    Suite {
+/// Parses, checks and registers the `--workload` commands with their
+/// arguments and inputs; returns their names in the order given.
+///
+/// Errors: a malformed flag, a name given twice, an argument or input for
+/// a name no --workload gives, a module that is not a WASI command or a
+/// native binary that is not a static x86-64 executable (each naming the
+/// file and what to do).
+pub fn register_commands(common: &CommonArgs) -> Result<Vec<String>> {
+    let mut cmds: Vec<CommandWorkload> = Vec::new();
+    for spec in &common.commands {
+        let c = CommandWorkload::parse(spec).map_err(anyhow::Error::msg)?;
+        if cmds.iter().any(|d| d.name == c.name) {
+            bail!("--workload: `{}` is given twice", c.name);
+        }
+        cmds.push(c);
+    }
+    let attach = |flag: &str, spec: &str| -> Result<(usize, String)> {
+        let (name, value) = spec
+            .split_once('=')
+            .with_context(|| format!("{flag} `{spec}` is not NAME=VALUE"))?;
+        let i = cmds.iter().position(|c| c.name == name).with_context(|| {
+            format!(
+                "{flag} `{spec}`: no --workload {name}=PATH.wasm gives a command named `{name}`"
+            )
+        })?;
+        Ok((i, value.to_string()))
+    };
+    let mut args = Vec::new();
+    for spec in &common.command_args {
+        args.push(attach("--workload-arg", spec)?);
+    }
+    let mut inputs = Vec::new();
+    for spec in &common.command_inputs {
+        inputs.push(attach("--workload-input", spec)?);
+    }
+    for (i, a) in args {
+        cmds[i].args.push(a);
+    }
+    for (i, f) in inputs {
+        cmds[i].inputs.push(PathBuf::from(f));
+    }
+    let mut names = Vec::new();
+    for c in cmds {
+        c.check().map_err(anyhow::Error::msg)?;
+        names.push(c.name.clone());
+        register_command(c);
+    }
+    Ok(names)
+}
+
+/// A plan with no experiment yet, over `common`'s selection (the
+/// `--workload` commands registered).
+///
+/// Errors: see [`register_commands`].
+fn bare(common: &CommonArgs, description: &'static str) -> Result<Suite> {
+    let commands = register_commands(common)?;
+    let workloads = match &common.workloads {
+        Some(w) => {
+            let mut w = w.clone();
+            for c in commands {
+                if !w.contains(&c) {
+                    w.push(c);
+                }
+            }
+            w
+        }
+        None if !commands.is_empty() => commands,
+        None => WORKLOADS.map(String::from).to_vec(),
+    };
+    Ok(Suite {
         name: None,
         description,
         targets: common.targets.clone(),
-        workloads: common.workloads.clone(),
+        workloads,
         seed: common.seed,
         cold_start: None,
         density: None,
         throughput: None,
-    }
+    })
 }
 
 static WRITE_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
@@ -342,7 +425,7 @@ pub fn suite(args: SuiteArgs, quiet: bool) -> Result<i32> {
 
 /// `coldbench run`: cold start only, every case, a fixed number of runs.
 pub fn run(args: RunArgs, quiet: bool) -> Result<i32> {
-    let mut s = bare(&args.common, "cold start");
+    let mut s = bare(&args.common, "cold start")?;
     s.cold_start = Some(ColdStartPlan {
         settings: coldstart::Settings {
             runs: args.runs,
@@ -371,7 +454,7 @@ pub fn throughput(args: ThroughputArgs, quiet: bool) -> Result<i32> {
     if max_cell < duration {
         bail!("--max-cell-s must be at least --duration-s");
     }
-    let mut s = bare(&args.common, "throughput");
+    let mut s = bare(&args.common, "throughput")?;
     s.throughput = Some(ThroughputPlan {
         settings: throughput::Settings {
             duration,
@@ -424,7 +507,7 @@ pub fn density(args: DensityArgs, quiet: bool) -> Result<i32> {
             "wasmtime-pooling would need a pool of {pool_cap} instances; at most {MAX_POOL_INSTANCES} (1 GiB of address space each) — lower --max-instances or set --max-per-target wasmtime-pooling=N"
         );
     }
-    let mut s = bare(&args.common, "density");
+    let mut s = bare(&args.common, "density")?;
     s.density = Some(DensityPlan {
         settings,
         series: None,

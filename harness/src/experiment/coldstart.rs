@@ -152,7 +152,9 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
                         } else {
                             c.measured += 1;
                             let out = &mut session.out;
-                            out.record(&case.workload, &tid, Metric::TReady, sample.t_ready_ns);
+                            if let Some(ns) = sample.t_ready_ns {
+                                out.record(&case.workload, &tid, Metric::TReady, ns);
+                            }
                             out.record(
                                 &case.workload,
                                 &tid,

@@ -22,7 +22,7 @@
 
 use crate::cases::Case;
 use crate::collector::Subject;
-use crate::experiment::steps::{exchange, start_ready};
+use crate::experiment::steps::{command_response, exchange, start_command, start_ready};
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::memory::{
     Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, footprint, host_threads, map_count,
@@ -570,8 +570,21 @@ pub fn run_series(
         let t0_wall = Instant::now();
         let t0 = monotonic_ns();
         let deadline = t0_wall + settings.timeout;
-        let started = start_ready(target, workload, true, t0, deadline, settings.timeout).and_then(
-            |(mut inst, t_ready)| match exchange(&mut inst, case, deadline, settings.timeout) {
+        // A command has no ready line and answers only at end of input: it
+        // is held started, its input written and its stdin open (blocked
+        // reading); its response is verified when the series ends.
+        let started = if case.command {
+            start_command(target, case, false, settings.timeout)
+                .map(|inst| (inst, monotonic_ns() - t0))
+        } else {
+            start_ready(target, workload, true, t0, deadline, settings.timeout)
+        };
+        let started = started.and_then(|(mut inst, t_ready)| {
+            match if case.command {
+                Ok(expected.unwrap_or(0))
+            } else {
+                exchange(&mut inst, case, deadline, settings.timeout)
+            } {
                 Ok(crc) => match expected {
                     Some(e) if crc != e => {
                         log.mismatched += 1;
@@ -588,8 +601,8 @@ pub fn run_series(
                     }
                     Err(f)
                 }
-            },
-        );
+            }
+        });
         t_reach_ns += t0_wall.elapsed().as_nanos() as u64;
         let (mut inst, t_ready) = match started {
             Ok(x) => x,
@@ -606,7 +619,9 @@ pub fn run_series(
                 break (DensityStop::StartFailed, detail);
             }
         };
-        log.verified += 1;
+        if !case.command {
+            log.verified += 1;
+        }
         hist.record_ns(t_ready);
         window.push(t_ready);
         last_t_ready = t_ready;
@@ -616,6 +631,17 @@ pub fn run_series(
         progress(n);
         if next_step < steps.len() && n == steps[next_step] {
             next_step += 1;
+            if case.command
+                && let Some(k) = live.iter_mut().position(|l| l.inst.stdout().ended())
+            {
+                let detail = held_command_ended(workload, k);
+                log.failures.push(StartFailure::new(
+                    Phase::Density,
+                    FailureKind::Eof,
+                    detail.clone(),
+                ));
+                break (DensityStop::StartFailed, detail);
+            }
             samples.push(sampler.sample(
                 target,
                 &mut live,
@@ -627,7 +653,12 @@ pub fn run_series(
         }
     };
     // A sample at the stopping point, if it is not a step.
-    if !live.is_empty() && samples.last().map(|s| s.instances) != Some(live.len() as u64) {
+    // (Not when a held command has exited: its memory is gone.)
+    let held_ended = case.command && live.iter_mut().any(|l| l.inst.stdout().ended());
+    if !held_ended
+        && !live.is_empty()
+        && samples.last().map(|s| s.instances) != Some(live.len() as u64)
+    {
         samples.push(sampler.sample(
             target,
             &mut live,
@@ -643,6 +674,31 @@ pub fn run_series(
         .any(|l| matches!(l.scope, MemoryScope::Container { .. }));
     // The failure that stopped the series, if one did (teardown failures follow it).
     let stop_failure = log.failures.len().checked_sub(1);
+    // A held command answers now: its stdin closes, its stdout is digested
+    // and checked (before the timed teardown).
+    if case.command {
+        let mut kept = Vec::with_capacity(live.len());
+        for mut l in live.drain(..) {
+            let deadline = Instant::now() + settings.timeout;
+            let answer = command_response(&mut l.inst, deadline).and_then(|crc| match expected {
+                Some(e) if crc != e => Err(StartFailure::mismatch(crc, e)),
+                _ => Ok(()),
+            });
+            match answer {
+                Ok(()) => log.verified += 1,
+                Err(f) => {
+                    if f.is_mismatch() {
+                        log.mismatched += 1;
+                    }
+                    if log.failures.len() < 8 {
+                        log.failures.push(f);
+                    }
+                }
+            }
+            kept.push(l);
+        }
+        live = kept;
+    }
     // Teardown: every instance, whatever happened.
     let t_down = Instant::now();
     let mut teardown_failed = 0;
@@ -699,6 +755,15 @@ pub fn run_series(
             teardown_failed,
         }),
         log,
+    )
+}
+
+/// Why a density series of command `workload` stops when its held
+/// instance `k` (0-based) ended before its stdin was closed.
+fn held_command_ended(workload: &str, k: usize) -> String {
+    format!(
+        "instance {} of command `{workload}` exited before its input was closed: density holds a command started with its input written and its stdin open, so it needs one that reads its stdin to the end before it answers (a filter such as jq or gzip); cold start and throughput still measure this one",
+        k + 1
     )
 }
 

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 /// The durations of one successful start, ns.
 #[derive(Debug, Clone)]
 pub struct Sample {
-    /// Start call → ready line.
-    pub t_ready_ns: u64,
-    /// Start call → verified response.
+    /// Start call → ready line; `None` for a command (it has no ready
+    /// line: its start is part of its one response).
+    pub t_ready_ns: Option<u64>,
+    /// Start call → verified response (a command: → end of its stdout).
     pub t_first_response_ns: u64,
     /// Response → resources released.
     pub t_teardown_ns: u64,
@@ -105,15 +106,122 @@ pub fn exchange(
     }
 }
 
+/// Starts a command instance for `case` (a [`Case::command`]) and writes
+/// its whole input to its stdin; `close`: then closes its stdin (a cold
+/// start), else leaves it open (density holds the command blocked on its
+/// input). Errors: the start or the write failed.
+pub fn start_command(
+    target: &mut dyn Target,
+    case: &Case,
+    close: bool,
+    timeout: Duration,
+) -> Result<Box<dyn Instance>, StartFailure> {
+    let mut inst = target
+        .start(&case.workload, false, timeout)
+        .map_err(|e| StartFailure::target(Phase::Start, e))?;
+    inst.write_stdin(&case.request_bytes, timeout)
+        .map_err(|e| StartFailure::target(Phase::Request, e))?;
+    if close {
+        inst.close_stdin()
+            .map_err(|e| StartFailure::target(Phase::Request, e))?;
+    }
+    Ok(inst)
+}
+
+/// A command's response: closes its stdin (if still open) and digests its
+/// stdout until it ends, before `deadline`. Returns the stdout's CRC-32
+/// (its exit status is checked by the teardown). Errors: the stdout did
+/// not end in time, with what the instance said on the side.
+pub fn command_response(
+    inst: &mut Box<dyn Instance>,
+    deadline: Instant,
+) -> Result<u32, StartFailure> {
+    inst.close_stdin()
+        .map_err(|e| StartFailure::target(Phase::Request, e))?;
+    match inst.stdout().digest_to_end(deadline) {
+        Ok(d) => Ok(d.crc32),
+        Err(e) => {
+            let mut message = format!("the command's stdout did not end: {e}");
+            let diag = inst.diagnostics();
+            if !diag.trim().is_empty() {
+                let excerpt: String = diag.trim().chars().take(500).collect();
+                message.push_str(&format!("; instance said: {excerpt}"));
+            }
+            Err(StartFailure::line(Phase::Request, &e, message))
+        }
+    }
+}
+
+/// Tears a command instance down; a non-zero exit is the command's
+/// failure, said as such.
+fn command_teardown(
+    inst: Box<dyn Instance>,
+    case: &Case,
+    timeout: Duration,
+) -> Result<(), StartFailure> {
+    inst.teardown(timeout).map_err(|e| {
+        let mut f = StartFailure::target(Phase::Teardown, e);
+        f.message = format!(
+            "command `{}` on input {}: {} (a command must exit with status 0; run it by hand on the same input to see why)",
+            case.workload, case.name, f.message
+        );
+        f
+    })
+}
+
+/// One cold start of a command (see [`one_start`]): start → input written
+/// and closed → end of stdout (`t_first_response`) → exit reaped
+/// (`t_teardown`). No ready line, so no `t_ready`; the target's inner
+/// phases up to instantiation are kept.
+fn one_command_start(
+    target: &mut dyn Target,
+    case: &Case,
+    expected_crc32: Option<u32>,
+    timeout: Duration,
+) -> Result<Sample, StartFailure> {
+    let t0 = monotonic_ns();
+    let deadline = Instant::now() + timeout;
+    let mut inst = start_command(target, case, true, timeout)?;
+    let crc32 = command_response(&mut inst, deadline)?;
+    let end_ns = monotonic_ns();
+    let t_first_response_ns = end_ns - t0;
+    if let Some(expected) = expected_crc32
+        && crc32 != expected
+    {
+        let _ = inst.teardown(timeout);
+        return Err(StartFailure::mismatch(crc32, expected));
+    }
+    let inner = inst
+        .inner_phases(t0, end_ns)
+        .into_iter()
+        .filter(|(m, _)| !matches!(m, Metric::TGuestReady | Metric::TReadyReturn))
+        .collect();
+    let t1 = monotonic_ns();
+    command_teardown(inst, case, timeout)?;
+    let t_teardown_ns = monotonic_ns() - t1;
+    Ok(Sample {
+        t_ready_ns: None,
+        t_first_response_ns,
+        t_teardown_ns,
+        inner,
+        crc32,
+    })
+}
+
 /// One cold start of `case` on `target`: the harness holds the clock from the
 /// start call to the release of the instance. The response is checked against
 /// `expected_crc32` when given; a mismatching instance is still torn down.
+/// A command ([`Case::command`]) has no ready line: start → input written
+/// and closed → end of stdout (`t_first_response`) → exit reaped.
 pub fn one_start(
     target: &mut dyn Target,
     case: &Case,
     expected_crc32: Option<u32>,
     timeout: Duration,
 ) -> Result<Sample, StartFailure> {
+    if case.command {
+        return one_command_start(target, case, expected_crc32, timeout);
+    }
     let t0 = monotonic_ns();
     let deadline = Instant::now() + timeout;
     let (mut inst, t_ready_ns) = start_ready(target, &case.workload, false, t0, deadline, timeout)?;
@@ -132,7 +240,7 @@ pub fn one_start(
         .map_err(|e| StartFailure::target(Phase::Teardown, e))?;
     let t_teardown_ns = monotonic_ns() - t1;
     Ok(Sample {
-        t_ready_ns,
+        t_ready_ns: Some(t_ready_ns),
         t_first_response_ns,
         t_teardown_ns,
         inner,
@@ -151,26 +259,51 @@ pub fn reference_checksums(
 ) -> Vec<Option<u32>> {
     cases
         .iter()
-        .map(|case| match one_start(reference, case, None, timeout) {
-            Ok(s) => Some(s.crc32),
-            Err(f) => {
-                let paths: Vec<&str> = case.inputs.iter().map(|i| i.path.as_str()).collect();
-                out.error(
-                    Subject {
-                        workload: Some(&case.workload),
-                        target: None,
-                        case: Some(&case.name),
-                    },
-                    Phase::Input,
-                    f.kind,
-                    format!(
-                        "input {} cannot be used: {} (the case is left out; the rest of the run goes on)",
-                        paths.join(", "),
-                        f.message
-                    ),
-                );
-                None
-            }
-        })
+        .map(|case| reference_checksum(reference, case, timeout, out))
         .collect()
+}
+
+/// The checksum every target must reproduce for `case`, from one start on
+/// `reference` (see [`reference_checksums`]); `None`, with the input error
+/// recorded, if the reference cannot answer it.
+pub fn reference_checksum(
+    reference: &mut dyn Target,
+    case: &Case,
+    timeout: Duration,
+    out: &mut Collector,
+) -> Option<u32> {
+    match one_start(reference, case, None, timeout) {
+        Ok(s) => Some(s.crc32),
+        Err(f) => {
+            let paths: Vec<&str> = case.inputs.iter().map(|i| i.path.as_str()).collect();
+            let what = if case.command {
+                format!(
+                    "command `{}` on {} fails on the reference target {}",
+                    case.workload,
+                    if paths.is_empty() {
+                        "an empty stdin".to_string()
+                    } else {
+                        format!("input {}", paths.join(", "))
+                    },
+                    reference.id()
+                )
+            } else {
+                format!("input {} cannot be used", paths.join(", "))
+            };
+            out.error(
+                Subject {
+                    workload: Some(&case.workload),
+                    target: None,
+                    case: Some(&case.name),
+                },
+                Phase::Input,
+                f.kind,
+                format!(
+                    "{what}: {} (the case is left out; the rest of the run goes on)",
+                    f.message
+                ),
+            );
+            None
+        }
+    }
 }

@@ -44,6 +44,8 @@ pub struct Row {
     pub workload: String,
     /// Indices into the case list, in cycling order.
     pub cases: Vec<usize>,
+    /// A command workload's row: one request per instance, so no `reused` mode.
+    pub command: bool,
 }
 
 /// The rows for `cases`: one per workload over its cases, except that the
@@ -70,6 +72,7 @@ pub fn rows(cases: &[Case], expected: &[Option<u32>]) -> Vec<Row> {
                 name,
                 workload: c.workload.clone(),
                 cases: vec![i],
+                command: c.command,
             }),
         }
     }
@@ -588,6 +591,7 @@ pub fn run(
 ) -> ThroughputSection {
     session.out.set_experiment(Some(Experiment::Throughput));
     let all_rows = rows(&session.cases, &session.expected);
+    let mut skipped = Vec::new();
     let cells: Vec<(&Row, ThroughputMode)> = plan
         .iter()
         .filter_map(|p| {
@@ -596,7 +600,19 @@ pub fn run(
                 .find(|r| r.name == p.row)
                 .map(|r| (r, p.mode))
         })
+        .filter(|(r, mode)| {
+            let keep = !(r.command && *mode == ThroughputMode::Reused);
+            if !keep {
+                skipped.push(r.name.clone());
+            }
+            keep
+        })
         .collect();
+    for row in skipped {
+        session.note(format!(
+            "throughput: {row} is a command (it answers one input and exits): no `reused` cell, only instance-per-request"
+        ));
+    }
     let mut workloads: Vec<String> = cells.iter().map(|(r, _)| r.workload.clone()).collect();
     workloads.sort();
     workloads.dedup();

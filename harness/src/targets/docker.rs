@@ -306,6 +306,9 @@ impl Target for DockerTarget {
         if self.images.contains_key(workload) {
             return Ok(None);
         }
+        if let Some(why) = crate::artifacts::native_missing(workload) {
+            return Err(TargetError::Unavailable(why));
+        }
         let host = self.host()?.clone();
         let (base, binary) = match self.variant.image {
             ImageFlavour::Scratch => ("scratch", static_binary(workload)),
@@ -367,7 +370,7 @@ impl Target for DockerTarget {
             .clone();
         let spec = ContainerSpec {
             image,
-            args: super::workload_args(serve),
+            args: super::workload_args(workload, serve),
             runtime: Some(self.variant.runtime_name().to_string()),
             network_mode: self.variant.network_name().to_string(),
             hardening: self.hardening.clone(),
@@ -434,6 +437,14 @@ impl Instance for DockerInstance {
             .expect("live until teardown")
             .write_stdin(bytes, timeout)
             .map_err(cerr)
+    }
+
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        self.container
+            .as_mut()
+            .expect("live until teardown")
+            .close_stdin();
+        Ok(())
     }
 
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {

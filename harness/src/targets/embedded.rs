@@ -619,7 +619,11 @@ impl Target for RunnerTarget {
                     ("module", module_id.to_string()),
                     ("arg", workload.to_string()),
                 ];
-                kv.extend(super::workload_args(serve).into_iter().map(|a| ("arg", a)));
+                kv.extend(
+                    super::workload_args(workload, serve)
+                        .into_iter()
+                        .map(|a| ("arg", a)),
+                );
                 kv_payload(&kv)
             },
         })?;
@@ -759,9 +763,16 @@ impl Instance for RunnerInstance {
         runner_phases(kv, t0_ns, ready_read_ns)
     }
 
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        if !self.closed {
+            self.send(Kind::CloseStdin, Vec::new())?;
+            self.closed = true;
+        }
+        Ok(())
+    }
+
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
-        self.send(Kind::CloseStdin, Vec::new())?;
-        self.closed = true;
+        self.close_stdin()?;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

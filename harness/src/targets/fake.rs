@@ -152,6 +152,10 @@ impl Instance for FakeInstance {
         Ok(())
     }
 
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        Ok(())
+    }
+
     fn teardown(self: Box<Self>, _timeout: Duration) -> TargetResult<()> {
         self.counters.teardowns.fetch_add(1, Ordering::SeqCst);
         Ok(())

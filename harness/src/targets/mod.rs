@@ -22,17 +22,13 @@ pub mod node;
 use docker::{DockerTarget, DockerVariant};
 use embedded::{RunnerTarget, RunnerVariant};
 
-/// The workload argument that makes it serve every request until end of
-/// input instead of exiting after one (`coldbench_protocol::workload::serve`).
-pub const SERVE_ARG: &str = "--serve";
+pub use crate::artifacts::SERVE_ARG;
 
-/// The workload's arguments after its name for a start in `serve` mode.
-pub fn workload_args(serve: bool) -> Vec<String> {
-    if serve {
-        vec![SERVE_ARG.to_string()]
-    } else {
-        Vec::new()
-    }
+/// The guest's arguments after its name for a start of `workload` (a
+/// shipped workload in `serve` mode gets [`SERVE_ARG`]; a command its own
+/// arguments, `serve` being meaningless for it).
+pub fn workload_args(workload: &str, serve: bool) -> Vec<String> {
+    crate::artifacts::guest_args(workload, serve)
 }
 
 /// Errors of a target, each naming the thing concerned.
@@ -158,6 +154,9 @@ pub trait Instance: Send {
     fn stdout(&mut self) -> &mut LineReader;
     /// Sends bytes to its stdin.
     fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()>;
+    /// Closes its stdin (end of input for the guest) and leaves it running:
+    /// a command then finishes and its stdout ends. Closing twice is a no-op.
+    fn close_stdin(&mut self) -> TargetResult<()>;
     /// Phases measured inside the target (e.g. in-runner compile and
     /// instantiate), ns, placed on the harness's timeline: `t0_ns` is the
     /// harness's `CLOCK_MONOTONIC` reading just before the start call,

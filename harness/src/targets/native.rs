@@ -3,7 +3,7 @@
 use super::{
     Instance, MemoryScope, Target, TargetError, TargetResult, file_artifact, require_built,
 };
-use crate::artifacts::{WORKLOADS, static_binary};
+use crate::artifacts::static_binary;
 use crate::stream::LineReader;
 use coldbench_results::{ArtifactKind, Family, TargetRecord};
 use std::collections::BTreeMap;
@@ -44,15 +44,19 @@ impl Target for NativeTarget {
             ]),
             available: true,
             unavailable_reason: None,
-            artifacts: WORKLOADS
+            artifacts: self
+                .workloads
                 .iter()
-                .filter(|w| self.workloads.iter().any(|s| s == *w))
+                .filter(|w| crate::artifacts::native_missing(w).is_none())
                 .map(|w| file_artifact(w, ArtifactKind::StaticBinary, &static_binary(w)))
                 .collect(),
         }
     }
 
     fn prepare(&mut self, workload: &str, _timeout: Duration) -> TargetResult<Option<u64>> {
+        if let Some(why) = crate::artifacts::native_missing(workload) {
+            return Err(TargetError::Unavailable(why));
+        }
         require_built("static binary", &static_binary(workload))?;
         Ok(None)
     }
@@ -65,7 +69,7 @@ impl Target for NativeTarget {
     ) -> TargetResult<Box<dyn Instance>> {
         let bin = static_binary(workload);
         let child = Command::new(&bin)
-            .args(super::workload_args(serve))
+            .args(super::workload_args(workload, serve))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -154,6 +158,11 @@ impl Instance for NativeInstance {
             })
     }
 
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        drop(self.stdin.take());
+        Ok(())
+    }
+
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
         drop(self.stdin.take());
         let deadline = Instant::now() + timeout;
@@ -161,7 +170,13 @@ impl Instance for NativeInstance {
         let mut nap = Duration::from_micros(5);
         loop {
             match self.child.try_wait() {
-                Ok(Some(_status)) => return Ok(()),
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    return Err(TargetError::Failed(format!(
+                        "process {} exited with {status}",
+                        self.child.id()
+                    )));
+                }
                 Ok(None) if Instant::now() >= deadline => {
                     let _ = self.child.kill();
                     let _ = self.child.wait();

@@ -135,7 +135,7 @@ impl Target for NodeTarget {
             .arg(runner_script())
             .arg(wasm_module(workload))
             .arg(workload)
-            .args(super::workload_args(serve))
+            .args(super::workload_args(workload, serve))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -211,6 +211,10 @@ impl Instance for NodeInstance {
 
     fn memory_scope(&mut self, timeout: Duration) -> MemoryScope {
         self.inner.memory_scope(timeout)
+    }
+
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        self.inner.close_stdin()
     }
 
     fn teardown(self: Box<Self>, timeout: Duration) -> TargetResult<()> {

@@ -104,3 +104,19 @@ pub fn validate_schema(path: &Path) {
         "run.json does not match its schema: {errors:#?}"
     );
 }
+
+/// Runs `cmd`, requires success, validates `out/run.json` against the schema
+/// and returns what it printed on stdout and the parsed file.
+pub fn run_ok(mut cmd: Command, out: &Path) -> (String, coldbench_results::RunFile) {
+    let o = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "coldbench failed ({}):\n{stdout}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let path = out.join("run.json");
+    validate_schema(&path);
+    (stdout, coldbench_results::RunFile::read(&path).unwrap())
+}

@@ -249,8 +249,14 @@ impl Instance {
             .map_err(|e| format!("deserializing {}: {e}", self.artifact.display()))?;
         let t_module_ns = monotonic_ns();
         let mut store = Store::new(self.engine.clone());
-        let (instance, wasi_env) = WasiEnv::builder("workload")
-            .args(&request.args)
+        // argv[0] is the builder's program name: the harness sends it as
+        // the first argument (as the other runners' WASI contexts take it).
+        let (program, rest) = match request.args.split_first() {
+            Some((p, rest)) => (p.as_str(), rest),
+            None => ("workload", &[][..]),
+        };
+        let (instance, wasi_env) = WasiEnv::builder(program)
+            .args(rest)
             .stdin(Box::new(stdin))
             .stdout(Box::new(FrameFile(self.events.clone())))
             .runtime(self.wasi_runtime.clone())

@@ -1,0 +1,385 @@
+//! Bring-your-own workload, end to end: a WASI command not written in this
+//! repository (jaq, the jq clone from crates.io, built for `wasm32-wasip1`
+//! and as a static musl binary by `scripts/build-byo-example.sh`) measured
+//! with `--workload` on every target family — cold start, density and
+//! throughput — with its stdout's checksum checked against the same program
+//! run by hand; and the bad inputs a user can give, each refused by name.
+
+mod common;
+
+use coldbench_results::{Metric, RunFile, ThroughputMode};
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+/// Tests here start containers and count leftovers: one at a time.
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The example's two builds, or `None` (a skip) when they are missing
+/// outside CI; under CI (`CI` set) they are required.
+fn example() -> Option<(PathBuf, PathBuf)> {
+    let dir = repo().join("target").join("byo");
+    let (wasm, native) = (dir.join("jaq.wasm"), dir.join("jaq"));
+    if wasm.is_file() && native.is_file() {
+        return Some((wasm, native));
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} / {} missing: scripts/setup.sh builds them (scripts/build-byo-example.sh)",
+            wasm.display(),
+            native.display()
+        );
+    }
+    eprintln!("skipping: run scripts/build-byo-example.sh to build the example command");
+    None
+}
+
+/// The input: a real package.json shipped with the repository (1.5 KB).
+fn input() -> PathBuf {
+    repo().join("workloads/inputs/json/package-schemastore/document.json")
+}
+
+/// The filter the example runs: compact output of every key and the type
+/// of its value (touches the whole document, prints a few lines).
+const FILTER: &str = "to_entries | map({key, t: (.value | type)}) | .[]";
+
+/// `coldbench <args>` on the example with `filter`, results into `out`,
+/// its children tagged `tag`.
+fn jaq_command(
+    args: &[&str],
+    (wasm, native): (&Path, Option<&Path>),
+    filter: &str,
+    out: &Path,
+    tag: &str,
+) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .arg("--out")
+        .arg(out)
+        .env("COLDBENCH_TEST_TAG", tag);
+    byo_args(&mut cmd, wasm, native, filter);
+    cmd
+}
+
+fn byo_args(cmd: &mut Command, wasm: &Path, native: Option<&Path>, filter: &str) {
+    let spec = match native {
+        Some(n) => format!("jaq={}:{}", wasm.display(), n.display()),
+        None => format!("jaq={}", wasm.display()),
+    };
+    // -M: wasmer's WASI reports stdout as a character device (a terminal)
+    // whatever is behind it, and jaq colours what it prints to a terminal:
+    // without -M, wasmer's answer differs — caught as a mismatch.
+    cmd.arg("--workload")
+        .arg(spec)
+        .args(["--workload-arg", "jaq=-c", "--workload-arg", "jaq=-M"])
+        .arg("--workload-arg")
+        .arg(format!("jaq={filter}"))
+        .arg("--workload-input")
+        .arg(format!("jaq={}", input().display()));
+}
+
+/// The same program run by hand: the CRC-32 of its stdout on the input.
+fn by_hand(native: &Path) -> u32 {
+    let o = Command::new(native)
+        .args(["-c", "-M", FILTER])
+        .stdin(std::fs::File::open(input()).unwrap())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(o.stdout.len() > 50, "the filter prints something");
+    coldbench_protocol::checksum(&o.stdout)
+}
+
+#[test]
+fn a_crates_io_command_is_measured_on_every_family_with_identical_checksums() {
+    let Some((wasm, native)) = example() else {
+        return;
+    };
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let tag = format!("byo-{}", std::process::id());
+    let mut families = vec![
+        "native",
+        "wasmtime-jit",
+        "wasmtime-aot",
+        "wasmtime-pooling",
+        "wasmer-cranelift",
+        "wasmer-singlepass",
+        "wasmi",
+        "node",
+    ];
+    if docker {
+        families.extend(["docker-scratch-runc-none", "docker-debian-runc-bridge"]);
+    }
+    let targets = families.join(",");
+    let want = by_hand(&native);
+
+    // Cold start: every family, three measured starts.
+    let out = tmpdir("byo-run");
+    let cmd = jaq_command(
+        &["run", "--targets", &targets, "--runs", "3", "--warmup", "1"],
+        (&wasm, Some(&native)),
+        FILTER,
+        &out,
+        &tag,
+    );
+    let (stdout, run) = run_ok(cmd, &out);
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    let case = run.cases.iter().find(|c| c.workload == "jaq").unwrap();
+    assert_eq!(
+        case.expected_crc32.as_deref(),
+        Some(format!("{want:08x}").as_str()),
+        "the reference is the program's own output"
+    );
+    assert_eq!(case.params.get("mode").map(String::as_str), Some("command"));
+    for t in &families {
+        let r = run
+            .result("jaq", t, Metric::TFirstResponse)
+            .unwrap_or_else(|| panic!("no t_first_response for jaq on {t}"));
+        assert_eq!(r.summary.n, 3, "{t}");
+        // A command has no ready line: no t_ready is made up for it.
+        assert!(run.result("jaq", t, Metric::TReady).is_none(), "{t}");
+        assert!(run.result("jaq", t, Metric::TTeardown).is_some(), "{t}");
+        let v = run
+            .verification
+            .iter()
+            .find(|v| v.workload == "jaq" && v.target == *t)
+            .unwrap();
+        assert_eq!((v.verified, v.mismatched), (4, 0), "{t}");
+        assert!(stdout.contains(t), "table lacks {t}");
+    }
+    // The module's own file is recorded as the Wasm artifact.
+    let w = run.targets.iter().find(|t| t.id == "wasmtime-aot").unwrap();
+    assert!(
+        w.artifacts
+            .iter()
+            .any(|a| a.workload == "jaq" && a.id == wasm.display().to_string())
+    );
+    assert_nothing_left(&tag, docker);
+    let _ = std::fs::remove_dir_all(&out);
+
+    // Density: held blocked on stdin, verified when the series ends.
+    let out = tmpdir("byo-density");
+    let dens_targets = if docker {
+        "native,wasmtime-pooling,wasmi,docker-scratch-runc-none"
+    } else {
+        "native,wasmtime-pooling,wasmi"
+    };
+    let cmd = jaq_command(
+        &["density", "--targets", dens_targets, "--max-instances", "5"],
+        (&wasm, Some(&native)),
+        FILTER,
+        &out,
+        &tag,
+    );
+    let (_, run) = run_ok(cmd, &out);
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    for t in dens_targets.split(',') {
+        let s = run
+            .density_series()
+            .iter()
+            .find(|s| s.workload == "jaq" && s.target == t)
+            .unwrap_or_else(|| panic!("no density series on {t}"));
+        assert_eq!(
+            (s.instances, s.stop_reason.name()),
+            (5, "max_instances"),
+            "{t}: {}",
+            s.stop_detail
+        );
+        let v = run
+            .verification
+            .iter()
+            .find(|v| v.workload == "jaq" && v.target == t)
+            .unwrap();
+        assert_eq!((v.verified, v.mismatched), (5, 0), "{t}");
+        let pss = s
+            .bytes_per_instance
+            .iter()
+            .find(|f| f.source.name() == "pss")
+            .map(|f| f.bytes_per_instance)
+            .unwrap_or_else(|| panic!("{t}: no PSS"));
+        assert!(pss > 0.0, "{t}: {pss}");
+    }
+    assert_nothing_left(&tag, docker);
+    let _ = std::fs::remove_dir_all(&out);
+
+    // Throughput: instance-per-request only; the reused cell is skipped, said so.
+    let out = tmpdir("byo-tp");
+    let mut cmd = Command::new(bin());
+    cmd.args(["throughput", "--targets", "native,wasmtime-pooling,wasmi"])
+        .args([
+            "--clients",
+            "2",
+            "--duration-s",
+            "0.3",
+            "--min-requests",
+            "4",
+        ])
+        .args(["--warmup-requests", "1"])
+        .arg("--out")
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag);
+    byo_args(&mut cmd, &wasm, Some(&native), FILTER);
+    let (_, run) = run_ok(cmd, &out);
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    for t in ["native", "wasmtime-pooling", "wasmi"] {
+        let cell = run
+            .throughput_cells()
+            .iter()
+            .find(|c| c.row == "jaq" && c.target == t)
+            .unwrap_or_else(|| panic!("no throughput cell on {t}"));
+        assert_eq!(cell.mode, ThroughputMode::InstancePerRequest);
+        assert!(cell.requests >= 4 && cell.rps > 0.0 && cell.mismatched == 0);
+    }
+    assert!(
+        !run.throughput_cells()
+            .iter()
+            .any(|c| c.mode == ThroughputMode::Reused),
+        "a command has no reused cell"
+    );
+    assert!(run.notes.iter().any(|n| n.contains("jaq is a command")));
+    assert_nothing_left(&tag, false);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn without_a_native_build_a_wasm_target_gives_the_reference_and_the_rest_are_skipped() {
+    let Some((wasm, native)) = example() else {
+        return;
+    };
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let out = tmpdir("byo-nonative");
+    let mut cmd = jaq_command(
+        &[
+            "run",
+            "--targets",
+            "native,wasmtime-aot,wasmi",
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+        ],
+        (&wasm, None),
+        FILTER,
+        &out,
+        "byo-nonative",
+    );
+    let o = cmd.output().unwrap();
+    // native cannot run it: that pair is unmeasured (exit 3), said why.
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    let n = run.targets.iter().find(|t| t.id == "native").unwrap();
+    let why = n.unavailable_reason.as_deref().unwrap_or_default();
+    assert!(why.contains("without a native binary"), "{why}");
+    // The Wasm targets agree with the reference one of them gave, which is
+    // the program's own output.
+    let case = run.cases.iter().find(|c| c.workload == "jaq").unwrap();
+    assert_eq!(
+        case.expected_crc32.as_deref(),
+        Some(format!("{:08x}", by_hand(&native)).as_str())
+    );
+    assert!(
+        run.notes
+            .iter()
+            .any(|n| n.contains("reference checksums of `jaq`"))
+    );
+    for t in ["wasmtime-aot", "wasmi"] {
+        assert_eq!(
+            run.result("jaq", t, Metric::TFirstResponse)
+                .map(|r| r.summary.n),
+            Some(2),
+            "{t}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_command_failing_on_native_is_named_and_left_out() {
+    let Some((wasm, native)) = example() else {
+        return;
+    };
+    let out = tmpdir("byo-fails");
+    // A filter jaq cannot parse: it exits non-zero on every target.
+    let mut cmd = jaq_command(
+        &["run", "--targets", "native,wasmi", "--runs", "1"],
+        (&wasm, Some(&native)),
+        ".[",
+        &out,
+        "byo-fails",
+    );
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    let e = run
+        .errors
+        .iter()
+        .find(|e| e.workload.as_deref() == Some("jaq"))
+        .unwrap_or_else(|| panic!("no error for jaq: {:#?}", run.errors));
+    assert!(
+        e.message.contains("command `jaq`") && e.message.contains("exit"),
+        "{}",
+        e.message
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A file that is not a WASI command is refused before anything is
+/// created, with the file and what to do in the message.
+#[test]
+fn files_that_are_not_wasi_commands_are_refused_by_name() {
+    let dir = tmpdir("byo-bad");
+    let text = dir.join("notes.wasm");
+    std::fs::write(&text, "not wasm at all\n").unwrap();
+    let library = dir.join("library.wasm");
+    // An empty core module: valid, but no `_start`.
+    std::fs::write(&library, b"\0asm\x01\0\0\0").unwrap();
+    let component = dir.join("component.wasm");
+    // The header of a component (layer 1).
+    std::fs::write(&component, b"\0asm\x0d\0\x01\0").unwrap();
+    let noop_wasm = repo().join("target/nested/wasm32-wasip1/release/noop.wasm");
+    let cases: Vec<(String, &str)> = vec![
+        (format!("x={}", text.display()), "magic bytes"),
+        (format!("x={}", library.display()), "no `_start`"),
+        (format!("x={}", component.display()), "component"),
+        (
+            format!("x={}", dir.join("absent.wasm").display()),
+            "cannot read",
+        ),
+        // A dynamically linked native binary cannot go into a scratch image.
+        (
+            format!("x={}:/bin/ls", noop_wasm.display()),
+            "dynamically linked",
+        ),
+        (format!("noop={}", noop_wasm.display()), "shipped workload"),
+        (format!("Bad_Name={}", noop_wasm.display()), "lower-case"),
+    ];
+    for (spec, says) in cases {
+        let out = dir.join("out");
+        let o = Command::new(bin())
+            .args(["run", "--targets", "native", "--workload", &spec])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{spec}: {err}");
+        assert!(err.contains(says), "{spec}: {err}");
+        assert!(!out.exists(), "{spec}: nothing is created");
+    }
+    let o = Command::new(bin())
+        .args(["run", "--workload-arg", "jaq=-c"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no --workload jaq="));
+    let _ = std::fs::remove_dir_all(&dir);
+}
