@@ -157,6 +157,10 @@ fn a_crates_io_command_is_measured_on_every_family_with_identical_checksums() {
         assert_eq!((v.verified, v.mismatched), (4, 0), "{t}");
         assert!(stdout.contains(t), "table lacks {t}");
     }
+    assert!(
+        stdout.contains("jaq: your own command(s), run to exit: no ready line"),
+        "{stdout}"
+    );
     // The module's own file is recorded as the Wasm artifact.
     let w = run.targets.iter().find(|t| t.id == "wasmtime-aot").unwrap();
     assert!(
@@ -208,6 +212,20 @@ fn a_crates_io_command_is_measured_on_every_family_with_identical_checksums() {
             .map(|f| f.bytes_per_instance)
             .unwrap_or_else(|| panic!("{t}: no PSS"));
         assert!(pss > 0.0, "{t}: {pss}");
+        if t == "wasmtime-pooling" {
+            // Sampled only once held: every instance has instantiated its
+            // linear memory, so the runtime's count grows in whole steps
+            // (sampled as soon as started, the first samples read 0).
+            let per: Vec<u64> = s
+                .samples
+                .iter()
+                .map(|x| x.engine_bytes.unwrap() / x.instances)
+                .collect();
+            assert!(
+                per[0] > 0 && per.iter().all(|p| *p == per[0]),
+                "linear memory per held instance: {per:?}"
+            );
+        }
     }
     assert_nothing_left(&tag, docker);
     let _ = std::fs::remove_dir_all(&out);

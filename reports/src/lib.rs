@@ -99,6 +99,19 @@ pub fn artifact_table(run: &RunFile) -> String {
     format!("\nArtifact sizes\n{t}\n")
 }
 
+/// The command workloads (`--workload NAME=PATH.wasm`) of `run`: the
+/// workloads of its cases recorded with `mode=command`.
+pub fn command_workloads(run: &RunFile) -> Vec<&str> {
+    let mut v: Vec<&str> = run
+        .cases
+        .iter()
+        .filter(|c| c.params.get("mode").is_some_and(|m| m == "command"))
+        .map(|c| c.workload.as_str())
+        .collect();
+    v.dedup();
+    v
+}
+
 /// The cold-start table: one row per workload × target that produced
 /// samples, with n and, per phase, the median [95 % CI] and p99; with
 /// `details`, followed by the in-target phases and the artifact sizes.
@@ -119,10 +132,12 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
         "t_teardown p50",
         "t_teardown p99",
     ]);
+    // A command workload (bring your own) has no ready line: its rows have
+    // t_first_response (its whole run) and no t_ready.
     let mut rows: Vec<(&str, &str)> = section
         .results
         .iter()
-        .filter(|r| r.metric == Metric::TReady)
+        .filter(|r| matches!(r.metric, Metric::TReady | Metric::TFirstResponse))
         .map(|r| (r.workload.as_str(), r.target.as_str()))
         .collect();
     // Workloads in configured order, targets in the order the run lists them.
@@ -149,7 +164,8 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
         table.add_row(vec![
             Cell::new(w),
             Cell::new(t),
-            Cell::new(ready.map(|s| s.n).unwrap_or(0)).set_alignment(CellAlignment::Right),
+            Cell::new(ready.or(first).map(|s| s.n).unwrap_or(0))
+                .set_alignment(CellAlignment::Right),
             Cell::new(median_cell(ready)).set_alignment(CellAlignment::Right),
             Cell::new(p99_cell(ready)).set_alignment(CellAlignment::Right),
             Cell::new(median_cell(first)).set_alignment(CellAlignment::Right),
@@ -173,6 +189,13 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
     let mut out = format!("Cold start ({runs}, after {} warm-up)\n", section.warmup);
     out.push_str(&table.to_string());
     out.push('\n');
+    let commands = command_workloads(run);
+    if !commands.is_empty() {
+        out.push_str(&format!(
+            "{}: your own command(s), run to exit: no ready line, so no t_ready; t_first_response is start → end of its stdout (its whole run), t_teardown its reaping.\n",
+            commands.join(", ")
+        ));
+    }
     if !details {
         return out;
     }

@@ -98,24 +98,36 @@ pub fn cold_start(run: &RunFile) -> String {
     let mut out = String::from(
         "| workload | target | n | t_ready p50 [95 % CI] | t_first_response p50 [95 % CI] |\n|---|---|---:|---:|---:|\n",
     );
+    // Commands (bring your own) have t_first_response and no t_ready.
+    let commands = crate::command_workloads(run);
     let mut rows: Vec<_> = c
         .results
         .iter()
-        .filter(|r| r.metric == Metric::TReady)
+        .filter(|r| {
+            r.metric == Metric::TReady
+                || (r.metric == Metric::TFirstResponse && commands.contains(&r.workload.as_str()))
+        })
         .collect();
     rows.sort_by_key(|r| (workload_rank(run, &r.workload), target_rank(run, &r.target)));
     for r in rows {
-        let first = run
-            .result(&r.workload, &r.target, Metric::TFirstResponse)
-            .map(|x| crate::median_cell(Some(&x.summary)))
-            .unwrap_or_else(|| "—".into());
+        let cell = |m| {
+            run.result(&r.workload, &r.target, m)
+                .map(|x| crate::median_cell(Some(&x.summary)))
+                .unwrap_or_else(|| "—".into())
+        };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             escape(&r.workload),
             escape(&r.target),
             r.summary.n,
-            crate::median_cell(Some(&r.summary)),
-            first
+            cell(Metric::TReady),
+            cell(Metric::TFirstResponse)
+        ));
+    }
+    if !commands.is_empty() {
+        out.push_str(&format!(
+            "\n{}: your own command(s), run to exit — no ready line, so no `t_ready`; `t_first_response` is start → end of stdout.\n",
+            escape(&commands.join(", "))
         ));
     }
     out

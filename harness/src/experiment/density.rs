@@ -619,13 +619,49 @@ pub fn run_series(
                 break (DensityStop::StartFailed, detail);
             }
         };
-        if !case.command {
+        let scope = inst.memory_scope(settings.timeout);
+        let t_ready = if case.command {
+            // Held once every thread of it sleeps (blocked reading its
+            // stdin): only then is its memory that of a started command.
+            let pids = match &scope {
+                MemoryScope::Processes(p) => p.clone(),
+                MemoryScope::Container { pid, .. } => vec![*pid],
+                MemoryScope::SharedHost => sampler.shared_pid.into_iter().collect(),
+                MemoryScope::Unknown(_) => Vec::new(),
+            };
+            let settling = Instant::now();
+            let quiet = settled(&pids, deadline);
+            t_reach_ns += settling.elapsed().as_nanos() as u64;
+            if !quiet {
+                let detail = format!(
+                    "instance {} of command `{workload}` did not settle (every thread asleep, blocked reading its stdin) within {} ms",
+                    n + 1,
+                    settings.timeout.as_millis()
+                );
+                log.failures.push(StartFailure::new(
+                    Phase::Density,
+                    FailureKind::Timeout,
+                    detail.clone(),
+                ));
+                break (DensityStop::StartFailed, detail);
+            }
+            if inst.stdout().ended() {
+                let detail = held_command_ended(workload, n as usize);
+                log.failures.push(StartFailure::new(
+                    Phase::Density,
+                    FailureKind::Eof,
+                    detail.clone(),
+                ));
+                break (DensityStop::StartFailed, detail);
+            }
+            monotonic_ns() - t0
+        } else {
             log.verified += 1;
-        }
+            t_ready
+        };
         hist.record_ns(t_ready);
         window.push(t_ready);
         last_t_ready = t_ready;
-        let scope = inst.memory_scope(settings.timeout);
         live.push(Live { inst, scope });
         let n = live.len() as u64;
         progress(n);
@@ -756,6 +792,42 @@ pub fn run_series(
         }),
         log,
     )
+}
+
+/// Whether every thread of every process in `pids` sleeps (state `S`, or
+/// stopped, idle, dead or gone: anything but running `R` and disk wait `D`)
+/// on two reads 2 ms apart, polled until `deadline`. A held command blocked
+/// reading its stdin sleeps; one still starting, instantiating or reading
+/// its input runs. With no pid to read, `true` at once.
+fn settled(pids: &[u32], deadline: Instant) -> bool {
+    let asleep = || {
+        pids.iter().all(|&pid| {
+            let Ok(p) = procfs::process::Process::new(pid as i32) else {
+                return true;
+            };
+            let Ok(tasks) = p.tasks() else {
+                return true;
+            };
+            tasks
+                .flatten()
+                .all(|t| t.stat().map_or(true, |s| !matches!(s.state, 'R' | 'D')))
+        })
+    };
+    let mut quiet_once = false;
+    loop {
+        if asleep() {
+            if quiet_once {
+                return true;
+            }
+            quiet_once = true;
+        } else {
+            quiet_once = false;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Why a density series of command `workload` stops when its held
