@@ -2,7 +2,7 @@
 //! carries the bytes (a pipe, a runner's frames, a Docker attach stream).
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Why a line could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +37,84 @@ pub enum LineError {
 /// dozen bytes; a workload's extra response fields stay far below this.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// Reads newline-terminated lines from a channel of byte chunks.
+/// Where a [`LineReader`]'s bytes come from.
+enum Source {
+    /// Chunks sent by another thread (a runner's event dispatcher, a
+    /// Docker attach stream); the sender's drop is end of file.
+    Chunks(Receiver<Vec<u8>>),
+    /// A child's stdout pipe, read by the caller's own thread (no thread
+    /// between the process and the harness: one wake-up per line, not two);
+    /// `None` once it ended.
+    Pipe(Option<std::process::ChildStdout>),
+}
+
+/// One receive from a [`Source`].
+enum Recv {
+    Chunk(Vec<u8>),
+    /// Nothing arrived in time (or, polled, nothing is there now).
+    Nothing,
+    End,
+}
+
+impl Source {
+    /// Next bytes, waiting at most until `deadline` (`None`: not at all).
+    fn recv(&mut self, deadline: Option<Instant>) -> Recv {
+        match self {
+            Source::Chunks(rx) => match deadline {
+                Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                    Ok(c) => Recv::Chunk(c),
+                    Err(RecvTimeoutError::Timeout) => Recv::Nothing,
+                    Err(RecvTimeoutError::Disconnected) => Recv::End,
+                },
+                None => match rx.try_recv() {
+                    Ok(c) => Recv::Chunk(c),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => Recv::Nothing,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => Recv::End,
+                },
+            },
+            Source::Pipe(pipe) => {
+                let Some(p) = pipe.as_mut() else {
+                    return Recv::End;
+                };
+                let left = deadline.map_or(Duration::ZERO, |d| {
+                    d.saturating_duration_since(Instant::now())
+                });
+                let timeout = rustix::event::Timespec {
+                    tv_sec: left.as_secs() as i64,
+                    tv_nsec: i64::from(left.subsec_nanos()),
+                };
+                let mut fds = [rustix::event::PollFd::new(
+                    &*p,
+                    rustix::event::PollFlags::IN,
+                )];
+                match rustix::event::poll(&mut fds, Some(&timeout)) {
+                    Ok(0) => return Recv::Nothing,
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => return Recv::Nothing,
+                    Err(_) => {
+                        *pipe = None;
+                        return Recv::End;
+                    }
+                }
+                let mut chunk = vec![0u8; 64 * 1024];
+                match std::io::Read::read(p, &mut chunk) {
+                    Ok(0) | Err(_) => {
+                        *pipe = None;
+                        Recv::End
+                    }
+                    Ok(n) => {
+                        chunk.truncate(n);
+                        Recv::Chunk(chunk)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads newline-terminated lines from a channel of byte chunks or a pipe.
 pub struct LineReader {
-    rx: Receiver<Vec<u8>>,
+    source: Source,
     buf: Vec<u8>,
     /// Chunks [`LineReader::ended`] took off the channel, already digested
     /// (command mode reads no lines), and their first bytes for messages.
@@ -50,7 +125,17 @@ impl LineReader {
     /// Wraps a channel of chunks; the sender's drop is end of file.
     pub fn new(rx: Receiver<Vec<u8>>) -> Self {
         LineReader {
-            rx,
+            source: Source::Chunks(rx),
+            buf: Vec::new(),
+            digested: None,
+        }
+    }
+
+    /// Reads a child's stdout pipe directly, on the caller's thread (with
+    /// `poll(2)` for the deadline); end of file is the stream's end.
+    pub fn from_pipe(pipe: std::process::ChildStdout) -> Self {
+        LineReader {
+            source: Source::Pipe(Some(pipe)),
             buf: Vec::new(),
             digested: None,
         }
@@ -86,14 +171,16 @@ impl LineReader {
                     partial: self.partial(),
                 });
             }
-            match self.rx.recv_timeout(deadline - now) {
-                Ok(chunk) => self.buf.extend_from_slice(&chunk),
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(LineError::Timeout {
-                        partial: self.partial(),
-                    });
+            match self.source.recv(Some(deadline)) {
+                Recv::Chunk(chunk) => self.buf.extend_from_slice(&chunk),
+                Recv::Nothing => {
+                    if Instant::now() >= deadline {
+                        return Err(LineError::Timeout {
+                            partial: self.partial(),
+                        });
+                    }
                 }
-                Err(RecvTimeoutError::Disconnected) => {
+                Recv::End => {
                     return Err(LineError::Eof {
                         partial: self.partial(),
                     });
@@ -127,23 +214,42 @@ impl LineReader {
             if now >= deadline {
                 return Err(LineError::Timeout { partial: head });
             }
-            match self.rx.recv_timeout(deadline - now) {
-                Ok(chunk) => {
+            match self.source.recv(Some(deadline)) {
+                Recv::Chunk(chunk) => {
                     if head.is_empty() {
                         head = String::from_utf8_lossy(&chunk).chars().take(200).collect();
                     }
                     bytes += chunk.len() as u64;
                     hasher.update(&chunk);
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(LineError::Timeout { partial: head });
+                Recv::Nothing => {
+                    if Instant::now() >= deadline {
+                        return Err(LineError::Timeout { partial: head });
+                    }
                 }
-                Err(RecvTimeoutError::Disconnected) => {
+                Recv::End => {
                     return Ok(OutputDigest {
                         crc32: hasher.finalize(),
                         bytes,
                     });
                 }
+            }
+        }
+    }
+
+    /// Waits until the stream ends (its sender is gone), discarding what
+    /// arrives, at most until `deadline`. Returns whether it ended.
+    pub fn wait_end(&mut self, deadline: Instant) -> bool {
+        self.buf = Vec::new();
+        self.digested = None;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            match self.source.recv(Some(deadline)) {
+                Recv::Chunk(_) | Recv::Nothing => {}
+                Recv::End => return true,
             }
         }
     }
@@ -173,8 +279,8 @@ impl LineReader {
     /// instance whose stdout ended has exited.
     pub fn ended(&mut self) -> bool {
         loop {
-            match self.rx.try_recv() {
-                Ok(chunk) => {
+            match self.source.recv(None) {
+                Recv::Chunk(chunk) => {
                     let (mut hasher, bytes, head) = self.take_digest();
                     hasher.update(&chunk);
                     let head = if head.is_empty() {
@@ -184,8 +290,8 @@ impl LineReader {
                     };
                     self.digested = Some((hasher, bytes + chunk.len() as u64, head));
                 }
-                Err(std::sync::mpsc::TryRecvError::Empty) => return false,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => return true,
+                Recv::Nothing => return false,
+                Recv::End => return true,
             }
         }
     }

@@ -7,10 +7,10 @@ use crate::artifacts::static_binary;
 use crate::stream::LineReader;
 use coldbench_results::{ArtifactKind, Family, TargetRecord};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Spawns the static binary of a workload for each start.
@@ -68,11 +68,12 @@ impl Target for NativeTarget {
         _timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
         let bin = static_binary(workload);
+        let (stderr, ours) = stderr_file().unzip();
         let child = Command::new(&bin)
             .args(super::workload_args(workload, serve))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr.unwrap_or_else(Stdio::null))
             // Own process group: a terminal's Ctrl-C reaches the harness only,
             // which then tears every instance down itself.
             .process_group(0)
@@ -80,60 +81,67 @@ impl Target for NativeTarget {
             .env(crate::reap::OWNER_ENV, crate::reap::owner())
             .spawn()
             .map_err(|e| TargetError::Failed(format!("cannot spawn {}: {e}", bin.display())))?;
-        Ok(Box::new(NativeInstance::new(child)))
+        Ok(Box::new(NativeInstance::new(child, ours)))
     }
 }
 
 /// A spawned process; killed and reaped on drop if still running.
 pub struct NativeInstance {
     child: Child,
+    /// Its stdin while no writer thread holds it.
     stdin: Option<ChildStdin>,
+    /// A large input being written by its own thread ([`WRITE_INLINE_BYTES`]),
+    /// which hands stdin back through `slot` when done, or drops it if
+    /// `close` was asked meanwhile.
+    writer: Option<Writer>,
     stdout: LineReader,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    /// Set when the stderr reader reached end of file.
-    stderr_done: Arc<std::sync::atomic::AtomicBool>,
+    /// Its stderr: an unlinked temporary file (no reader thread), read back
+    /// by [`Instance::diagnostics`].
+    stderr: Option<std::fs::File>,
+}
+
+/// Inputs up to this size are written by the caller's thread (they fit in
+/// the pipe's buffer, 64 KiB on Linux); larger ones by a thread of their own,
+/// so that the caller reads the process's stdout meanwhile: a process that
+/// answers as its input streams in (a filter) would otherwise fill its stdout
+/// pipe, stop reading, and leave both sides blocked. Bytes.
+pub const WRITE_INLINE_BYTES: usize = 16 * 1024;
+
+/// A thread writing a large input (see [`NativeInstance::writer`]).
+struct Writer {
+    done: std::thread::JoinHandle<std::io::Result<()>>,
+    slot: std::sync::Arc<std::sync::Mutex<Option<ChildStdin>>>,
+    close: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Largest part of a process's stderr kept for messages, bytes.
+const STDERR_KEPT_BYTES: u64 = 64 * 1024;
+
+/// An unlinked temporary file for a child's stderr, and the harness's own
+/// handle on it; `None` if none can be created (stderr is then discarded).
+pub fn stderr_file() -> Option<(Stdio, std::fs::File)> {
+    let f = tempfile::tempfile().ok()?;
+    let ours = f.try_clone().ok()?;
+    Some((Stdio::from(f), ours))
 }
 
 impl NativeInstance {
-    /// Wraps a child spawned with piped stdin, stdout and stderr.
-    pub fn new(mut child: Child) -> Self {
+    /// Wraps a child spawned with piped stdin and stdout; `stderr`: the
+    /// harness's handle on the file its stderr goes to ([`stderr_file`]).
+    pub fn new(mut child: Child, stderr: Option<std::fs::File>) -> Self {
         let stdin = child.stdin.take();
-        let (tx, rx) = mpsc::channel();
-        if let Some(mut out) = child.stdout.take() {
-            std::thread::spawn(move || {
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n) = out.read(&mut buf) {
-                    if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let stderr_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        if let Some(mut err) = child.stderr.take() {
-            let sink = stderr.clone();
-            let done = stderr_done.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = err.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
-                    if s.len() < 64 * 1024 {
-                        s.extend_from_slice(&buf[..n]);
-                    }
-                }
-                done.store(true, std::sync::atomic::Ordering::SeqCst);
-            });
-        }
+        // Read by the harness's own thread: no reader thread to spawn at
+        // start, none to wake between the process's write and the harness.
+        let stdout = match child.stdout.take() {
+            Some(out) => LineReader::from_pipe(out),
+            None => LineReader::new(mpsc::channel().1),
+        };
         NativeInstance {
             child,
             stdin,
-            stdout: LineReader::new(rx),
+            writer: None,
+            stdout,
             stderr,
-            stderr_done,
         }
     }
 }
@@ -146,28 +154,65 @@ impl Instance for NativeInstance {
     fn write_stdin(&mut self, bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
         // A pipe write blocks only while the workload does not read; the caller's
         // response deadline bounds the sample, and a dead process gives EPIPE.
-        let stdin = self
+        let failed = |e: std::io::Error| {
+            TargetError::Failed(format!("writing the request to the process failed: {e}"))
+        };
+        if let Some(w) = self.writer.take() {
+            // The previous input's writer must be done before the next one.
+            w.done
+                .join()
+                .map_err(|_| TargetError::Failed("the stdin writer thread panicked".into()))?
+                .map_err(failed)?;
+            self.stdin = w.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        }
+        let mut stdin = self
             .stdin
-            .as_mut()
+            .take()
             .ok_or_else(|| TargetError::Failed("stdin already closed".into()))?;
-        stdin
-            .write_all(bytes)
-            .and_then(|_| stdin.flush())
-            .map_err(|e| {
-                TargetError::Failed(format!("writing the request to the process failed: {e}"))
+        if bytes.len() <= WRITE_INLINE_BYTES {
+            let r = stdin.write_all(bytes).and_then(|_| stdin.flush());
+            self.stdin = Some(stdin);
+            return r.map_err(failed);
+        }
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let close = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (slot2, close2, bytes) = (slot.clone(), close.clone(), bytes.to_vec());
+        let done = std::thread::Builder::new()
+            .name("stdin-writer".into())
+            .spawn(move || {
+                let r = stdin.write_all(&bytes).and_then(|_| stdin.flush());
+                let mut s = slot2.lock().unwrap_or_else(|p| p.into_inner());
+                if !close2.load(std::sync::atomic::Ordering::SeqCst) {
+                    *s = Some(stdin);
+                }
+                r
             })
+            .map_err(|e| TargetError::Failed(format!("cannot spawn a stdin writer: {e}")))?;
+        self.writer = Some(Writer { done, slot, close });
+        Ok(())
     }
 
     fn close_stdin(&mut self) -> TargetResult<()> {
         drop(self.stdin.take());
+        if let Some(w) = &self.writer {
+            // Dropped by the writer when it finishes, or here if it has.
+            let mut s = w.slot.lock().unwrap_or_else(|p| p.into_inner());
+            w.close.store(true, std::sync::atomic::Ordering::SeqCst);
+            drop(s.take());
+        }
         Ok(())
     }
 
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
-        drop(self.stdin.take());
+        self.close_stdin()?;
         let deadline = Instant::now() + timeout;
-        // Poll with a short, growing sleep: resolution ≤ 200 µs, no extra thread.
-        let mut nap = Duration::from_micros(5);
+        // Its stdout ends when it exits: wait for that (poll(2), no
+        // sleeping), then reap it; it is a zombie within microseconds.
+        let _ = self.stdout.wait_end(deadline);
+        // Exiting takes microseconds more: yield (a sleep would cost the
+        // timer slack, 50 µs) for 1 ms, then nap.
+        let spin_until = Instant::now() + Duration::from_millis(1);
+        let mut nap = Duration::from_micros(50);
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
@@ -186,6 +231,7 @@ impl Instance for NativeInstance {
                         timeout.as_millis()
                     )));
                 }
+                Ok(None) if Instant::now() < spin_until => std::thread::yield_now(),
                 Ok(None) => {
                     std::thread::sleep(nap);
                     nap = (nap * 2).min(Duration::from_micros(200));
@@ -195,24 +241,24 @@ impl Instance for NativeInstance {
         }
     }
 
-    /// Its stderr so far; if the process has ended, after its stderr reader
-    /// has read everything (bounded: 200 ms), so that a dying process's last
-    /// words (a panic message) are in the error.
+    /// Its stderr so far (the first 64 KiB). A process that may be dying
+    /// gets up to 20 ms to be gone first, so that its last words (a panic
+    /// message) are in the file.
     fn diagnostics(&mut self) -> String {
-        // A process whose stdout just ended may still be exiting: give it
-        // 20 ms to be gone, then its stderr reader up to 200 ms to finish.
         let t0 = Instant::now();
-        while !self.stderr_done.load(std::sync::atomic::Ordering::SeqCst) {
-            let exited = matches!(self.child.try_wait(), Ok(Some(_)));
-            let waited = t0.elapsed();
-            if waited >= Duration::from_millis(200)
-                || (!exited && waited >= Duration::from_millis(20))
-            {
-                break;
-            }
+        while !matches!(self.child.try_wait(), Ok(Some(_)))
+            && t0.elapsed() < Duration::from_millis(20)
+        {
             std::thread::sleep(Duration::from_millis(1));
         }
-        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        let Some(f) = self.stderr.as_mut() else {
+            return String::new();
+        };
+        let mut text = Vec::new();
+        if f.seek(SeekFrom::Start(0)).is_ok() {
+            let _ = f.take(STDERR_KEPT_BYTES).read_to_end(&mut text);
+        }
+        String::from_utf8_lossy(&text).into_owned()
     }
 
     fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {

@@ -129,6 +129,7 @@ impl Target for NodeTarget {
         serve: bool,
         _timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
+        let (stderr, ours) = super::native::stderr_file().unzip();
         let spawned_ns = monotonic_ns();
         let child = Command::new("node")
             .arg("--no-warnings")
@@ -138,7 +139,7 @@ impl Target for NodeTarget {
             .args(super::workload_args(workload, serve))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr.unwrap_or_else(Stdio::null))
             // Own process group: a terminal's Ctrl-C reaches the harness only,
             // which then tears every instance down itself.
             .process_group(0)
@@ -147,7 +148,7 @@ impl Target for NodeTarget {
             .spawn()
             .map_err(|e| TargetError::Failed(format!("cannot spawn node: {e}")))?;
         Ok(Box::new(NodeInstance {
-            inner: NativeInstance::new(child),
+            inner: NativeInstance::new(child, ours),
             spawned_ns,
         }))
     }
