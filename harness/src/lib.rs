@@ -30,6 +30,7 @@ pub mod cases;
 pub mod collector;
 pub mod experiment;
 pub mod failure;
+pub mod floor;
 pub mod host;
 pub mod memory;
 pub mod plan;

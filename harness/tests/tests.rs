@@ -375,6 +375,37 @@ fn wasmtime_family_jit_aot_pooling_run_real_inputs() {
     assert_runner_phases_add_up(&run, "hash", "wasmtime-pooling", false);
     assert_runner_phases_add_up(&run, "hash", "wasmtime-aot", true);
     assert_runner_phases_add_up(&run, "thumbnail", "wasmtime-jit", true);
+    // The transport floor was measured in the same run, against the echo
+    // process: a round trip is a floor, below the runner's own transport.
+    let c = run.cold_start.as_ref().unwrap();
+    let idle = c
+        .pipe_round_trip
+        .as_ref()
+        .expect("pipe round trip measured");
+    let hot = c
+        .pipe_round_trip_hot
+        .as_ref()
+        .expect("hot round trip measured");
+    assert_eq!((idle.n, hot.n), (300, 300));
+    assert!(idle.p50_ns > 0 && hot.p50_ns > 0);
+    let p50 = |m| {
+        run.result("hash", "wasmtime-pooling", m)
+            .unwrap()
+            .summary
+            .p50_ns
+    };
+    let transport =
+        p50(Metric::TRunnerDispatch) + p50(Metric::TRunnerHandoff) + p50(Metric::TReadyReturn);
+    assert!(
+        hot.p50_ns < transport,
+        "floor {} ns vs transport {transport} ns",
+        hot.p50_ns
+    );
+    let table = coldbench_reports::full(&run);
+    assert!(
+        table.contains("Runner transport against its floor"),
+        "{table}"
+    );
 }
 
 #[test]

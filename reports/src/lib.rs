@@ -230,9 +230,82 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
         out.push_str(&t.to_string());
         out.push('\n');
     }
+    out.push_str(&transport_table(run));
 
     out.push_str(&artifact_table(run));
     out
+}
+
+/// Runner transport against its floor: per workload × embedded target, the
+/// medians of `t_runner_dispatch`, `t_runner_handoff` and `t_ready_return`,
+/// their sum and the sum ÷ the run's pipe round trip median
+/// (`ColdStartSection::pipe_round_trip`). Empty without that floor or
+/// without runner phases.
+pub fn transport_table(run: &RunFile) -> String {
+    let Some(floor) = run
+        .cold_start
+        .as_ref()
+        .and_then(|c| c.pipe_round_trip.as_ref())
+    else {
+        return String::new();
+    };
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
+        "workload",
+        "target",
+        "dispatch p50",
+        "handoff p50",
+        "return p50",
+        "transport",
+        "÷ pipe round trip",
+    ]);
+    let mut rows = 0;
+    for r in run.cold_start_results() {
+        if r.metric != Metric::TRunnerDispatch {
+            continue;
+        }
+        let p50 = |m| {
+            run.result(&r.workload, &r.target, m)
+                .map(|x| x.summary.p50_ns)
+        };
+        let (Some(d), Some(ret)) = (Some(r.summary.p50_ns), p50(Metric::TReadyReturn)) else {
+            continue;
+        };
+        let h = p50(Metric::TRunnerHandoff);
+        let sum = d + h.unwrap_or(0) + ret;
+        rows += 1;
+        t.add_row(vec![
+            Cell::new(&r.workload),
+            Cell::new(&r.target),
+            Cell::new(format_ns(d)).set_alignment(CellAlignment::Right),
+            Cell::new(h.map_or("—".into(), format_ns)).set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(ret)).set_alignment(CellAlignment::Right),
+            Cell::new(format_ns(sum)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.1}×", sum as f64 / floor.p50_ns.max(1) as f64))
+                .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    if rows == 0 {
+        return String::new();
+    }
+    let hot = run
+        .cold_start
+        .as_ref()
+        .and_then(|c| c.pipe_round_trip_hot.as_ref())
+        .map(|h| {
+            format!(
+                "; back to back, both sides hot: p50 {}",
+                format_ns(h.p50_ns)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "\nRunner transport against its floor: a pipe round trip with the runner framing to an echo process, measured in this run after 1 ms idle each, p50 {} [{}–{}] (n = {}){hot}; transport = dispatch + handoff + return (medians)\n{t}\n",
+        format_ns(floor.p50_ns),
+        format_ns(floor.p50_ci95_low_ns),
+        format_ns(floor.p50_ci95_high_ns),
+        floor.n
+    )
 }
 
 /// Verification counts, skipped targets, errors and the interrupt note: the

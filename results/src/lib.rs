@@ -455,6 +455,21 @@ pub struct ColdStartSection {
     /// measured starts (absent: no budget, every cell got `runs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_per_cell_ns: Option<u64>,
+    /// The floor under the embedded runtimes' transport, measured in the same
+    /// run just before the first start: the round trip of one runner frame
+    /// (13-byte header + 32-byte payload) from the measuring thread through a
+    /// pipe to an echo process speaking the runner framing
+    /// (`coldbench __echo-runner`) and back through a pipe, read on the same
+    /// thread, each after 1 ms with both sides idle (as starts come); ns.
+    /// Runner transport (`t_runner_dispatch` + `t_runner_handoff` +
+    /// `t_ready_return`) is reported as a ratio to its median. Absent when no
+    /// embedded runtime ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipe_round_trip: Option<Summary>,
+    /// The same round trips back to back (both processes stay hot: no
+    /// wake-up from idle), ns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipe_round_trip_hot: Option<Summary>,
     /// Measured distributions, one per workload × target × metric.
     pub results: Vec<MetricResult>,
 }

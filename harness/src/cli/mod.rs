@@ -52,6 +52,10 @@ enum Command {
     /// Render existing results files (any schema version), merged into one
     /// report: tables, the claims ledger, Markdown. Never re-measures.
     Report(report::ReportArgs),
+    /// The echo process of the transport floor (internal: started by the
+    /// cold-start experiment, speaks the runner framing on stdio).
+    #[command(name = "__echo-runner", hide = true)]
+    EchoRunner,
     /// Compare two runs (BASE NEW, or more for trends): NEW/BASE of every
     /// figure both hold with its interval, and a verdict per row (slower,
     /// faster, unchanged, unsure). Exit status 1 when a verdict matches
@@ -67,6 +71,15 @@ enum Command {
 /// `compare`: 1 a verdict matched `--fail-on`, 2 bad input.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    if let Some(Command::EchoRunner) = cli.command {
+        return match coldbench::floor::echo_runner() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("echo runner: {e}");
+                1
+            }
+        };
+    }
     // What a killed coldbench left behind (bounded: 1.5 s for the engine).
     if let Some(line) = coldbench::reap::leftovers(std::time::Duration::from_millis(1500)).line() {
         eprintln!("{line}");
@@ -84,7 +97,7 @@ pub fn main() -> i32 {
         Some(Command::Density(a)) => measure::density(a, quiet),
         Some(Command::Targets) => targets::list().map(|()| 0),
         Some(Command::Report(a)) => report::print(a).map(|()| 0),
-        Some(Command::Compare(_)) => unreachable!("handled above"),
+        Some(Command::Compare(_) | Command::EchoRunner) => unreachable!("handled above"),
     };
     match result {
         Ok(code) => code,

@@ -11,7 +11,7 @@
 use crate::collector::Subject;
 use crate::experiment::steps::one_start;
 use crate::session::Session;
-use coldbench_results::{ColdStartSection, Experiment, Metric};
+use coldbench_results::{ColdStartSection, Experiment, Metric, Summary};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use std::sync::atomic::Ordering;
@@ -63,6 +63,7 @@ struct Cell {
 /// section's settings; the distributions stay in the session's collector.
 pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     session.out.set_experiment(Some(Experiment::ColdStart));
+    let floor = measure_floor(session);
     let mut rng = rand::rngs::StdRng::seed_from_u64(session.seed);
     let usable: Vec<usize> = (0..session.cases.len())
         .filter(|&i| session.expected[i].is_some())
@@ -112,7 +113,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
             // Between two cases: what is measured so far reaches run.json
             // (at most every CHECKPOINT_EVERY), should the harness be killed.
             if !warm_round {
-                session.checkpoint_partial(|x| x.cold_start = Some(section(s)));
+                session.checkpoint_partial(|x| x.cold_start = Some(section(s, &floor)));
             }
             order.shuffle(&mut rng);
             for &ti in &order {
@@ -198,18 +199,62 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     }
     session.progress.finish_stage();
     session.out.set_experiment(None);
-    section(s)
+    section(s, &floor)
 }
 
 /// The section's settings; its distributions come from the session's
 /// collector when the file is written.
-fn section(s: &Settings) -> ColdStartSection {
+fn section(s: &Settings, floor: &Option<(Summary, Summary)>) -> ColdStartSection {
     ColdStartSection {
         runs: s.runs,
         warmup: s.warmup,
         min_runs: s.budget_per_cell.map(|_| s.min_runs),
         budget_per_cell_ns: s.budget_per_cell.map(|b| b.as_nanos() as u64),
+        pipe_round_trip: floor.map(|f| f.0),
+        pipe_round_trip_hot: floor.map(|f| f.1),
         results: Vec::new(),
+    }
+}
+
+/// Round trips of the transport floor, each way (idle and hot).
+pub const FLOOR_ROUND_TRIPS: u32 = 300;
+
+/// Idle time before each round trip of the idle floor: starts come after a
+/// teardown and a scheduling gap, with both sides asleep, not back to back.
+pub const FLOOR_PAUSE: Duration = Duration::from_millis(1);
+
+/// The transport floor ([`crate::floor`]), idle and hot, measured when an embedded
+/// runtime is among the session's targets and this process is the
+/// coldbench binary; a failure is recorded as an error of the run.
+fn measure_floor(session: &mut Session) -> Option<(Summary, Summary)> {
+    let embedded = session.entries.iter().any(|e| {
+        e.variant
+            .as_ref()
+            .is_some_and(|v| matches!(v.kind, crate::targets::VariantKind::Embedded(_)))
+    });
+    if !embedded {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    session
+        .progress
+        .working("transport floor (pipe round trip)");
+    let measured = crate::floor::pipe_round_trip(&exe, 20, FLOOR_ROUND_TRIPS, FLOOR_PAUSE)
+        .and_then(|idle| {
+            crate::floor::pipe_round_trip(&exe, 50, FLOOR_ROUND_TRIPS, Duration::ZERO)
+                .map(|hot| (idle, hot))
+        });
+    match measured {
+        Ok(s) => Some(s),
+        Err(e) => {
+            session.out.error(
+                Subject::default(),
+                coldbench_results::Phase::Start,
+                coldbench_results::FailureKind::Failed,
+                format!("transport floor not measured: {e}"),
+            );
+            None
+        }
     }
 }
 
