@@ -375,6 +375,9 @@ fn wasmtime_family_jit_aot_pooling_run_real_inputs() {
     assert_runner_phases_add_up(&run, "hash", "wasmtime-pooling", false);
     assert_runner_phases_add_up(&run, "hash", "wasmtime-aot", true);
     assert_runner_phases_add_up(&run, "thumbnail", "wasmtime-jit", true);
+    for t in ["wasmtime-jit", "wasmtime-aot", "wasmtime-pooling"] {
+        assert_shared_threading(&run, t);
+    }
     // The transport floor was measured in the same run, against the echo
     // process: a round trip is a floor, below the runner's own transport.
     let c = run.cold_start.as_ref().unwrap();
@@ -427,13 +430,26 @@ fn wasmer_family_cranelift_and_singlepass_run_real_inputs() {
             "{t}: compile time"
         );
         assert_runner_phases_add_up(&run, "hash", t, true);
+        assert_shared_threading(&run, t);
     }
+}
+
+/// Every embedded runner runs its instances on the shared pre-spawned
+/// threads (`coldbench_protocol::runner::Workers`) and says so in a knob.
+fn assert_shared_threading(run: &RunFile, target: &str) {
+    let rec = run.targets.iter().find(|r| r.id == target).unwrap();
+    let knob = rec.knobs.get("instance_threads").map(String::as_str);
+    assert!(
+        knob.is_some_and(|k| k.starts_with("pre-spawned (coldbench_protocol::runner::Workers)")),
+        "{target}: instance_threads = {knob:?}"
+    );
 }
 
 #[test]
 fn wasmi_interpreter_runs_real_inputs() {
     let run = family_run("fam-wasmi", "wasmi", &["wasmi"]);
     assert_runner_phases_add_up(&run, "hash", "wasmi", true);
+    assert_shared_threading(&run, "wasmi");
 }
 
 #[test]

@@ -308,6 +308,108 @@ impl InstanceEvents {
     }
 }
 
+/// A job for an instance thread ([`Workers`]).
+#[cfg(target_os = "linux")]
+pub type Job = Box<dyn FnOnce() + Send>;
+
+/// Instance threads, spawned ahead of the starts that use them: a start hands
+/// its job to an idle thread (a channel send) instead of paying for a new
+/// thread (~100 µs with a 4 MiB stack on the reference host); a thread goes
+/// back to the idle list when its job has finished. Every runner runs its
+/// instances (and their stdio helpers) here, so the threading — what lands in
+/// `t_runner_handoff` — is the same in all of them, and each says so in its
+/// hello (`instance_threads`, [`Workers::describe`]).
+#[cfg(target_os = "linux")]
+pub struct Workers {
+    idle: std::sync::Arc<std::sync::Mutex<Vec<std::sync::mpsc::Sender<Job>>>>,
+    next: u64,
+    name: &'static str,
+    stack_bytes: usize,
+    spare: usize,
+}
+
+/// Idle instance threads kept after their jobs finished; more end.
+#[cfg(target_os = "linux")]
+pub const MAX_IDLE_WORKERS: usize = 16;
+
+#[cfg(target_os = "linux")]
+impl Workers {
+    /// A pool of threads named `name-N` with `stack_bytes` of stack, keeping
+    /// `spare` idle ones ready. Errors: a thread cannot be spawned.
+    pub fn new(name: &'static str, stack_bytes: usize, spare: usize) -> io::Result<Workers> {
+        let mut w = Workers {
+            idle: Default::default(),
+            next: 0,
+            name,
+            stack_bytes,
+            spare,
+        };
+        w.top_up()?;
+        Ok(w)
+    }
+
+    /// The pool as a knob value.
+    pub fn describe(&self) -> String {
+        format!(
+            "pre-spawned (coldbench_protocol::runner::Workers), {} spare, at most {MAX_IDLE_WORKERS} idle, {} B stack",
+            self.spare, self.stack_bytes
+        )
+    }
+
+    /// Spawns a worker thread; it parks itself on the idle list, or first runs `job`.
+    fn spawn(&mut self, job: Option<Job>) -> io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        match job {
+            Some(job) => tx.send(job).expect("receiver alive"),
+            None => self
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(tx.clone()),
+        }
+        let idle = self.idle.clone();
+        self.next += 1;
+        std::thread::Builder::new()
+            .name(format!("{}-{}", self.name, self.next))
+            .stack_size(self.stack_bytes)
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+                    if idle.len() >= MAX_IDLE_WORKERS {
+                        // Enough threads wait already: this one ends, so that a
+                        // burst of N live instances does not leave N idle threads.
+                        break;
+                    }
+                    idle.push(tx.clone());
+                }
+            })?;
+        Ok(())
+    }
+
+    fn top_up(&mut self) -> io::Result<()> {
+        while self.idle.lock().unwrap_or_else(|p| p.into_inner()).len() < self.spare {
+            self.spawn(None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `job` on an idle thread (a new one if none is idle), then spawns
+    /// spares for the next starts. Errors: a thread cannot be spawned.
+    pub fn run(&mut self, job: Job) -> io::Result<()> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some(tx) => {
+                if let Err(std::sync::mpsc::SendError(job)) = tx.send(job) {
+                    self.spawn(Some(job))?;
+                }
+            }
+            None => self.spawn(Some(job))?,
+        }
+        self.top_up()
+    }
+}
+
 /// A parsed [`Kind::Start`] command: which loaded module, with which guest argv.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartRequest {

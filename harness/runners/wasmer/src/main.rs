@@ -18,7 +18,9 @@
 //! a `memory.grow` beyond it returns -1 to the guest.
 
 use coldbench_protocol::monotonic_ns;
-use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
+use coldbench_protocol::runner::{
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get,
+};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -146,6 +148,8 @@ struct Runner {
     /// The harness's end of each instance's stdin pipe; dropping it is end of file.
     stdins: HashMap<u64, Pipe>,
     events: EventSink,
+    /// Instance threads, pre-spawned.
+    workers: Workers,
 }
 
 impl RunnerHost for Runner {
@@ -197,10 +201,8 @@ impl RunnerHost for Runner {
         let wasi_runtime = self.wasi_runtime.clone();
         let tokio = self.tokio.clone();
         let events = InstanceEvents::new(&self.events, id);
-        std::thread::Builder::new()
-            .name(format!("instance-{id}"))
-            .stack_size(4 << 20)
-            .spawn(move || {
+        self.workers
+            .run(Box::new(move || {
                 let thread_ns = monotonic_ns();
                 let _context = tokio.enter();
                 let instance = Instance {
@@ -213,9 +215,8 @@ impl RunnerHost for Runner {
                     Ok(exit_code) => events.exited(exit_code),
                     Err(e) => events.error(e),
                 }
-            })
-            .map_err(|e| format!("cannot spawn instance thread: {e}"))?;
-        Ok(())
+            }))
+            .map_err(|e| format!("cannot spawn an instance thread: {e}"))
     }
 
     fn stdin(&mut self, id: u64, bytes: Vec<u8>) {
@@ -401,6 +402,14 @@ fn main() {
         PluggableRuntime::new(Arc::new(TokioTaskManager::new(tokio.handle().clone())));
     wasi_runtime.set_engine(engine.clone());
     let events = EventSink::default();
+    let workers = match Workers::new("instance-worker", 4 << 20, 2) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("coldbench-runner-wasmer: cannot spawn the instance threads: {e}");
+            std::process::exit(2);
+        }
+    };
+    let threads = workers.describe();
     let mut runner = Runner {
         engine,
         compiler,
@@ -409,8 +418,10 @@ fn main() {
         modules: HashMap::new(),
         stdins: HashMap::new(),
         events: events.clone(),
+        workers,
     };
     let hello = [
+        ("instance_threads", threads),
         ("runtime", "wasmer".to_string()),
         ("version", WASMER_VERSION.into()),
         ("compiler", compiler.name().into()),

@@ -20,7 +20,9 @@
 //! that never stops is stopped by the harness killing this runner.
 
 use coldbench_protocol::monotonic_ns;
-use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
+use coldbench_protocol::runner::{
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get,
+};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -50,6 +52,9 @@ struct Runner {
     /// Feeds each instance's stdin writer thread; dropping the sender is end of file.
     stdins: HashMap<u64, mpsc::Sender<Vec<u8>>>,
     events: EventSink,
+    /// Instance threads (and each instance's stdin writer and stdout
+    /// forwarder), pre-spawned.
+    workers: Workers,
 }
 
 impl RunnerHost for Runner {
@@ -80,38 +85,64 @@ impl RunnerHost for Runner {
             .ok_or_else(|| format!("start: module {} was never loaded", request.module))?;
         let (stdin_read, stdin_write) =
             std::io::pipe().map_err(|e| format!("cannot create a stdin pipe: {e}"))?;
+        let (mut stdout_read, stdout_write) =
+            std::io::pipe().map_err(|e| format!("cannot create a stdout pipe: {e}"))?;
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
-        // The writer thread owns the pipe's write end: a guest that stops reading
-        // blocks it, never the control loop.
-        std::thread::Builder::new()
-            .name(format!("stdin-{id}"))
-            .spawn(move || {
+        self.stdins.insert(id, tx);
+        let engine = self.engine.clone();
+        let linker = self.linker.clone();
+        let events = InstanceEvents::new(&self.events, id);
+        let forward_events = events.clone();
+        let (forwarded_tx, forwarded_rx) = mpsc::channel::<()>();
+        let spawn_failed = |e: std::io::Error| format!("cannot spawn an instance thread: {e}");
+        // The instance first: its hand-off is what `t_runner_handoff` times.
+        self.workers
+            .run(Box::new(move || {
+                let thread_ns = monotonic_ns();
+                let outcome = run_instance(
+                    &engine,
+                    &linker,
+                    &bytes,
+                    request,
+                    thread_ns,
+                    stdin_read,
+                    stdout_write,
+                    &events,
+                );
+                // Every stdout byte is forwarded before the exit is told.
+                let _ = forwarded_rx.recv();
+                match outcome {
+                    Ok(exit_code) => events.exited(exit_code),
+                    Err(e) => events.error(e),
+                }
+            }))
+            .map_err(spawn_failed)?;
+        // The stdin writer owns the pipe's write end: a guest that stops
+        // reading blocks it, never the control loop.
+        self.workers
+            .run(Box::new(move || {
                 let mut w = stdin_write;
                 for chunk in rx {
                     if w.write_all(&chunk).is_err() {
                         break;
                     }
                 }
-            })
-            .map_err(|e| format!("cannot spawn stdin thread: {e}"))?;
-        self.stdins.insert(id, tx);
-        let engine = self.engine.clone();
-        let linker = self.linker.clone();
-        let events = InstanceEvents::new(&self.events, id);
-        std::thread::Builder::new()
-            .name(format!("instance-{id}"))
-            .stack_size(8 << 20)
-            .spawn(move || {
-                let thread_ns = monotonic_ns();
-                match run_instance(
-                    id, &engine, &linker, &bytes, request, thread_ns, stdin_read, &events,
-                ) {
-                    Ok(exit_code) => events.exited(exit_code),
-                    Err(e) => events.error(e),
+            }))
+            .map_err(spawn_failed)?;
+        // Forwards guest stdout as `Stdout` events until the store (holding
+        // the write end) is dropped.
+        self.workers
+            .run(Box::new(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = stdout_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    forward_events.stdout(&buf[..n]);
                 }
-            })
-            .map_err(|e| format!("cannot spawn instance thread: {e}"))?;
-        Ok(())
+                let _ = forwarded_tx.send(());
+            }))
+            .map_err(spawn_failed)
     }
 
     fn stdin(&mut self, id: u64, bytes: Vec<u8>) {
@@ -139,34 +170,17 @@ fn wasi_file(end: impl Into<std::os::fd::OwnedFd>) -> Box<dyn wasmi_wasi::WasiFi
 /// as forwarded from the guest's stdout pipe (see [`InstanceEvents`]).
 #[allow(clippy::too_many_arguments)]
 fn run_instance(
-    id: u64,
     engine: &Engine,
     linker: &Linker<Host>,
     bytes: &[u8],
     request: StartRequest,
     thread_ns: u64,
     stdin: std::io::PipeReader,
+    stdout_write: std::io::PipeWriter,
     events: &InstanceEvents,
 ) -> Result<i32, String> {
     let module = Module::new(engine, bytes).map_err(|e| format!("parsing module: {e}"))?;
     let t_module_ns = monotonic_ns();
-    let (mut stdout_read, stdout_write) =
-        std::io::pipe().map_err(|e| format!("cannot create a stdout pipe: {e}"))?;
-    let forward_events = events.clone();
-    // Forwards guest stdout as `Stdout` events until the store (holding the
-    // write end) is dropped.
-    let forwarder = std::thread::Builder::new()
-        .name(format!("stdout-{id}"))
-        .spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            while let Ok(n) = stdout_read.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                forward_events.stdout(&buf[..n]);
-            }
-        })
-        .map_err(|e| format!("cannot spawn stdout thread: {e}"))?;
     let mut builder = wasmi_wasi::WasiCtxBuilder::new();
     builder
         .args(&request.args)
@@ -207,7 +221,6 @@ fn run_instance(
         }
     })();
     drop(store);
-    let _ = forwarder.join();
     outcome
 }
 
@@ -235,14 +248,26 @@ fn main() {
         std::process::exit(1);
     }
     let events = EventSink::default();
+    // Three jobs per start (instance, stdin writer, stdout forwarder); the
+    // interpreter recurses on the instance thread: 8 MiB stacks.
+    let workers = match Workers::new("instance-worker", 8 << 20, 3) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("coldbench-runner-wasmi: cannot spawn the instance threads: {e}");
+            std::process::exit(2);
+        }
+    };
+    let threads = workers.describe();
     let mut runner = Runner {
         engine,
         linker: Arc::new(linker),
         modules: HashMap::new(),
         stdins: HashMap::new(),
         events: events.clone(),
+        workers,
     };
     let hello = [
+        ("instance_threads", threads),
         ("runtime", "wasmi".to_string()),
         ("version", WASMI_VERSION.into()),
         ("strategy", "interpreter".into()),

@@ -34,7 +34,9 @@
 //! harness reads.
 
 use coldbench_protocol::monotonic_ns;
-use coldbench_protocol::runner::{EventSink, InstanceEvents, RunnerHost, StartRequest, kv_get};
+use coldbench_protocol::runner::{
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get,
+};
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
@@ -165,89 +167,10 @@ impl Drop for MemoryAccount {
     }
 }
 
-/// A job for an instance thread.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// Instance threads, spawned ahead of the starts that use them: a start hands
-/// its instance to an idle thread (a channel send) instead of paying for a
-/// new thread (~100 µs with a 4 MiB stack on the reference host); a thread
-/// goes back to the idle list when its instance has finished.
-struct Workers {
-    idle: Arc<Mutex<Vec<mpsc::Sender<Job>>>>,
-    next: u64,
-}
-
 /// Idle instance threads kept ready.
 const SPARE_WORKERS: usize = 2;
-/// Idle instance threads kept after their instances finished; more end.
-const MAX_IDLE_WORKERS: usize = 16;
 /// Stack of an instance thread, bytes.
 const WORKER_STACK_BYTES: usize = 4 << 20;
-
-impl Workers {
-    fn new() -> Result<Workers> {
-        let mut w = Workers {
-            idle: Arc::new(Mutex::new(Vec::new())),
-            next: 0,
-        };
-        w.top_up()?;
-        Ok(w)
-    }
-
-    /// Spawns a worker thread; it parks itself on the idle list, or first runs `job`.
-    fn spawn(&mut self, job: Option<Job>) -> Result<()> {
-        let (tx, rx) = mpsc::channel::<Job>();
-        if let Some(job) = job {
-            tx.send(job).expect("receiver alive");
-        } else {
-            self.idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(tx.clone());
-        }
-        let idle = self.idle.clone();
-        self.next += 1;
-        std::thread::Builder::new()
-            .name(format!("instance-worker-{}", self.next))
-            .stack_size(WORKER_STACK_BYTES)
-            .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job();
-                    let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
-                    if idle.len() >= MAX_IDLE_WORKERS {
-                        // Enough threads wait already: this one ends, so that a
-                        // burst of N live instances does not leave N idle threads.
-                        break;
-                    }
-                    idle.push(tx.clone());
-                }
-            })
-            .context("cannot spawn an instance thread")?;
-        Ok(())
-    }
-
-    fn top_up(&mut self) -> Result<()> {
-        while self.idle.lock().unwrap_or_else(|p| p.into_inner()).len() < SPARE_WORKERS {
-            self.spawn(None)?;
-        }
-        Ok(())
-    }
-
-    /// Runs `job` on an idle thread (a new one if none is idle), then spawns
-    /// spares for the next starts.
-    fn run(&mut self, job: Job) -> Result<()> {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        match idle {
-            Some(tx) => {
-                if let Err(mpsc::SendError(job)) = tx.send(job) {
-                    self.spawn(Some(job))?;
-                }
-            }
-            None => self.spawn(Some(job))?,
-        }
-        self.top_up()
-    }
-}
 
 struct Runner {
     engine: Engine,
@@ -335,30 +258,32 @@ impl Runner {
         let live = self.live.clone();
         let memory = self.linear_memory_bytes.clone();
         let deadline_ticks = self.deadline_ticks;
-        self.workers.run(Box::new(move || {
-            let thread_ns = monotonic_ns();
-            live.fetch_add(1, Ordering::Relaxed);
-            let last_input_epoch = Arc::new(AtomicU64::new(EPOCH.load(Ordering::Relaxed)));
-            let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
-                rx,
-                pending: Vec::new(),
-                pos: 0,
-                last_input_epoch: last_input_epoch.clone(),
-            })));
-            let limits = InstanceLimits {
-                memory,
-                last_input_epoch,
-                deadline_ticks,
-            };
-            let r = run_instance(
-                &engine, &linker, &prepared, request, thread_ns, stdin, &events, limits,
-            );
-            live.fetch_sub(1, Ordering::Relaxed);
-            match r {
-                Ok(exit_code) => events.exited(exit_code),
-                Err(e) => events.error(format!("{e:#}")),
-            }
-        }))
+        self.workers
+            .run(Box::new(move || {
+                let thread_ns = monotonic_ns();
+                live.fetch_add(1, Ordering::Relaxed);
+                let last_input_epoch = Arc::new(AtomicU64::new(EPOCH.load(Ordering::Relaxed)));
+                let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
+                    rx,
+                    pending: Vec::new(),
+                    pos: 0,
+                    last_input_epoch: last_input_epoch.clone(),
+                })));
+                let limits = InstanceLimits {
+                    memory,
+                    last_input_epoch,
+                    deadline_ticks,
+                };
+                let r = run_instance(
+                    &engine, &linker, &prepared, request, thread_ns, stdin, &events, limits,
+                );
+                live.fetch_sub(1, Ordering::Relaxed);
+                match r {
+                    Ok(exit_code) => events.exited(exit_code),
+                    Err(e) => events.error(format!("{e:#}")),
+                }
+            }))
+            .context("cannot spawn an instance thread")
     }
 }
 
@@ -807,10 +732,9 @@ fn main() -> Result<()> {
         "synchronous (blocking channel stdin, stdout written as events on the instance thread)"
             .into(),
     ));
-    hello.push((
-        "instance_threads",
-        format!("pre-spawned, {SPARE_WORKERS} spare, {WORKER_STACK_BYTES} B stack"),
-    ));
+    let workers = Workers::new("instance-worker", WORKER_STACK_BYTES, SPARE_WORKERS)
+        .context("cannot spawn the instance threads")?;
+    hello.push(("instance_threads", workers.describe()));
     let events = EventSink::default();
     let mut runner = Runner {
         engine,
@@ -819,7 +743,7 @@ fn main() -> Result<()> {
         modules: HashMap::new(),
         stdins: HashMap::new(),
         events: events.clone(),
-        workers: Workers::new()?,
+        workers,
         live: Arc::new(AtomicU64::new(0)),
         linear_memory_bytes: Arc::new(AtomicU64::new(0)),
         deadline_ticks,
