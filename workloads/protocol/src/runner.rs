@@ -348,6 +348,20 @@ impl Workers {
         Ok(w)
     }
 
+    /// [`Workers::new`] for runner binary `runner`: if no thread can be
+    /// spawned, says so on stderr and exits with status 2.
+    pub fn new_or_exit(
+        runner: &str,
+        name: &'static str,
+        stack_bytes: usize,
+        spare: usize,
+    ) -> Workers {
+        Workers::new(name, stack_bytes, spare).unwrap_or_else(|e| {
+            eprintln!("{runner}: cannot spawn the instance threads: {e}");
+            std::process::exit(2);
+        })
+    }
+
     /// The pool as a knob value.
     pub fn describe(&self) -> String {
         format!(

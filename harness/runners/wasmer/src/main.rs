@@ -402,13 +402,7 @@ fn main() {
         PluggableRuntime::new(Arc::new(TokioTaskManager::new(tokio.handle().clone())));
     wasi_runtime.set_engine(engine.clone());
     let events = EventSink::default();
-    let workers = match Workers::new("instance-worker", 4 << 20, 2) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("coldbench-runner-wasmer: cannot spawn the instance threads: {e}");
-            std::process::exit(2);
-        }
-    };
+    let workers = Workers::new_or_exit("coldbench-runner-wasmer", "instance-worker", 4 << 20, 2);
     let threads = workers.describe();
     let mut runner = Runner {
         engine,

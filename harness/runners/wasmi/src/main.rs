@@ -250,13 +250,7 @@ fn main() {
     let events = EventSink::default();
     // Three jobs per start (instance, stdin writer, stdout forwarder); the
     // interpreter recurses on the instance thread: 8 MiB stacks.
-    let workers = match Workers::new("instance-worker", 8 << 20, 3) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("coldbench-runner-wasmi: cannot spawn the instance threads: {e}");
-            std::process::exit(2);
-        }
-    };
+    let workers = Workers::new_or_exit("coldbench-runner-wasmi", "instance-worker", 8 << 20, 3);
     let threads = workers.describe();
     let mut runner = Runner {
         engine,
