@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The workloads, in the order tables list them.
 pub const WORKLOADS: [&str; 4] = ["noop", "thumbnail", "json-validate", "hash"];
@@ -22,7 +23,7 @@ pub fn repo_dir() -> PathBuf {
 /// The `wasm32-wasip1` module of `workload` (a command's own file).
 pub fn wasm_module(workload: &str) -> PathBuf {
     if let Some(c) = command(workload) {
-        return c.wasm;
+        return c.wasm.clone();
     }
     artifacts_dir()
         .join("wasm32-wasip1")
@@ -34,7 +35,7 @@ pub fn wasm_module(workload: &str) -> PathBuf {
 /// command's own; an empty path if it has none: see [`native_missing`]).
 pub fn static_binary(workload: &str) -> PathBuf {
     if let Some(c) = command(workload) {
-        return c.native.unwrap_or_default();
+        return c.native.clone().unwrap_or_default();
     }
     artifacts_dir()
         .join("x86_64-unknown-linux-musl")
@@ -48,7 +49,7 @@ pub fn glibc_binary(workload: &str) -> PathBuf {
     if let Some(c) = command(workload) {
         // A command comes as one static binary: it runs on a distribution
         // root filesystem too.
-        return c.native.unwrap_or_default();
+        return c.native.clone().unwrap_or_default();
     }
     artifacts_dir()
         .join("x86_64-unknown-linux-gnu")
@@ -92,7 +93,9 @@ pub struct CommandWorkload {
     pub inputs: Vec<PathBuf>,
 }
 
-static COMMANDS: std::sync::RwLock<BTreeMap<String, CommandWorkload>> =
+/// The registered commands; shared, so that the lookups on a start's path
+/// copy a pointer, not the command.
+static COMMANDS: std::sync::RwLock<BTreeMap<String, Arc<CommandWorkload>>> =
     std::sync::RwLock::new(BTreeMap::new());
 
 /// Makes `cmd` known to every target of this process (targets resolve
@@ -103,11 +106,11 @@ pub fn register_command(cmd: CommandWorkload) {
     COMMANDS
         .write()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(cmd.name.clone(), cmd);
+        .insert(cmd.name.clone(), Arc::new(cmd));
 }
 
 /// The command workload registered as `name`, if any.
-pub fn command(name: &str) -> Option<CommandWorkload> {
+pub fn command(name: &str) -> Option<Arc<CommandWorkload>> {
     COMMANDS
         .read()
         .unwrap_or_else(|p| p.into_inner())
@@ -119,21 +122,6 @@ pub fn command(name: &str) -> Option<CommandWorkload> {
 pub fn is_known_workload(name: &str) -> bool {
     WORKLOADS.contains(&name) || command(name).is_some()
 }
-
-/// The guest's arguments after its name: a command's own, or
-/// [`SERVE_ARG`] for a shipped workload started to serve many requests.
-pub fn guest_args(workload: &str, serve: bool) -> Vec<String> {
-    match command(workload) {
-        Some(c) => c.args,
-        None if serve => vec![SERVE_ARG.to_string()],
-        None => Vec::new(),
-    }
-}
-
-/// The workload argument that makes a shipped workload serve every request
-/// until end of input instead of exiting after one
-/// (`coldbench_protocol::workload::serve`).
-pub const SERVE_ARG: &str = "--serve";
 
 /// Why `workload` has no native binary (a command given without one), or
 /// `None` when it has one.

@@ -423,18 +423,19 @@ pub fn discover(
                     push(w, build(root, w, rel(&dir, &d), vec![], files));
                 }
             }
-            other if crate::artifacts::command(other).is_some() => {
-                let cmd = crate::artifacts::command(other).expect("checked");
-                for c in command_cases(&cmd) {
-                    push(other, c);
+            other => match crate::artifacts::command(other) {
+                Some(cmd) => {
+                    for c in command_cases(&cmd) {
+                        push(other, c);
+                    }
                 }
-            }
-            other => push(
-                other,
-                Err(missing(format!(
-                    "unknown workload `{other}` (known: noop, thumbnail, json-validate, hash)"
-                ))),
-            ),
+                None => push(
+                    other,
+                    Err(missing(format!(
+                        "unknown workload `{other}` (known: noop, thumbnail, json-validate, hash)"
+                    ))),
+                ),
+            },
         }
     }
     (cases, problems)

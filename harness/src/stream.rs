@@ -44,9 +44,16 @@ enum Source {
     Chunks(Receiver<Vec<u8>>),
     /// A child's stdout pipe, read by the caller's own thread (no thread
     /// between the process and the harness: one wake-up per line, not two);
-    /// `None` once it ended.
-    Pipe(Option<std::process::ChildStdout>),
+    /// `None` once it ended. `scratch`: the read buffer, allocated at the
+    /// first read and reused (a chunk is copied out at its own length).
+    Pipe {
+        pipe: Option<std::process::ChildStdout>,
+        scratch: Vec<u8>,
+    },
 }
+
+/// Bytes read from a pipe at once (its default capacity on Linux).
+const PIPE_READ_BYTES: usize = 64 * 1024;
 
 /// One receive from a [`Source`].
 enum Recv {
@@ -72,7 +79,7 @@ impl Source {
                     Err(std::sync::mpsc::TryRecvError::Disconnected) => Recv::End,
                 },
             },
-            Source::Pipe(pipe) => {
+            Source::Pipe { pipe, scratch } => {
                 let Some(p) = pipe.as_mut() else {
                     return Recv::End;
                 };
@@ -96,16 +103,15 @@ impl Source {
                         return Recv::End;
                     }
                 }
-                let mut chunk = vec![0u8; 64 * 1024];
-                match std::io::Read::read(p, &mut chunk) {
+                if scratch.is_empty() {
+                    scratch.resize(PIPE_READ_BYTES, 0);
+                }
+                match std::io::Read::read(p, scratch) {
                     Ok(0) | Err(_) => {
                         *pipe = None;
                         Recv::End
                     }
-                    Ok(n) => {
-                        chunk.truncate(n);
-                        Recv::Chunk(chunk)
-                    }
+                    Ok(n) => Recv::Chunk(scratch[..n].to_vec()),
                 }
             }
         }
@@ -116,9 +122,28 @@ impl Source {
 pub struct LineReader {
     source: Source,
     buf: Vec<u8>,
-    /// Chunks [`LineReader::ended`] took off the channel, already digested
-    /// (command mode reads no lines), and their first bytes for messages.
-    digested: Option<(crc32fast::Hasher, u64, String)>,
+    /// Chunks [`LineReader::ended`] took off the stream, already digested
+    /// (command mode reads no lines).
+    digested: Option<Digest>,
+}
+
+/// A running digest of a command's stdout: CRC-32, byte count, and its
+/// first bytes (lossy UTF-8, at most 200 chars) for messages.
+#[derive(Default)]
+struct Digest {
+    hasher: crc32fast::Hasher,
+    bytes: u64,
+    head: String,
+}
+
+impl Digest {
+    fn add(&mut self, chunk: &[u8]) {
+        if self.head.is_empty() {
+            self.head = String::from_utf8_lossy(chunk).chars().take(200).collect();
+        }
+        self.bytes += chunk.len() as u64;
+        self.hasher.update(chunk);
+    }
 }
 
 impl LineReader {
@@ -135,7 +160,10 @@ impl LineReader {
     /// `poll(2)` for the deadline); end of file is the stream's end.
     pub fn from_pipe(pipe: std::process::ChildStdout) -> Self {
         LineReader {
-            source: Source::Pipe(Some(pipe)),
+            source: Source::Pipe {
+                pipe: Some(pipe),
+                scratch: Vec::new(),
+            },
             buf: Vec::new(),
             digested: None,
         }
@@ -208,29 +236,18 @@ impl LineReader {
     /// Errors: [`LineError::Timeout`] if the stream has not ended by then
     /// (`partial`: the first bytes, for the message).
     pub fn digest_to_end(&mut self, deadline: Instant) -> Result<OutputDigest, LineError> {
-        let (mut hasher, mut bytes, mut head) = self.take_digest();
+        let mut d = self.take_digest();
         loop {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(LineError::Timeout { partial: head });
+            if Instant::now() >= deadline {
+                return Err(LineError::Timeout { partial: d.head });
             }
             match self.source.recv(Some(deadline)) {
-                Recv::Chunk(chunk) => {
-                    if head.is_empty() {
-                        head = String::from_utf8_lossy(&chunk).chars().take(200).collect();
-                    }
-                    bytes += chunk.len() as u64;
-                    hasher.update(&chunk);
-                }
-                Recv::Nothing => {
-                    if Instant::now() >= deadline {
-                        return Err(LineError::Timeout { partial: head });
-                    }
-                }
+                Recv::Chunk(chunk) => d.add(&chunk),
+                Recv::Nothing => {}
                 Recv::End => {
                     return Ok(OutputDigest {
-                        crc32: hasher.finalize(),
-                        bytes,
+                        crc32: d.hasher.finalize(),
+                        bytes: d.bytes,
                     });
                 }
             }
@@ -256,20 +273,13 @@ impl LineReader {
 
     /// The digest so far: the chunks [`LineReader::ended`] took, then
     /// whatever line bytes are buffered (moved out of the buffer).
-    fn take_digest(&mut self) -> (crc32fast::Hasher, u64, String) {
-        let (mut hasher, mut bytes, mut head) = self
-            .digested
-            .take()
-            .unwrap_or_else(|| (crc32fast::Hasher::new(), 0, String::new()));
-        if !self.buf.is_empty() {
-            if head.is_empty() {
-                head = self.partial();
-            }
-            hasher.update(&self.buf);
-            bytes += self.buf.len() as u64;
-            self.buf = Vec::new();
+    fn take_digest(&mut self) -> Digest {
+        let mut d = self.digested.take().unwrap_or_default();
+        let buffered = std::mem::take(&mut self.buf);
+        if !buffered.is_empty() {
+            d.add(&buffered);
         }
-        (hasher, bytes, head)
+        d
     }
 
     /// Whether the stream has ended (its sender is gone), without waiting.
@@ -281,14 +291,9 @@ impl LineReader {
         loop {
             match self.source.recv(None) {
                 Recv::Chunk(chunk) => {
-                    let (mut hasher, bytes, head) = self.take_digest();
-                    hasher.update(&chunk);
-                    let head = if head.is_empty() {
-                        String::from_utf8_lossy(&chunk).chars().take(200).collect()
-                    } else {
-                        head
-                    };
-                    self.digested = Some((hasher, bytes + chunk.len() as u64, head));
+                    let mut d = self.take_digest();
+                    d.add(&chunk);
+                    self.digested = Some(d);
                 }
                 Recv::Nothing => return false,
                 Recv::End => return true,

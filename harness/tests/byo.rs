@@ -232,21 +232,25 @@ fn a_crates_io_command_is_measured_on_every_family_with_identical_checksums() {
 
     // Throughput: instance-per-request only; the reused cell is skipped, said so.
     let out = tmpdir("byo-tp");
-    let mut cmd = Command::new(bin());
-    cmd.args(["throughput", "--targets", "native,wasmtime-pooling,wasmi"])
-        .args([
+    let cmd = jaq_command(
+        &[
+            "throughput",
+            "--targets",
+            "native,wasmtime-pooling,wasmi",
             "--clients",
             "2",
             "--duration-s",
             "0.3",
             "--min-requests",
             "4",
-        ])
-        .args(["--warmup-requests", "1"])
-        .arg("--out")
-        .arg(&out)
-        .env("COLDBENCH_TEST_TAG", &tag);
-    byo_args(&mut cmd, &wasm, Some(&native), FILTER);
+            "--warmup-requests",
+            "1",
+        ],
+        (&wasm, Some(&native)),
+        FILTER,
+        &out,
+        &tag,
+    );
     let (_, run) = run_ok(cmd, &out);
     assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
     for t in ["native", "wasmtime-pooling", "wasmi"] {

@@ -242,10 +242,10 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
 /// (`ColdStartSection::pipe_round_trip`). Empty without that floor or
 /// without runner phases.
 pub fn transport_table(run: &RunFile) -> String {
-    let Some(floor) = run
+    let Some((section, floor)) = run
         .cold_start
         .as_ref()
-        .and_then(|c| c.pipe_round_trip.as_ref())
+        .and_then(|c| Some((c, c.pipe_round_trip.as_ref()?)))
     else {
         return String::new();
     };
@@ -268,7 +268,8 @@ pub fn transport_table(run: &RunFile) -> String {
             run.result(&r.workload, &r.target, m)
                 .map(|x| x.summary.p50_ns)
         };
-        let (Some(d), Some(ret)) = (Some(r.summary.p50_ns), p50(Metric::TReadyReturn)) else {
+        let d = r.summary.p50_ns;
+        let Some(ret) = p50(Metric::TReadyReturn) else {
             continue;
         };
         let h = p50(Metric::TRunnerHandoff);
@@ -288,10 +289,9 @@ pub fn transport_table(run: &RunFile) -> String {
     if rows == 0 {
         return String::new();
     }
-    let hot = run
-        .cold_start
+    let hot = section
+        .pipe_round_trip_hot
         .as_ref()
-        .and_then(|c| c.pipe_round_trip_hot.as_ref())
         .map(|h| {
             format!(
                 "; back to back, both sides hot: p50 {}",

@@ -258,30 +258,13 @@ pub fn register_commands(common: &CommonArgs) -> Result<Vec<String>> {
         }
         cmds.push(c);
     }
-    let attach = |flag: &str, spec: &str| -> Result<(usize, String)> {
-        let (name, value) = spec
-            .split_once('=')
-            .with_context(|| format!("{flag} `{spec}` is not NAME=VALUE"))?;
-        let i = cmds.iter().position(|c| c.name == name).with_context(|| {
-            format!(
-                "{flag} `{spec}`: no --workload {name}=PATH.wasm gives a command named `{name}`"
-            )
-        })?;
-        Ok((i, value.to_string()))
-    };
-    let mut args = Vec::new();
     for spec in &common.command_args {
-        args.push(attach("--workload-arg", spec)?);
+        let (i, arg) = attach(&cmds, "--workload-arg", spec)?;
+        cmds[i].args.push(arg);
     }
-    let mut inputs = Vec::new();
     for spec in &common.command_inputs {
-        inputs.push(attach("--workload-input", spec)?);
-    }
-    for (i, a) in args {
-        cmds[i].args.push(a);
-    }
-    for (i, f) in inputs {
-        cmds[i].inputs.push(PathBuf::from(f));
+        let (i, file) = attach(&cmds, "--workload-input", spec)?;
+        cmds[i].inputs.push(PathBuf::from(file));
     }
     let mut names = Vec::new();
     for c in cmds {
@@ -290,6 +273,18 @@ pub fn register_commands(common: &CommonArgs) -> Result<Vec<String>> {
         register_command(c);
     }
     Ok(names)
+}
+
+/// The command a `NAME=VALUE` flag (`flag`) is for: its index in `cmds`
+/// and the value. Errors: no `=`, or no command of that name.
+fn attach(cmds: &[CommandWorkload], flag: &str, spec: &str) -> Result<(usize, String)> {
+    let (name, value) = spec
+        .split_once('=')
+        .with_context(|| format!("{flag} `{spec}` is not NAME=VALUE"))?;
+    let i = cmds.iter().position(|c| c.name == name).with_context(|| {
+        format!("{flag} `{spec}`: no --workload {name}=PATH.wasm gives a command named `{name}`")
+    })?;
+    Ok((i, value.to_string()))
 }
 
 /// A plan with no experiment yet, over `common`'s selection (the

@@ -573,36 +573,31 @@ pub fn run_series(
         // A command has no ready line and answers only at end of input: it
         // is held started, its input written and its stdin open (blocked
         // reading); its response is verified when the series ends.
+        // (Its t_ready, start → held, is taken once it is held, below.)
         let started = if case.command {
-            start_command(target, case, false, settings.timeout)
-                .map(|inst| (inst, monotonic_ns() - t0))
+            start_command(target, case, settings.timeout).map(|inst| (inst, 0))
         } else {
-            start_ready(target, workload, true, t0, deadline, settings.timeout)
-        };
-        let started = started.and_then(|(mut inst, t_ready)| {
-            match if case.command {
-                Ok(expected.unwrap_or(0))
-            } else {
-                exchange(&mut inst, case, deadline, settings.timeout)
-            } {
-                Ok(crc) => match expected {
-                    Some(e) if crc != e => {
-                        log.mismatched += 1;
-                        let _ = inst.teardown(settings.timeout);
-                        Err(StartFailure::mismatch(crc, e))
+            start_ready(target, workload, true, t0, deadline, settings.timeout).and_then(
+                |(mut inst, t_ready)| match exchange(&mut inst, case, deadline, settings.timeout) {
+                    Ok(crc) => match expected {
+                        Some(e) if crc != e => {
+                            log.mismatched += 1;
+                            let _ = inst.teardown(settings.timeout);
+                            Err(StartFailure::mismatch(crc, e))
+                        }
+                        _ => Ok((inst, t_ready)),
+                    },
+                    Err(f) => {
+                        // A hung instance is dropped, not torn down (that would
+                        // wait a second timeout): the recovery below waits for it.
+                        if f.kind != FailureKind::Timeout {
+                            let _ = inst.teardown(settings.timeout);
+                        }
+                        Err(f)
                     }
-                    _ => Ok((inst, t_ready)),
                 },
-                Err(f) => {
-                    // A hung instance is dropped, not torn down (that would
-                    // wait a second timeout): the recovery below waits for it.
-                    if f.kind != FailureKind::Timeout {
-                        let _ = inst.teardown(settings.timeout);
-                    }
-                    Err(f)
-                }
-            }
-        });
+            )
+        };
         t_reach_ns += t0_wall.elapsed().as_nanos() as u64;
         let (mut inst, t_ready) = match started {
             Ok(x) => x,
@@ -638,21 +633,14 @@ pub fn run_series(
                     n + 1,
                     settings.timeout.as_millis()
                 );
-                log.failures.push(StartFailure::new(
-                    Phase::Density,
-                    FailureKind::Timeout,
-                    detail.clone(),
-                ));
-                break (DensityStop::StartFailed, detail);
+                break stop_held(&mut log, FailureKind::Timeout, detail);
             }
             if inst.stdout().ended() {
-                let detail = held_command_ended(workload, n as usize);
-                log.failures.push(StartFailure::new(
-                    Phase::Density,
+                break stop_held(
+                    &mut log,
                     FailureKind::Eof,
-                    detail.clone(),
-                ));
-                break (DensityStop::StartFailed, detail);
+                    held_command_ended(workload, n as usize),
+                );
             }
             monotonic_ns() - t0
         } else {
@@ -670,13 +658,7 @@ pub fn run_series(
             if case.command
                 && let Some(k) = live.iter_mut().position(|l| l.inst.stdout().ended())
             {
-                let detail = held_command_ended(workload, k);
-                log.failures.push(StartFailure::new(
-                    Phase::Density,
-                    FailureKind::Eof,
-                    detail.clone(),
-                ));
-                break (DensityStop::StartFailed, detail);
+                break stop_held(&mut log, FailureKind::Eof, held_command_ended(workload, k));
             }
             samples.push(sampler.sample(
                 target,
@@ -828,6 +810,14 @@ fn settled(pids: &[u32], deadline: Instant) -> bool {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Records why a held command stopped its series (a failure of the
+/// density phase) and returns the series' stop.
+fn stop_held(log: &mut SeriesLog, kind: FailureKind, detail: String) -> (DensityStop, String) {
+    log.failures
+        .push(StartFailure::new(Phase::Density, kind, detail.clone()));
+    (DensityStop::StartFailed, detail)
 }
 
 /// Why a density series of command `workload` stops when its held

@@ -107,14 +107,13 @@ pub fn exchange(
 }
 
 /// Starts a command instance for `case` (a [`Case::command`]) and writes
-/// its whole input to its stdin; `close`: then closes its stdin (a cold
-/// start), else leaves it open (density holds the command blocked on its
-/// input). Errors: the start failed (a failed write is not one: a command
-/// may exit without reading its input; its exit status says why).
+/// its whole input to its stdin, left open: [`command_response`] closes it
+/// (at once for a cold start; density first holds the command blocked on
+/// its input). Errors: the start failed (a failed write is not one: a
+/// command may exit without reading its input; its exit status says why).
 pub fn start_command(
     target: &mut dyn Target,
     case: &Case,
-    close: bool,
     timeout: Duration,
 ) -> Result<Box<dyn Instance>, StartFailure> {
     let mut inst = target
@@ -124,14 +123,10 @@ pub fn start_command(
     // that reads no stdin): the write then fails with a broken pipe, and
     // what counts is its output and exit status, read next.
     let _ = inst.write_stdin(&case.request_bytes, timeout);
-    if close {
-        inst.close_stdin()
-            .map_err(|e| StartFailure::target(Phase::Request, e))?;
-    }
     Ok(inst)
 }
 
-/// A command's response: closes its stdin (if still open) and digests its
+/// A command's response: closes its stdin and digests its
 /// stdout until it ends, before `deadline`. Returns the stdout's CRC-32
 /// (its exit status is checked by the teardown). Errors: the stdout did
 /// not end in time, with what the instance said on the side.
@@ -184,7 +179,7 @@ fn one_command_start(
 ) -> Result<Sample, StartFailure> {
     let t0 = monotonic_ns();
     let deadline = Instant::now() + timeout;
-    let mut inst = start_command(target, case, true, timeout)?;
+    let mut inst = start_command(target, case, timeout)?;
     let crc32 = command_response(&mut inst, deadline)?;
     let end_ns = monotonic_ns();
     let t_first_response_ns = end_ns - t0;
@@ -251,24 +246,10 @@ pub fn one_start(
     })
 }
 
-/// Runs every case on `reference` (native) once and returns, per case index,
-/// the checksum every target must reproduce. A case native rejects is an input
-/// error: recorded once, and left out of the measurement (`None`).
-pub fn reference_checksums(
-    reference: &mut dyn Target,
-    cases: &[Case],
-    timeout: Duration,
-    out: &mut Collector,
-) -> Vec<Option<u32>> {
-    cases
-        .iter()
-        .map(|case| reference_checksum(reference, case, timeout, out))
-        .collect()
-}
-
 /// The checksum every target must reproduce for `case`, from one start on
-/// `reference` (see [`reference_checksums`]); `None`, with the input error
-/// recorded, if the reference cannot answer it.
+/// `reference` (native, or for a command without a native build a Wasm
+/// target); `None`, with the input error recorded, if the reference cannot
+/// answer it: the case is then left out of the measurement.
 pub fn reference_checksum(
     reference: &mut dyn Target,
     case: &Case,

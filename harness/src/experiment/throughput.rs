@@ -591,8 +591,7 @@ pub fn run(
 ) -> ThroughputSection {
     session.out.set_experiment(Some(Experiment::Throughput));
     let all_rows = rows(&session.cases, &session.expected);
-    let mut skipped = Vec::new();
-    let cells: Vec<(&Row, ThroughputMode)> = plan
+    let (cells, skipped): (Vec<(&Row, ThroughputMode)>, Vec<_>) = plan
         .iter()
         .filter_map(|p| {
             all_rows
@@ -600,17 +599,11 @@ pub fn run(
                 .find(|r| r.name == p.row)
                 .map(|r| (r, p.mode))
         })
-        .filter(|(r, mode)| {
-            let keep = !(r.command && *mode == ThroughputMode::Reused);
-            if !keep {
-                skipped.push(r.name.clone());
-            }
-            keep
-        })
-        .collect();
-    for row in skipped {
+        .partition(|(r, mode)| !(r.command && *mode == ThroughputMode::Reused));
+    for (row, _) in skipped {
         session.note(format!(
-            "throughput: {row} is a command (it answers one input and exits): no `reused` cell, only instance-per-request"
+            "throughput: {} is a command (it answers one input and exits): no `reused` cell, only instance-per-request",
+            row.name
         ));
     }
     let mut workloads: Vec<String> = cells.iter().map(|(r, _)| r.workload.clone()).collect();

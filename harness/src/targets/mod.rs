@@ -22,13 +22,19 @@ pub mod node;
 use docker::{DockerTarget, DockerVariant};
 use embedded::{RunnerTarget, RunnerVariant};
 
-pub use crate::artifacts::SERVE_ARG;
+/// The workload argument that makes it serve every request until end of
+/// input instead of exiting after one (`coldbench_protocol::workload::serve`).
+pub const SERVE_ARG: &str = "--serve";
 
 /// The guest's arguments after its name for a start of `workload` (a
 /// shipped workload in `serve` mode gets [`SERVE_ARG`]; a command its own
 /// arguments, `serve` being meaningless for it).
 pub fn workload_args(workload: &str, serve: bool) -> Vec<String> {
-    crate::artifacts::guest_args(workload, serve)
+    match crate::artifacts::command(workload) {
+        Some(c) => c.args.clone(),
+        None if serve => vec![SERVE_ARG.to_string()],
+        None => Vec::new(),
+    }
 }
 
 /// Errors of a target, each naming the thing concerned.

@@ -91,8 +91,8 @@ pub struct NativeInstance {
     /// Its stdin while no writer thread holds it.
     stdin: Option<ChildStdin>,
     /// A large input being written by its own thread ([`WRITE_INLINE_BYTES`]),
-    /// which hands stdin back through `slot` when done, or drops it if
-    /// `close` was asked meanwhile.
+    /// which hands stdin back through the shared slot when done, or drops it
+    /// if the slot says stdin was closed meanwhile.
     writer: Option<Writer>,
     stdout: LineReader,
     /// Its stderr: an unlinked temporary file (no reader thread), read back
@@ -110,8 +110,17 @@ pub const WRITE_INLINE_BYTES: usize = 16 * 1024;
 /// A thread writing a large input (see [`NativeInstance::writer`]).
 struct Writer {
     done: std::thread::JoinHandle<std::io::Result<()>>,
-    slot: std::sync::Arc<std::sync::Mutex<Option<ChildStdin>>>,
-    close: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    slot: std::sync::Arc<std::sync::Mutex<StdinSlot>>,
+}
+
+/// Where a writer thread's stdin stands.
+enum StdinSlot {
+    /// Still writing.
+    Writing,
+    /// Written; stdin handed back.
+    Done(ChildStdin),
+    /// Closed by the instance: the writer drops stdin when it finishes.
+    Closed,
 }
 
 /// Largest part of a process's stderr kept for messages, bytes.
@@ -126,6 +135,19 @@ pub fn stderr_file() -> Option<(Stdio, std::fs::File)> {
 }
 
 impl NativeInstance {
+    /// What the process wrote to stderr so far (the first 64 KiB), read
+    /// from its file at once, without waiting for anything.
+    pub fn stderr_text(&mut self) -> String {
+        let Some(f) = self.stderr.as_mut() else {
+            return String::new();
+        };
+        let mut text = Vec::new();
+        if f.seek(SeekFrom::Start(0)).is_ok() {
+            let _ = f.take(STDERR_KEPT_BYTES).read_to_end(&mut text);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    }
+
     /// Wraps a child spawned with piped stdin and stdout; `stderr`: the
     /// harness's handle on the file its stderr goes to ([`stderr_file`]).
     pub fn new(mut child: Child, stderr: Option<std::fs::File>) -> Self {
@@ -163,7 +185,13 @@ impl Instance for NativeInstance {
                 .join()
                 .map_err(|_| TargetError::Failed("the stdin writer thread panicked".into()))?
                 .map_err(failed)?;
-            self.stdin = w.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let slot = std::mem::replace(
+                &mut *w.slot.lock().unwrap_or_else(|p| p.into_inner()),
+                StdinSlot::Closed,
+            );
+            if let StdinSlot::Done(stdin) = slot {
+                self.stdin = Some(stdin);
+            }
         }
         let mut stdin = self
             .stdin
@@ -174,31 +202,28 @@ impl Instance for NativeInstance {
             self.stdin = Some(stdin);
             return r.map_err(failed);
         }
-        let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let close = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (slot2, close2, bytes) = (slot.clone(), close.clone(), bytes.to_vec());
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(StdinSlot::Writing));
+        let (theirs, bytes) = (slot.clone(), bytes.to_vec());
         let done = std::thread::Builder::new()
             .name("stdin-writer".into())
             .spawn(move || {
                 let r = stdin.write_all(&bytes).and_then(|_| stdin.flush());
-                let mut s = slot2.lock().unwrap_or_else(|p| p.into_inner());
-                if !close2.load(std::sync::atomic::Ordering::SeqCst) {
-                    *s = Some(stdin);
+                let mut s = theirs.lock().unwrap_or_else(|p| p.into_inner());
+                if matches!(*s, StdinSlot::Writing) {
+                    *s = StdinSlot::Done(stdin);
                 }
                 r
             })
             .map_err(|e| TargetError::Failed(format!("cannot spawn a stdin writer: {e}")))?;
-        self.writer = Some(Writer { done, slot, close });
+        self.writer = Some(Writer { done, slot });
         Ok(())
     }
 
     fn close_stdin(&mut self) -> TargetResult<()> {
         drop(self.stdin.take());
         if let Some(w) = &self.writer {
-            // Dropped by the writer when it finishes, or here if it has.
-            let mut s = w.slot.lock().unwrap_or_else(|p| p.into_inner());
-            w.close.store(true, std::sync::atomic::Ordering::SeqCst);
-            drop(s.take());
+            // Dropped here if the writer has finished, else by the writer.
+            *w.slot.lock().unwrap_or_else(|p| p.into_inner()) = StdinSlot::Closed;
         }
         Ok(())
     }
@@ -251,14 +276,7 @@ impl Instance for NativeInstance {
         {
             std::thread::sleep(Duration::from_millis(1));
         }
-        let Some(f) = self.stderr.as_mut() else {
-            return String::new();
-        };
-        let mut text = Vec::new();
-        if f.seek(SeekFrom::Start(0)).is_ok() {
-            let _ = f.take(STDERR_KEPT_BYTES).read_to_end(&mut text);
-        }
-        String::from_utf8_lossy(&text).into_owned()
+        self.stderr_text()
     }
 
     fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {

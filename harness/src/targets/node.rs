@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The marker of the runner's phase line on stderr.
 const PHASES_MARKER: &str = "COLDBENCH-NODE-PHASES";
@@ -187,26 +187,20 @@ impl Instance for NodeInstance {
     }
 
     fn inner_phases(&mut self, _t0_ns: u64, _ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        // The line is written before the guest runs, so it is normally already
-        // here; its reader thread may lag the stdout one by a moment.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        loop {
-            if let Some([boot, _read, compiled, instantiated]) =
-                parse_phases(&self.inner.diagnostics())
-            {
-                if self.spawned_ns <= boot && boot <= compiled && compiled <= instantiated {
-                    return vec![
-                        (Metric::TRuntimeBoot, boot - self.spawned_ns),
-                        (Metric::TRunnerModule, compiled - boot),
-                        (Metric::TRunnerInstantiate, instantiated - compiled),
-                    ];
-                }
-                return Vec::new();
-            }
-            if Instant::now() >= deadline {
-                return Vec::new();
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        // The runner writes the line (synchronously, to the stderr file)
+        // before the guest runs: it is there once the ready line was read.
+        let Some([boot, _read, compiled, instantiated]) = parse_phases(&self.inner.stderr_text())
+        else {
+            return Vec::new();
+        };
+        if self.spawned_ns <= boot && boot <= compiled && compiled <= instantiated {
+            vec![
+                (Metric::TRuntimeBoot, boot - self.spawned_ns),
+                (Metric::TRunnerModule, compiled - boot),
+                (Metric::TRunnerInstantiate, instantiated - compiled),
+            ]
+        } else {
+            Vec::new()
         }
     }
 
