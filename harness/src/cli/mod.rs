@@ -30,6 +30,12 @@ struct Cli {
     /// of a measuring command.
     #[arg(long, global = true)]
     no_report: bool,
+    /// A runtime's command-line tool for the `cli-<runtime>` targets,
+    /// `NAME=PATH` (repeatable; e.g. `wasmedge=/opt/wasmedge/bin/wasmedge`).
+    /// Without it a tool is looked up in target/tools/bin (the set-up's
+    /// install), then on PATH.
+    #[arg(long = "cli-runtime", global = true, value_name = "NAME=PATH")]
+    cli_runtimes: Vec<String>,
     #[command(flatten)]
     exports: export::Exports,
 }
@@ -83,6 +89,12 @@ pub fn main() -> i32 {
     // What a killed coldbench left behind (bounded: 1.5 s for the engine).
     if let Some(line) = coldbench::reap::leftovers(std::time::Duration::from_millis(1500)).line() {
         eprintln!("{line}");
+    }
+    for spec in &cli.cli_runtimes {
+        if let Err(e) = coldbench::targets::cli::register_runtime(spec) {
+            eprintln!("error: {e}");
+            return 2;
+        }
     }
     let quiet = cli.quiet;
     measure::set_report(!cli.no_report);

@@ -230,7 +230,7 @@ fn measure_floor(session: &mut Session) -> Option<(Summary, Summary)> {
     let embedded = session.entries.iter().any(|e| {
         e.variant
             .as_ref()
-            .is_some_and(|v| matches!(v.kind, crate::targets::VariantKind::Embedded(_)))
+            .is_some_and(|v| v.provider.through_runner())
     });
     if !embedded {
         return None;

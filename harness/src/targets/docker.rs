@@ -4,13 +4,16 @@
 //! build on a Debian bookworm (minbase) root filesystem made by
 //! `scripts/build-debian-base.sh` (debootstrap, then `docker import`).
 
-use super::{Instance, MemoryScope, Target, TargetError, TargetResult};
+use super::{
+    BuildContext, HostProbe, Instance, MemoryScope, Priors, Target, TargetError, TargetFamily,
+    TargetResult, Variant,
+};
 use crate::artifacts::{glibc_binary, static_binary};
 use crate::stream::LineReader;
 use coldbench_containers::{
     Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Hardening, ImageInfo,
 };
-use coldbench_results::{Artifact, ArtifactKind, Family, TargetRecord};
+use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,6 +150,84 @@ impl DockerVariant {
             ));
         }
         Ok(())
+    }
+}
+
+/// The Docker family: image flavour × OCI runtime × network mode, a
+/// container per start through the engine's API.
+pub struct DockerFamily;
+
+/// The Docker family's registration.
+pub static FAMILY: DockerFamily = DockerFamily;
+
+impl DockerFamily {
+    fn variant(v: &Variant) -> DockerVariant {
+        DockerVariant::all()
+            .into_iter()
+            .find(|d| d.id() == v.id)
+            .expect("a Docker variant")
+    }
+}
+
+impl TargetFamily for DockerFamily {
+    fn variants(&'static self) -> Vec<Variant> {
+        DockerVariant::all()
+            .into_iter()
+            .map(|d| Variant {
+                id: d.id(),
+                family: Family::Container,
+                description: d.describe(),
+                provider: self,
+            })
+            .collect()
+    }
+
+    fn availability(&self, v: &Variant, host: &HostProbe) -> Result<(), String> {
+        if let Err(why) = &host.docker {
+            return Err(why.clone());
+        }
+        match &host.engine {
+            Some(info) => Self::variant(v).availability(info, &host.cgroup_layout),
+            None => Err("the Docker engine did not describe itself (docker info failed)".into()),
+        }
+    }
+
+    fn build(&self, v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
+        Box::new(
+            DockerTarget::new(
+                Self::variant(v),
+                ctx.host.docker.clone(),
+                ctx.host.engine.clone(),
+            )
+            .with_hardening(if ctx.options.unhardened_containers {
+                Hardening::none()
+            } else {
+                Hardening::hardened()
+            }),
+        )
+    }
+
+    fn runtime(&self, _v: &Variant, host: &HostProbe) -> (String, String) {
+        (
+            "docker".into(),
+            host.engine
+                .as_ref()
+                .map(|e| e.engine_version.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// A container start is ~0.33 s here (gVisor ~0.5 s), teardown ~0.12 s,
+    /// an image build ~1.5 s, a density sample (docker stats) ~1 s.
+    fn priors(&self, v: &Variant, _workload: &str) -> Priors {
+        let start_s = if Self::variant(v).runtime == OciRuntime::Runsc {
+            0.5
+        } else {
+            0.33
+        };
+        Priors::new(start_s, 0.12)
+            .with_prepare_s(1.5)
+            .with_density_sample_s(1.0)
     }
 }
 
@@ -376,6 +457,9 @@ impl Target for DockerTarget {
             hardening: self.hardening.clone(),
         };
         let host = self.host()?.clone();
+        // One reading of both clocks (both CLOCK_MONOTONIC) places the
+        // engine calls' `Instant`s on the harness's ns timeline.
+        let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
         if let Some(since) = self.engine_down_since {
             if host.ping(Duration::from_secs(1)) {
                 self.engine_down_since = None;
@@ -414,9 +498,12 @@ impl Target for DockerTarget {
         let rx = container
             .take_stdout()
             .ok_or_else(|| TargetError::Failed("container has no stdout stream".into()))?;
+        let stamps = container.stamps();
         Ok(Box::new(DockerInstance {
             container: Some(container),
             stdout: LineReader::new(rx),
+            stamps_ns: [stamps.created, stamps.attached, stamps.started]
+                .map(|t| clock.1 + t.saturating_duration_since(clock.0).as_nanos() as u64),
         }))
     }
 }
@@ -424,11 +511,34 @@ impl Target for DockerTarget {
 struct DockerInstance {
     container: Option<Container>,
     stdout: LineReader,
+    /// When the engine's create, attach and start calls returned,
+    /// `CLOCK_MONOTONIC` ns.
+    stamps_ns: [u64; 3],
 }
 
 impl Instance for DockerInstance {
     fn stdout(&mut self) -> &mut LineReader {
         &mut self.stdout
+    }
+
+    /// create (start call → container created), attach, start (→ the OCI
+    /// runtime reports it running), ready (→ its ready line read): they add
+    /// up to `t_ready` start by start.
+    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
+        let [created, attached, started] = self.stamps_ns;
+        if !(t0_ns <= created
+            && created <= attached
+            && attached <= started
+            && started <= ready_read_ns)
+        {
+            return Vec::new();
+        }
+        vec![
+            (Metric::TContainerCreate, created - t0_ns),
+            (Metric::TContainerAttach, attached - created),
+            (Metric::TContainerStart, started - attached),
+            (Metric::TContainerReady, ready_read_ns - started),
+        ]
     }
 
     fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()> {

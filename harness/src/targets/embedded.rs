@@ -7,7 +7,8 @@
 //! not part of cold start.
 
 use super::{
-    Instance, MemoryScope, Recovery, SharedHost, Target, TargetError, TargetResult, file_artifact,
+    BuildContext, HostProbe, Instance, MemoryScope, Priors, Recovery, SharedHost, Target,
+    TargetError, TargetFamily, TargetResult, Variant, compile_prior_s, file_artifact, heavy,
     require_built,
 };
 use crate::artifacts::{runner_binary, wasm_module};
@@ -25,121 +26,229 @@ use std::time::{Duration, Instant};
 /// Instance ids start here; lower ids name modules.
 const FIRST_INSTANCE_ID: u64 = 1 << 32;
 
-/// An embedded-runtime variant: which runner, configured how.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunnerVariant {
-    /// wasmtime, Cranelift compile at every start.
-    WasmtimeJit,
-    /// wasmtime, precompiled `.cwasm` deserialized (mmap) at every start.
-    WasmtimeAot,
-    /// wasmtime, module deserialized once, `InstancePre`, pooling allocator.
-    WasmtimePooling,
-    /// wasmer with Cranelift, serialized artifact deserialized at every start.
-    WasmerCranelift,
-    /// wasmer with Singlepass, serialized artifact deserialized at every start.
-    WasmerSinglepass,
-    /// The wasmi interpreter, module parsed (lazy translation) at every start.
-    Wasmi,
+/// An embedded-runtime variant: which runner, configured how. A runtime
+/// that joins is a [`RunnerFamily`] of such variants in its own file (e.g.
+/// `wamr.rs`), registered in [`super::FAMILIES`].
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerVariant {
+    /// Stable variant id (`wasmtime-pooling`, `wasmer-singlepass`, `wasmi`, ...).
+    pub id: &'static str,
+    /// The runtime, which is also the runner's name (`coldbench-runner-<runtime>`).
+    pub runtime: &'static str,
+    /// The runner's arguments that select this variant (`--strategy aot`).
+    pub args: &'static [&'static str],
+    /// What happens at each start, for `coldbench targets` and the results file.
+    pub description: &'static str,
+    /// The kind of the precompiled artifact this variant writes to its cache
+    /// directory at prepare, if it writes one.
+    pub precompiled: Option<ArtifactKind>,
+    /// Whether the runtime stops a guest that runs too long itself (wasmtime:
+    /// epoch interruption), leaving its runner and other instances alone;
+    /// the runner then takes `--instance-timeout-ms`.
+    pub interrupts: bool,
+    /// Whether the runner takes `--pool-instances` (a pooling allocator's capacity).
+    pub pooled: bool,
+    /// Planning priors of one start of a workload (ETA only).
+    pub priors: fn(&str) -> Priors,
+    /// Why this variant can never run with this build (e.g. a mode the
+    /// bundled runtime was built without), and how to get it; `None`: it
+    /// runs where its runner was built.
+    pub unavailable: Option<&'static str>,
 }
 
+/// Priors of an ahead-of-time compiled runtime: the README's medians.
+fn compiled_priors(workload: &str) -> Priors {
+    Priors::new(if heavy(workload) { 0.01 } else { 0.002 }, 0.0005)
+        .with_prepare_s(compile_prior_s(workload))
+}
+
+/// wasmtime's variants, in table order.
+pub const WASMTIME: [RunnerVariant; 3] = [
+    RunnerVariant {
+        id: "wasmtime-jit",
+        runtime: "wasmtime",
+        args: &["--strategy", "jit"],
+        description: "Cranelift compile at every start",
+        precompiled: None,
+        interrupts: true,
+        pooled: false,
+        priors: |w| {
+            let start_s = match w {
+                "json-validate" => 4.0,
+                "thumbnail" => 1.0,
+                "hash" => 0.3,
+                _ => 0.08,
+            };
+            Priors::new(start_s, 0.0005)
+        },
+        unavailable: None,
+    },
+    RunnerVariant {
+        id: "wasmtime-aot",
+        runtime: "wasmtime",
+        args: &["--strategy", "aot"],
+        description: "precompiled .cwasm, deserialized from file (mmap) at every start",
+        precompiled: Some(ArtifactKind::Cwasm),
+        interrupts: true,
+        pooled: false,
+        priors: compiled_priors,
+        unavailable: None,
+    },
+    RunnerVariant {
+        id: "wasmtime-pooling",
+        runtime: "wasmtime",
+        args: &["--strategy", "pooling"],
+        description: "precompiled module deserialized once, InstancePre, pooling instance allocator: every start only instantiates",
+        precompiled: Some(ArtifactKind::Cwasm),
+        interrupts: true,
+        pooled: true,
+        priors: compiled_priors,
+        unavailable: None,
+    },
+];
+
+/// wasmer's variants, in table order.
+pub const WASMER: [RunnerVariant; 2] = [
+    RunnerVariant {
+        id: "wasmer-cranelift",
+        runtime: "wasmer",
+        args: &["--compiler", "cranelift"],
+        description: "Cranelift-compiled artifact, deserialized from file at every start (WASIX sys-minimal)",
+        precompiled: Some(ArtifactKind::WasmerArtifact),
+        interrupts: false,
+        pooled: false,
+        priors: |w| {
+            Priors::new(if heavy(w) { 0.015 } else { 0.002 }, 0.0005)
+                .with_prepare_s(compile_prior_s(w))
+        },
+        unavailable: None,
+    },
+    RunnerVariant {
+        id: "wasmer-singlepass",
+        runtime: "wasmer",
+        args: &["--compiler", "singlepass"],
+        description: "Singlepass-compiled artifact, deserialized from file at every start (WASIX sys-minimal)",
+        precompiled: Some(ArtifactKind::WasmerArtifact),
+        interrupts: false,
+        pooled: false,
+        priors: |w| {
+            Priors::new(if heavy(w) { 0.015 } else { 0.002 }, 0.0005)
+                .with_prepare_s(compile_prior_s(w) * 0.2)
+        },
+        unavailable: None,
+    },
+];
+
+/// wasmi's variant.
+pub const WASMI: [RunnerVariant; 1] = [RunnerVariant {
+    id: "wasmi",
+    runtime: "wasmi",
+    args: &[],
+    description: "interpreter: module parsed at every start, functions translated lazily to wasmi bytecode",
+    precompiled: None,
+    interrupts: false,
+    pooled: false,
+    priors: |w| Priors::new(if heavy(w) { 0.07 } else { 0.002 }, 0.0005),
+    unavailable: None,
+}];
+
 impl RunnerVariant {
-    /// Every variant, in table order.
-    pub const ALL: [RunnerVariant; 6] = [
-        RunnerVariant::WasmtimeJit,
-        RunnerVariant::WasmtimeAot,
-        RunnerVariant::WasmtimePooling,
-        RunnerVariant::WasmerCranelift,
-        RunnerVariant::WasmerSinglepass,
-        RunnerVariant::Wasmi,
-    ];
-
-    /// Stable variant id (`wasmtime-pooling`, `wasmer-singlepass`, `wasmi`, ...).
-    pub fn id(self) -> &'static str {
-        match self {
-            RunnerVariant::WasmtimeJit => "wasmtime-jit",
-            RunnerVariant::WasmtimeAot => "wasmtime-aot",
-            RunnerVariant::WasmtimePooling => "wasmtime-pooling",
-            RunnerVariant::WasmerCranelift => "wasmer-cranelift",
-            RunnerVariant::WasmerSinglepass => "wasmer-singlepass",
-            RunnerVariant::Wasmi => "wasmi",
-        }
-    }
-
-    /// The runtime, which is also the runner's name (`coldbench-runner-<runtime>`).
-    pub fn runtime(self) -> &'static str {
-        match self {
-            RunnerVariant::WasmtimeJit
-            | RunnerVariant::WasmtimeAot
-            | RunnerVariant::WasmtimePooling => "wasmtime",
-            RunnerVariant::WasmerCranelift | RunnerVariant::WasmerSinglepass => "wasmer",
-            RunnerVariant::Wasmi => "wasmi",
-        }
-    }
-
-    /// Whether the runtime stops a guest that runs too long itself (wasmtime:
-    /// epoch interruption), leaving its runner and other instances alone.
-    pub fn interrupts(self) -> bool {
-        self.runtime() == "wasmtime"
-    }
-
     /// The runner's command-line arguments for this variant; `pool_instances`
-    /// sets the pooling allocator's capacity (`wasmtime-pooling` only),
-    /// `instance_timeout` the time a guest may run without reading input
-    /// (runtimes that [interrupt](RunnerVariant::interrupts) only).
-    fn args(self, pool_instances: Option<u32>, instance_timeout: Option<Duration>) -> Vec<String> {
-        let v: &[&str] = match self {
-            RunnerVariant::WasmtimeJit => &["--strategy", "jit"],
-            RunnerVariant::WasmtimeAot => &["--strategy", "aot"],
-            RunnerVariant::WasmtimePooling => &["--strategy", "pooling"],
-            RunnerVariant::WasmerCranelift => &["--compiler", "cranelift"],
-            RunnerVariant::WasmerSinglepass => &["--compiler", "singlepass"],
-            RunnerVariant::Wasmi => &[],
-        };
-        let mut args: Vec<String> = v.iter().map(|s| s.to_string()).collect();
-        if let (RunnerVariant::WasmtimePooling, Some(n)) = (self, pool_instances) {
+    /// sets the pooling allocator's capacity ([pooled](RunnerVariant::pooled)
+    /// variants only), `instance_timeout` the time a guest may run without
+    /// reading input (runtimes that [interrupt](RunnerVariant::interrupts) only).
+    fn runner_args(
+        &self,
+        pool_instances: Option<u32>,
+        instance_timeout: Option<Duration>,
+    ) -> Vec<String> {
+        let mut args: Vec<String> = self.args.iter().map(|s| s.to_string()).collect();
+        if let (true, Some(n)) = (self.pooled, pool_instances) {
             args.extend(["--pool-instances".to_string(), n.to_string()]);
         }
-        if let (true, Some(t)) = (self.interrupts(), instance_timeout) {
+        if let (true, Some(t)) = (self.interrupts, instance_timeout) {
             let ms = t.as_millis().max(1);
             args.extend(["--instance-timeout-ms".to_string(), ms.to_string()]);
         }
         args
     }
+}
 
-    /// What happens at each start, for `coldbench targets` and the results file.
-    pub fn describe(self) -> &'static str {
-        match self {
-            RunnerVariant::WasmtimeJit => "Cranelift compile at every start",
-            RunnerVariant::WasmtimeAot => {
-                "precompiled .cwasm, deserialized from file (mmap) at every start"
-            }
-            RunnerVariant::WasmtimePooling => {
-                "precompiled module deserialized once, InstancePre, pooling instance allocator: every start only instantiates"
-            }
-            RunnerVariant::WasmerCranelift => {
-                "Cranelift-compiled artifact, deserialized from file at every start (WASIX sys-minimal)"
-            }
-            RunnerVariant::WasmerSinglepass => {
-                "Singlepass-compiled artifact, deserialized from file at every start (WASIX sys-minimal)"
-            }
-            RunnerVariant::Wasmi => {
-                "interpreter: module parsed at every start, functions translated lazily to wasmi bytecode"
-            }
+/// A family of embedded-runtime variants, each started in its runtime's
+/// runner process (`coldbench-runner-<runtime>`, built by `harness/build.rs`).
+pub struct RunnerFamily {
+    /// The variants, in table order.
+    pub variants: &'static [RunnerVariant],
+}
+
+/// wasmtime, wasmer and wasmi, embedded in their runners.
+pub static FAMILY: RunnerFamily = RunnerFamily {
+    variants: &[
+        WASMTIME[0],
+        WASMTIME[1],
+        WASMTIME[2],
+        WASMER[0],
+        WASMER[1],
+        WASMI[0],
+    ],
+};
+
+impl RunnerFamily {
+    fn variant(&self, v: &Variant) -> RunnerVariant {
+        *self
+            .variants
+            .iter()
+            .find(|r| r.id == v.id)
+            .expect("a variant of this family")
+    }
+}
+
+impl TargetFamily for RunnerFamily {
+    fn variants(&'static self) -> Vec<Variant> {
+        self.variants
+            .iter()
+            .map(|r| Variant {
+                id: r.id.to_string(),
+                family: Family::Wasm,
+                description: format!("{}: {}", r.runtime, r.description),
+                provider: self,
+            })
+            .collect()
+    }
+
+    fn availability(&self, v: &Variant, _host: &HostProbe) -> Result<(), String> {
+        if let Some(why) = self.variant(v).unavailable {
+            return Err(why.to_string());
+        }
+        let bin = runner_binary(self.variant(v).runtime);
+        if bin.is_file() {
+            Ok(())
+        } else {
+            Err(format!(
+                "runner {} is missing: rebuild with `cargo build --release`",
+                bin.display()
+            ))
         }
     }
 
-    /// The kind name of the precompiled artifact this variant writes to its
-    /// cache directory at prepare, if it writes one.
-    fn precompiled_kind(self) -> Option<ArtifactKind> {
-        match self {
-            RunnerVariant::WasmtimeAot | RunnerVariant::WasmtimePooling => {
-                Some(ArtifactKind::Cwasm)
-            }
-            RunnerVariant::WasmerCranelift | RunnerVariant::WasmerSinglepass => {
-                Some(ArtifactKind::WasmerArtifact)
-            }
-            RunnerVariant::WasmtimeJit | RunnerVariant::Wasmi => None,
-        }
+    fn build(&self, v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
+        Box::new(
+            RunnerTarget::new(self.variant(v), ctx.cache_dir.to_path_buf())
+                .with_pool_instances(ctx.options.pool_instances)
+                .with_instance_timeout(ctx.options.instance_timeout),
+        )
+    }
+
+    fn runtime(&self, v: &Variant, _host: &HostProbe) -> (String, String) {
+        (self.variant(v).runtime.to_string(), String::new())
+    }
+
+    fn priors(&self, v: &Variant, workload: &str) -> Priors {
+        (self.variant(v).priors)(workload)
+    }
+
+    fn through_runner(&self) -> bool {
+        true
     }
 }
 
@@ -195,7 +304,7 @@ impl RunnerProcess {
         args: Vec<String>,
         timeout: Duration,
     ) -> TargetResult<RunnerProcess> {
-        let runtime = variant.runtime();
+        let runtime = variant.runtime;
         let bin = runner_binary(runtime);
         let mut child = Command::new(&bin)
             .args(args)
@@ -371,7 +480,7 @@ impl RunnerTarget {
 
     fn args(&self) -> Vec<String> {
         self.variant
-            .args(self.pool_instances, self.instance_timeout)
+            .runner_args(self.pool_instances, self.instance_timeout)
     }
 
     /// Sets the pooling allocator's capacity (instances, memories and tables
@@ -422,7 +531,7 @@ impl RunnerTarget {
             }
             _ => Err(TargetError::Failed(format!(
                 "{} cannot load {}: {}",
-                self.variant.runtime(),
+                self.variant.runtime,
                 path.display(),
                 String::from_utf8_lossy(&reply.payload)
             ))),
@@ -432,7 +541,7 @@ impl RunnerTarget {
 
 impl Target for RunnerTarget {
     fn id(&self) -> &str {
-        self.variant.id()
+        self.variant.id
     }
 
     /// Waits (bounded) for every instance dropped since the last call to
@@ -444,7 +553,7 @@ impl Target for RunnerTarget {
     fn recover(&mut self) -> Recovery {
         let abandoned: Vec<Abandoned> =
             std::mem::take(&mut *self.abandoned.lock().unwrap_or_else(|p| p.into_inner()));
-        let runtime = self.variant.runtime();
+        let runtime = self.variant.runtime;
         let Some(rp) = self.runner.as_mut() else {
             return Recovery::Nothing;
         };
@@ -463,7 +572,7 @@ impl Target for RunnerTarget {
             ));
         }
         let bound = ABANDONED_GRACE
-            + if self.variant.interrupts() {
+            + if self.variant.interrupts {
                 self.instance_timeout.unwrap_or_default()
             } else {
                 Duration::ZERO
@@ -510,7 +619,7 @@ impl Target for RunnerTarget {
             let (_, kv) = &self.modules[w];
             artifacts.push(file_artifact(w, ArtifactKind::Wasm, &wasm_module(w)));
             if let (Some(kind), Some(bytes), Some(path)) = (
-                self.variant.precompiled_kind(),
+                self.variant.precompiled,
                 kv_get_owned(kv, "precompiled_bytes"),
                 kv_get_owned(kv, "precompiled_path"),
             ) {
@@ -529,24 +638,24 @@ impl Target for RunnerTarget {
             .filter(|(k, _)| k != "runtime" && k != "version")
             .cloned()
             .collect();
-        knobs.insert("per_start".into(), self.variant.describe().into());
+        knobs.insert("per_start".into(), self.variant.description.into());
         knobs.insert(
             "host".into(),
             format!(
                 "runner process coldbench-runner-{} {}",
-                self.variant.runtime(),
+                self.variant.runtime,
                 self.args().join(" ")
             )
             .trim_end()
             .to_string(),
         );
-        if self.variant.precompiled_kind().is_some() {
+        if self.variant.precompiled.is_some() {
             knobs.insert("cache_dir".into(), self.cache_dir.display().to_string());
         }
         TargetRecord {
-            id: self.variant.id().into(),
+            id: self.variant.id.into(),
             family: Family::Wasm,
-            runtime: self.variant.runtime().into(),
+            runtime: self.variant.runtime.into(),
             runtime_version: self.runtime_version.clone(),
             knobs,
             available: true,
@@ -629,7 +738,7 @@ impl Target for RunnerTarget {
         })?;
         Ok(Box::new(RunnerInstance {
             id,
-            runtime: self.variant.runtime(),
+            runtime: self.variant.runtime,
             stdin: rp.stdin.clone(),
             stdout: LineReader::new(out_rx),
             events: ev_rx,

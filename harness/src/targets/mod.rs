@@ -8,19 +8,17 @@
 use crate::stream::LineReader;
 use coldbench_containers::{DockerHost, EngineInfo};
 use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod cli;
 pub mod docker;
 pub mod embedded;
 #[cfg(test)]
 pub mod fake;
 pub mod native;
 pub mod node;
-
-use docker::{DockerTarget, DockerVariant};
-use embedded::{RunnerTarget, RunnerVariant};
+pub mod wamr;
 
 /// The workload argument that makes it serve every request until end of
 /// input instead of exiting after one (`coldbench_protocol::workload::serve`).
@@ -217,71 +215,151 @@ pub(crate) fn require_built(what: &str, path: &std::path::Path) -> TargetResult<
     }
 }
 
-/// What a variant is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VariantKind {
-    /// The static binary as a process.
-    Native,
-    /// A Wasm runtime embedded in a runner process.
-    Embedded(RunnerVariant),
-    /// V8 via Node.js, a process per instance.
-    Node,
-    /// A Docker container.
-    Docker(DockerVariant),
+/// A family of target variants: what a new kind of target implements beside
+/// [`Target`] and [`Instance`]. A family lives in one file of this module,
+/// which defines a `static FAMILY`, and joins with one line in [`FAMILIES`];
+/// nothing else in the harness (suite, experiments, reports) names a family.
+pub trait TargetFamily: Sync {
+    /// This family's variants, in table order (ids unique across families).
+    fn variants(&'static self) -> Vec<Variant>;
+    /// `Ok` if `variant` can run on this host, else why not and how to
+    /// enable it (what to install, which command).
+    fn availability(&self, variant: &Variant, host: &HostProbe) -> Result<(), String>;
+    /// A target for `variant`, which is available.
+    fn build(&self, variant: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target>;
+    /// The runtime's name and, where known without starting it, version,
+    /// for the record of a variant that cannot run.
+    fn runtime(&self, variant: &Variant, host: &HostProbe) -> (String, String);
+    /// Planning priors of `variant` on `workload` (ETA only, never a result).
+    fn priors(&self, variant: &Variant, workload: &str) -> Priors;
+    /// Whether starts travel a coldbench runner's command pipe (then the
+    /// session measures the transport floor, [`crate::floor`]).
+    fn through_runner(&self) -> bool {
+        false
+    }
+}
+
+/// Every family this build knows, in table order: one line per family.
+pub static FAMILIES: &[&dyn TargetFamily] = &[
+    &native::FAMILY,
+    &embedded::FAMILY,
+    &wamr::FAMILY,
+    &node::FAMILY,
+    &cli::FAMILY,
+    &docker::FAMILY,
+];
+
+/// What [`TargetFamily::build`] gets: where precompiled modules go, the
+/// session's workloads and its target settings.
+pub struct BuildContext<'a> {
+    /// Directory for precompiled modules and other per-run caches.
+    pub cache_dir: &'a std::path::Path,
+    /// The workloads the session will start (native and node prepare them).
+    pub workloads: &'a [String],
+    /// Settings that change how targets are built.
+    pub options: &'a TargetOptions,
+    /// What the host offers (engine connection, node).
+    pub host: &'a HostProbe,
+}
+
+/// Planning priors of one variant on one workload, seconds: medians of the
+/// reference host's default run (README), for the ETA printed before a run.
+/// Never a result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Priors {
+    /// One start, start call → first response, s.
+    pub start_s: f64,
+    /// One teardown, s.
+    pub teardown_s: f64,
+    /// Preparing the workload (image build, precompile), s.
+    pub prepare_s: f64,
+    /// One density sample (memory of every instance read), s.
+    pub density_sample_s: f64,
+}
+
+impl Priors {
+    /// Priors with these start and teardown times, a 20 ms prepare and a
+    /// 20 ms density sample.
+    pub fn new(start_s: f64, teardown_s: f64) -> Self {
+        Priors {
+            start_s,
+            teardown_s,
+            prepare_s: 0.02,
+            density_sample_s: 0.02,
+        }
+    }
+
+    /// The same with this prepare time, s.
+    pub fn with_prepare_s(mut self, prepare_s: f64) -> Self {
+        self.prepare_s = prepare_s;
+        self
+    }
+
+    /// The same with this density sample time, s.
+    pub fn with_density_sample_s(mut self, s: f64) -> Self {
+        self.density_sample_s = s;
+        self
+    }
+}
+
+/// Whether `workload` is one of the shipped workloads whose start does real
+/// work (`json-validate`, `thumbnail`), for priors.
+pub(crate) fn heavy(workload: &str) -> bool {
+    workload == "json-validate" || workload == "thumbnail"
+}
+
+/// Prior of compiling `workload`'s module ahead of time, s (planning only).
+pub(crate) fn compile_prior_s(workload: &str) -> f64 {
+    match workload {
+        "json-validate" => 3.0,
+        "thumbnail" => 1.0,
+        "hash" => 0.4,
+        _ => 0.1,
+    }
 }
 
 /// One target variant of the catalog.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Variant {
     /// Stable id used by `--targets`, in `run.json` and in reports.
     pub id: String,
     /// `native`, `wasm` or `container`.
     pub family: Family,
-    /// What it is.
-    pub kind: VariantKind,
+    /// One line saying what a start of this variant does.
+    pub description: String,
+    /// The family that builds it.
+    pub provider: &'static dyn TargetFamily,
+}
+
+impl std::fmt::Debug for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Variant")
+            .field("id", &self.id)
+            .field("family", &self.family)
+            .finish()
+    }
 }
 
 impl Variant {
     /// One line saying what a start of this variant does.
     pub fn describe(&self) -> String {
-        match self.kind {
-            VariantKind::Native => "static musl binary, one process per start".into(),
-            VariantKind::Embedded(r) => format!("{}: {}", r.runtime(), r.describe()),
-            VariantKind::Node => {
-                "V8 via Node.js node:wasi, one node process per start (runner reports compile/instantiate)".into()
-            }
-            VariantKind::Docker(d) => d.describe(),
-        }
+        self.description.clone()
+    }
+
+    /// Planning priors of this variant on `workload`.
+    pub fn priors(&self, workload: &str) -> Priors {
+        self.provider.priors(self, workload)
     }
 }
 
 /// Every variant this build knows, in table order.
 pub fn catalog() -> Vec<Variant> {
-    let mut v = vec![Variant {
-        id: "native".into(),
-        family: Family::Native,
-        kind: VariantKind::Native,
-    }];
-    for r in RunnerVariant::ALL {
-        v.push(Variant {
-            id: r.id().into(),
-            family: Family::Wasm,
-            kind: VariantKind::Embedded(r),
-        });
-    }
-    v.push(Variant {
-        id: "node".into(),
-        family: Family::Wasm,
-        kind: VariantKind::Node,
-    });
-    for d in DockerVariant::all() {
-        v.push(Variant {
-            id: d.id(),
-            family: Family::Container,
-            kind: VariantKind::Docker(d),
-        });
-    }
-    v
+    FAMILIES.iter().flat_map(|f| f.variants()).collect()
+}
+
+/// The variant with id `id`, if this build knows one.
+pub fn variant(id: &str) -> Option<Variant> {
+    catalog().into_iter().find(|v| v.id == id)
 }
 
 /// Whether `pattern` (from `--targets`) selects variant `id` (defined with
@@ -338,32 +416,7 @@ impl HostProbe {
 
     /// `Ok` if `v` can run here, else why not and how to enable it.
     pub fn availability(&self, v: &Variant) -> Result<(), String> {
-        match v.kind {
-            VariantKind::Native => Ok(()),
-            VariantKind::Embedded(r) => {
-                let bin = crate::artifacts::runner_binary(r.runtime());
-                if bin.is_file() {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "runner {} is missing: rebuild with `cargo build --release`",
-                        bin.display()
-                    ))
-                }
-            }
-            VariantKind::Node => self.node.as_ref().map(|_| ()).map_err(Clone::clone),
-            VariantKind::Docker(d) => {
-                if let Err(why) = &self.docker {
-                    return Err(why.clone());
-                }
-                match &self.engine {
-                    Some(info) => d.availability(info, &self.cgroup_layout),
-                    None => {
-                        Err("the Docker engine did not describe itself (docker info failed)".into())
-                    }
-                }
-            }
-        }
+        v.provider.availability(v, self)
     }
 
     /// A target for `v` (which should be available); precompiled modules go
@@ -375,48 +428,25 @@ impl HostProbe {
         workloads: &[String],
         options: &TargetOptions,
     ) -> Box<dyn Target> {
-        match v.kind {
-            VariantKind::Native => Box::new(native::NativeTarget::new(workloads)),
-            VariantKind::Embedded(r) => Box::new(
-                RunnerTarget::new(r, PathBuf::from(cache_dir))
-                    .with_pool_instances(options.pool_instances)
-                    .with_instance_timeout(options.instance_timeout),
-            ),
-            VariantKind::Node => Box::new(node::NodeTarget::new(
-                self.node.clone().unwrap_or_default(),
+        v.provider.build(
+            v,
+            &BuildContext {
+                cache_dir,
                 workloads,
-            )),
-            VariantKind::Docker(d) => Box::new(
-                DockerTarget::new(d, self.docker.clone(), self.engine.clone()).with_hardening(
-                    if options.unhardened_containers {
-                        coldbench_containers::Hardening::none()
-                    } else {
-                        coldbench_containers::Hardening::hardened()
-                    },
-                ),
-            ),
-        }
+                options,
+                host: self,
+            },
+        )
     }
 
     /// The record of a variant that cannot run here, with `why`.
     pub fn unavailable_record(&self, v: &Variant, why: &str) -> TargetRecord {
-        let (runtime, version) = match v.kind {
-            VariantKind::Native => ("linux".to_string(), String::new()),
-            VariantKind::Embedded(r) => (r.runtime().to_string(), String::new()),
-            VariantKind::Node => ("node".to_string(), String::new()),
-            VariantKind::Docker(_) => (
-                "docker".to_string(),
-                self.engine
-                    .as_ref()
-                    .map(|e| e.engine_version.clone())
-                    .unwrap_or_default(),
-            ),
-        };
+        let (runtime, runtime_version) = v.provider.runtime(v, self);
         TargetRecord {
             id: v.id.clone(),
             family: v.family,
             runtime,
-            runtime_version: version,
+            runtime_version,
             knobs: std::collections::BTreeMap::from([("description".to_string(), v.describe())]),
             available: false,
             unavailable_reason: Some(why.to_string()),

@@ -1,7 +1,8 @@
 //! `native`: the workload's static musl binary, spawned as a process.
 
 use super::{
-    Instance, MemoryScope, Target, TargetError, TargetResult, file_artifact, require_built,
+    BuildContext, HostProbe, Instance, MemoryScope, Priors, Target, TargetError, TargetFamily,
+    TargetResult, Variant, file_artifact, heavy, require_built,
 };
 use crate::artifacts::static_binary;
 use crate::stream::LineReader;
@@ -12,6 +13,39 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// The `native` family: one variant, the static binary as a process.
+pub struct NativeFamily;
+
+/// The `native` family's registration.
+pub static FAMILY: NativeFamily = NativeFamily;
+
+impl TargetFamily for NativeFamily {
+    fn variants(&'static self) -> Vec<Variant> {
+        vec![Variant {
+            id: "native".into(),
+            family: Family::Native,
+            description: "static musl binary, one process per start".into(),
+            provider: self,
+        }]
+    }
+
+    fn availability(&self, _v: &Variant, _host: &HostProbe) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn build(&self, _v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
+        Box::new(NativeTarget::new(ctx.workloads))
+    }
+
+    fn runtime(&self, _v: &Variant, _host: &HostProbe) -> (String, String) {
+        ("linux".into(), String::new())
+    }
+
+    fn priors(&self, _v: &Variant, workload: &str) -> Priors {
+        Priors::new(if heavy(workload) { 0.01 } else { 0.002 }, 0.0005)
+    }
+}
 
 /// Spawns the static binary of a workload for each start.
 pub struct NativeTarget {
@@ -68,20 +102,12 @@ impl Target for NativeTarget {
         _timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
         let bin = static_binary(workload);
-        let (stderr, ours) = stderr_file().unzip();
-        let child = Command::new(&bin)
-            .args(super::workload_args(workload, serve))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr.unwrap_or_else(Stdio::null))
-            // Own process group: a terminal's Ctrl-C reaches the harness only,
-            // which then tears every instance down itself.
-            .process_group(0)
-            // Names this harness: a later coldbench kills it if we are gone.
-            .env(crate::reap::OWNER_ENV, crate::reap::owner())
-            .spawn()
-            .map_err(|e| TargetError::Failed(format!("cannot spawn {}: {e}", bin.display())))?;
-        Ok(Box::new(NativeInstance::new(child, ours)))
+        let mut cmd = Command::new(&bin);
+        cmd.args(super::workload_args(workload, serve));
+        Ok(Box::new(NativeInstance::spawn(
+            &mut cmd,
+            &bin.display().to_string(),
+        )?))
     }
 }
 
@@ -135,6 +161,27 @@ pub fn stderr_file() -> Option<(Stdio, std::fs::File)> {
 }
 
 impl NativeInstance {
+    /// Spawns `cmd` (named `what` in errors) as an instance: stdin and
+    /// stdout piped, stderr to an unlinked temporary file, in its own
+    /// process group (a terminal's Ctrl-C reaches the harness only, which
+    /// then tears every instance down itself) and naming this harness in
+    /// its environment (a later coldbench kills it if we are gone).
+    ///
+    /// # Errors
+    /// [`TargetError::Failed`] when the process cannot be spawned.
+    pub fn spawn(cmd: &mut Command, what: &str) -> TargetResult<Self> {
+        let (stderr, ours) = stderr_file().unzip();
+        let child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr.unwrap_or_else(Stdio::null))
+            .process_group(0)
+            .env(crate::reap::OWNER_ENV, crate::reap::owner())
+            .spawn()
+            .map_err(|e| TargetError::Failed(format!("cannot spawn {what}: {e}")))?;
+        Ok(NativeInstance::new(child, ours))
+    }
+
     /// What the process wrote to stderr so far (the first 64 KiB), read
     /// from its file at once, without waiting for anything.
     pub fn stderr_text(&mut self) -> String {

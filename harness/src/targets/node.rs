@@ -9,16 +9,16 @@
 
 use super::native::NativeInstance;
 use super::{
-    Instance, MemoryScope, Target, TargetError, TargetResult, file_artifact, require_built,
+    BuildContext, HostProbe, Instance, MemoryScope, Priors, Target, TargetError, TargetFamily,
+    TargetResult, Variant, file_artifact, heavy, require_built,
 };
 use crate::artifacts::{repo_dir, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::monotonic_ns;
 use coldbench_results::{ArtifactKind, Family, Metric, TargetRecord};
 use std::collections::BTreeMap;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// The marker of the runner's phase line on stderr.
@@ -56,6 +56,42 @@ pub fn probe_node() -> Result<String, String> {
         ));
     }
     Ok(version)
+}
+
+/// The `node` family: one variant, V8 through Node.js, a process per start.
+pub struct NodeFamily;
+
+/// The `node` family's registration.
+pub static FAMILY: NodeFamily = NodeFamily;
+
+impl TargetFamily for NodeFamily {
+    fn variants(&'static self) -> Vec<Variant> {
+        vec![Variant {
+            id: "node".into(),
+            family: Family::Wasm,
+            description: "V8 via Node.js node:wasi, one node process per start (runner reports compile/instantiate)".into(),
+            provider: self,
+        }]
+    }
+
+    fn availability(&self, _v: &Variant, host: &HostProbe) -> Result<(), String> {
+        host.node.as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+
+    fn build(&self, _v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
+        Box::new(NodeTarget::new(
+            ctx.host.node.clone().unwrap_or_default(),
+            ctx.workloads,
+        ))
+    }
+
+    fn runtime(&self, _v: &Variant, _host: &HostProbe) -> (String, String) {
+        ("node".into(), String::new())
+    }
+
+    fn priors(&self, _v: &Variant, workload: &str) -> Priors {
+        Priors::new(if heavy(workload) { 0.3 } else { 0.13 }, 0.0005)
+    }
 }
 
 /// Spawns `node runner.mjs <module.wasm> <workload>` for each start.
@@ -129,26 +165,15 @@ impl Target for NodeTarget {
         serve: bool,
         _timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
-        let (stderr, ours) = super::native::stderr_file().unzip();
         let spawned_ns = monotonic_ns();
-        let child = Command::new("node")
-            .arg("--no-warnings")
+        let mut cmd = Command::new("node");
+        cmd.arg("--no-warnings")
             .arg(runner_script())
             .arg(wasm_module(workload))
             .arg(workload)
-            .args(super::workload_args(workload, serve))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr.unwrap_or_else(Stdio::null))
-            // Own process group: a terminal's Ctrl-C reaches the harness only,
-            // which then tears every instance down itself.
-            .process_group(0)
-            // Names this harness: a later coldbench kills it if we are gone.
-            .env(crate::reap::OWNER_ENV, crate::reap::owner())
-            .spawn()
-            .map_err(|e| TargetError::Failed(format!("cannot spawn node: {e}")))?;
+            .args(super::workload_args(workload, serve));
         Ok(Box::new(NodeInstance {
-            inner: NativeInstance::new(child, ours),
+            inner: NativeInstance::spawn(&mut cmd, "node")?,
             spawned_ns,
         }))
     }

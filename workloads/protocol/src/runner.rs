@@ -424,6 +424,74 @@ impl Workers {
     }
 }
 
+/// Starts an instance whose guest reads an OS pipe as its stdin and writes
+/// one as its stdout (runtimes whose WASI takes host descriptors: wasmi,
+/// WAMR), as three jobs on `workers`: first the instance itself — `run`
+/// gets the stdin pipe's read end, the stdout pipe's write end, `events`
+/// and the `CLOCK_MONOTONIC` ns at which its thread took the start up, and
+/// returns the guest's exit code — then a stdin writer (a guest that stops
+/// reading blocks it, never the control loop) and a stdout forwarder
+/// (`Stdout` events until the write end is dropped). The exit (or error) is
+/// told after every stdout byte was forwarded. Returns the sender that feeds
+/// the stdin writer: dropping it is end of file for the guest.
+///
+/// Errors: a pipe cannot be created or a thread spawned (the message says which).
+#[cfg(target_os = "linux")]
+pub fn start_piped<F>(
+    workers: &mut Workers,
+    events: InstanceEvents,
+    run: F,
+) -> Result<std::sync::mpsc::Sender<Vec<u8>>, String>
+where
+    F: FnOnce(io::PipeReader, io::PipeWriter, &InstanceEvents, u64) -> Result<i32, String>
+        + Send
+        + 'static,
+{
+    let (stdin_read, mut stdin_write) =
+        io::pipe().map_err(|e| format!("cannot create a stdin pipe: {e}"))?;
+    let (mut stdout_read, stdout_write) =
+        io::pipe().map_err(|e| format!("cannot create a stdout pipe: {e}"))?;
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let forward_events = events.clone();
+    let (forwarded_tx, forwarded_rx) = std::sync::mpsc::channel::<()>();
+    let spawn_failed = |e: io::Error| format!("cannot spawn an instance thread: {e}");
+    // The instance first: its hand-off is what `t_runner_handoff` times.
+    workers
+        .run(Box::new(move || {
+            let thread_ns = crate::monotonic_ns();
+            let outcome = run(stdin_read, stdout_write, &events, thread_ns);
+            // Every stdout byte is forwarded before the exit is told.
+            let _ = forwarded_rx.recv();
+            match outcome {
+                Ok(exit_code) => events.exited(exit_code),
+                Err(e) => events.error(e),
+            }
+        }))
+        .map_err(spawn_failed)?;
+    workers
+        .run(Box::new(move || {
+            for chunk in rx {
+                if stdin_write.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }))
+        .map_err(spawn_failed)?;
+    workers
+        .run(Box::new(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = stdout_read.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                forward_events.stdout(&buf[..n]);
+            }
+            let _ = forwarded_tx.send(());
+        }))
+        .map_err(spawn_failed)?;
+    Ok(tx)
+}
+
 /// A parsed [`Kind::Start`] command: which loaded module, with which guest argv.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartRequest {

@@ -21,10 +21,9 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get,
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, start_piped,
 };
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use wasmi::{
@@ -83,66 +82,19 @@ impl RunnerHost for Runner {
             .get(&request.module)
             .cloned()
             .ok_or_else(|| format!("start: module {} was never loaded", request.module))?;
-        let (stdin_read, stdin_write) =
-            std::io::pipe().map_err(|e| format!("cannot create a stdin pipe: {e}"))?;
-        let (mut stdout_read, stdout_write) =
-            std::io::pipe().map_err(|e| format!("cannot create a stdout pipe: {e}"))?;
-        let (tx, rx) = mpsc::channel::<Vec<u8>>();
-        self.stdins.insert(id, tx);
         let engine = self.engine.clone();
         let linker = self.linker.clone();
-        let events = InstanceEvents::new(&self.events, id);
-        let forward_events = events.clone();
-        let (forwarded_tx, forwarded_rx) = mpsc::channel::<()>();
-        let spawn_failed = |e: std::io::Error| format!("cannot spawn an instance thread: {e}");
-        // The instance first: its hand-off is what `t_runner_handoff` times.
-        self.workers
-            .run(Box::new(move || {
-                let thread_ns = monotonic_ns();
-                let outcome = run_instance(
-                    &engine,
-                    &linker,
-                    &bytes,
-                    request,
-                    thread_ns,
-                    stdin_read,
-                    stdout_write,
-                    &events,
-                );
-                // Every stdout byte is forwarded before the exit is told.
-                let _ = forwarded_rx.recv();
-                match outcome {
-                    Ok(exit_code) => events.exited(exit_code),
-                    Err(e) => events.error(e),
-                }
-            }))
-            .map_err(spawn_failed)?;
-        // The stdin writer owns the pipe's write end: a guest that stops
-        // reading blocks it, never the control loop.
-        self.workers
-            .run(Box::new(move || {
-                let mut w = stdin_write;
-                for chunk in rx {
-                    if w.write_all(&chunk).is_err() {
-                        break;
-                    }
-                }
-            }))
-            .map_err(spawn_failed)?;
-        // Forwards guest stdout as `Stdout` events until the store (holding
-        // the write end) is dropped.
-        self.workers
-            .run(Box::new(move || {
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n) = stdout_read.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    forward_events.stdout(&buf[..n]);
-                }
-                let _ = forwarded_tx.send(());
-            }))
-            .map_err(spawn_failed)
+        let tx = start_piped(
+            &mut self.workers,
+            InstanceEvents::new(&self.events, id),
+            move |stdin, stdout, events, thread_ns| {
+                run_instance(
+                    &engine, &linker, &bytes, request, thread_ns, stdin, stdout, events,
+                )
+            },
+        )?;
+        self.stdins.insert(id, tx);
+        Ok(())
     }
 
     fn stdin(&mut self, id: u64, bytes: Vec<u8>) {
