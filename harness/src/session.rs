@@ -12,7 +12,7 @@ use crate::failure::{FailureKind, Phase};
 use crate::host;
 use crate::progress::Progress;
 use crate::targets::native::NativeTarget;
-use crate::targets::{HostProbe, Target, TargetOptions, Variant, catalog, selects};
+use crate::targets::{HostProbe, Target, TargetOptions, Variant, catalog, picks};
 use anyhow::{Context, Result, bail};
 use coldbench_results::{
     ColdStartSection, DensitySection, DockerEngineInfo, Family, RunConfig, RunFile, SCHEMA_VERSION,
@@ -145,7 +145,7 @@ pub fn check_selection(workloads: &[String], targets: &[String]) -> Result<()> {
     }
     let variants = catalog();
     for t in targets {
-        if !variants.iter().any(|v| selects(t, &v.id)) {
+        if !variants.iter().any(|v| picks(t, &v.id)) {
             bail!(
                 "unknown target `{t}` (known: all, {}; prefixes such as `docker` or `wasmtime` select families; see `coldbench targets`)",
                 variants
@@ -386,7 +386,7 @@ impl Session {
         let mut ok = Vec::new();
         for v in catalog()
             .into_iter()
-            .filter(|v| self.target_selection.iter().any(|p| selects(p, &v.id)))
+            .filter(|v| self.target_selection.iter().any(|p| picks(p, &v.id)))
         {
             match probe.availability(&v) {
                 Ok(()) => ok.push(v),

@@ -371,7 +371,7 @@ impl Suite {
                 .iter()
                 .flat_map(|(w, t, cap)| {
                     ids.iter()
-                        .filter(|id| crate::targets::selects(t, id))
+                        .filter(|id| crate::targets::picks(t, id))
                         .map(|id| density::SeriesPlan {
                             workload: w.to_string(),
                             target: id.clone(),

@@ -11,7 +11,7 @@ use coldbench::experiment::{coldstart, density, throughput};
 use coldbench::plan::{RunOptions, execute};
 use coldbench::progress::ProgressMode;
 use coldbench::suite::{CasePick, ColdStartPlan, DensityPlan, Suite, SuiteName, ThroughputPlan};
-use coldbench::targets::{catalog, selects};
+use coldbench::targets::{catalog, picks};
 use coldbench_results::{RunFile, ThroughputMode};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -482,7 +482,7 @@ pub fn density(args: DensityArgs, quiet: bool) -> Result<i32> {
             .and_then(|(t, n)| Some((t.to_string(), n.parse::<u64>().ok()?)))
             .filter(|(_, n)| *n > 0)
             .with_context(|| format!("--max-per-target: `{spec}` is not `target=N` with N > 0"))?;
-        if !catalog().iter().any(|v| selects(&t, &v.id)) {
+        if !catalog().iter().any(|v| picks(&t, &v.id)) {
             bail!("--max-per-target: `{t}` selects no target (see `coldbench targets`)");
         }
         per_target_max.push((t, n));

@@ -366,6 +366,21 @@ pub fn variant(id: &str) -> Option<Variant> {
 /// the data contract, so that reports select targets the same way).
 pub use coldbench_results::selects;
 
+/// Whether `pattern` (from `--targets` or a suite) picks variant `id` of
+/// this build's catalog: a pattern that is itself a variant id picks that
+/// variant only (`cli-wasmtime` is not `cli-wasmtime-aot`, `wamr-interp`
+/// not `wamr-interp-preloaded`); any other pattern as [`selects`] (`all`,
+/// or a prefix at a `-` boundary: `wamr`, `cli`, `docker-debian`).
+pub fn picks(pattern: &str, id: &str) -> bool {
+    if pattern == id {
+        return true;
+    }
+    if catalog().iter().any(|v| v.id == pattern) {
+        return false;
+    }
+    selects(pattern, id)
+}
+
 /// Settings that change how targets are built.
 #[derive(Debug, Clone, Default)]
 pub struct TargetOptions {
@@ -468,6 +483,13 @@ mod tests {
         assert!(selects("wasmtime", "wasmtime-pooling"));
         assert!(!selects("wasm", "wasmtime-jit"));
         assert!(selects("wasmi", "wasmi"));
+        // A variant's own id picks it alone, a family prefix all of them.
+        assert!(picks("cli-wasmtime", "cli-wasmtime"));
+        assert!(!picks("cli-wasmtime", "cli-wasmtime-aot"));
+        assert!(!picks("wamr-interp", "wamr-interp-preloaded"));
+        assert!(picks("wamr", "wamr-interp-preloaded"));
+        assert!(picks("cli", "cli-wasmtime-aot"));
+        assert!(picks("all", "node"));
     }
 
     #[test]
