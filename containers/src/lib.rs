@@ -13,6 +13,8 @@
 
 #![deny(missing_docs)]
 
+pub mod containerd;
+
 use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig};

@@ -9,6 +9,7 @@
 //! process is never touched.
 
 use coldbench_containers::DockerHost;
+use coldbench_containers::containerd::ContainerdHost;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -77,8 +78,9 @@ impl Reaped {
 }
 
 /// Kills every process whose environment names a dead owner, then removes
-/// every container labelled with one (when a Docker engine answers within
-/// `docker_timeout`; otherwise containers are left for the next command).
+/// every container labelled with one — Docker's, and containerd's in its
+/// `coldbench` namespace — (when the engine answers within `docker_timeout`;
+/// otherwise containers are left for the next command).
 /// Processes of other users, or that exit meanwhile, are skipped.
 pub fn leftovers(docker_timeout: Duration) -> Reaped {
     let me = owner();
@@ -118,6 +120,21 @@ pub fn leftovers(docker_timeout: Duration) -> Reaped {
         if let Ok(list) = docker.owned_containers(timeout) {
             for (id, owner) in list {
                 if owner != me && !alive(&owner) && docker.remove_by_id(&id, timeout).is_ok() {
+                    out.containers += 1;
+                    out.owners.insert(owner);
+                }
+            }
+        }
+    }
+    // Containers started through containerd directly (namespace `coldbench`).
+    let socket = crate::targets::containerd::socket();
+    if socket.exists()
+        && let Ok(ctrd) = ContainerdHost::connect(&socket, "reaper", me, docker_timeout)
+    {
+        let timeout = Duration::from_secs(30);
+        if let Ok(list) = ctrd.owned_containers(timeout) {
+            for (id, owner) in list {
+                if owner != me && !alive(&owner) && ctrd.remove_by_id(&id, timeout).is_ok() {
                     out.containers += 1;
                     out.owners.insert(owner);
                 }

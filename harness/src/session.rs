@@ -650,7 +650,8 @@ impl Session {
     ) -> Result<(RunFile, PathBuf)> {
         let mut runtime_versions = BTreeMap::new();
         for r in &target_records {
-            if r.family == Family::Wasm && r.available && !r.runtime_version.is_empty() {
+            let engine = r.family == Family::Wasm || r.runtime == "containerd";
+            if engine && r.available && !r.runtime_version.is_empty() {
                 runtime_versions.insert(r.runtime.clone(), r.runtime_version.clone());
             }
         }

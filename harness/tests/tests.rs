@@ -343,6 +343,14 @@ fn assert_runner_phases_add_up(run: &RunFile, workload: &str, target: &str, modu
     assert_phases_add_up(run, workload, target, &phases);
 }
 
+/// The phases of a container start (Docker and containerd), in order.
+const CONTAINER_PHASES: [Metric; 4] = [
+    Metric::TContainerCreate,
+    Metric::TContainerAttach,
+    Metric::TContainerStart,
+    Metric::TContainerReady,
+];
+
 /// `phases` of `target` for `workload` were taken at every start and their
 /// means add up to `t_ready`'s (within 1 %: each sample's phases add up to
 /// its t_ready exactly; the stored means are rounded per histogram).
@@ -496,7 +504,8 @@ fn wasmtime_cli_runs_real_inputs_cached_and_precompiled() {
     let run = family_run("fam-cli", &ids.join(","), &ids);
     for t in ids {
         let rec = run.targets.iter().find(|r| r.id == t).unwrap();
-        assert_eq!(rec.runtime, "wasmtime");
+        // Its own name in the fingerprint: never the embedded wasmtime's.
+        assert_eq!(rec.runtime, "wasmtime-cli");
         assert!(
             rec.runtime_version.starts_with("wasmtime "),
             "{t}: {}",
@@ -543,7 +552,12 @@ fn targets_lists_every_family_with_reasons_for_what_cannot_run() {
         assert!(row(id).contains(" yes "), "{}", row(id));
     }
     if required() {
-        for id in ["cli-wasmtime", "cli-wasmtime-aot"] {
+        for id in [
+            "cli-wasmtime",
+            "cli-wasmtime-aot",
+            "containerd-runc",
+            "containerd-wasm-wamr",
+        ] {
             assert!(row(id).contains(" yes "), "{}", row(id));
         }
     }
@@ -569,6 +583,65 @@ fn targets_lists_every_family_with_reasons_for_what_cannot_run() {
             );
         }
     }
+}
+
+/// Containers coldbench left in containerd's `coldbench` namespace, as
+/// containerd's own CLI lists them.
+fn containerd_leftovers() -> Vec<String> {
+    let socket = coldbench::targets::containerd::socket();
+    let out = Command::new("ctr")
+        .arg("--address")
+        .arg(&socket)
+        .args(["--namespace", "coldbench", "containers", "list", "--quiet"])
+        .output()
+        .expect("ctr (Debian containerd)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn containerd_runc_and_the_wasm_shim_run_real_inputs_with_their_phases() {
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !docker_up() {
+        return;
+    }
+    let ids = ["containerd-runc", "containerd-wasm-wamr"];
+    let listing = targets_listing();
+    let available = |id: &str| {
+        listing
+            .lines()
+            .any(|l| l.contains(&format!(" {id} ")) && l.contains(" yes "))
+    };
+    if !required() && !ids.iter().all(|id| available(id)) {
+        eprintln!(
+            "skipping: containerd or its Wasm shim unavailable (scripts/install-containerd-shim.sh)"
+        );
+        return;
+    }
+    let run = family_run("fam-containerd", &ids.join(","), &ids);
+    for id in ids {
+        let rec = run.targets.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(rec.runtime, "containerd");
+        assert!(
+            rec.knobs["runtime"].starts_with("io.containerd."),
+            "{:?}",
+            rec.knobs
+        );
+        assert_phases_add_up(&run, "hash", id, &CONTAINER_PHASES);
+    }
+    assert!(
+        containerd_leftovers().is_empty(),
+        "left in containerd: {:?}",
+        containerd_leftovers()
+    );
 }
 
 #[test]
@@ -636,17 +709,7 @@ fn docker_family_images_runtimes_and_networks_run_real_inputs() {
     for id in &want {
         // Where a container start's time goes: engine create, attach, the
         // OCI runtime's start, then the workload up to its ready line.
-        assert_phases_add_up(
-            &run,
-            "hash",
-            id,
-            &[
-                Metric::TContainerCreate,
-                Metric::TContainerAttach,
-                Metric::TContainerStart,
-                Metric::TContainerReady,
-            ],
-        );
+        assert_phases_add_up(&run, "hash", id, &CONTAINER_PHASES);
         assert!(table.contains("t_container_start"), "{table}");
         let rec = run.targets.iter().find(|r| r.id == *id).unwrap();
         let knob = |k: &str| rec.knobs.get(k).cloned().unwrap_or_default();

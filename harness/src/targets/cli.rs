@@ -93,6 +93,15 @@ pub const VARIANTS: [CliVariant; 4] = [
     },
 ];
 
+impl CliVariant {
+    /// The runtime's name in results files: the tool's with `-cli`
+    /// (`wasmtime-cli`), so that a CLI's version is never taken for the
+    /// embedded runtime's of the same name in a run's fingerprint.
+    pub fn runtime_name(&self) -> String {
+        format!("{}-cli", self.tool)
+    }
+}
+
 /// The runtime CLIs' family.
 pub struct CliFamily;
 
@@ -227,7 +236,7 @@ impl TargetFamily for CliFamily {
     }
 
     fn runtime(&self, v: &Variant, _host: &HostProbe) -> (String, String) {
-        (cli_variant(v).tool.to_string(), String::new())
+        (cli_variant(v).runtime_name(), String::new())
     }
 
     /// `wasmtime run` on this host: ~10 ms light (a 70 MB binary's process
@@ -334,7 +343,7 @@ impl Target for CliTarget {
         TargetRecord {
             id: self.variant.id.into(),
             family: Family::Wasm,
-            runtime: self.variant.tool.into(),
+            runtime: self.variant.runtime_name(),
             runtime_version: self.version.clone(),
             knobs,
             available: true,

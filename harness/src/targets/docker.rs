@@ -525,20 +525,7 @@ impl Instance for DockerInstance {
     /// runtime reports it running), ready (→ its ready line read): they add
     /// up to `t_ready` start by start.
     fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        let [created, attached, started] = self.stamps_ns;
-        if !(t0_ns <= created
-            && created <= attached
-            && attached <= started
-            && started <= ready_read_ns)
-        {
-            return Vec::new();
-        }
-        vec![
-            (Metric::TContainerCreate, created - t0_ns),
-            (Metric::TContainerAttach, attached - created),
-            (Metric::TContainerStart, started - attached),
-            (Metric::TContainerReady, ready_read_ns - started),
-        ]
+        super::container_phases(self.stamps_ns, t0_ns, ready_read_ns)
     }
 
     fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()> {

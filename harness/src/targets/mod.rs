@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod cli;
+pub mod containerd;
 pub mod docker;
 pub mod embedded;
 #[cfg(test)]
@@ -182,6 +183,28 @@ pub trait Instance: Send {
     }
 }
 
+/// The container phases of one start from when its engine calls returned
+/// (`[created, attached, started]`, `CLOCK_MONOTONIC` ns):
+/// `t_container_create` from `t0_ns`, `t_container_attach`,
+/// `t_container_start`, then `t_container_ready` up to `ready_read_ns` —
+/// adding up to `t_ready`. Empty if the stamps are out of order.
+pub(crate) fn container_phases(
+    [created, attached, started]: [u64; 3],
+    t0_ns: u64,
+    ready_read_ns: u64,
+) -> Vec<(Metric, u64)> {
+    if !(t0_ns <= created && created <= attached && attached <= started && started <= ready_read_ns)
+    {
+        return Vec::new();
+    }
+    vec![
+        (Metric::TContainerCreate, created - t0_ns),
+        (Metric::TContainerAttach, attached - created),
+        (Metric::TContainerStart, started - attached),
+        (Metric::TContainerReady, ready_read_ns - started),
+    ]
+}
+
 /// A file's size in bytes, 0 if it cannot be read.
 pub(crate) fn file_bytes(p: &std::path::Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
@@ -247,6 +270,7 @@ pub static FAMILIES: &[&dyn TargetFamily] = &[
     &node::FAMILY,
     &cli::FAMILY,
     &docker::FAMILY,
+    &containerd::FAMILY,
 ];
 
 /// What [`TargetFamily::build`] gets: where precompiled modules go, the
@@ -407,6 +431,8 @@ pub struct HostProbe {
     pub node: Result<String, String>,
     /// The host's cgroup layout (`2`, `hybrid`, `1`).
     pub cgroup_layout: String,
+    /// The run whose containers the targets built from this probe label.
+    pub run_id: String,
 }
 
 impl HostProbe {
@@ -426,6 +452,7 @@ impl HostProbe {
             engine,
             node: node::probe_node(),
             cgroup_layout: crate::host::cgroup_version(),
+            run_id: run_id.to_string(),
         }
     }
 

@@ -1,0 +1,411 @@
+//! Containers started through containerd's own API, no Docker in between:
+//! `containerd-wasm-wamr` runs the Wasm module through coldbench's runwasi
+//! shim (`io.containerd.coldbench-wamr.v1`: runwasi's
+//! `containerd-shim-wasm` with WAMR inside, `harness/shims/wamr`), the way
+//! Docker 24+ with the containerd image store (`docker run
+//! --runtime=io.containerd.<name>.v1`) and Kubernetes RuntimeClass run
+//! Wasm; `containerd-runc` runs the static binary through runc's shim the
+//! same way, so the two differ by the shim alone.
+//!
+//! This host's Docker 20.10 cannot take a containerd shim as a runtime (it
+//! answers "Unknown runtime"); its containerd can, over gRPC
+//! ([`coldbench_containers::containerd`]). Each start creates the
+//! container record, the task (containerd spawns the shim, which creates
+//! the container) and starts it; the root filesystem is a directory
+//! prepared per workload (read-only), stdio are FIFOs, the network
+//! namespace has loopback only.
+
+use super::{
+    BuildContext, HostProbe, Instance, MemoryScope, Priors, Target, TargetError, TargetFamily,
+    TargetResult, Variant,
+};
+use crate::artifacts::{static_binary, wasm_module};
+use crate::stream::LineReader;
+use coldbench_containers::Hardening;
+use coldbench_containers::containerd::{
+    ContainerdHost, DOCKER_CONTAINERD_SOCKET, RUNC_RUNTIME, STANDALONE_SOCKET, Task, TaskSpec,
+    WAMR_SHIM_BINARY, WAMR_SHIM_RUNTIME,
+};
+use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a containerd variant runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shim {
+    /// runc's shim on the static musl binary.
+    Runc,
+    /// coldbench's runwasi shim (WAMR) on the Wasm module.
+    WasmWamr,
+}
+
+fn shim(v: &Variant) -> Shim {
+    if v.id == "containerd-runc" {
+        Shim::Runc
+    } else {
+        Shim::WasmWamr
+    }
+}
+
+/// The containerd family.
+pub struct ContainerdFamily;
+
+/// The containerd family's registration.
+pub static FAMILY: ContainerdFamily = ContainerdFamily;
+
+/// The socket of the containerd to use: `COLDBENCH_CONTAINERD_SOCKET`, else
+/// Docker's own containerd, else a standalone one.
+pub fn socket() -> PathBuf {
+    if let Some(s) = std::env::var_os("COLDBENCH_CONTAINERD_SOCKET") {
+        return PathBuf::from(s);
+    }
+    [DOCKER_CONTAINERD_SOCKET, STANDALONE_SOCKET]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(DOCKER_CONTAINERD_SOCKET))
+}
+
+/// Where containerd finds the Wasm shim: a directory of its `PATH` (read
+/// from its process environment where possible, else the usual ones).
+fn shim_installed() -> Option<PathBuf> {
+    ["/usr/local/bin", "/usr/bin", "/usr/local/sbin", "/usr/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join(WAMR_SHIM_BINARY))
+        .find(|p| p.is_file())
+}
+
+impl TargetFamily for ContainerdFamily {
+    fn variants(&'static self) -> Vec<Variant> {
+        vec![
+            Variant {
+                id: "containerd-runc".into(),
+                family: Family::Container,
+                description: "containerd API (no Docker): static binary in a read-only directory root, runc shim (io.containerd.runc.v2), loopback-only network".into(),
+                provider: self,
+            },
+            Variant {
+                id: "containerd-wasm-wamr".into(),
+                family: Family::Container,
+                description: format!(
+                    "containerd API (no Docker): Wasm module in a read-only directory root, runwasi shim with WAMR ({WAMR_SHIM_RUNTIME}), loopback-only network"
+                ),
+                provider: self,
+            },
+        ]
+    }
+
+    fn availability(&self, v: &Variant, _host: &HostProbe) -> Result<(), String> {
+        let socket = socket();
+        if !socket.exists() {
+            return Err(format!(
+                "no containerd socket at {} (nor {STANDALONE_SOCKET}); start Docker (scripts/start-docker.sh) or containerd, or set COLDBENCH_CONTAINERD_SOCKET",
+                socket.display()
+            ));
+        }
+        if shim(v) == Shim::WasmWamr && shim_installed().is_none() {
+            return Err(format!(
+                "the Wasm shim {WAMR_SHIM_BINARY} is not installed where containerd looks (its PATH): run scripts/install-containerd-shim.sh (builds harness/shims/wamr, runwasi + WAMR, and copies it to /usr/local/bin)"
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
+        Box::new(ContainerdTarget {
+            id: v.id.clone(),
+            shim: shim(v),
+            host: None,
+            run_id: ctx.host.run_id.clone(),
+            rootfs: HashMap::new(),
+            dir: ctx.cache_dir.join(&v.id),
+            hardening: if ctx.options.unhardened_containers {
+                Hardening::none()
+            } else {
+                Hardening::hardened()
+            },
+        })
+    }
+
+    fn runtime(&self, _v: &Variant, _host: &HostProbe) -> (String, String) {
+        ("containerd".into(), String::new())
+    }
+
+    /// A containerd start is Docker's without the engine's layers: ~0.1 s
+    /// here; a teardown ~30 ms; preparing copies one file.
+    fn priors(&self, _v: &Variant, _workload: &str) -> Priors {
+        Priors::new(0.15, 0.05).with_density_sample_s(0.1)
+    }
+}
+
+/// A containerd variant, connected on first use.
+pub struct ContainerdTarget {
+    id: String,
+    shim: Shim,
+    host: Option<Arc<ContainerdHost>>,
+    /// The run its containers are labelled with.
+    run_id: String,
+    /// workload → its prepared root filesystem and program path inside it.
+    rootfs: HashMap<String, (PathBuf, String)>,
+    /// Where the root filesystems go.
+    dir: PathBuf,
+    hardening: Hardening,
+}
+
+impl ContainerdTarget {
+    fn host(&mut self, timeout: Duration) -> TargetResult<Arc<ContainerdHost>> {
+        if let Some(h) = &self.host {
+            return Ok(h.clone());
+        }
+        let h = ContainerdHost::connect(&socket(), &self.run_id, crate::reap::owner(), timeout)
+            .map_err(|e| TargetError::Unavailable(e.to_string()))?;
+        let h = Arc::new(h);
+        self.host = Some(h.clone());
+        Ok(h)
+    }
+
+    fn runtime_name(&self) -> &'static str {
+        match self.shim {
+            Shim::Runc => RUNC_RUNTIME,
+            Shim::WasmWamr => WAMR_SHIM_RUNTIME,
+        }
+    }
+}
+
+impl Drop for ContainerdTarget {
+    fn drop(&mut self) {
+        if let Some(h) = &self.host {
+            let _ = h.remove_run(Duration::from_secs(10));
+        }
+    }
+}
+
+impl Target for ContainerdTarget {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn record(&self) -> TargetRecord {
+        let mut names: Vec<&String> = self.rootfs.keys().collect();
+        names.sort();
+        let artifacts = names
+            .into_iter()
+            .map(|w| {
+                let (root, prog) = &self.rootfs[w];
+                let file = root.join(prog.trim_start_matches('/'));
+                Artifact {
+                    workload: w.clone(),
+                    kind: match self.shim {
+                        Shim::Runc => ArtifactKind::StaticBinary,
+                        Shim::WasmWamr => ArtifactKind::Wasm,
+                    },
+                    bytes: super::file_bytes(&file),
+                    id: file.display().to_string(),
+                }
+            })
+            .collect();
+        let mut knobs = BTreeMap::from([
+            ("runtime".to_string(), self.runtime_name().to_string()),
+            ("socket".into(), socket().display().to_string()),
+            ("namespace".into(), coldbench_containers::containerd::NAMESPACE.into()),
+            (
+                "client".into(),
+                "containerd-client 0.8 gRPC (containers.create → tasks.create → tasks.start; tasks.wait → tasks.delete → containers.delete)".into(),
+            ),
+            (
+                "rootfs".into(),
+                "a prepared host directory (the program, proc/, dev/), read-only; no image, no snapshotter".into(),
+            ),
+            ("network".into(), "own network namespace, loopback only".into()),
+            (
+                "teardown".into(),
+                match self.shim {
+                    Shim::Runc => "stdin closed (tasks.close_io), exit awaited, task and container deleted".into(),
+                    Shim::WasmWamr => "runwasi's shim has no CloseIO, so a guest cannot see the end of its input: after its last response the task is killed (SIGKILL), awaited, deleted".to_string(),
+                },
+            ),
+            ("hardening".into(), self.hardening.flags()),
+        ]);
+        if self.shim == Shim::WasmWamr {
+            knobs.insert(
+                "shim".into(),
+                format!("{WAMR_SHIM_BINARY}: runwasi containerd-shim-wasm 1.0.1 (youki libcontainer) + WAMR 2.4.3 fast interpreter (wamrx-sys 0.3.0)"),
+            );
+        }
+        TargetRecord {
+            id: self.id.clone(),
+            family: Family::Container,
+            runtime: "containerd".into(),
+            runtime_version: self
+                .host
+                .as_ref()
+                .map(|h| h.version().to_string())
+                .unwrap_or_default(),
+            knobs,
+            available: true,
+            unavailable_reason: None,
+            artifacts,
+        }
+    }
+
+    /// Connects and prepares `<cache>/<id>/<workload>/`: the program (static
+    /// binary or `.wasm`) and the `proc/` and `dev/` mount points.
+    fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
+        self.host(timeout)?;
+        let t0 = Instant::now();
+        let (src, name) = match self.shim {
+            Shim::Runc => {
+                if let Some(why) = crate::artifacts::native_missing(workload) {
+                    return Err(TargetError::Unavailable(why));
+                }
+                (static_binary(workload), workload.to_string())
+            }
+            Shim::WasmWamr => (wasm_module(workload), format!("{workload}.wasm")),
+        };
+        super::require_built("workload", &src)?;
+        let root = self.dir.join(workload);
+        let io = |what: &str, p: &Path, e: std::io::Error| {
+            TargetError::Failed(format!("{what} {}: {e}", p.display()))
+        };
+        for d in ["proc", "dev"] {
+            std::fs::create_dir_all(root.join(d))
+                .map_err(|e| io("cannot create", &root.join(d), e))?;
+        }
+        let dest = root.join(&name);
+        std::fs::copy(&src, &dest).map_err(|e| io("cannot copy to", &dest, e))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if self.shim == Shim::Runc {
+                0o755
+            } else {
+                0o644
+            };
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| io("cannot set the mode of", &dest, e))?;
+        }
+        self.rootfs
+            .insert(workload.to_string(), (root, format!("/{name}")));
+        Ok(Some(t0.elapsed().as_nanos() as u64))
+    }
+
+    fn start(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
+        let host = self.host(timeout)?;
+        let (root, prog) = self
+            .rootfs
+            .get(workload)
+            .cloned()
+            .ok_or_else(|| TargetError::Failed(format!("{workload} was never prepared")))?;
+        let mut args = vec![prog];
+        args.extend(super::workload_args(workload, serve));
+        let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
+        let mut task = host
+            .start(
+                &TaskSpec {
+                    runtime: self.runtime_name(),
+                    rootfs: &root,
+                    args,
+                    hardening: &self.hardening,
+                },
+                timeout,
+            )
+            .map_err(|e| TargetError::Failed(e.to_string()))?;
+        let stdout = task
+            .take_stdout()
+            .ok_or_else(|| TargetError::Failed("the task has no stdout FIFO".into()))?;
+        let stamps_ns = task.stamps().map(|s| {
+            [s.created, s.attached, s.started]
+                .map(|t| clock.1 + t.saturating_duration_since(clock.0).as_nanos() as u64)
+        });
+        Ok(Box::new(ContainerdInstance {
+            stdout: LineReader::from_pipe(std::process::ChildStdout::from(
+                std::os::fd::OwnedFd::from(stdout),
+            )),
+            task: Some(task),
+            stamps_ns,
+        }))
+    }
+
+    fn engine_memory_bytes(
+        &mut self,
+        _container_ids: &[String],
+        _timeout: Duration,
+    ) -> Option<Vec<TargetResult<u64>>> {
+        None
+    }
+}
+
+struct ContainerdInstance {
+    task: Option<Task>,
+    stdout: LineReader,
+    /// When tasks.create, the stdio hand-over and tasks.start returned, ns.
+    stamps_ns: Option<[u64; 3]>,
+}
+
+impl Instance for ContainerdInstance {
+    fn stdout(&mut self) -> &mut LineReader {
+        &mut self.stdout
+    }
+
+    fn write_stdin(&mut self, bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
+        self.task
+            .as_mut()
+            .expect("live until teardown")
+            .write_stdin(bytes)
+            .map_err(|e| TargetError::Failed(format!("writing the container's stdin FIFO: {e}")))
+    }
+
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        self.task
+            .as_mut()
+            .expect("live until teardown")
+            .close_stdin(Duration::from_secs(10))
+            .map_err(|e| TargetError::Failed(e.to_string()))
+    }
+
+    /// create (start call → the shim created the container), attach (its
+    /// stdout FIFO handed over), start (→ running), ready (→ ready line
+    /// read): they add up to `t_ready` start by start.
+    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
+        self.stamps_ns
+            .map(|st| super::container_phases(st, t0_ns, ready_read_ns))
+            .unwrap_or_default()
+    }
+
+    /// Closes stdin and waits for the exit; under a shim that cannot pass
+    /// the end of input on (runwasi's: no CloseIO) the task is killed
+    /// instead, and its status is not checked.
+    fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
+        let task = self.task.take().expect("live until teardown");
+        let (code, killed) = task
+            .wait_and_remove(timeout)
+            .map_err(|e| TargetError::Failed(e.to_string()))?;
+        if code != 0 && !killed {
+            return Err(TargetError::Failed(format!(
+                "container exited with status {code}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn diagnostics(&mut self) -> String {
+        self.task
+            .as_ref()
+            .map(|t| t.stderr_text())
+            .unwrap_or_default()
+    }
+
+    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
+        let t = self.task.as_ref().expect("live until teardown");
+        MemoryScope::Container {
+            pid: t.pid(),
+            id: t.id().to_string(),
+        }
+    }
+}
