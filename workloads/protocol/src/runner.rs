@@ -492,6 +492,22 @@ where
     Ok(tx)
 }
 
+/// The module a runner's criterion bench (`harness/runners/<runtime>/benches`)
+/// starts: the file named by `COLDBENCH_BENCH_WASM`, else `noop.wasm` of
+/// the nested build, found from the runner's `CARGO_MANIFEST_DIR`
+/// (`<dir>/../../../target/nested/wasm32-wasip1/release/noop.wasm`).
+///
+/// Panics naming the file when it cannot be read (for benches only).
+pub fn bench_module_bytes(runner_manifest_dir: &str) -> Vec<u8> {
+    let path = std::env::var_os("COLDBENCH_BENCH_WASM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(runner_manifest_dir)
+                .join("../../../target/nested/wasm32-wasip1/release/noop.wasm")
+        });
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
 /// A parsed [`Kind::Start`] command: which loaded module, with which guest argv.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartRequest {

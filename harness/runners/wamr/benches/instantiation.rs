@@ -17,17 +17,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::ffi::{CString, c_char};
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
 use wamrx_sys as sys;
 
 fn module_bytes() -> Vec<u8> {
-    let path = std::env::var_os("COLDBENCH_BENCH_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../target/nested/wasm32-wasip1/release/noop.wasm")
-        });
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    coldbench_protocol::runner::bench_module_bytes(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A loaded module and the buffer WAMR keeps pointers into.

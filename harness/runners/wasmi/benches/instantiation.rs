@@ -12,19 +12,12 @@
 //! (default `target/nested/wasm32-wasip1/release/noop.wasm`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::path::PathBuf;
 use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store, StoreLimitsBuilder};
 use wasmi_wasi::wasi_common::pipe::{ReadPipe, WritePipe};
 use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
 
 fn module_bytes() -> Vec<u8> {
-    let path = std::env::var_os("COLDBENCH_BENCH_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../target/nested/wasm32-wasip1/release/noop.wasm")
-        });
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    coldbench_protocol::runner::bench_module_bytes(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The runner's engine configuration (src/main.rs).
