@@ -331,14 +331,6 @@ impl Target for ContainerdTarget {
             stamps_ns,
         }))
     }
-
-    fn engine_memory_bytes(
-        &mut self,
-        _container_ids: &[String],
-        _timeout: Duration,
-    ) -> Option<Vec<TargetResult<u64>>> {
-        None
-    }
 }
 
 struct ContainerdInstance {

@@ -492,19 +492,34 @@ where
     Ok(tx)
 }
 
+/// The module a [`Kind::Load`] command names (`path=`): its path and bytes.
+///
+/// Errors: no `path`, or the file cannot be read (the message names it).
+pub fn read_module(kv: &[(String, String)]) -> Result<(std::path::PathBuf, Vec<u8>), String> {
+    let path = std::path::PathBuf::from(kv_get(kv, "path").ok_or("load: no `path`")?);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| format!("cannot read Wasm module {}: {e}", path.display()))?;
+    Ok((path, bytes))
+}
+
 /// The module a runner's criterion bench (`harness/runners/<runtime>/benches`)
 /// starts: the file named by `COLDBENCH_BENCH_WASM`, else `noop.wasm` of
 /// the nested build, found from the runner's `CARGO_MANIFEST_DIR`
 /// (`<dir>/../../../target/nested/wasm32-wasip1/release/noop.wasm`).
-///
-/// Panics naming the file when it cannot be read (for benches only).
-pub fn bench_module_bytes(runner_manifest_dir: &str) -> Vec<u8> {
-    let path = std::env::var_os("COLDBENCH_BENCH_WASM")
+pub fn bench_module_path(runner_manifest_dir: &str) -> std::path::PathBuf {
+    std::env::var_os("COLDBENCH_BENCH_WASM")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
             std::path::Path::new(runner_manifest_dir)
                 .join("../../../target/nested/wasm32-wasip1/release/noop.wasm")
-        });
+        })
+}
+
+/// The bytes of [`bench_module_path`].
+///
+/// Panics naming the file when it cannot be read (for benches only).
+pub fn bench_module_bytes(runner_manifest_dir: &str) -> Vec<u8> {
+    let path = bench_module_path(runner_manifest_dir);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 

@@ -29,13 +29,12 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, start_piped,
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, read_module, start_piped,
 };
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, c_char};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use wamrx_sys as sys;
 
@@ -132,10 +131,8 @@ impl RunnerHost for Runner {
         module: u64,
         kv: &[(String, String)],
     ) -> Result<Vec<(&'static str, String)>, String> {
-        let path = PathBuf::from(kv_get(kv, "path").ok_or("load: no `path`")?);
         let t0 = monotonic_ns();
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read Wasm module {}: {e}", path.display()))?;
+        let (path, bytes) = read_module(kv)?;
         // Loading validates: a bad module fails here in both strategies.
         let loaded = LoadedModule::load(&bytes)
             .map_err(|e| format!("WAMR cannot load {}: {e}", path.display()))?;

@@ -16,21 +16,11 @@
 //! (default `target/nested/wasm32-wasip1/release/noop.wasm`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::path::PathBuf;
 use std::sync::Arc;
 use wasmer::{Engine, Module, Store};
 use wasmer_wasix::runtime::task_manager::tokio::TokioTaskManager;
 use wasmer_wasix::virtual_fs::NullFile;
 use wasmer_wasix::{Pipe, PluggableRuntime, Runtime, WasiEnv};
-
-fn module_path() -> PathBuf {
-    std::env::var_os("COLDBENCH_BENCH_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../target/nested/wasm32-wasip1/release/noop.wasm")
-        })
-}
 
 fn instantiate(c: &mut Criterion) {
     let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -39,7 +29,7 @@ fn instantiate(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let _context = tokio.enter();
-    let bytes = std::fs::read(module_path()).expect("module");
+    let bytes = coldbench_protocol::runner::bench_module_bytes(env!("CARGO_MANIFEST_DIR"));
     let mut group = c.benchmark_group("wasmer");
     for (name, engine) in [
         ("cranelift", Engine::from(wasmer::sys::Cranelift::default())),

@@ -19,7 +19,7 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get,
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -158,11 +158,9 @@ impl RunnerHost for Runner {
         module_id: u64,
         kv: &[(String, String)],
     ) -> Result<Vec<(&'static str, String)>, String> {
-        let path = PathBuf::from(kv_get(kv, "path").ok_or("load: no `path`")?);
         let cache_dir = PathBuf::from(kv_get(kv, "cache_dir").ok_or("load: no `cache_dir`")?);
         let t0 = monotonic_ns();
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read Wasm module {}: {e}", path.display()))?;
+        let (path, bytes) = read_module(kv)?;
         std::fs::create_dir_all(&cache_dir)
             .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
         let module = Module::new(&self.engine, &bytes)

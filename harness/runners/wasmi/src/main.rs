@@ -21,10 +21,9 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, start_piped,
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, read_module, start_piped,
 };
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use wasmi::{
     CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
@@ -62,10 +61,8 @@ impl RunnerHost for Runner {
         module: u64,
         kv: &[(String, String)],
     ) -> Result<Vec<(&'static str, String)>, String> {
-        let path = PathBuf::from(kv_get(kv, "path").ok_or("load: no `path`")?);
         let t0 = monotonic_ns();
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read Wasm module {}: {e}", path.display()))?;
+        let (path, bytes) = read_module(kv)?;
         Module::validate(&self.engine, &bytes)
             .map_err(|e| format!("{} is not a valid WebAssembly module: {e}", path.display()))?;
         let out = vec![

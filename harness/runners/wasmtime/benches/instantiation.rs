@@ -10,22 +10,12 @@
 //! Both allocators are measured with the configuration the runner uses.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use std::path::PathBuf;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig, Store,
 };
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
-
-fn module_path() -> PathBuf {
-    std::env::var_os("COLDBENCH_BENCH_WASM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../target/nested/wasm32-wasip1/release/noop.wasm")
-        })
-}
 
 fn prepared(pooling: bool) -> (Engine, InstancePre<WasiP1Ctx>) {
     prepared_with(pooling, true)
@@ -52,7 +42,7 @@ fn prepared_with(pooling: bool, backtraces: bool) -> (Engine, InstancePre<WasiP1
             .memory_reservation(1 << 30);
     }
     let engine = Engine::new(&config).expect("engine");
-    let path = module_path();
+    let path = coldbench_protocol::runner::bench_module_path(env!("CARGO_MANIFEST_DIR"));
     let module = Module::from_file(&engine, &path)
         .unwrap_or_else(|e| panic!("cannot load {}: {e:?}", path.display()));
     let mut linker = Linker::new(&engine);

@@ -35,7 +35,7 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get,
+    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
 };
 use std::collections::HashMap;
 use std::io;
@@ -194,10 +194,8 @@ impl Runner {
         module_id: u64,
         kv: &[(String, String)],
     ) -> Result<Vec<(&'static str, String)>> {
-        let path = PathBuf::from(kv_get(kv, "path").ok_or_else(|| anyhow!("load: no `path`"))?);
         let t0 = monotonic_ns();
-        let bytes = std::fs::read(&path)
-            .with_context(|| format!("cannot read Wasm module {}", path.display()))?;
+        let (path, bytes) = read_module(kv).map_err(|e| anyhow!("{e}"))?;
         let mut out = vec![("wasm_bytes", bytes.len().to_string())];
         let prepared = match self.strategy {
             Strategy::Jit => {
