@@ -59,9 +59,21 @@ pub fn glibc_binary(workload: &str) -> PathBuf {
 
 /// The runner binary for `runtime` (e.g. `wasmtime`).
 pub fn runner_binary(runtime: &str) -> PathBuf {
-    artifacts_dir()
-        .join("release")
-        .join(format!("coldbench-runner-{runtime}"))
+    let name = format!("coldbench-runner-{runtime}");
+    if runtime.contains('@') {
+        versions_dir().join("bin").join(name)
+    } else {
+        artifacts_dir().join("release").join(name)
+    }
+}
+
+/// Where `scripts/build-runtime-version.sh` puts the runners it builds
+/// against other runtime versions (`bin/coldbench-runner-<runtime>@<version>`):
+/// `COLDBENCH_VERSIONS_DIR` if set, else `target/versions` in the repository.
+pub fn versions_dir() -> PathBuf {
+    std::env::var_os("COLDBENCH_VERSIONS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_dir().join("target").join("versions"))
 }
 
 /// The curated real inputs shipped in the repository (`workloads/inputs`).

@@ -152,19 +152,19 @@ pub fn cgroup_memory_bytes(pid: u32) -> Result<u64, String> {
     ))
 }
 
-/// Threads (kernel scheduling entities) on the host now (`/proc/loadavg`), 0 if unreadable.
-pub fn host_threads() -> u64 {
-    LoadAverage::current().map(|l| l.max as u64).unwrap_or(0)
+/// Threads (kernel scheduling entities) on the host now (`/proc/loadavg`,
+/// its fourth field's total); `None` if unreadable.
+pub fn host_threads() -> Option<u64> {
+    LoadAverage::current().ok().map(|l| u64::from(l.max))
 }
 
 /// The host's task limit: `min(kernel.pid_max, kernel.threads-max)` (every
-/// thread takes a pid), `u64::MAX` if neither is readable.
-pub fn task_limit() -> u64 {
+/// thread takes a pid); `None` if neither is readable.
+pub fn task_limit() -> Option<u64> {
     ["/proc/sys/kernel/pid_max", "/proc/sys/kernel/threads-max"]
         .iter()
         .filter_map(|p| std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok())
         .min()
-        .unwrap_or(u64::MAX)
 }
 
 /// `vm.max_map_count` (memory mappings per process), if readable.
@@ -195,7 +195,28 @@ mod tests {
         let t = ProcessTable::read().unwrap();
         let me = std::process::id();
         assert!(t.tree(t.parent(me).unwrap()).contains(&me));
-        assert!(host_threads() >= 1);
-        assert!(task_limit() > 1);
+        // Read independently: procps's `sysctl` and `ps`.
+        let sysctl = |k: &str| -> u64 {
+            let o = std::process::Command::new("sysctl")
+                .args(["-n", k])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+        };
+        assert_eq!(
+            task_limit(),
+            Some(sysctl("kernel.pid_max").min(sysctl("kernel.threads-max")))
+        );
+        let ps = std::process::Command::new("ps")
+            .args(["-eL", "--no-headers"])
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&ps.stdout).lines().count() as f64;
+        let threads = host_threads().unwrap() as f64;
+        // Both read a moving host a few ms apart.
+        assert!(
+            (threads - listed).abs() <= 5.0 + listed * 0.1,
+            "loadavg {threads}, ps -eL {listed}"
+        );
     }
 }

@@ -110,6 +110,9 @@ pub fn execute(
         }),
         ..Sections::default()
     };
+    // run.json exists (in progress) from here on: a harness killed in the
+    // first experiment leaves it for the journal to be replayed into.
+    session.checkpoint(&sections)?;
     // The order is the suite's (`Suite::experiments`): one place says it.
     for e in suite.experiments() {
         if session.interrupted.load(Ordering::SeqCst) {

@@ -230,7 +230,10 @@ impl Session {
             })
             .context("cannot install the Ctrl-C handler")?;
         }
-        let mut out = Collector::default();
+        // Everything recorded from here on is journalled as it happens
+        // (results::journal): a harness killed between two checkpoints of
+        // run.json loses at most the line in flight.
+        let mut out = Collector::journalled(&out_dir, &started_utc.to_rfc3339());
         for p in problems {
             out.error(
                 Subject {
@@ -301,6 +304,8 @@ impl Session {
     ) -> Session {
         let mut workloads: Vec<String> = cases.iter().map(|c| c.workload.clone()).collect();
         workloads.dedup();
+        let started_utc = chrono::Utc::now();
+        let out = Collector::journalled(&out_dir, &started_utc.to_rfc3339());
         Session {
             workloads,
             target_selection: targets.iter().map(|t| t.id().to_string()).collect(),
@@ -320,10 +325,10 @@ impl Session {
                     clients: vec![t],
                 })
                 .collect(),
-            out: Collector::default(),
+            out,
             progress: Progress::quiet(),
             started: Instant::now(),
-            started_utc: chrono::Utc::now(),
+            started_utc,
             probe: None,
             target_options: TargetOptions::default(),
             variants: Vec::new(),
@@ -605,6 +610,21 @@ impl Session {
         self.write(records, sections, true)
     }
 
+    /// At the start of an experiment: writes `run.json` in progress with
+    /// [`Session::done`] plus `update` (the experiment's section, with its
+    /// configuration and no results yet), at once, so that a journal
+    /// replayed after a kill has the section to fill. A failed write is
+    /// reported on stderr; the run goes on.
+    pub fn checkpoint_now(&mut self, update: impl FnOnce(&mut Sections)) {
+        let mut sections = self.done.clone();
+        update(&mut sections);
+        let records = self.target_records();
+        match self.write(records, &sections, true) {
+            Ok(_) => self.last_checkpoint = Instant::now(),
+            Err(e) => eprintln!("checkpoint of run.json failed (the run goes on): {e:#}"),
+        }
+    }
+
     /// Between two steps of an experiment (a cold-start round, a
     /// throughput cell, a density series): writes `run.json` in progress
     /// with [`Session::done`] plus what `update` adds (the experiment's
@@ -612,15 +632,8 @@ impl Session {
     /// write. A write that fails is reported on stderr and retried at the
     /// next step; the run goes on (the final write reports for good).
     pub fn checkpoint_partial(&mut self, update: impl FnOnce(&mut Sections)) {
-        if self.last_checkpoint.elapsed() < CHECKPOINT_EVERY {
-            return;
-        }
-        let mut sections = self.done.clone();
-        update(&mut sections);
-        let records = self.target_records();
-        match self.write(records, &sections, true) {
-            Ok(_) => self.last_checkpoint = Instant::now(),
-            Err(e) => eprintln!("checkpoint of run.json failed (the run goes on): {e:#}"),
+        if self.last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            self.checkpoint_now(update);
         }
     }
 
@@ -707,12 +720,19 @@ impl Session {
             cold_start,
             density: sections.density.clone(),
             throughput: sections.throughput.clone(),
-            notes: self.notes.clone(),
+            notes: self
+                .notes
+                .iter()
+                .chain(&self.out.journal_failed)
+                .cloned()
+                .collect(),
             harness: self.harness.samples_now(self.started),
             verification: self.out.verification(),
             errors: self.out.errors.clone(),
         };
         let path = self.out_dir.join("run.json");
+        // The journal reaches the disk before the file that summarises it.
+        self.out.sync_journal();
         run.write(&path)?;
         // Tables are rendered from the file just written, never from memory.
         Ok((RunFile::read(&path)?, path))

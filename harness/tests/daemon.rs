@@ -18,6 +18,27 @@ fn dockerd_pid() -> Option<u32> {
         .ok()
 }
 
+const DOCKER: &str = "docker-scratch-runc-none";
+
+/// The run's journal lines that `keep` keeps, in order (a torn last line
+/// left out).
+fn journal(
+    out: &std::path::Path,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join(coldbench_results::journal::JOURNAL_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| keep(v))
+        .collect()
+}
+
+/// A `t_ready` line of `target`.
+fn is_sample(v: &serde_json::Value, target: &str) -> bool {
+    v["entry"] == "sample" && v["metric"] == "t_ready" && v["target"] == target
+}
+
 fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -85,25 +106,15 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Restart once container starts are being measured: the run's
-    // in-progress checkpoint (at most every 5 s) shows some.
+    // Restart once container starts are being measured: the run's journal
+    // shows some.
     let t0 = Instant::now();
-    loop {
-        let measured = RunFile::read(&out.join("run.json"))
-            .ok()
-            .and_then(|r| {
-                r.result("noop", "docker-scratch-runc-none", Metric::TReady)
-                    .map(|x| x.summary.n)
-            })
-            .unwrap_or(0);
-        if measured >= 3 {
-            break;
-        }
+    while journal(&out, |v| is_sample(v, DOCKER)).len() < 3 {
         assert!(
             t0.elapsed() < Duration::from_secs(180),
             "no container start measured within 180 s"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
     let gone = restart_engine();
     let o = child.wait_with_output().unwrap();
@@ -117,7 +128,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
             .map_or(0, |r| r.summary.n)
     };
     assert_eq!(n("native"), runs as u64);
-    let containers = n("docker-scratch-runc-none");
+    let containers = n(DOCKER);
     assert!(
         containers > 0 && containers < runs as u64,
         "{containers} container starts measured"
@@ -126,7 +137,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     let engine_errors: Vec<&str> = run
         .errors
         .iter()
-        .filter(|e| e.target.as_deref() == Some("docker-scratch-runc-none"))
+        .filter(|e| e.target.as_deref() == Some(DOCKER))
         .map(|e| e.message.as_str())
         .collect();
     assert!(!engine_errors.is_empty());
@@ -136,6 +147,33 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
             .any(|m| m.contains("Docker engine stopped answering")),
         "{engine_errors:#?}"
     );
+    // While the engine was away, the native starts went on: in the
+    // journal, between the error of the start the restart interrupted and
+    // the next container start, native starts were measured.
+    let lines = journal(&out, |_| true);
+    let lost = lines
+        .iter()
+        .position(|v| {
+            v["entry"] == "error"
+                && v["target"] == DOCKER
+                && v["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("stopped answering"))
+        })
+        .expect("the interrupted start's error is journalled");
+    let resumed = lost
+        + lines[lost..]
+            .iter()
+            .position(|v| is_sample(v, DOCKER))
+            .expect("container starts resumed");
+    let native_meanwhile = lines[lost..resumed]
+        .iter()
+        .filter(|v| is_sample(v, "native"))
+        .count();
+    assert!(
+        native_meanwhile > 0,
+        "no native start while the engine was away"
+    );
     // Starts after the restart were measured: fewer lost than the restart lasted.
     assert_eq!(
         containers + engine_errors.len() as u64,
@@ -143,7 +181,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
         "{engine_errors:#?}"
     );
     eprintln!(
-        "engine gone {:.1} s; {containers} of {runs} container starts measured, {} lost: {engine_errors:#?}",
+        "engine gone {:.1} s; {containers} of {runs} container starts measured, {} lost, {native_meanwhile} native starts meanwhile: {engine_errors:#?}",
         gone.as_secs_f64(),
         engine_errors.len()
     );

@@ -430,7 +430,10 @@ fn provenance(runs: &[&RunFile]) -> String {
     for r in runs {
         let h = &r.host;
         s.push_str(&format!(
-            "<li>{}; started {}; <code>{}</code> at {}; runtimes: {}</li>\n",
+            "<li>{}{}; started {}; <code>{}</code> at {}; runtimes: {}</li>\n",
+            crate::incomplete(r)
+                .map(|w| format!("<strong>{}</strong> — ", escape(&w)))
+                .unwrap_or_default(),
             escape(&crate::host_line(h)),
             escape(&r.started_utc),
             escape(&r.tool.command_line),

@@ -692,14 +692,17 @@ pub fn density_table(run: &RunFile, curves: bool) -> String {
                 Cell::new(&s.workload),
                 Cell::new(&s.target),
                 Cell::new(x.instances).set_alignment(CellAlignment::Right),
-                Cell::new(format_bytes(x.mem_available_bytes)).set_alignment(CellAlignment::Right),
-                Cell::new(per(Some(x.host_delta_bytes as f64))).set_alignment(CellAlignment::Right),
+                Cell::new(x.mem_available_bytes.map_or("—".to_string(), format_bytes))
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(per(x.host_delta_bytes.map(|b| b as f64)))
+                    .set_alignment(CellAlignment::Right),
                 Cell::new(per(x.pss_bytes.map(|b| b as f64))).set_alignment(CellAlignment::Right),
                 Cell::new(per(x.engine_bytes.map(|b| b as f64)))
                     .set_alignment(CellAlignment::Right),
                 Cell::new(format_ns(x.t_ready_window_p50_ns)).set_alignment(CellAlignment::Right),
                 Cell::new(format_ns(x.t_reach_ns)).set_alignment(CellAlignment::Right),
-                Cell::new(x.host_threads).set_alignment(CellAlignment::Right),
+                Cell::new(x.host_threads.map_or("—".to_string(), |t| t.to_string()))
+                    .set_alignment(CellAlignment::Right),
             ]);
         }
     }
@@ -806,13 +809,36 @@ pub fn header(run: &RunFile) -> String {
     if let Some(v) = run.migrated_from {
         s.push_str(&format!(" (read from a schema-version-{v} file)"));
     }
-    if run.in_progress {
-        s.push_str(
-            " — INCOMPLETE: never finalised (still running, or its harness was killed); the figures are those of its last checkpoint",
-        );
+    if let Some(why) = incomplete(run) {
+        s.push_str(" — ");
+        s.push_str(&why);
     }
     s.push('\n');
     s
+}
+
+/// Why `run` is not a whole run, in one line for every format (terminal,
+/// Markdown, HTML): never finalised (`in_progress`: still running, or its
+/// harness was killed — with what was replayed from its journal, as
+/// [`RunFile::read_run`] notes it), or interrupted; `None` for a whole run.
+pub fn incomplete(run: &RunFile) -> Option<String> {
+    if run.in_progress {
+        // RunFile::read_run says in a note what it replayed from the journal.
+        let what = run
+            .notes
+            .iter()
+            .find(|n| n.starts_with(coldbench_results::journal::REPLAY_NOTE))
+            .map_or("the figures are those of its last checkpoint", |n| {
+                n.as_str()
+            });
+        Some(format!(
+            "INCOMPLETE: never finalised (still running, or its harness was killed); {what}"
+        ))
+    } else if run.interrupted {
+        Some("interrupted (Ctrl-C): partial".to_string())
+    } else {
+        None
+    }
 }
 
 /// A wall-clock duration for a person: `42 s`, `2 min 05 s` (whole seconds).

@@ -198,11 +198,9 @@ pub fn provenance(runs: &[&RunFile]) -> String {
             escape(&r.started_utc),
             escape(&r.tool.command_line),
             escape(&r.tool.git_revision),
-            if r.interrupted {
-                " (interrupted: partial)"
-            } else {
-                ""
-            },
+            crate::incomplete(r)
+                .map(|w| format!(" — **{}**", escape(&w)))
+                .unwrap_or_default(),
         ));
     }
     out

@@ -128,7 +128,7 @@ pub fn size(run: &RunFile, s: &DensitySeries, host_memory_bytes: u64) -> Sizing 
     }
     if let (Some(limit), Some((per, base))) = (
         cfg.and_then(|c| c.task_limit),
-        per_instance(s, |x| Some(x.host_threads)),
+        per_instance(s, |x| x.host_threads),
     ) && per > 0.0
     {
         let fraction = cfg.map_or(0.8, |c| c.task_limit_fraction);

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod histogram;
+pub mod journal;
 mod migrate;
 pub mod outcome;
 
@@ -312,6 +313,25 @@ impl RunFile {
         Self::from_slice(&bytes, &p)
     }
 
+    /// Reads a results file as [`RunFile::read`] does and, when it was never
+    /// finalised (`in_progress`: the harness was killed) and a journal of
+    /// the same run lies beside it ([`journal::JOURNAL_FILE`]), replays the
+    /// journal into it ([`journal::replay`]): what was measured after the
+    /// last checkpoint is kept. The file on disk is not changed.
+    ///
+    /// Errors: those of [`RunFile::read`], and a journal line other than
+    /// the last that does not parse.
+    pub fn read_run(path: &Path) -> Result<RunFile, ResultsError> {
+        let mut run = Self::read(path)?;
+        if run.in_progress {
+            let j = path.with_file_name(journal::JOURNAL_FILE);
+            if j.is_file() {
+                journal::replay(&mut run, &j)?;
+            }
+        }
+        Ok(run)
+    }
+
     /// Parses a results file's bytes; `name` names it in errors. See [`RunFile::read`].
     pub fn from_slice(bytes: &[u8], name: &str) -> Result<RunFile, ResultsError> {
         let mut v: serde_json::Value =
@@ -338,6 +358,53 @@ impl RunFile {
             path: name.to_string(),
             source,
         })
+    }
+
+    /// Keeps only the targets `map` gives an id for, under that id, in
+    /// every part of the file that names a target (records, cold-start and
+    /// prepare distributions, throughput cells, density series, counts,
+    /// errors); an error that names no target is kept. Used to compare two
+    /// versions of a runtime measured side by side (`wasmtime-pooling`
+    /// against `wasmtime@50-pooling`, each renamed to a common id).
+    pub fn retarget(&mut self, map: impl Fn(&str) -> Option<String>) {
+        fn apply<T>(
+            v: &mut Vec<T>,
+            id: impl Fn(&mut T) -> &mut String,
+            map: &dyn Fn(&str) -> Option<String>,
+        ) {
+            v.retain_mut(|x| {
+                let t = id(x);
+                match map(t) {
+                    Some(new) => {
+                        *t = new;
+                        true
+                    }
+                    None => false,
+                }
+            });
+        }
+        let map: &dyn Fn(&str) -> Option<String> = &map;
+        apply(&mut self.targets, |t| &mut t.id, map);
+        apply(&mut self.prepare, |m| &mut m.target, map);
+        if let Some(c) = self.cold_start.as_mut() {
+            apply(&mut c.results, |m| &mut m.target, map);
+        }
+        if let Some(t) = self.throughput.as_mut() {
+            apply(&mut t.cells, |c| &mut c.target, map);
+        }
+        if let Some(d) = self.density.as_mut() {
+            apply(&mut d.series, |s| &mut s.target, map);
+        }
+        apply(&mut self.verification, |v| &mut v.target, map);
+        self.errors
+            .retain_mut(|e| match e.target.as_deref().map(map) {
+                None => true,
+                Some(None) => false,
+                Some(Some(new)) => {
+                    e.target = Some(new);
+                    true
+                }
+            });
     }
 
     /// The experiments this file holds, in section order.
@@ -768,10 +835,14 @@ pub struct DensitySample {
     pub t_ready_last_ns: u64,
     /// Median `t_ready` of the instances started since the previous sample, ns.
     pub t_ready_window_p50_ns: u64,
-    /// Host `MemAvailable` now, bytes.
-    pub mem_available_bytes: u64,
-    /// Host: baseline `MemAvailable` − now, bytes (negative if memory was freed).
-    pub host_delta_bytes: i64,
+    /// Host `MemAvailable` now, bytes; absent when `/proc/meminfo` could
+    /// not be read at this sample (the series' errors say so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_available_bytes: Option<u64>,
+    /// Host: baseline `MemAvailable` − now, bytes (negative if memory was
+    /// freed); absent with `mem_available_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_delta_bytes: Option<i64>,
     /// Attributable: PSS summed over the instances' processes (containers:
     /// container processes + containerd shim and its children; embedded: the
     /// runner's PSS − its baseline), bytes.
@@ -792,8 +863,10 @@ pub struct DensitySample {
     /// Processes whose PSS was summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processes: Option<u64>,
-    /// Threads on the whole host (`/proc/loadavg`), for the task limit.
-    pub host_threads: u64,
+    /// Threads on the whole host (`/proc/loadavg`), for the task limit;
+    /// absent when it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_threads: Option<u64>,
     /// Memory mappings of the shared host process (embedded runtimes'
     /// runner: `/proc/PID/maps` lines), against `vm.max_map_count`; absent
     /// for process-per-instance targets.
@@ -918,6 +991,20 @@ pub struct MetricResult {
     pub summary: Summary,
     /// The HDR histogram, V2 + deflate, base64 (standard alphabet), values in ns.
     pub histogram_v2_deflate_b64: String,
+}
+
+impl MetricResult {
+    /// The entry of `workload` × `target` × `metric` for histogram `h`
+    /// (values in ns); `None` when `h` is empty.
+    pub fn of(workload: &str, target: &str, metric: Metric, h: &LatencyHistogram) -> Option<Self> {
+        h.summary().map(|summary| MetricResult {
+            workload: workload.to_string(),
+            target: target.to_string(),
+            metric,
+            summary,
+            histogram_v2_deflate_b64: h.to_base64(),
+        })
+    }
 }
 
 /// Verification counts for one experiment × workload × target.

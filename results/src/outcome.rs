@@ -150,11 +150,15 @@ pub enum DensityStop {
     StartFailed,
     /// Ctrl-C.
     Interrupted,
+    /// The harness died mid-series (killed outright): the series is what
+    /// its journal held (`results::journal`), figures as of its last sample.
+    HarnessStopped,
 }
 named!(DensityStop {
     MaxInstances => "max_instances", TargetMax => "target_max", MemoryFloor => "memory_floor",
     TimeLimit => "time_limit", TaskLimit => "task_limit", MapLimit => "map_limit", Swap => "swap",
     StartFailed => "start_failed", Interrupted => "interrupted",
+    HarnessStopped => "harness_stopped",
 });
 
 /// Why a throughput cell's window closed.

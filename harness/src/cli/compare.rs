@@ -70,6 +70,39 @@ pub struct CompareArgs {
     /// List unchanged rows in the terminal table too.
     #[arg(long)]
     all: bool,
+    /// Two versions of one runtime measured side by side, `OLD=NEW` (e.g.
+    /// `wasmtime=wasmtime@50`, `wasmer=wasmer@7.5`): BASE's rows are its
+    /// `OLD-*` targets, NEW's its `NEW-*` targets, paired by the rest of the
+    /// id (`wasmtime-pooling` against `wasmtime@50-pooling`); BASE and NEW
+    /// may be the same run. The runtime's version is the difference the
+    /// fingerprint shows.
+    #[arg(long, value_parser = parse_versions)]
+    versions: Option<(String, String)>,
+}
+
+/// `OLD=NEW` runtime names (`wasmtime=wasmtime@50`).
+fn parse_versions(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((old, new)) if !old.is_empty() && !new.is_empty() && old != new => {
+            Ok((old.to_string(), new.to_string()))
+        }
+        _ => Err(format!(
+            "`{s}` is not OLD=NEW runtime names, such as wasmtime=wasmtime@50"
+        )),
+    }
+}
+
+/// Keeps the targets of runtime `keep` (ids `keep-*`), renamed to `as_-*`,
+/// and records `keep`'s version as `as_`'s in the fingerprint.
+fn side(run: &mut RunFile, keep: &str, as_: &str) {
+    let prefix = format!("{keep}-");
+    run.retarget(|id| id.strip_prefix(&prefix).map(|rest| format!("{as_}-{rest}")));
+    let versions = &mut run.host.runtime_versions;
+    let v = versions.get(keep).cloned();
+    versions.retain(|k, _| !k.contains('@') && k != as_);
+    if let Some(v) = v {
+        versions.insert(as_.to_string(), v);
+    }
 }
 
 /// `5%` or `0.05` as a fraction in (0, 1).
@@ -145,11 +178,19 @@ fn compare_runs(args: CompareArgs, exports: &Exports) -> Result<i32> {
         .map(|p| results_paths(p))
         .collect::<Result<Vec<_>>>()?;
     let paths: Vec<PathBuf> = groups.iter().flatten().cloned().collect();
-    let runs = paths
+    let mut runs = paths
         .iter()
-        .map(|p| RunFile::read(p))
+        .map(|p| RunFile::read_run(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let labels: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut labels: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    if let Some((old, new)) = &args.versions {
+        for (i, (r, l)) in runs.iter_mut().zip(labels.iter_mut()).enumerate() {
+            // BASE (the first group) is OLD; every later run is NEW.
+            let runtime = if i < groups[0].len() { old } else { new };
+            side(r, runtime, old);
+            l.push_str(&format!(" ({runtime})"));
+        }
+    }
     let (kb, kn) = (groups[0].len(), groups[groups.len() - 1].len());
     let label = |arg: &Path, k: usize, one: &str| {
         if k > 1 {

@@ -63,7 +63,7 @@ pub fn print(args: ReportArgs) -> Result<()> {
     let paths: Vec<PathBuf> = args.paths.iter().map(|p| super::results_path(p)).collect();
     let runs = paths
         .iter()
-        .map(|p| RunFile::read(p))
+        .map(|p| RunFile::read_run(p))
         .collect::<Result<Vec<_>, _>>()?;
     let refs: Vec<&RunFile> = runs.iter().collect();
     if let Some(why) = coldbench_reports::mixed_hosts(&refs)

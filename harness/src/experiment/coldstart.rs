@@ -64,6 +64,9 @@ struct Cell {
 pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     session.out.set_experiment(Some(Experiment::ColdStart));
     let floor = measure_floor(session);
+    // The section is on disk before the first start: a journal replayed
+    // after a kill (results::journal) fills its distributions.
+    session.checkpoint_now(|x| x.cold_start = Some(section(s, &floor)));
     let mut rng = rand::rngs::StdRng::seed_from_u64(session.seed);
     let usable: Vec<usize> = (0..session.cases.len())
         .filter(|&i| session.expected[i].is_some())
@@ -107,8 +110,30 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
         .stage(Experiment::ColdStart, planned_total(&cells));
     let mut order: Vec<usize> = (0..n_targets).collect();
     let rounds = s.warmup + s.runs;
-    'rounds: for round in 0..rounds {
+    // Targets whose starts are deferred now (`Target::waiting`: the Docker
+    // engine restarting), with when they started waiting.
+    let mut waiting: Vec<Option<Instant>> = vec![None; n_targets];
+    let mut round = 0u32;
+    let mut started_last_round = 0u32;
+    'rounds: loop {
         let warm_round = round < s.warmup;
+        // Past the planned rounds, only cells whose starts were deferred
+        // are left: one more round for them, after a pause if every one
+        // is still waiting.
+        if round >= rounds {
+            let behind = cells
+                .iter()
+                .flatten()
+                .any(|c| wanted(c, s, false).is_some());
+            if !behind {
+                break;
+            }
+            if started_last_round == 0 {
+                std::thread::sleep(WAITING_POLL);
+            }
+        }
+        round += 1;
+        let mut started_this_round = 0u32;
         for (k, &ci) in usable.iter().enumerate() {
             // Between two cases: what is measured so far reaches run.json
             // (at most every CHECKPOINT_EVERY), should the harness be killed.
@@ -120,18 +145,35 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
                 if session.interrupted.load(Ordering::SeqCst) {
                     break 'rounds;
                 }
-                let cell = cells[k][ti];
-                let wanted = if warm_round {
-                    cell.warm < s.warmup && cell.planned != Some(0)
-                } else {
-                    cell.planned.is_none_or(|p| cell.measured < p)
-                };
-                if !wanted {
+                let Some(warm_start) = wanted(&cells[k][ti], s, warm_round) else {
                     continue;
-                }
+                };
                 let case = &session.cases[ci];
                 let entry = &mut session.entries[ti];
                 let tid = entry.id.clone();
+                // A target waiting for what it depends on is skipped, not
+                // charged: its starts come in later rounds, the other
+                // targets go on meanwhile.
+                match entry.clients[0].waiting() {
+                    Some(why) => {
+                        if waiting[ti].is_none() {
+                            waiting[ti] = Some(Instant::now());
+                            session
+                                .progress
+                                .note(&format!("{tid}: starts deferred: {why}"));
+                        }
+                        continue;
+                    }
+                    None => {
+                        if let Some(since) = waiting[ti].take() {
+                            session.progress.note(&format!(
+                                "{tid}: starts resume after {:.1} s",
+                                since.elapsed().as_secs_f64()
+                            ));
+                        }
+                    }
+                }
+                started_this_round += 1;
                 session.progress.working(&format!("{} × {tid}", case.name));
                 let t0 = Instant::now();
                 let result = one_start(
@@ -148,7 +190,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
                 match result {
                     Ok(sample) => {
                         session.out.add_verified(&case.workload, &tid, 1, 0);
-                        if warm_round {
+                        if warm_start {
                             c.warm += 1;
                         } else {
                             c.measured += 1;
@@ -176,7 +218,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
                     Err(f) => {
                         // A failed start uses up its slot: a target that always
                         // fails cannot hold the run forever.
-                        if warm_round {
+                        if warm_start {
                             c.warm += 1;
                         } else {
                             c.measured += 1;
@@ -196,10 +238,30 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
                 session.progress.advance(done, total);
             }
         }
+        started_last_round = started_this_round;
     }
     session.progress.finish_stage();
     session.out.set_experiment(None);
     section(s, &floor)
+}
+
+/// Pause between two rounds in which no start could be made (every cell
+/// left belongs to a target that is waiting).
+pub const WAITING_POLL: Duration = Duration::from_millis(250);
+
+/// Whether `cell` gets a start in this round, and if so whether it is a
+/// warm-up (`Some(true)`) or measured (`Some(false)`). A cell does its
+/// warm-ups first, in any round (one deferred in the warm-up rounds does
+/// them later); measured starts come in measured rounds until it has
+/// what was planned for it. A skipped pair is planned `Some(0)`: none.
+fn wanted(cell: &Cell, s: &Settings, warm_round: bool) -> Option<bool> {
+    if cell.planned == Some(0) {
+        return None;
+    }
+    if cell.warm < s.warmup {
+        return Some(true);
+    }
+    (!warm_round && cell.planned.is_none_or(|p| cell.measured < p)).then_some(false)
 }
 
 /// The section's settings; its distributions come from the session's

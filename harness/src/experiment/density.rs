@@ -31,6 +31,7 @@ use crate::memory::{
 use crate::session::Session;
 use crate::targets::{Instance, MemoryScope, Target};
 use coldbench_protocol::monotonic_ns;
+use coldbench_results::journal::JournalEntry;
 use coldbench_results::{
     DensityBaseline, DensityConfig, DensityProjection, DensitySample, DensitySection,
     DensitySeries, DensityStop, Experiment, LatencyHistogram, MemoryFigure, MemorySource,
@@ -258,6 +259,10 @@ impl Sampler<'_> {
                 None => None,
             };
         }
+        let host = HostMemory::read();
+        if let Err(e) = &host {
+            problems.push(format!("host MemAvailable not sampled: {e}"));
+        }
         if let Some(first) = problems.first() {
             log.failures.push(StartFailure::new(
                 Phase::Density,
@@ -268,11 +273,6 @@ impl Sampler<'_> {
                 ),
             ));
         }
-        let host = HostMemory::read().unwrap_or(HostMemory {
-            total_bytes: self.baseline.mem_total_bytes,
-            available_bytes: 0,
-            swap_used_bytes: 0,
-        });
         let t_ready_window_p50_ns = median(window);
         window.clear();
         DensitySample {
@@ -280,9 +280,11 @@ impl Sampler<'_> {
             t_reach_ns,
             t_ready_last_ns,
             t_ready_window_p50_ns,
-            mem_available_bytes: host.available_bytes,
-            host_delta_bytes: self.baseline.mem_available_bytes as i64
-                - host.available_bytes as i64,
+            mem_available_bytes: host.as_ref().ok().map(|h| h.available_bytes),
+            host_delta_bytes: host
+                .as_ref()
+                .ok()
+                .map(|h| self.baseline.mem_available_bytes as i64 - h.available_bytes as i64),
             pss_bytes: pss,
             uss_bytes: uss,
             cgroup_bytes: cgroup,
@@ -367,7 +369,7 @@ pub fn figures(samples: &[DensitySample], container: bool) -> Vec<MemoryFigure> 
     };
     let sources: [(MemorySource, SampleTotal); 5] = [
         (MemorySource::HostMemAvailable, |s| {
-            Some(s.host_delta_bytes as f64)
+            s.host_delta_bytes.map(|b| b as f64)
         }),
         (MemorySource::Pss, |s| s.pss_bytes.map(|b| b as f64)),
         (MemorySource::Uss, |s| s.uss_bytes.map(|b| b as f64)),
@@ -441,7 +443,7 @@ pub fn run_series(
     settings: &Settings,
     (cap, capped_by_target): (u64, bool),
     interrupted: &AtomicBool,
-    mut progress: impl FnMut(u64),
+    mut on: impl FnMut(SeriesEvent<'_>),
 ) -> (Option<DensitySeries>, SeriesLog) {
     let mut log = SeriesLog::default();
     let workload = case.workload.as_str();
@@ -455,7 +457,6 @@ pub fn run_series(
         return (None, log);
     };
     let floor_bytes = (base.total_bytes as f64 * settings.floor_fraction) as u64;
-    let task_limit = task_limit();
     let shared = target.shared_host(settings.timeout);
     let shared_fp = shared.and_then(|s| footprint(s.pid).ok());
     let baseline = DensityBaseline {
@@ -464,7 +465,26 @@ pub fn run_series(
         shared_host_pss_bytes: shared_fp.map(|f| f.pss_bytes),
         shared_host_uss_bytes: shared_fp.map(|f| f.uss_bytes),
     };
-    let base_threads = host_threads();
+    // The task limit binds only if both readings can be taken; if not, the
+    // series says so (never a limit of 0 or of u64::MAX).
+    let tasks = match (task_limit(), host_threads()) {
+        (Some(limit), Some(threads)) => Some((limit, threads)),
+        (limit, _) => {
+            log.failures.push(StartFailure::new(
+                Phase::Density,
+                FailureKind::Host,
+                format!(
+                    "the task limit is not checked in this series: {} cannot be read",
+                    if limit.is_none() {
+                        "kernel.pid_max and kernel.threads-max"
+                    } else {
+                        "/proc/loadavg (threads on the host)"
+                    }
+                ),
+            ));
+            None
+        }
+    };
     let sampler = Sampler {
         baseline: &baseline,
         shared_pid: shared.map(|s| s.pid),
@@ -479,6 +499,14 @@ pub fn run_series(
     let series_start = Instant::now();
     let mut next_step = 0usize;
     let mut maps = max_map_count().map(MapWatch::new);
+    let head = SeriesHead {
+        workload,
+        target: target.id().to_string(),
+        case: &case.name,
+        baseline: &baseline,
+        projection_host_bytes: settings.host_memory_bytes.unwrap_or(base.total_bytes),
+        floor_fraction: settings.floor_fraction,
+    };
     let (stop_reason, stop_detail) = loop {
         let n = live.len() as u64;
         if interrupted.load(Ordering::SeqCst) {
@@ -538,21 +566,24 @@ pub fn run_series(
                 ),
             );
         }
-        let threads = host_threads();
-        let per_threads = if n == 0 {
-            8
-        } else {
-            threads.saturating_sub(base_threads).div_ceil(n).max(1)
-        };
-        let task_bound = (task_limit as f64 * settings.task_limit_fraction) as u64;
-        if threads + per_threads > task_bound {
-            break (
-                DensityStop::TaskLimit,
-                format!(
-                    "{threads} threads on the host + {per_threads} per instance would exceed {task_bound} ({:.0} % of the task limit {task_limit} = min(kernel.pid_max, kernel.threads-max))",
-                    settings.task_limit_fraction * 100.0
-                ),
-            );
+        if let Some((task_limit, base_threads)) = tasks
+            && let Some(threads) = host_threads()
+        {
+            let per_threads = if n == 0 {
+                8
+            } else {
+                threads.saturating_sub(base_threads).div_ceil(n).max(1)
+            };
+            let task_bound = (task_limit as f64 * settings.task_limit_fraction) as u64;
+            if threads + per_threads > task_bound {
+                break (
+                    DensityStop::TaskLimit,
+                    format!(
+                        "{threads} threads on the host + {per_threads} per instance would exceed {task_bound} ({:.0} % of the task limit {task_limit} = min(kernel.pid_max, kernel.threads-max))",
+                        settings.task_limit_fraction * 100.0
+                    ),
+                );
+            }
         }
         if let (Some(pid), Some(maps)) = (sampler.shared_pid, maps.as_mut())
             && let Some((now_maps, per)) = maps.predict(pid, n)
@@ -652,7 +683,10 @@ pub fn run_series(
         last_t_ready = t_ready;
         live.push(Live { inst, scope });
         let n = live.len() as u64;
-        progress(n);
+        on(SeriesEvent::Ready {
+            n,
+            t_ready_ns: t_ready,
+        });
         if next_step < steps.len() && n == steps[next_step] {
             next_step += 1;
             if case.command
@@ -668,6 +702,14 @@ pub fn run_series(
                 t_ready,
                 &mut window,
             ));
+            // The series as of this step, should the harness die before
+            // it ends (results::journal replays the last one).
+            let stop = (DensityStop::HarnessStopped, String::new());
+            if let Some(snapshot) =
+                head.series(&samples, &hist, n, is_container(&live), stop, (0, 0))
+            {
+                on(SeriesEvent::Step(&snapshot));
+            }
         }
     };
     // A sample at the stopping point, if it is not a step.
@@ -687,9 +729,7 @@ pub fn run_series(
         ));
     }
     let instances = live.len() as u64;
-    let is_container = live
-        .iter()
-        .any(|l| matches!(l.scope, MemoryScope::Container { .. }));
+    let is_container = is_container(&live);
     // The failure that stopped the series, if one did (teardown failures follow it).
     let stop_failure = log.failures.len().checked_sub(1);
     // A held command answers now: its stdin closes, its stdout is digested
@@ -746,34 +786,84 @@ pub fn run_series(
             format!("{teardown_failed} teardowns failed in all (first 3 recorded)"),
         ));
     }
-    let Some(t_ready) = hist.summary() else {
-        return (None, log);
-    };
-    let bytes_per_instance = figures(&samples, is_container);
-    let projection = project(
-        &bytes_per_instance,
-        settings.host_memory_bytes.unwrap_or(base.total_bytes),
-        settings.floor_fraction,
+    let series = head.series(
+        &samples,
+        &hist,
+        instances,
+        is_container,
+        (stop_reason, stop_detail),
+        (teardown_ns, teardown_failed),
     );
-    (
+    (series, log)
+}
+
+/// What a density series tells its caller as it goes.
+pub enum SeriesEvent<'a> {
+    /// Instance `n` (1-based) is up, verified (or held), `t_ready_ns` after its start call.
+    Ready {
+        /// Live instances now.
+        n: u64,
+        /// Its start call → ready line, ns.
+        t_ready_ns: u64,
+    },
+    /// A sampling step was taken: the series as it stands (stop reason
+    /// [`DensityStop::HarnessStopped`], no teardown yet).
+    Step(&'a DensitySeries),
+}
+
+/// Whether any live instance is a container (its memory figures come from
+/// its cgroup).
+fn is_container(live: &[Live]) -> bool {
+    live.iter()
+        .any(|l| matches!(l.scope, MemoryScope::Container { .. }))
+}
+
+/// What every [`DensitySeries`] of one series shares.
+struct SeriesHead<'a> {
+    workload: &'a str,
+    target: String,
+    case: &'a str,
+    baseline: &'a DensityBaseline,
+    projection_host_bytes: u64,
+    floor_fraction: f64,
+}
+
+impl SeriesHead<'_> {
+    /// The series with `instances` live, its samples and `t_ready`
+    /// histogram so far; `None` before any instance was ready.
+    fn series(
+        &self,
+        samples: &[DensitySample],
+        hist: &LatencyHistogram,
+        instances: u64,
+        is_container: bool,
+        (stop_reason, stop_detail): (DensityStop, String),
+        (teardown_ns, teardown_failed): (u64, u64),
+    ) -> Option<DensitySeries> {
+        let t_ready = hist.summary()?;
+        let bytes_per_instance = figures(samples, is_container);
+        let projection = project(
+            &bytes_per_instance,
+            self.projection_host_bytes,
+            self.floor_fraction,
+        );
         Some(DensitySeries {
-            workload: workload.to_string(),
-            target: target.id().to_string(),
-            case: case.name.clone(),
+            workload: self.workload.to_string(),
+            target: self.target.clone(),
+            case: self.case.to_string(),
             instances,
             stop_reason,
             stop_detail,
-            baseline,
-            samples,
+            baseline: self.baseline.clone(),
+            samples: samples.to_vec(),
             t_ready,
             t_ready_histogram_v2_deflate_b64: hist.to_base64(),
             bytes_per_instance,
             projection,
             teardown_ns,
             teardown_failed,
-        }),
-        log,
-    )
+        })
+    }
 }
 
 /// Whether every thread of every process in `pids` sleeps (state `S`, or
@@ -888,8 +978,16 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
         steps: steps(settings.max_instances),
         projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base_total),
         vm_max_map_count: max_map_count(),
-        task_limit: Some(task_limit()).filter(|&l| l != u64::MAX),
+        task_limit: task_limit(),
     };
+    // The section's configuration is on disk before the first series, so a
+    // journal replayed after a kill has a section to put its series in.
+    session.checkpoint_now(|x| {
+        x.density = Some(DensitySection {
+            config: config.clone(),
+            series: Vec::new(),
+        })
+    });
     for p in runnable {
         if session.interrupted.load(Ordering::SeqCst) {
             break;
@@ -911,6 +1009,7 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
             .progress
             .working(&format!("{} × {} (≤ {})", p.workload, p.target, p.cap));
         let progress = &mut session.progress;
+        let journal = &mut session.out;
         let (s, log) = run_series(
             session.entries[ei].clients[0].as_mut(),
             &case,
@@ -918,9 +1017,19 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
             settings,
             (p.cap, p.capped_by_target),
             &interrupted,
-            |n| {
-                if n < 10 || n % 25 == 0 {
-                    progress.advance(done_before + n, total);
+            |e| match e {
+                SeriesEvent::Ready { n, t_ready_ns } => {
+                    journal.journal(&JournalEntry::DensityInstance {
+                        workload: p.workload.clone(),
+                        target: p.target.clone(),
+                        t_ready_ns,
+                    });
+                    if n < 10 || n % 25 == 0 {
+                        progress.advance(done_before + n, total);
+                    }
+                }
+                SeriesEvent::Step(s) => {
+                    journal.journal(&JournalEntry::DensityStep(Box::new(s.clone())))
                 }
             },
         );
@@ -938,6 +1047,9 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
                 "density {} × {}: {} instances, stopped: {} ({})",
                 s.workload, s.target, s.instances, s.stop_reason, s.stop_detail
             ));
+            session
+                .out
+                .journal(&JournalEntry::DensitySeries(Box::new(s.clone())));
             series.push(s);
         }
         session.checkpoint_partial(|x| {
@@ -973,14 +1085,14 @@ mod tests {
             t_reach_ns: 0,
             t_ready_last_ns: 0,
             t_ready_window_p50_ns: 0,
-            mem_available_bytes: 0,
-            host_delta_bytes: host,
+            mem_available_bytes: Some(0),
+            host_delta_bytes: Some(host),
             pss_bytes: pss,
             uss_bytes: None,
             cgroup_bytes: None,
             engine_bytes: None,
             processes: None,
-            host_threads: 0,
+            host_threads: None,
             runner_maps: None,
             sample_ns: 0,
         }

@@ -201,6 +201,144 @@ fn an_interrupted_run_keeps_what_it_measured_and_skips_the_rest() {
     assert!(path.is_file());
 }
 
+/// A target that must wait (its engine restarting) is skipped, not
+/// charged: the other target's starts go on meanwhile, and the waiting one
+/// gets every planned start once it can start again.
+#[test]
+fn a_waiting_target_is_deferred_while_the_others_go_on() {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let good = FakeTarget::new("good", vec![], QUICK).logging(log.clone());
+    // After 3 starts (1 warm-up, 2 measured), 40 polls of "wait" (≥ 40
+    // rounds, the last ones 250 ms apart once `good` is done).
+    let engine = FakeTarget::new("engine", vec![], QUICK)
+        .with_outage(3, 40)
+        .logging(log.clone());
+    let waits = engine.counters.clone();
+    let mut s = session("waiting", vec![good, engine], Duration::from_secs(5));
+    let section = coldstart::run(&mut s, &fixed(20, 1));
+    let (back, _) = s
+        .finish(Sections {
+            cold_start: Some(section),
+            ..Sections::default()
+        })
+        .unwrap();
+    let n = |t: &str| back.result("noop", t, Metric::TReady).map(|r| r.summary.n);
+    assert_eq!(n("good"), Some(20));
+    assert_eq!(n("engine"), Some(20), "every deferred start made later");
+    assert!(back.errors.is_empty(), "{:#?}", back.errors);
+    assert_eq!(waits.waits.load(Ordering::SeqCst), 40);
+    // Between the engine's 3rd and 4th start, `good` made every start it
+    // had left (21 in all, 3 or 4 of them before the outage).
+    let log = log.lock().unwrap();
+    let third = log
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| *id == "engine")
+        .nth(2)
+        .unwrap()
+        .0;
+    let fourth = log
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| *id == "engine")
+        .nth(3)
+        .unwrap()
+        .0;
+    let good_between = log[third..fourth].iter().filter(|id| *id == "good").count();
+    let good_before = log[..third].iter().filter(|id| *id == "good").count();
+    assert_eq!(good_before + good_between, 21, "{log:?}");
+}
+
+/// Everything a run records is journalled as it is recorded: an unfinished
+/// run's `run.json` (its last checkpoint) read with its journal holds what
+/// the finished run holds.
+#[test]
+fn the_journal_of_a_run_holds_what_its_finished_file_holds() {
+    let good = FakeTarget::new("good", vec![], QUICK);
+    let flaky = FakeTarget::new("flaky", vec![QUICK, Step::FailStart], QUICK);
+    let mut s = session("journal", vec![good, flaky], Duration::from_secs(5));
+    let section = coldstart::run(&mut s, &fixed(30, 1));
+    let plan = vec![density::SeriesPlan {
+        workload: "noop".into(),
+        target: "good".into(),
+        cap: 7,
+        capped_by_target: false,
+    }];
+    let d = density::run(&mut s, &test_density_settings(), &plan);
+    let dir = s.out_dir.clone();
+    let (finished, _) = s
+        .finish(Sections {
+            cold_start: Some(section),
+            density: Some(d),
+            ..Sections::default()
+        })
+        .unwrap();
+    // What a harness killed right after its first checkpoints would have
+    // left in run.json: the sections' settings, nothing measured.
+    let mut killed = finished.clone();
+    killed.in_progress = true;
+    killed.cold_start.as_mut().unwrap().results.clear();
+    killed.density.as_mut().unwrap().series.clear();
+    killed.errors.clear();
+    killed.verification.clear();
+    killed.prepare.clear();
+    let replayed = coldbench_results::journal::replay(
+        &mut killed,
+        &dir.join(coldbench_results::journal::JOURNAL_FILE),
+    )
+    .unwrap()
+    .expect("the journal is this run's");
+    let n = |t: &str| {
+        killed
+            .result("noop", t, Metric::TReady)
+            .map(|r| r.summary.n)
+    };
+    assert_eq!((n("good"), n("flaky")), (Some(30), Some(29)));
+    assert_eq!(
+        replayed.samples,
+        finished
+            .cold_start_results()
+            .iter()
+            .map(|m| m.summary.n)
+            .sum::<u64>()
+    );
+    let key = |r: &RunFile| {
+        let mut v: Vec<(String, String, String, u64, u64)> = r
+            .cold_start_results()
+            .iter()
+            .map(|m| {
+                (
+                    m.workload.clone(),
+                    m.target.clone(),
+                    m.metric.name().to_string(),
+                    m.summary.n,
+                    m.summary.p50_ns,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(key(&killed), key(&finished));
+    assert_eq!(killed.errors.len(), finished.errors.len());
+    assert_eq!(killed.errors.len(), 1);
+    let counts = |r: &RunFile| {
+        r.verification
+            .iter()
+            .map(|v| (v.experiment, v.target.clone(), v.verified, v.mismatched))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&killed), counts(&finished));
+    let series = |r: &RunFile| {
+        r.density_series()
+            .iter()
+            .map(|s| (s.target.clone(), s.instances, s.t_ready.n))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(series(&killed), series(&finished));
+    assert_eq!(series(&killed), vec![("good".to_string(), 7, 7)]);
+}
+
 fn test_density_settings() -> density::Settings {
     density::Settings {
         max_instances: 10,

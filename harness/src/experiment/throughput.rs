@@ -25,6 +25,7 @@ use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::session::Session;
 use crate::targets::{Instance, Target};
 use coldbench_protocol::monotonic_ns;
+use coldbench_results::journal::JournalEntry;
 use coldbench_results::{
     Experiment, LatencyHistogram, Ratio, ThroughputConfig, ThroughputMode, ThroughputResult,
     ThroughputSection, ThroughputStop,
@@ -637,6 +638,9 @@ pub fn run(
         },
         cells,
     };
+    // The section's configuration is on disk before the first cell, so a
+    // journal replayed after a kill has a section to put its cells in.
+    session.checkpoint_now(|x| x.throughput = Some(section(Vec::new())));
     'cells: for (row, mode) in cells {
         let mut order = usable.clone();
         order.shuffle(&mut rng);
@@ -672,7 +676,12 @@ pub fn run(
                 .out
                 .add_verified(&row.workload, &id, cell.verified, cell.mismatched);
             match result {
-                Some(r) => results.push(r),
+                Some(r) => {
+                    session
+                        .out
+                        .journal(&JournalEntry::ThroughputCell(Box::new(r.clone())));
+                    results.push(r)
+                }
                 None => session.out.error(
                     Subject::of(&row.workload, &id, None),
                     Phase::Throughput,

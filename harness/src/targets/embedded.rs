@@ -33,7 +33,9 @@ const FIRST_INSTANCE_ID: u64 = 1 << 32;
 pub struct RunnerVariant {
     /// Stable variant id (`wasmtime-pooling`, `wasmer-singlepass`, `wasmi`, ...).
     pub id: &'static str,
-    /// The runtime, which is also the runner's name (`coldbench-runner-<runtime>`).
+    /// The runtime, which is also the runner's name (`coldbench-runner-<runtime>`);
+    /// `<runtime>@<version>` for a runner built on demand against another
+    /// version of the runtime ([`super::versions`]).
     pub runtime: &'static str,
     /// The runner's arguments that select this variant (`--strategy aot`).
     pub args: &'static [&'static str],
@@ -220,9 +222,15 @@ impl TargetFamily for RunnerFamily {
         if let Some(why) = self.variant(v).unavailable {
             return Err(why.to_string());
         }
-        let bin = runner_binary(self.variant(v).runtime);
+        let runtime = self.variant(v).runtime;
+        let bin = runner_binary(runtime);
         if bin.is_file() {
             Ok(())
+        } else if let Some((name, version)) = runtime.split_once('@') {
+            Err(format!(
+                "{name} {version} is built on demand, not by `cargo build`: run `scripts/build-runtime-version.sh {name} {version}` (8-15 min on 2 cores); it writes {}",
+                bin.display()
+            ))
         } else {
             Err(format!(
                 "runner {} is missing: rebuild with `cargo build --release`",

@@ -42,6 +42,8 @@ pub struct Counters {
     pub recovers: AtomicU64,
     /// Instances torn down.
     pub teardowns: AtomicU64,
+    /// `waiting` calls that answered "wait".
+    pub waits: AtomicU64,
 }
 
 /// A scripted target.
@@ -52,6 +54,11 @@ pub struct FakeTarget {
     then: Step,
     /// Counters shared with the test.
     pub counters: Arc<Counters>,
+    /// An outage: after this many starts, `waiting` answers "wait" this
+    /// many times (an engine restarting).
+    outage: Option<(u64, u64)>,
+    /// Every start of every fake sharing it, in order: the starter's id.
+    log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 impl FakeTarget {
@@ -62,7 +69,22 @@ impl FakeTarget {
             script,
             then,
             counters: Arc::new(Counters::default()),
+            outage: None,
+            log: None,
         }
+    }
+
+    /// After `after_starts` starts, [`Target::waiting`] answers "wait" for
+    /// its next `polls` calls (as a Docker target while its engine restarts).
+    pub fn with_outage(mut self, after_starts: u64, polls: u64) -> FakeTarget {
+        self.outage = Some((after_starts, polls));
+        self
+    }
+
+    /// Appends this target's id to `log` at every start.
+    pub fn logging(mut self, log: Arc<std::sync::Mutex<Vec<String>>>) -> FakeTarget {
+        self.log = Some(log);
+        self
     }
 
     /// The checksum every well-behaved fake answer carries.
@@ -100,6 +122,9 @@ impl Target for FakeTarget {
         _timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
         let n = self.counters.starts.fetch_add(1, Ordering::SeqCst) as usize;
+        if let Some(log) = &self.log {
+            log.lock().expect("log").push(self.id.clone());
+        }
         let step = self.script.get(n).copied().unwrap_or(self.then);
         let (tx, rx) = mpsc::channel();
         let answer: &[u8] = match step {
@@ -126,6 +151,17 @@ impl Target for FakeTarget {
             answer: answer.to_vec(),
             counters: self.counters.clone(),
         }))
+    }
+
+    fn waiting(&mut self) -> Option<String> {
+        let (after, polls) = self.outage?;
+        let c = &self.counters;
+        (c.starts.load(Ordering::SeqCst) >= after && c.waits.load(Ordering::SeqCst) < polls).then(
+            || {
+                c.waits.fetch_add(1, Ordering::SeqCst);
+                format!("{}: scripted outage", self.id)
+            },
+        )
     }
 
     fn recover(&mut self) -> super::Recovery {

@@ -19,6 +19,7 @@ pub mod embedded;
 pub mod fake;
 pub mod native;
 pub mod node;
+pub mod versions;
 pub mod wamr;
 
 /// The workload argument that makes it serve every request until end of
@@ -76,6 +77,15 @@ pub trait Target: Send {
     /// instance) so the next start is clean, and say what was done.
     fn recover(&mut self) -> Recovery {
         Recovery::Nothing
+    }
+    /// Whether a start now would only wait for something the target
+    /// depends on that went away and is expected back (the Docker engine
+    /// restarting): `Some(why)` while it is, so that cold start defers this
+    /// target's starts and measures the others meanwhile; `None` (the
+    /// default): start. Past its own bound a target says `None` again and
+    /// its starts fail with the reason.
+    fn waiting(&mut self) -> Option<String> {
+        None
     }
     /// For targets whose instances all live in one long-lived host process
     /// (embedded runtimes' runner): that process and what the runtime reports
@@ -266,6 +276,7 @@ pub trait TargetFamily: Sync {
 pub static FAMILIES: &[&dyn TargetFamily] = &[
     &native::FAMILY,
     &embedded::FAMILY,
+    &versions::FAMILY,
     &wamr::FAMILY,
     &node::FAMILY,
     &cli::FAMILY,

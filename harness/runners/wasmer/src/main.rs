@@ -39,8 +39,20 @@ use wasmer_wasix::virtual_fs::{self, VirtualFile};
 use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
 use wasmer_wasix::{Pipe, PluggableRuntime, Runtime, WasiEnv, WasiError};
 
-/// Version of the wasmer crate this runner was built against (its Cargo.toml pin).
-const WASMER_VERSION: &str = "7.4.2";
+/// Version of the wasmer crate this runner was built against: its
+/// Cargo.toml pin, or the version `scripts/build-runtime-version.sh` built
+/// it against (`COLDBENCH_RUNTIME_VERSION` at compile time).
+const WASMER_VERSION: &str = match option_env!("COLDBENCH_RUNTIME_VERSION") {
+    Some(v) => v,
+    None => "7.4.2",
+};
+
+/// The WASI implementation's crate and version (wasmer-wasix's version
+/// tracks wasmer's: 0.704.x for 7.4.x, 0.705.x for 7.5.x).
+const WASIX_VERSION: &str = match option_env!("COLDBENCH_WASIX_VERSION") {
+    Some(v) => v,
+    None => "0.704.2",
+};
 
 /// Largest linear memory of one instance, bytes (1 GiB: the memory limit
 /// coldbench gives a container, `coldbench_containers::Hardening::hardened`).
@@ -412,12 +424,12 @@ fn main() {
         events: events.clone(),
         workers,
     };
-    let hello = [
+    let mut hello = vec![
         ("instance_threads", threads),
         ("runtime", "wasmer".to_string()),
         ("version", WASMER_VERSION.into()),
         ("compiler", compiler.name().into()),
-        ("wasi", "wasmer-wasix 0.704.2 (sys-minimal)".into()),
+        ("wasi", format!("wasmer-wasix {WASIX_VERSION} (sys-minimal)")),
         (
             "cache",
             "serialized artifact, deserialized per start".into(),
@@ -435,6 +447,9 @@ fn main() {
             "none (no metering middleware: it would change the compiled code); a hung guest costs its runner, restarted by the harness".into(),
         ),
     ];
+    if let Some(note) = option_env!("COLDBENCH_BUILD_NOTE") {
+        hello.push(("build", note.into()));
+    }
     coldbench_protocol::runner::serve_or_exit(
         "coldbench-runner-wasmer",
         &mut runner,

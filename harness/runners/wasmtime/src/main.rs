@@ -37,6 +37,7 @@ use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
     EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
 };
+use compat::{Context as _, Result, WasiP1Ctx, anyhow, bail, p1};
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
@@ -46,16 +47,47 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use wasmtime::error::Context as _;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig, ResourceLimiter, Store, UpdateDeadline,
 };
-use wasmtime::{Result, bail, format_err as anyhow};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
-use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
+
+/// Where wasmtime's API differs between the versions this runner builds
+/// against (the pinned 48; 50; 36 with feature `runtime-36`, set by
+/// `scripts/build-runtime-version.sh`): the one place the runner adapts.
+mod compat {
+    /// wasmtime ≥ 45 has its own error type; 36 uses anyhow's.
+    #[cfg(feature = "runtime-36")]
+    pub use anyhow::{Context, Result, bail, format_err as anyhow};
+    #[cfg(not(feature = "runtime-36"))]
+    pub use wasmtime::error::Context;
+    #[cfg(not(feature = "runtime-36"))]
+    pub use wasmtime::{Result, bail, format_err as anyhow};
+    #[cfg(not(feature = "runtime-36"))]
+    pub use wasmtime_wasi::p1::{self, WasiP1Ctx};
+    /// WASI preview 1: `wasmtime_wasi::p1` (36: `preview1`).
+    #[cfg(feature = "runtime-36")]
+    pub use wasmtime_wasi::preview1::{self as p1, WasiP1Ctx};
+
+    /// Caps the Wasm backtrace captured on every error out of Wasm at
+    /// `frames` and says what was set, for the record (36 has no cap: it
+    /// captures the whole backtrace, its default).
+    pub fn wasm_backtrace(config: &mut wasmtime::Config, frames: usize) -> String {
+        #[cfg(not(feature = "runtime-36"))]
+        {
+            config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(frames));
+            frames.to_string()
+        }
+        #[cfg(feature = "runtime-36")]
+        {
+            config.wasm_backtrace(true);
+            format!("unbounded (wasmtime 36 has no frame cap; {frames} in later versions)")
+        }
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strategy {
@@ -633,9 +665,14 @@ fn parse_options() -> Result<Options> {
     })
 }
 
-/// Version of the wasmtime crate this runner was built against (from its Cargo.lock pin).
+/// Version of the wasmtime crate this runner was built against: its
+/// Cargo.toml pin, or the version `scripts/build-runtime-version.sh` built
+/// it against (`COLDBENCH_RUNTIME_VERSION` at compile time).
 fn wasmtime_version() -> &'static str {
-    "48.0.8"
+    match option_env!("COLDBENCH_RUNTIME_VERSION") {
+        Some(v) => v,
+        None => "48.0.8",
+    }
 }
 
 /// Frames of the Wasm backtrace attached to every error out of Wasm
@@ -653,7 +690,7 @@ fn main() -> Result<()> {
     // error out of Wasm, the guest's `proc_exit` included, captures a Wasm
     // backtrace of up to this many frames (≈15 µs per exit of noop on the
     // reference host, per the criterion bench's `instantiate_and_start`).
-    config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(WASM_BACKTRACE_MAX_FRAMES));
+    let backtrace_frames = compat::wasm_backtrace(&mut config, WASM_BACKTRACE_MAX_FRAMES);
     // Always on, deadline or not, so that the generated code (an epoch check
     // at every function entry and loop back-edge) is the same in every run.
     config.epoch_interruption(true);
@@ -662,11 +699,11 @@ fn main() -> Result<()> {
         ("version", wasmtime_version().into()),
         ("strategy", options.strategy.name().into()),
         ("opt_level", "speed".into()),
-        (
-            "wasm_backtrace_max_frames",
-            WASM_BACKTRACE_MAX_FRAMES.to_string(),
-        ),
+        ("wasm_backtrace_max_frames", backtrace_frames),
     ];
+    if let Some(note) = option_env!("COLDBENCH_BUILD_NOTE") {
+        hello.push(("build", note.into()));
+    }
     if options.strategy == Strategy::Pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(options.pool_instances)
