@@ -227,3 +227,63 @@ fn the_ci_workflow_lints_and_names_a_baseline_that_exists() {
         assert_eq!(run.suite.as_ref().map(|s| s.name.as_str()), Some("ci"));
     }
 }
+
+/// Two versions of a runtime measured side by side in the same runs
+/// (`docs/versions/`: two cold-start and two throughput runs of wasmtime
+/// 48, 50 and 36 and wasmer 7.4 and 7.5 on this host, 2026-12-01): the
+/// version is the difference printed above the verdicts, each strategy is
+/// paired with itself across versions, and the ground truth those runs hold
+/// — wasmtime 36 JIT-compiles the hash module about 1.8× slower than 48, in
+/// both runs — is a *slower* verdict (exit 1) while 48 → 50 calls nothing
+/// slower in cold start. A version the runs do not hold is exit 2.
+#[test]
+fn runtime_versions_in_one_run_compare_by_strategy() {
+    let dir = repo().join("docs/versions/coldstart");
+    let d = dir.to_string_lossy().into_owned();
+    let args = |v: &str| {
+        vec![
+            d.clone(),
+            d.clone(),
+            "--versions".into(),
+            v.to_string(),
+            "--metric".into(),
+            "t_ready".into(),
+            "--all".into(),
+        ]
+    };
+    let run = |v: &str| {
+        let a = args(v);
+        compare(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, stdout, stderr) = run("wasmtime=wasmtime@36");
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("runtime wasmtime: 48.0.8 → 36.0.20"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("hash/wasmtime-jit/t_ready "))
+        .unwrap_or_else(|| panic!("no jit row: {stdout}"));
+    assert!(row.contains("slower"), "{row}");
+    assert!(
+        stdout.contains("(2 runs)"),
+        "both runs of each side: {stdout}"
+    );
+    let (code, stdout, stderr) = run("wasmtime=wasmtime@50");
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("48.0.8 → 50.0.1"), "{stdout}");
+    for strategy in ["jit", "aot", "pooling"] {
+        assert!(
+            stdout.contains(&format!("noop/wasmtime-{strategy}/t_ready ")),
+            "{strategy}: {stdout}"
+        );
+    }
+    let (code, stdout, stderr) = run("wasmer=wasmer@7.5");
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("7.4.2 → 7.5.0"), "{stdout}");
+    let (code, _, stderr) = run("wasmtime=wasmtime@49");
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run("wasmtime=wasmtime");
+    assert_eq!(code, 2, "{stderr}");
+}

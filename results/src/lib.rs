@@ -499,9 +499,12 @@ impl RunFile {
 /// Whether `pattern` selects target variant `id`: `all`, the exact id, or a
 /// prefix ending at a `-` boundary (`docker` selects every `docker-…`,
 /// `docker-debian` every Debian-image variant, `wasmtime` every wasmtime
-/// strategy). Used by `--targets` and by the claims ledger.
+/// strategy). `all` leaves out the runtime versions built on demand
+/// (`wasmtime@50-pooling`: an `@` in the id), which are picked by name or
+/// by their own prefix (`wasmtime@50`). Used by `--targets` and by the
+/// claims ledger.
 pub fn selects(pattern: &str, id: &str) -> bool {
-    pattern == "all"
+    (pattern == "all" && !id.contains('@'))
         || pattern == id
         || id
             .strip_prefix(pattern)

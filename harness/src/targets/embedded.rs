@@ -240,8 +240,11 @@ impl TargetFamily for RunnerFamily {
     }
 
     fn build(&self, v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
+        // One cache directory per runtime (and version): two versions of a
+        // runtime must never read each other's precompiled modules.
+        let runtime = self.variant(v).runtime;
         Box::new(
-            RunnerTarget::new(self.variant(v), ctx.cache_dir.to_path_buf())
+            RunnerTarget::new(self.variant(v), ctx.cache_dir.join(runtime))
                 .with_pool_instances(ctx.options.pool_instances)
                 .with_instance_timeout(ctx.options.instance_timeout),
         )
