@@ -624,6 +624,38 @@ fn targets_lists_every_family_with_reasons_for_what_cannot_run() {
             );
         }
     }
+    // Runtime versions built on demand: with none built (an empty versions
+    // directory), each is listed unavailable with the command that builds it.
+    let empty = tmpdir("no-versions");
+    let out = Command::new(bin())
+        .arg("targets")
+        .env("COLDBENCH_VERSIONS_DIR", &empty)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stdout);
+    for (id, command) in [
+        (
+            "wasmtime@50-pooling",
+            "build-runtime-version.sh wasmtime 50",
+        ),
+        ("wasmtime@36-aot", "build-runtime-version.sh wasmtime 36"),
+        (
+            "wasmer@7.5-cranelift",
+            "build-runtime-version.sh wasmer 7.5",
+        ),
+    ] {
+        let row = listing
+            .lines()
+            .find(|l| l.contains(&format!(" {id} ")))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{listing}"));
+        assert!(row.contains(" no "), "{row}");
+        assert!(
+            listing.replace(['│', '\n'], "").contains(command) || listing.contains(command),
+            "{id}: no build command in\n{listing}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&empty);
 }
 
 /// Containers coldbench left in containerd's `coldbench` namespace, as
