@@ -74,7 +74,7 @@ impl Target for NativeTarget {
             runtime_version: sysinfo::System::kernel_version().unwrap_or_default(),
             knobs: BTreeMap::from([
                 ("binary".into(), "static x86_64-unknown-linux-musl".into()),
-                ("spawn".into(), "std::process::Command (fork/exec)".into()),
+                ("spawn".into(), "std::process::Command: posix_spawn (clone3 CLONE_VM|CLONE_VFORK, then execve; seen with strace), own process group".into()),
             ]),
             available: true,
             unavailable_reason: None,
