@@ -22,7 +22,10 @@
 #     bindings), cmake, libclang-dev and libsimde-dev (the WAMR runner),
 #     libseccomp-dev, libdbus-1-dev and pkg-config (the containerd shim);
 # 12. the containerd Wasm shim (scripts/install-containerd-shim.sh: runwasi +
-#     WAMR into /usr/local/bin; required under CI, needs root).
+#     WAMR into /usr/local/bin; required under CI, needs root);
+# 13. Debian's hyperfine, for the README's cross-checks (optional).
+# Other runtime versions (wasmtime 50 and 36, wasmer 7.5) are never built
+# here: scripts/build-runtime-version.sh builds them on demand.
 # Steps 3, 4 and 8 need root; without it the variants they enable are reported
 # unavailable (with the reason) by `coldbench targets`, and the rest runs —
 # except under CI (CI set), where the engine, the OCI runtimes, the Debian
@@ -56,6 +59,17 @@ if ! command -v cmake >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* 
       || echo "setup: $build_debs not all installed: the build (protoc), the WAMR runner or the containerd shim cannot build" >&2
   else
     echo "setup: install Debian $build_debs (the build needs protoc, the WAMR runner cmake/libclang/SIMDe, the containerd shim libseccomp/dbus)" >&2
+  fi
+fi
+
+# hyperfine: the README's cross-checks of coldbench's figures (native and
+# `docker run` against hyperfine's whole-process times); optional, no test needs it.
+if ! command -v hyperfine >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q hyperfine >/dev/null \
+      || echo "setup: Debian hyperfine not installed: the README's cross-checks need it" >&2
+  else
+    echo "setup: install Debian hyperfine for the README's cross-checks" >&2
   fi
 fi
 
