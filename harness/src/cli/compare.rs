@@ -192,16 +192,22 @@ fn compare_runs(args: CompareArgs, exports: &Exports) -> Result<i32> {
         }
     }
     let (kb, kn) = (groups[0].len(), groups[groups.len() - 1].len());
-    let label = |arg: &Path, k: usize, one: &str| {
+    // A set is named by its argument; with --versions, by the runtime too.
+    let label = |arg: &Path, k: usize, one: &str, runtime: Option<&String>| {
         if k > 1 {
-            format!("{} ({k} runs)", arg.display())
+            let runtime = runtime.map(|r| format!(", {r}")).unwrap_or_default();
+            format!("{} ({k} runs{runtime})", arg.display())
         } else {
             one.to_string()
         }
     };
     let last = runs.len() - 1;
-    let base_label = label(&args.runs[0], kb, &labels[0]);
-    let new_label = label(&args.runs[args.runs.len() - 1], kn, &labels[last]);
+    let (old, new) = match &args.versions {
+        Some((o, n)) => (Some(o), Some(n)),
+        None => (None, None),
+    };
+    let base_label = label(&args.runs[0], kb, &labels[0], old);
+    let new_label = label(&args.runs[args.runs.len() - 1], kn, &labels[last], new);
     let options = Options {
         threshold: args.threshold,
         confidence: args.confidence / 100.0,
