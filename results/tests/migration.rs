@@ -4,21 +4,16 @@
 //! section, prepare times in `prepare`, errors and counts tagged with the
 //! experiment — and the migrated file matches the current JSON Schema.
 
-use coldbench_results::{Experiment, Metric, RUN_SCHEMA_JSON, RunFile};
+mod common;
+
+use coldbench_results::{Experiment, Metric, RunFile};
+use common::valid_now;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/v1")
         .join(name)
-}
-
-fn valid_now(run: &RunFile) {
-    let schema: serde_json::Value = serde_json::from_str(RUN_SCHEMA_JSON).unwrap();
-    let doc = serde_json::to_value(run).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]

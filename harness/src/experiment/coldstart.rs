@@ -9,7 +9,7 @@
 //! 300 µs pooled start gets `runs`.
 
 use crate::collector::Subject;
-use crate::experiment::steps::one_start;
+use crate::experiment::steps::{WAITING_POLL, one_start};
 use crate::session::Session;
 use coldbench_results::{ColdStartSection, Experiment, Metric, Summary};
 use rand::SeedableRng;
@@ -128,6 +128,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
             if !behind {
                 break;
             }
+            // No start in the last round: every cell left is waiting.
             if started_last_round == 0 {
                 std::thread::sleep(WAITING_POLL);
             }
@@ -244,10 +245,6 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     session.out.set_experiment(None);
     section(s, &floor)
 }
-
-/// Pause between two rounds in which no start could be made (every cell
-/// left belongs to a target that is waiting).
-pub const WAITING_POLL: Duration = Duration::from_millis(250);
 
 /// Whether `cell` gets a start in this round, and if so whether it is a
 /// warm-up (`Some(true)`) or measured (`Some(false)`). A cell does its

@@ -22,7 +22,9 @@
 
 use crate::cases::Case;
 use crate::collector::Subject;
-use crate::experiment::steps::{command_response, exchange, start_command, start_ready};
+use crate::experiment::steps::{
+    command_response, exchange, start_command, start_ready, wait_until_startable,
+};
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::memory::{
     Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, footprint, host_threads, map_count,
@@ -598,6 +600,7 @@ pub fn run_series(
             );
         }
         // One more instance: start, ready, one verified request; it stays alive.
+        wait_until_startable(target);
         let t0_wall = Instant::now();
         let t0 = monotonic_ns();
         let deadline = t0_wall + settings.timeout;

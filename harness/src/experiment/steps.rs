@@ -206,6 +206,19 @@ fn one_command_start(
     })
 }
 
+/// Pause between two polls of a target that is waiting ([`Target::waiting`]).
+pub const WAITING_POLL: Duration = Duration::from_millis(250);
+
+/// Waits while `target` says it cannot start yet (the Docker engine
+/// restarting; bounded by the target's own limit, [`Target::waiting`]),
+/// before a start's clock is read: for the experiments that cannot put a
+/// start off (density, throughput). Cold start defers the target instead.
+pub fn wait_until_startable(target: &mut dyn Target) {
+    while target.waiting().is_some() {
+        std::thread::sleep(WAITING_POLL);
+    }
+}
+
 /// One cold start of `case` on `target`: the harness holds the clock from the
 /// start call to the release of the instance. The response is checked against
 /// `expected_crc32` when given; a mismatching instance is still torn down.

@@ -230,20 +230,8 @@ fn a_waiting_target_is_deferred_while_the_others_go_on() {
     // Between the engine's 3rd and 4th start, `good` made every start it
     // had left (21 in all, 3 or 4 of them before the outage).
     let log = log.lock().unwrap();
-    let third = log
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| *id == "engine")
-        .nth(2)
-        .unwrap()
-        .0;
-    let fourth = log
-        .iter()
-        .enumerate()
-        .filter(|(_, id)| *id == "engine")
-        .nth(3)
-        .unwrap()
-        .0;
+    let engine_at: Vec<usize> = (0..log.len()).filter(|&i| log[i] == "engine").collect();
+    let (third, fourth) = (engine_at[2], engine_at[3]);
     let good_between = log[third..fourth].iter().filter(|id| *id == "good").count();
     let good_before = log[..third].iter().filter(|id| *id == "good").count();
     assert_eq!(good_before + good_between, 21, "{log:?}");

@@ -20,7 +20,7 @@ use crate::cases::Case;
 #[cfg(doc)]
 use crate::cases::HASH_HEAVY_ITERATIONS;
 use crate::collector::Subject;
-use crate::experiment::steps::{exchange, one_start, start_ready};
+use crate::experiment::steps::{exchange, one_start, start_ready, wait_until_startable};
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::session::Session;
 use crate::targets::{Instance, Target};
@@ -275,6 +275,10 @@ fn client(
         k += 1;
         let case = &cases[ci];
         let Some(want) = expected[ci] else { continue };
+        // Only a request that starts an instance waits for its target.
+        if mode == ThroughputMode::InstancePerRequest || inst.is_none() {
+            wait_until_startable(target);
+        }
         let t0 = monotonic_ns();
         // (start of the timed request, its latency) or a failure.
         let result: Result<(u64, u64), StartFailure> = match mode {

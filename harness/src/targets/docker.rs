@@ -478,14 +478,11 @@ impl Target for DockerTarget {
         // engine calls' `Instant`s on the harness's ns timeline.
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
         if let Some(since) = self.engine_down_since {
-            // A caller that did not defer (density, throughput) waits here,
-            // bounded, for the engine to answer again.
-            while since.elapsed() < ENGINE_WAIT && !host.ping(Duration::from_secs(1)) {
-                std::thread::sleep(Duration::from_millis(250));
-            }
+            // Callers wait for the engine before their clock starts
+            // (`Target::waiting`); past that bound, starts fail at once.
             if host.ping(Duration::from_secs(1)) {
                 self.engine_down_since = None;
-            } else {
+            } else if since.elapsed() >= ENGINE_WAIT {
                 return Err(TargetError::Unavailable(format!(
                     "the Docker engine has not answered for {:.0} s: container starts fail until it does; check `docker info` and restart it (scripts/start-docker.sh)",
                     since.elapsed().as_secs_f64()
@@ -499,9 +496,9 @@ impl Target for DockerTarget {
                     return Err(cerr(e));
                 }
                 // The engine went away under this start: this start is
-                // lost; the next ones wait (bounded) for it to come back —
-                // cold start defers them ([`Target::waiting`]) and goes on
-                // with the other targets meanwhile.
+                // lost; the next ones wait (bounded) for it to come back,
+                // before their clock starts ([`Target::waiting`]) — cold
+                // start defers them and goes on with the other targets.
                 self.engine_down_since.get_or_insert_with(Instant::now);
                 return Err(TargetError::Failed(format!(
                     "the Docker engine stopped answering during this start ({e}): this start is lost; container starts wait up to {} s for it to answer again while the other targets go on",

@@ -81,7 +81,9 @@ pub trait Target: Send {
     /// Whether a start now would only wait for something the target
     /// depends on that went away and is expected back (the Docker engine
     /// restarting): `Some(why)` while it is, so that cold start defers this
-    /// target's starts and measures the others meanwhile; `None` (the
+    /// target's starts and measures the others meanwhile, and density and
+    /// throughput wait before their clock starts
+    /// ([`crate::experiment::steps::wait_until_startable`]); `None` (the
     /// default): start. Past its own bound a target says `None` again and
     /// its starts fail with the reason.
     fn waiting(&mut self) -> Option<String> {

@@ -120,3 +120,17 @@ pub fn run_ok(mut cmd: Command, out: &Path) -> (String, coldbench_results::RunFi
     validate_schema(&path);
     (stdout, coldbench_results::RunFile::read(&path).unwrap())
 }
+
+/// The lines of the run journal in `out` (`journal.jsonl`) that `keep`
+/// keeps, parsed, in order; a torn last line is left out, as the reader does.
+pub fn journal_lines(
+    out: &Path,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join(coldbench_results::journal::JOURNAL_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| keep(v))
+        .collect()
+}
