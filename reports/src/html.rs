@@ -177,6 +177,30 @@ fn cold_start(run: &RunFile, sink: &mut Vec<Chart>) -> String {
         }
         s.push_str(&phases(run, w, sink));
     }
+    s.push_str(&floors(run));
+    s
+}
+
+/// The embedded runtimes' transport and in-process floors
+/// ([`crate::floor_rows`]); empty without them.
+fn floors(run: &RunFile) -> String {
+    let rows = crate::floor_rows(run);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("<h3>Embedded runtimes against their floors</h3>\n<table><tr>");
+    for c in crate::FLOOR_COLUMNS {
+        s.push_str(&format!("<th>{}</th>", escape(c)));
+    }
+    s.push_str("</tr>\n");
+    let numeric: Vec<usize> = (2..crate::FLOOR_COLUMNS.len()).collect();
+    for r in &rows {
+        s.push_str(&row(r, &numeric, |_| None));
+    }
+    s.push_str(&format!(
+        "</table>\n<p class=\"muted\">{}</p>\n",
+        escape(&crate::floor_note(run))
+    ));
     s
 }
 

@@ -236,30 +236,36 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
     out
 }
 
-/// Runner transport against its floor: per workload × embedded target, the
-/// medians of `t_runner_dispatch`, `t_runner_handoff` and `t_ready_return`,
-/// their sum and the sum ÷ the run's pipe round trip median
-/// (`ColdStartSection::pipe_round_trip`). Empty without that floor or
-/// without runner phases.
-pub fn transport_table(run: &RunFile) -> String {
-    let Some((section, floor)) = run
+/// Columns of the floors table ([`floor_rows`]).
+pub const FLOOR_COLUMNS: [&str; 10] = [
+    "workload",
+    "target",
+    "dispatch p50",
+    "handoff p50",
+    "return p50",
+    "transport ÷ pipe round trip",
+    "in-process floor p50 [95 % CI] (n)",
+    "t_ready p50",
+    "2 × floor + 2 × round trip",
+    "t_ready within it",
+];
+
+/// Per workload × embedded target with runner phases: its transport —
+/// the medians of `t_runner_dispatch`, `t_runner_handoff` and
+/// `t_ready_return`, their sum ÷ the run's pipe round trip median
+/// (`ColdStartSection::pipe_round_trip`) — and, where its runner timed one
+/// (`ColdStartSection::in_process_floors`), its `t_ready` median against 2 ×
+/// its in-process floor + 2 × the round trip, the bound issue 18 sets.
+/// Cells as [`FLOOR_COLUMNS`]. Empty without the round trip or runner phases.
+pub fn floor_rows(run: &RunFile) -> Vec<Vec<String>> {
+    let Some((section, rtt)) = run
         .cold_start
         .as_ref()
         .and_then(|c| Some((c, c.pipe_round_trip.as_ref()?)))
     else {
-        return String::new();
+        return Vec::new();
     };
-    let mut t = Table::new();
-    t.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
-        "workload",
-        "target",
-        "dispatch p50",
-        "handoff p50",
-        "return p50",
-        "transport",
-        "÷ pipe round trip",
-    ]);
-    let mut rows = 0;
+    let mut rows = Vec::new();
     for r in run.cold_start_results() {
         if r.metric != Metric::TRunnerDispatch {
             continue;
@@ -273,22 +279,48 @@ pub fn transport_table(run: &RunFile) -> String {
             continue;
         };
         let h = p50(Metric::TRunnerHandoff);
-        let sum = d + h.unwrap_or(0) + ret;
-        rows += 1;
-        t.add_row(vec![
-            Cell::new(&r.workload),
-            Cell::new(&r.target),
-            Cell::new(format_ns(d)).set_alignment(CellAlignment::Right),
-            Cell::new(h.map_or("—".into(), format_ns)).set_alignment(CellAlignment::Right),
-            Cell::new(format_ns(ret)).set_alignment(CellAlignment::Right),
-            Cell::new(format_ns(sum)).set_alignment(CellAlignment::Right),
-            Cell::new(format!("{:.1}×", sum as f64 / floor.p50_ns.max(1) as f64))
-                .set_alignment(CellAlignment::Right),
+        let transport = d + h.unwrap_or(0) + ret;
+        let floor = section
+            .in_process_floors
+            .iter()
+            .find(|f| f.target == r.target && f.workload == r.workload);
+        let t_ready = p50(Metric::TReady);
+        let bound = floor.map(|f| 2 * f.summary.p50_ns + 2 * rtt.p50_ns);
+        rows.push(vec![
+            r.workload.clone(),
+            r.target.clone(),
+            format_ns(d),
+            h.map_or("—".into(), format_ns),
+            format_ns(ret),
+            format!(
+                "{} = {:.1}×",
+                format_ns(transport),
+                transport as f64 / rtt.p50_ns.max(1) as f64
+            ),
+            floor.map_or("—".into(), |f| {
+                format!("{} (n = {})", median_cell(Some(&f.summary)), f.summary.n)
+            }),
+            t_ready.map_or("—".into(), format_ns),
+            bound.map_or("—".into(), format_ns),
+            match (t_ready, bound) {
+                (Some(t), Some(b)) if t <= b => "yes".into(),
+                (Some(t), Some(b)) => format!("no ({:.2}×)", t as f64 / b.max(1) as f64),
+                _ => "—".into(),
+            },
         ]);
     }
-    if rows == 0 {
+    rows
+}
+
+/// The sentence under the floors table: the round trip measured in this run
+/// and what each floor timed. Empty without the round trip.
+pub fn floor_note(run: &RunFile) -> String {
+    let Some(section) = run.cold_start.as_ref() else {
         return String::new();
-    }
+    };
+    let Some(rtt) = section.pipe_round_trip.as_ref() else {
+        return String::new();
+    };
     let hot = section
         .pipe_round_trip_hot
         .as_ref()
@@ -299,12 +331,41 @@ pub fn transport_table(run: &RunFile) -> String {
             )
         })
         .unwrap_or_default();
+    let mut note = format!(
+        "Floors measured in this run: a pipe round trip with the runner framing to an echo process, after 1 ms idle each, p50 {} [{}–{}] (n = {}){hot}; transport = dispatch + handoff + return (medians).",
+        format_ns(rtt.p50_ns),
+        format_ns(rtt.p50_ci95_low_ns),
+        format_ns(rtt.p50_ci95_high_ns),
+        rtt.n
+    );
+    for f in &section.in_process_floors {
+        note.push_str(&format!(" In-process floor of {}: {}.", f.target, f.what));
+    }
+    note
+}
+
+/// [`floor_rows`] as a terminal table with [`floor_note`] above it.
+pub fn transport_table(run: &RunFile) -> String {
+    let rows = floor_rows(run);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_header(FLOOR_COLUMNS.to_vec());
+    for r in rows {
+        t.add_row(r.into_iter().enumerate().map(|(i, c)| {
+            let cell = Cell::new(c);
+            if i >= 2 {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
+        }));
+    }
     format!(
-        "\nRunner transport against its floor: a pipe round trip with the runner framing to an echo process, measured in this run after 1 ms idle each, p50 {} [{}–{}] (n = {}){hot}; transport = dispatch + handoff + return (medians)\n{t}\n",
-        format_ns(floor.p50_ns),
-        format_ns(floor.p50_ci95_low_ns),
-        format_ns(floor.p50_ci95_high_ns),
-        floor.n
+        "\nEmbedded runtimes against their floors. {}\n{t}\n",
+        floor_note(run)
     )
 }
 

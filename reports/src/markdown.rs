@@ -130,6 +130,27 @@ pub fn cold_start(run: &RunFile) -> String {
             escape(&commands.join(", "))
         ));
     }
+    out.push_str(&floors(run));
+    out
+}
+
+/// The embedded runtimes' transport and in-process floors
+/// ([`crate::floor_rows`]); empty without them.
+pub fn floors(run: &RunFile) -> String {
+    let rows = crate::floor_rows(run);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n### Embedded runtimes against their floors\n\n{}\n\n| {} |\n|---|---|{}\n",
+        escape(&crate::floor_note(run)),
+        crate::FLOOR_COLUMNS.join(" | "),
+        "---:|".repeat(crate::FLOOR_COLUMNS.len() - 2)
+    );
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
     out
 }
 

@@ -559,8 +559,31 @@ pub struct ColdStartSection {
     /// wake-up from idle), ns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipe_round_trip_hot: Option<Summary>,
+    /// Each embedded runtime's own per-start work on `noop`, timed in
+    /// process by its runner in the same run (no pipe, no thread hand-off),
+    /// beside which its `t_ready` is read. Empty when no embedded runtime
+    /// ran, or for runtimes whose runner measures none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_process_floors: Vec<InProcessFloor>,
     /// Measured distributions, one per workload × target × metric.
     pub results: Vec<MetricResult>,
+}
+
+/// One embedded runtime's per-start work timed inside its runner process
+/// (`ColdStartSection::in_process_floors`): the runner's own code path for a
+/// start — module (if per start), WASI context, store, instantiate, the
+/// guest's `_start` to its exit — run on the runner's control thread with
+/// stdout discarded and stdin at end of file, back to back after warm-ups.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct InProcessFloor {
+    /// Target id (an embedded variant).
+    pub target: String,
+    /// Workload whose module was started (`noop`).
+    pub workload: String,
+    /// What was timed, in the runner's words.
+    pub what: String,
+    /// Distribution of one start's in-process time, ns.
+    pub summary: Summary,
 }
 
 /// The density section: how series ran and what they found.

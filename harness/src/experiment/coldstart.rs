@@ -11,7 +11,9 @@
 use crate::collector::Subject;
 use crate::experiment::steps::{WAITING_POLL, one_start};
 use crate::session::Session;
-use coldbench_results::{ColdStartSection, Experiment, Metric, Summary};
+use coldbench_results::{
+    ColdStartSection, Experiment, InProcessFloor, LatencyHistogram, Metric, Summary,
+};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use std::sync::atomic::Ordering;
@@ -64,9 +66,10 @@ struct Cell {
 pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     session.out.set_experiment(Some(Experiment::ColdStart));
     let floor = measure_floor(session);
+    let floors = measure_in_process_floors(session);
     // The section is on disk before the first start: a journal replayed
     // after a kill (results::journal) fills its distributions.
-    session.checkpoint_now(|x| x.cold_start = Some(section(s, &floor)));
+    session.checkpoint_now(|x| x.cold_start = Some(section(s, &floor, &floors)));
     let mut rng = rand::rngs::StdRng::seed_from_u64(session.seed);
     let usable: Vec<usize> = (0..session.cases.len())
         .filter(|&i| session.expected[i].is_some())
@@ -139,7 +142,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
             // Between two cases: what is measured so far reaches run.json
             // (at most every CHECKPOINT_EVERY), should the harness be killed.
             if !warm_round {
-                session.checkpoint_partial(|x| x.cold_start = Some(section(s, &floor)));
+                session.checkpoint_partial(|x| x.cold_start = Some(section(s, &floor, &floors)));
             }
             order.shuffle(&mut rng);
             for &ti in &order {
@@ -243,7 +246,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     }
     session.progress.finish_stage();
     session.out.set_experiment(None);
-    section(s, &floor)
+    section(s, &floor, &floors)
 }
 
 /// Whether `cell` gets a start in this round, and if so whether it is a
@@ -263,7 +266,11 @@ fn wanted(cell: &Cell, s: &Settings, warm_round: bool) -> Option<bool> {
 
 /// The section's settings; its distributions come from the session's
 /// collector when the file is written.
-fn section(s: &Settings, floor: &Option<(Summary, Summary)>) -> ColdStartSection {
+fn section(
+    s: &Settings,
+    floor: &Option<(Summary, Summary)>,
+    floors: &[InProcessFloor],
+) -> ColdStartSection {
     ColdStartSection {
         runs: s.runs,
         warmup: s.warmup,
@@ -271,8 +278,62 @@ fn section(s: &Settings, floor: &Option<(Summary, Summary)>) -> ColdStartSection
         budget_per_cell_ns: s.budget_per_cell.map(|b| b.as_nanos() as u64),
         pipe_round_trip: floor.map(|f| f.0),
         pipe_round_trip_hot: floor.map(|f| f.1),
+        in_process_floors: floors.to_vec(),
         results: Vec::new(),
     }
+}
+
+/// The workload whose starts are timed in process ([`measure_in_process_floors`]).
+pub const IN_PROCESS_FLOOR_WORKLOAD: &str = "noop";
+
+/// Warm-up and measured in-process starts per embedded target.
+pub const IN_PROCESS_FLOOR_STARTS: (u32, u32) = (10, 100);
+
+/// Each embedded runtime's per-start work timed in process by its runner
+/// ([`crate::targets::Target::in_process_floor`]) on
+/// [`IN_PROCESS_FLOOR_WORKLOAD`], when that workload is in the run. A target
+/// whose runner times none, or fails to, gets a note of the run saying so.
+fn measure_in_process_floors(session: &mut Session) -> Vec<InProcessFloor> {
+    let workload = IN_PROCESS_FLOOR_WORKLOAD;
+    if !session.cases.iter().any(|c| c.workload == workload) {
+        return Vec::new();
+    }
+    let (warmup, iterations) = IN_PROCESS_FLOOR_STARTS;
+    let timeout = session.timeout;
+    let mut floors = Vec::new();
+    let mut notes = Vec::new();
+    for i in 0..session.entries.len() {
+        let id = session.entries[i].id.clone();
+        if session.skips(&id, workload) {
+            continue;
+        }
+        session
+            .progress
+            .working(&format!("in-process floor of {id} ({workload})"));
+        let target = &mut session.entries[i].clients[0];
+        match target.in_process_floor(workload, warmup, iterations, timeout) {
+            None => {}
+            Some(Ok((what, samples))) => {
+                let mut hist = LatencyHistogram::new();
+                for t in &samples {
+                    hist.record_ns(*t);
+                }
+                if let Some(summary) = hist.summary() {
+                    floors.push(InProcessFloor {
+                        target: id,
+                        workload: workload.to_string(),
+                        what,
+                        summary,
+                    });
+                }
+            }
+            Some(Err(e)) => notes.push(format!("in-process floor of {id} not measured: {e}")),
+        }
+    }
+    for n in notes {
+        session.note(n);
+    }
+    floors
 }
 
 /// Round trips of the transport floor, each way (idle and hot).

@@ -700,6 +700,55 @@ impl Target for RunnerTarget {
         Some(host)
     }
 
+    fn in_process_floor(
+        &mut self,
+        workload: &str,
+        warmup: u32,
+        iterations: u32,
+        timeout: Duration,
+    ) -> Option<Result<(String, Vec<u64>), String>> {
+        let measured = (|| {
+            self.prepare(workload, timeout).map_err(|e| e.to_string())?;
+            let module_id = self.modules[workload].0;
+            let rp = self.runner.as_ref().expect("prepared");
+            let mut kv = vec![
+                ("iterations", iterations.to_string()),
+                ("warmup", warmup.to_string()),
+                ("arg", workload.to_string()),
+            ];
+            kv.extend(
+                super::workload_args(workload, true)
+                    .into_iter()
+                    .map(|a| ("arg", a)),
+            );
+            rp.send(Frame {
+                kind: Kind::Floor,
+                instance: module_id,
+                payload: kv_payload(&kv),
+            })
+            .map_err(|e| e.to_string())?;
+            let reply = rp.recv_control(timeout).map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&reply.payload).into_owned();
+            if reply.kind != Kind::Floored {
+                return Err(text);
+            }
+            let kv = parse_kv(&reply.payload);
+            let samples: Result<Vec<u64>, _> = kv_get(&kv, "samples_ns")
+                .unwrap_or("")
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(str::parse)
+                .collect();
+            match samples {
+                Ok(samples) if !samples.is_empty() => {
+                    Ok((kv_get_owned(&kv, "what").unwrap_or_default(), samples))
+                }
+                _ => Err(format!("the runner answered no durations: {text}")),
+            }
+        })();
+        Some(measured)
+    }
+
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
         require_built("Wasm module", &wasm_module(workload))?;
         self.runner(timeout)?;

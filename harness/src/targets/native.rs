@@ -121,7 +121,7 @@ pub struct NativeInstance {
     /// if the slot says stdin was closed meanwhile.
     writer: Option<Writer>,
     stdout: LineReader,
-    /// Its stderr: an unlinked temporary file (no reader thread), read back
+    /// Its stderr: an anonymous in-memory file ([`stderr_file`]: no reader thread), read back
     /// by [`Instance::diagnostics`].
     stderr: Option<std::fs::File>,
 }
@@ -152,17 +152,23 @@ enum StdinSlot {
 /// Largest part of a process's stderr kept for messages, bytes.
 const STDERR_KEPT_BYTES: u64 = 64 * 1024;
 
-/// An unlinked temporary file for a child's stderr, and the harness's own
-/// handle on it; `None` if none can be created (stderr is then discarded).
+/// An anonymous in-memory file for a child's stderr (`memfd_create(2)`:
+/// about 1.4 µs here, against 17 µs for an unlinked file on the disk, and
+/// created inside every start's clock), and the harness's own handle on it;
+/// an unlinked temporary file where memfd is missing; `None` if neither can
+/// be created (stderr is then discarded).
 pub fn stderr_file() -> Option<(Stdio, std::fs::File)> {
-    let f = tempfile::tempfile().ok()?;
+    let f = rustix::fs::memfd_create("coldbench-stderr", rustix::fs::MemfdFlags::CLOEXEC)
+        .map(std::fs::File::from)
+        .or_else(|_| tempfile::tempfile())
+        .ok()?;
     let ours = f.try_clone().ok()?;
     Some((Stdio::from(f), ours))
 }
 
 impl NativeInstance {
     /// Spawns `cmd` (named `what` in errors) as an instance: stdin and
-    /// stdout piped, stderr to an unlinked temporary file, in its own
+    /// stdout piped, stderr to an in-memory file ([`stderr_file`]), in its own
     /// process group (a terminal's Ctrl-C reaches the harness only, which
     /// then tears every instance down itself) and naming this harness in
     /// its environment (a later coldbench kills it if we are gone).
@@ -278,11 +284,15 @@ impl Instance for NativeInstance {
     fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
         self.close_stdin()?;
         let deadline = Instant::now() + timeout;
-        // Its stdout ends when it exits: wait for that (poll(2), no
-        // sleeping), then reap it; it is a zombie within microseconds.
-        let _ = self.stdout.wait_end(deadline);
-        // Exiting takes microseconds more: yield (a sleep would cost the
-        // timer slack, 50 µs) for 1 ms, then nap.
+        // Wait for the exit itself, as hyperfine's wait4 does: poll(2) on a
+        // pidfd wakes once, when the process has become a zombie. Without
+        // pidfds (Linux < 5.3): its stdout ends when it exits, and it is a
+        // zombie within microseconds.
+        if !wait_exit(self.child.id(), deadline) {
+            let _ = self.stdout.wait_end(deadline);
+        }
+        // Not reaped yet (no pidfd, or the wait was interrupted): yield (a
+        // sleep would cost the timer slack, 50 µs) for 1 ms, then nap.
         let spin_until = Instant::now() + Duration::from_millis(1);
         let mut nap = Duration::from_micros(50);
         loop {
@@ -329,6 +339,30 @@ impl Instance for NativeInstance {
     fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
         MemoryScope::Processes(vec![self.child.id()])
     }
+}
+
+/// Waits, at most until `deadline`, for process `pid` (a child not yet
+/// reaped) to exit, on a pidfd (`pidfd_open(2)` + `poll(2)`). Returns false
+/// when no pidfd can be had, so that the caller waits another way; true
+/// otherwise (exited, or the deadline passed: the caller's `try_wait` says which).
+fn wait_exit(pid: u32, deadline: Instant) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
+        return false;
+    };
+    let Ok(fd) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) else {
+        return false;
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    let timeout = rustix::event::Timespec {
+        tv_sec: left.as_secs() as i64,
+        tv_nsec: i64::from(left.subsec_nanos()),
+    };
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    let _ = rustix::event::poll(&mut fds, Some(&timeout));
+    true
 }
 
 impl Drop for NativeInstance {

@@ -23,6 +23,10 @@ pub enum Kind {
     Shutdown = 5,
     /// Command: report runner-wide statistics (answered by a `Report` event, instance 0).
     Query = 6,
+    /// Command: time starts of a loaded module in process (its id as the
+    /// frame's instance; payload `iterations=N`, `warmup=N`, `arg=` lines),
+    /// answered by a `Floored` event or an `Error` for that module id.
+    Floor = 7,
     /// Event: module prepared; payload `key=value` lines (times in ns, sizes in bytes).
     Loaded = 64,
     /// Event: the instance's in-runner phase stamps, `key=value` lines of
@@ -38,6 +42,9 @@ pub enum Kind {
     /// Event: answer to `Query`; payload `key=value` lines (`live_instances=`,
     /// `linear_memory_bytes=`: the live instances' linear memories, pages × 64 KiB).
     Report = 69,
+    /// Event: answer to `Floor`, for the module id; payload `what=` (what was
+    /// timed) and `samples_ns=` (comma-separated, one per start).
+    Floored = 70,
 }
 
 impl Kind {
@@ -49,12 +56,14 @@ impl Kind {
             4 => Kind::CloseStdin,
             5 => Kind::Shutdown,
             6 => Kind::Query,
+            7 => Kind::Floor,
             64 => Kind::Loaded,
             65 => Kind::Instantiated,
             66 => Kind::Stdout,
             67 => Kind::Exited,
             68 => Kind::Error,
             69 => Kind::Report,
+            70 => Kind::Floored,
             _ => return None,
         })
     }
@@ -237,7 +246,8 @@ impl EventSink {
 #[derive(Clone, Debug)]
 pub struct InstanceEvents {
     id: u64,
-    sink: EventSink,
+    /// `None`: a start timed in process ([`RunnerHost::floor`]): nothing is sent.
+    sink: Option<EventSink>,
     /// `key=value` payload of the `Instantiated` event, until it is sent.
     pending: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
 }
@@ -248,7 +258,17 @@ impl InstanceEvents {
     pub fn new(sink: &EventSink, id: u64) -> Self {
         InstanceEvents {
             id,
-            sink: sink.clone(),
+            sink: Some(sink.clone()),
+            pending: Default::default(),
+        }
+    }
+
+    /// Events of a start timed in process ([`RunnerHost::floor`]): stdout
+    /// and every event are dropped.
+    pub fn discarding() -> Self {
+        InstanceEvents {
+            id: 0,
+            sink: None,
             pending: Default::default(),
         }
     }
@@ -276,35 +296,45 @@ impl InstanceEvents {
     /// [`InstanceEvents::instantiated`] carry the stamps, plus
     /// `first_stdout_ns` read now.
     pub fn stdout(&self, bytes: &[u8]) {
+        let pending = self.take_pending();
+        let Some(sink) = &self.sink else {
+            return;
+        };
         let stdout = (Kind::Stdout, self.id, bytes);
-        match self.take_pending() {
-            None => self.sink.send_all(&[stdout]),
+        match pending {
+            None => sink.send_all(&[stdout]),
             Some(mut stamps) => {
                 stamps.extend(kv_payload(&[(
                     "first_stdout_ns",
                     crate::monotonic_ns().to_string(),
                 )]));
-                self.sink
-                    .send_all(&[stdout, (Kind::Instantiated, self.id, &stamps)]);
+                sink.send_all(&[stdout, (Kind::Instantiated, self.id, &stamps)]);
             }
+        }
+    }
+
+    /// Sends the stamps if they are still pending (the guest never wrote).
+    fn flush_stamps(&self, sink: &EventSink) {
+        if let Some(stamps) = self.take_pending() {
+            sink.send(Kind::Instantiated, self.id, stamps);
         }
     }
 
     /// Sends the stamps if the guest never wrote to stdout, then the
     /// [`Kind::Exited`] event (see [`EventSink::exited`]).
     pub fn exited(&self, exit_code: i32) {
-        if let Some(stamps) = self.take_pending() {
-            self.sink.send(Kind::Instantiated, self.id, stamps);
+        if let Some(sink) = &self.sink {
+            self.flush_stamps(sink);
+            sink.exited(self.id, exit_code);
         }
-        self.sink.exited(self.id, exit_code);
     }
 
     /// Sends the stamps if still pending, then an [`Kind::Error`] event.
     pub fn error(&self, message: impl std::fmt::Display) {
-        if let Some(stamps) = self.take_pending() {
-            self.sink.send(Kind::Instantiated, self.id, stamps);
+        if let Some(sink) = &self.sink {
+            self.flush_stamps(sink);
+            sink.error(self.id, message);
         }
-        self.sink.error(self.id, message);
     }
 }
 
@@ -555,6 +585,23 @@ pub trait RunnerHost {
     fn stats(&mut self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
+    /// Times `warmup` then `iterations` starts of loaded module `module` with
+    /// guest arguments `args`, in process: the runner's own per-start code
+    /// path, back to back, stdout discarded, stdin at end of file, no pipe
+    /// crossing and no thread hand-off inside the timed region. Returns what
+    /// was timed (one line) and the measured starts' durations, ns. Errors:
+    /// the module is not loaded, a start fails, or the runner measures no
+    /// floor (the default: says why).
+    fn floor(
+        &mut self,
+        module: u64,
+        args: &[String],
+        warmup: u32,
+        iterations: u32,
+    ) -> Result<(String, Vec<u64>), String> {
+        let _ = (module, args, warmup, iterations);
+        Err("this runner times no in-process floor".into())
+    }
 }
 
 /// The runner's control loop: sends the `hello` pairs as a `Loaded` event for
@@ -600,6 +647,31 @@ pub fn serve(
             Kind::Stdin => host.stdin(id, frame.payload),
             Kind::CloseStdin => host.close_stdin(id),
             Kind::Query => events.send(Kind::Report, 0, kv_payload(&host.stats())),
+            Kind::Floor => {
+                let kv = parse_kv(&frame.payload);
+                let number = |key: &str, default: u32| {
+                    kv_get(&kv, key)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(default)
+                };
+                let args: Vec<String> = kv
+                    .iter()
+                    .filter(|(k, _)| k == "arg")
+                    .map(|(_, v)| v.clone())
+                    .collect();
+                let (warmup, iterations) = (number("warmup", 10), number("iterations", 100));
+                match host.floor(id, &args, warmup, iterations) {
+                    Ok((what, samples)) => {
+                        let list: Vec<String> = samples.iter().map(u64::to_string).collect();
+                        events.send(
+                            Kind::Floored,
+                            id,
+                            kv_payload(&[("what", what), ("samples_ns", list.join(","))]),
+                        );
+                    }
+                    Err(e) => events.error(id, e),
+                }
+            }
             Kind::Shutdown => break,
             other => {
                 return Err(io::Error::new(

@@ -154,6 +154,78 @@ impl RunnerHost for Runner {
         Ok(out)
     }
 
+    /// The start's own path ([`run_instance`]), on an instance thread (as
+    /// starts run: WAMR's thread environment, the 8 MiB stack) while this
+    /// thread waits: stdin a pipe at end of file, stdout a pipe nobody
+    /// reads (noop writes a line).
+    fn floor(
+        &mut self,
+        module: u64,
+        args: &[String],
+        warmup: u32,
+        iterations: u32,
+    ) -> Result<(String, Vec<u64>), String> {
+        let m = self
+            .modules
+            .get(&module)
+            .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
+        let (loaded, bytes) = (m.loaded.clone(), m.bytes.clone());
+        let args = args.to_vec();
+        let what = match loaded {
+            Some(_) => "instantiate (module loaded at prepare) + _start to exit",
+            None => "load (parse, validate, translate) + instantiate + _start to exit",
+        };
+        let (tx, rx) = mpsc::channel();
+        self.workers
+            .run(Box::new(move || {
+                let timed = || -> Result<Vec<u64>, String> {
+                    let mut samples = Vec::with_capacity(iterations as usize);
+                    for i in 0..warmup + iterations {
+                        let source = match &loaded {
+                            Some(l) => Source::Loaded(l.clone()),
+                            None => Source::Bytes(bytes.clone()),
+                        };
+                        let pipe = |what: &str| {
+                            std::io::pipe()
+                                .map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
+                        };
+                        let (stdin, _) = pipe("stdin")?;
+                        let (_stdout_read, stdout) = pipe("stdout")?;
+                        let request = StartRequest {
+                            module,
+                            args: args.clone(),
+                            received_ns: 0,
+                        };
+                        let events = InstanceEvents::discarding();
+                        let t0 = monotonic_ns();
+                        let exit =
+                            run_instance(source, request, t0, stdin.into(), stdout.into(), &events);
+                        let t = monotonic_ns() - t0;
+                        match exit {
+                            Ok(0) => {}
+                            Ok(code) => return Err(format!("floor: the guest exited with {code}")),
+                            Err(e) => return Err(format!("floor: {e}")),
+                        }
+                        if i >= warmup {
+                            samples.push(t);
+                        }
+                    }
+                    Ok(samples)
+                };
+                let _ = tx.send(timed());
+            }))
+            .map_err(|e| format!("floor: cannot spawn an instance thread: {e}"))?;
+        let samples = rx
+            .recv()
+            .map_err(|_| "floor: the instance thread died".to_string())??;
+        Ok((
+            format!(
+                "{what}: the runner's start path in process on an instance thread, back to back, stdout to a pipe, stdin at end of file"
+            ),
+            samples,
+        ))
+    }
+
     fn start(&mut self, id: u64, request: StartRequest) -> Result<(), String> {
         let m = self
             .modules

@@ -199,6 +199,17 @@ impl RunnerHost for Runner {
         ])
     }
 
+    /// Not timed: see the message.
+    fn floor(
+        &mut self,
+        _module: u64,
+        _args: &[String],
+        _warmup: u32,
+        _iterations: u32,
+    ) -> Result<(String, Vec<u64>), String> {
+        Err("this runner times no in-process floor: with stdin at end of file, WASIX's stdio and exit handling took 6–18 ms per start, growing run to run, in its criterion bench (benches/instantiation.rs times deserialize + WASIX environment + instantiate instead)".into())
+    }
+
     fn start(&mut self, id: u64, request: StartRequest) -> Result<(), String> {
         let artifact = self
             .modules

@@ -94,6 +94,60 @@ impl RunnerHost for Runner {
         Ok(())
     }
 
+    /// The start's own path ([`run_instance`]) on this thread: stdin a
+    /// pipe at end of file, stdout a pipe nobody reads (noop writes a line).
+    fn floor(
+        &mut self,
+        module: u64,
+        args: &[String],
+        warmup: u32,
+        iterations: u32,
+    ) -> Result<(String, Vec<u64>), String> {
+        let bytes = self
+            .modules
+            .get(&module)
+            .cloned()
+            .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
+        let mut samples = Vec::with_capacity(iterations as usize);
+        for i in 0..warmup + iterations {
+            let pipe = |what: &str| {
+                std::io::pipe().map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
+            };
+            let (stdin, _) = pipe("stdin")?;
+            let (_stdout_read, stdout) = pipe("stdout")?;
+            let request = StartRequest {
+                module,
+                args: args.to_vec(),
+                received_ns: 0,
+            };
+            let events = InstanceEvents::discarding();
+            let t0 = monotonic_ns();
+            let exit = run_instance(
+                &self.engine,
+                &self.linker,
+                &bytes,
+                request,
+                t0,
+                stdin,
+                stdout,
+                &events,
+            );
+            let t = monotonic_ns() - t0;
+            match exit {
+                Ok(0) => {}
+                Ok(code) => return Err(format!("floor: the guest exited with {code}")),
+                Err(e) => return Err(format!("floor: {e}")),
+            }
+            if i >= warmup {
+                samples.push(t);
+            }
+        }
+        Ok((
+            "parse + WASI context + store + instantiate + _start to exit: the runner's start path in process, back to back, stdout to a pipe, stdin at end of file".into(),
+            samples,
+        ))
+    }
+
     fn stdin(&mut self, id: u64, bytes: Vec<u8>) {
         if let Some(tx) = self.stdins.get(&id) {
             let _ = tx.send(bytes);

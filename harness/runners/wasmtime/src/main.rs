@@ -337,6 +337,73 @@ impl RunnerHost for Runner {
     fn close_stdin(&mut self, id: u64) {
         self.stdins.remove(&id);
     }
+    /// The start's own path ([`run_instance`]) on this thread: stdin a
+    /// closed channel (end of file), stdout and events discarded.
+    fn floor(
+        &mut self,
+        module: u64,
+        args: &[String],
+        warmup: u32,
+        iterations: u32,
+    ) -> std::result::Result<(String, Vec<u64>), String> {
+        let prepared = self
+            .modules
+            .get(&module)
+            .cloned()
+            .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
+        let mut samples = Vec::with_capacity(iterations as usize);
+        for i in 0..warmup + iterations {
+            let last_input_epoch = Arc::new(AtomicU64::new(EPOCH.load(Ordering::Relaxed)));
+            let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
+                rx: mpsc::channel().1,
+                pending: Vec::new(),
+                pos: 0,
+                last_input_epoch: last_input_epoch.clone(),
+            })));
+            let limits = InstanceLimits {
+                memory: self.linear_memory_bytes.clone(),
+                last_input_epoch,
+                deadline_ticks: self.deadline_ticks,
+            };
+            let request = StartRequest {
+                module,
+                args: args.to_vec(),
+                received_ns: 0,
+            };
+            let events = InstanceEvents::discarding();
+            let t0 = monotonic_ns();
+            let exit = run_instance(
+                &self.engine,
+                &self.linker,
+                &prepared,
+                request,
+                t0,
+                stdin,
+                &events,
+                limits,
+            );
+            let t = monotonic_ns() - t0;
+            match exit {
+                Ok(0) => {}
+                Ok(code) => return Err(format!("floor: the guest exited with {code}")),
+                Err(e) => return Err(format!("floor: {e:#}")),
+            }
+            if i >= warmup {
+                samples.push(t);
+            }
+        }
+        let what = match self.strategy {
+            Strategy::Jit => "compile + WASI context + store + instantiate + _start to exit",
+            Strategy::Aot => "deserialize + WASI context + store + instantiate + _start to exit",
+            Strategy::Pooling => "WASI context + store + instantiate (pooling) + _start to exit",
+        };
+        Ok((
+            format!(
+                "{what}: the runner's start path in process, back to back, stdout discarded, stdin at end of file"
+            ),
+            samples,
+        ))
+    }
     fn stats(&mut self) -> Vec<(&'static str, String)> {
         vec![
             (
