@@ -11,6 +11,7 @@
 use crate::collector::Subject;
 use crate::experiment::steps::{WAITING_POLL, one_start};
 use crate::session::Session;
+use coldbench_protocol::runner::FloorPlan;
 use coldbench_results::{
     ColdStartSection, Experiment, InProcessFloor, LatencyHistogram, Metric, Summary,
 };
@@ -286,8 +287,15 @@ fn section(
 /// The workload whose starts are timed in process ([`measure_in_process_floors`]).
 pub const IN_PROCESS_FLOOR_WORKLOAD: &str = "noop";
 
-/// Warm-up and measured in-process starts per embedded target.
-pub const IN_PROCESS_FLOOR_STARTS: (u32, u32) = (10, 100);
+/// In-process starts per embedded target: 10 warm-ups, then 100 measured
+/// starts, or fewer (at least 10) once 1 s is spent — a JIT variant compiles
+/// at every start (~100 ms for `noop` here).
+pub const IN_PROCESS_FLOOR_PLAN: FloorPlan = FloorPlan {
+    warmup: 10,
+    iterations: 100,
+    min_iterations: 10,
+    budget_ns: 1_000_000_000,
+};
 
 /// Each embedded runtime's per-start work timed in process by its runner
 /// ([`crate::targets::Target::in_process_floor`]) on
@@ -298,7 +306,6 @@ fn measure_in_process_floors(session: &mut Session) -> Vec<InProcessFloor> {
     if !session.cases.iter().any(|c| c.workload == workload) {
         return Vec::new();
     }
-    let (warmup, iterations) = IN_PROCESS_FLOOR_STARTS;
     let timeout = session.timeout;
     let mut floors = Vec::new();
     let mut notes = Vec::new();
@@ -311,7 +318,7 @@ fn measure_in_process_floors(session: &mut Session) -> Vec<InProcessFloor> {
             .progress
             .working(&format!("in-process floor of {id} ({workload})"));
         let target = &mut session.entries[i].clients[0];
-        match target.in_process_floor(workload, warmup, iterations, timeout) {
+        match target.in_process_floor(workload, &IN_PROCESS_FLOOR_PLAN, timeout) {
             None => {}
             Some(Ok((what, samples))) => {
                 let mut hist = LatencyHistogram::new();

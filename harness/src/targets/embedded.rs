@@ -703,8 +703,7 @@ impl Target for RunnerTarget {
     fn in_process_floor(
         &mut self,
         workload: &str,
-        warmup: u32,
-        iterations: u32,
+        plan: &coldbench_protocol::runner::FloorPlan,
         timeout: Duration,
     ) -> Option<Result<(String, Vec<u64>), String>> {
         let measured = (|| {
@@ -712,8 +711,10 @@ impl Target for RunnerTarget {
             let module_id = self.modules[workload].0;
             let rp = self.runner.as_ref().expect("prepared");
             let mut kv = vec![
-                ("iterations", iterations.to_string()),
-                ("warmup", warmup.to_string()),
+                ("warmup", plan.warmup.to_string()),
+                ("iterations", plan.iterations.to_string()),
+                ("min_iterations", plan.min_iterations.to_string()),
+                ("budget_ms", (plan.budget_ns / 1_000_000).to_string()),
                 ("arg", workload.to_string()),
             ];
             kv.extend(

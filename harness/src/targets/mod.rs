@@ -89,17 +89,16 @@ pub trait Target: Send {
     fn waiting(&mut self) -> Option<String> {
         None
     }
-    /// Times `warmup` then `iterations` starts of `workload` (prepared
-    /// first) in process, inside the target's own host process, with no
-    /// transport: what the runtime's per-start work costs at least.
+    /// Times starts of `workload` (prepared first) as `plan` says, in
+    /// process, inside the target's own host process, with no transport:
+    /// what the runtime's per-start work costs at least.
     /// `None`: the target has no such host (the default); `Some(Err)`: it
     /// could not (the reason). `Ok((what was timed, one duration per
     /// measured start, ns))`.
     fn in_process_floor(
         &mut self,
         _workload: &str,
-        _warmup: u32,
-        _iterations: u32,
+        _plan: &coldbench_protocol::runner::FloorPlan,
         _timeout: Duration,
     ) -> Option<Result<(String, Vec<u64>), String>> {
         None

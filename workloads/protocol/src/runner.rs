@@ -24,7 +24,8 @@ pub enum Kind {
     /// Command: report runner-wide statistics (answered by a `Report` event, instance 0).
     Query = 6,
     /// Command: time starts of a loaded module in process (its id as the
-    /// frame's instance; payload `iterations=N`, `warmup=N`, `arg=` lines),
+    /// frame's instance; payload `warmup=`, `iterations=`, `min_iterations=`,
+    /// `budget_ms=` ([`FloorPlan`]) and `arg=` lines),
     /// answered by a `Floored` event or an `Error` for that module id.
     Floor = 7,
     /// Event: module prepared; payload `key=value` lines (times in ns, sizes in bytes).
@@ -564,6 +565,45 @@ pub struct StartRequest {
     pub received_ns: u64,
 }
 
+/// How many in-process starts a [`Kind::Floor`] command times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloorPlan {
+    /// Starts run first and not kept.
+    pub warmup: u32,
+    /// Measured starts at most.
+    pub iterations: u32,
+    /// Measured starts at least, whatever the budget.
+    pub min_iterations: u32,
+    /// Time after which no new measured start begins once `min_iterations`
+    /// are kept (warm-ups included), ns: a start that compiles (JIT, ~100 ms)
+    /// gets fewer than `iterations`.
+    pub budget_ns: u64,
+}
+
+#[cfg(target_os = "linux")]
+impl FloorPlan {
+    /// Runs `start` (one start, returning its duration in ns, or why it
+    /// failed) as the plan says — warm-ups stop early once the budget is
+    /// spent — and returns the measured durations.
+    pub fn time(&self, mut start: impl FnMut() -> Result<u64, String>) -> Result<Vec<u64>, String> {
+        let t0 = crate::monotonic_ns();
+        let spent = || crate::monotonic_ns() - t0 >= self.budget_ns;
+        for _ in 0..self.warmup {
+            start()?;
+            if spent() {
+                break;
+            }
+        }
+        let mut samples = Vec::with_capacity(self.iterations as usize);
+        while samples.len() < self.iterations as usize
+            && (samples.len() < self.min_iterations as usize || !spent())
+        {
+            samples.push(start()?);
+        }
+        Ok(samples)
+    }
+}
+
 /// What a runtime runner does with the harness's commands; [`serve`] drives it.
 /// Errors are messages naming the thing concerned; they are sent back as
 /// [`Kind::Error`] events for that instance.
@@ -585,21 +625,20 @@ pub trait RunnerHost {
     fn stats(&mut self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
-    /// Times `warmup` then `iterations` starts of loaded module `module` with
-    /// guest arguments `args`, in process: the runner's own per-start code
-    /// path, back to back, stdout discarded, stdin at end of file, no pipe
-    /// crossing and no thread hand-off inside the timed region. Returns what
-    /// was timed (one line) and the measured starts' durations, ns. Errors:
-    /// the module is not loaded, a start fails, or the runner measures no
-    /// floor (the default: says why).
+    /// Times starts of loaded module `module` with guest arguments `args`
+    /// in process, as `plan` says ([`FloorPlan::time`]): the runner's own
+    /// per-start code path, back to back, stdout discarded, stdin at end of
+    /// file, no pipe crossing and no thread hand-off inside the timed
+    /// region. Returns what was timed (one line) and the measured starts'
+    /// durations, ns. Errors: the module is not loaded, a start fails, or the
+    /// runner measures no floor (the default: says why).
     fn floor(
         &mut self,
         module: u64,
         args: &[String],
-        warmup: u32,
-        iterations: u32,
+        plan: &FloorPlan,
     ) -> Result<(String, Vec<u64>), String> {
-        let _ = (module, args, warmup, iterations);
+        let _ = (module, args, plan);
         Err("this runner times no in-process floor".into())
     }
 }
@@ -659,8 +698,13 @@ pub fn serve(
                     .filter(|(k, _)| k == "arg")
                     .map(|(_, v)| v.clone())
                     .collect();
-                let (warmup, iterations) = (number("warmup", 10), number("iterations", 100));
-                match host.floor(id, &args, warmup, iterations) {
+                let plan = FloorPlan {
+                    warmup: number("warmup", 10),
+                    iterations: number("iterations", 100),
+                    min_iterations: number("min_iterations", 10),
+                    budget_ns: u64::from(number("budget_ms", 1000)) * 1_000_000,
+                };
+                match host.floor(id, &args, &plan) {
                     Ok((what, samples)) => {
                         let list: Vec<String> = samples.iter().map(u64::to_string).collect();
                         events.send(

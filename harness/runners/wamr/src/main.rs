@@ -29,7 +29,8 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, read_module, start_piped,
+    EventSink, FloorPlan, InstanceEvents, RunnerHost, StartRequest, Workers, read_module,
+    start_piped,
 };
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -162,15 +163,14 @@ impl RunnerHost for Runner {
         &mut self,
         module: u64,
         args: &[String],
-        warmup: u32,
-        iterations: u32,
+        plan: &FloorPlan,
     ) -> Result<(String, Vec<u64>), String> {
         let m = self
             .modules
             .get(&module)
             .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
         let (loaded, bytes) = (m.loaded.clone(), m.bytes.clone());
-        let args = args.to_vec();
+        let (args, plan) = (args.to_vec(), *plan);
         let what = match loaded {
             Some(_) => "instantiate (module loaded at prepare) + _start to exit",
             None => "load (parse, validate, translate) + instantiate + _start to exit",
@@ -178,41 +178,34 @@ impl RunnerHost for Runner {
         let (tx, rx) = mpsc::channel();
         self.workers
             .run(Box::new(move || {
-                let timed = || -> Result<Vec<u64>, String> {
-                    let mut samples = Vec::with_capacity(iterations as usize);
-                    for i in 0..warmup + iterations {
-                        let source = match &loaded {
-                            Some(l) => Source::Loaded(l.clone()),
-                            None => Source::Bytes(bytes.clone()),
-                        };
-                        let pipe = |what: &str| {
-                            std::io::pipe()
-                                .map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
-                        };
-                        let (stdin, _) = pipe("stdin")?;
-                        let (_stdout_read, stdout) = pipe("stdout")?;
-                        let request = StartRequest {
-                            module,
-                            args: args.clone(),
-                            received_ns: 0,
-                        };
-                        let events = InstanceEvents::discarding();
-                        let t0 = monotonic_ns();
-                        let exit =
-                            run_instance(source, request, t0, stdin.into(), stdout.into(), &events);
-                        let t = monotonic_ns() - t0;
-                        match exit {
-                            Ok(0) => {}
-                            Ok(code) => return Err(format!("floor: the guest exited with {code}")),
-                            Err(e) => return Err(format!("floor: {e}")),
-                        }
-                        if i >= warmup {
-                            samples.push(t);
-                        }
+                let timed = plan.time(|| {
+                    let source = match &loaded {
+                        Some(l) => Source::Loaded(l.clone()),
+                        None => Source::Bytes(bytes.clone()),
+                    };
+                    let pipe = |what: &str| {
+                        std::io::pipe()
+                            .map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
+                    };
+                    let (stdin, _) = pipe("stdin")?;
+                    let (_stdout_read, stdout) = pipe("stdout")?;
+                    let request = StartRequest {
+                        module,
+                        args: args.clone(),
+                        received_ns: 0,
+                    };
+                    let events = InstanceEvents::discarding();
+                    let t0 = monotonic_ns();
+                    let exit =
+                        run_instance(source, request, t0, stdin.into(), stdout.into(), &events);
+                    let t = monotonic_ns() - t0;
+                    match exit {
+                        Ok(0) => Ok(t),
+                        Ok(code) => Err(format!("floor: the guest exited with {code}")),
+                        Err(e) => Err(format!("floor: {e}")),
                     }
-                    Ok(samples)
-                };
-                let _ = tx.send(timed());
+                });
+                let _ = tx.send(timed);
             }))
             .map_err(|e| format!("floor: cannot spawn an instance thread: {e}"))?;
         let samples = rx

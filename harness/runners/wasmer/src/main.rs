@@ -19,7 +19,7 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
+    EventSink, FloorPlan, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
 };
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -204,8 +204,7 @@ impl RunnerHost for Runner {
         &mut self,
         _module: u64,
         _args: &[String],
-        _warmup: u32,
-        _iterations: u32,
+        _plan: &FloorPlan,
     ) -> Result<(String, Vec<u64>), String> {
         Err("this runner times no in-process floor: with stdin at end of file, WASIX's stdio and exit handling took 6–18 ms per start, growing run to run, in its criterion bench (benches/instantiation.rs times deserialize + WASIX environment + instantiate instead)".into())
     }

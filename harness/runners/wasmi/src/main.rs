@@ -21,7 +21,8 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, read_module, start_piped,
+    EventSink, FloorPlan, InstanceEvents, RunnerHost, StartRequest, Workers, read_module,
+    start_piped,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, mpsc};
@@ -100,16 +101,14 @@ impl RunnerHost for Runner {
         &mut self,
         module: u64,
         args: &[String],
-        warmup: u32,
-        iterations: u32,
+        plan: &FloorPlan,
     ) -> Result<(String, Vec<u64>), String> {
         let bytes = self
             .modules
             .get(&module)
             .cloned()
             .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
-        let mut samples = Vec::with_capacity(iterations as usize);
-        for i in 0..warmup + iterations {
+        let samples = plan.time(|| {
             let pipe = |what: &str| {
                 std::io::pipe().map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
             };
@@ -134,14 +133,11 @@ impl RunnerHost for Runner {
             );
             let t = monotonic_ns() - t0;
             match exit {
-                Ok(0) => {}
-                Ok(code) => return Err(format!("floor: the guest exited with {code}")),
-                Err(e) => return Err(format!("floor: {e}")),
+                Ok(0) => Ok(t),
+                Ok(code) => Err(format!("floor: the guest exited with {code}")),
+                Err(e) => Err(format!("floor: {e}")),
             }
-            if i >= warmup {
-                samples.push(t);
-            }
-        }
+        })?;
         Ok((
             "parse + WASI context + store + instantiate + _start to exit: the runner's start path in process, back to back, stdout to a pipe, stdin at end of file".into(),
             samples,

@@ -35,7 +35,7 @@
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
-    EventSink, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
+    EventSink, FloorPlan, InstanceEvents, RunnerHost, StartRequest, Workers, kv_get, read_module,
 };
 use compat::{Context as _, Result, WasiP1Ctx, anyhow, bail, p1};
 use std::collections::HashMap;
@@ -343,16 +343,14 @@ impl RunnerHost for Runner {
         &mut self,
         module: u64,
         args: &[String],
-        warmup: u32,
-        iterations: u32,
+        plan: &FloorPlan,
     ) -> std::result::Result<(String, Vec<u64>), String> {
         let prepared = self
             .modules
             .get(&module)
             .cloned()
             .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
-        let mut samples = Vec::with_capacity(iterations as usize);
-        for i in 0..warmup + iterations {
+        let samples = plan.time(|| {
             let last_input_epoch = Arc::new(AtomicU64::new(EPOCH.load(Ordering::Relaxed)));
             let stdin = ChannelStdin(Arc::new(Mutex::new(ChannelInput {
                 rx: mpsc::channel().1,
@@ -384,14 +382,11 @@ impl RunnerHost for Runner {
             );
             let t = monotonic_ns() - t0;
             match exit {
-                Ok(0) => {}
-                Ok(code) => return Err(format!("floor: the guest exited with {code}")),
-                Err(e) => return Err(format!("floor: {e:#}")),
+                Ok(0) => Ok(t),
+                Ok(code) => Err(format!("floor: the guest exited with {code}")),
+                Err(e) => Err(format!("floor: {e:#}")),
             }
-            if i >= warmup {
-                samples.push(t);
-            }
-        }
+        })?;
         let what = match self.strategy {
             Strategy::Jit => "compile + WASI context + store + instantiate + _start to exit",
             Strategy::Aot => "deserialize + WASI context + store + instantiate + _start to exit",
