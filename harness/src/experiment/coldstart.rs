@@ -284,7 +284,7 @@ fn section(
     }
 }
 
-/// The workload whose starts are timed in process ([`measure_in_process_floors`]).
+/// The workload whose starts are timed in process (`Target::in_process_floor`, in every cold-start run with it).
 pub const IN_PROCESS_FLOOR_WORKLOAD: &str = "noop";
 
 /// In-process starts per embedded target: 10 warm-ups, then 100 measured
