@@ -954,31 +954,46 @@ pub fn ledger_table(verdicts: &[claims::Verdict], all: bool) -> String {
 }
 
 /// Why `runs` should not be merged into one report: they come from
-/// different hosts (host name, CPU model, logical cores or memory differ).
+/// different hosts (host name, CPU model or logical cores differ, or total
+/// memory by more than [`SAME_HOST_MEMORY_TOLERANCE`]: one guest's kernels
+/// report its memory a few KiB apart). The message names both hosts by
+/// what tells them apart.
 pub fn mixed_hosts(runs: &[&RunFile]) -> Option<String> {
     let first = &runs.first()?.host;
-    let key = |h: &coldbench_results::HostFingerprint| {
-        (
-            h.hostname.clone(),
-            h.cpu_model.clone(),
+    let same = |a: &coldbench_results::HostFingerprint, b: &coldbench_results::HostFingerprint| {
+        let (lo, hi) = (
+            a.memory_total_bytes.min(b.memory_total_bytes),
+            a.memory_total_bytes.max(b.memory_total_bytes),
+        );
+        a.hostname == b.hostname
+            && a.cpu_model == b.cpu_model
+            && a.cpu_logical_cores == b.cpu_logical_cores
+            && (hi - lo) as f64 <= hi as f64 * SAME_HOST_MEMORY_TOLERANCE
+    };
+    let describe = |h: &coldbench_results::HostFingerprint| {
+        format!(
+            "{} ({} × {}, {} of memory, kernel {})",
+            h.hostname,
             h.cpu_logical_cores,
-            h.memory_total_bytes,
+            h.cpu_model,
+            format_bytes(h.memory_total_bytes),
+            h.kernel
         )
     };
     runs.iter().skip(1).find_map(|r| {
-        (key(&r.host) != key(first)).then(|| {
+        (!same(&r.host, first)).then(|| {
             format!(
-                "runs from different hosts: {} ({} × {}) and {} ({} × {})",
-                first.hostname,
-                first.cpu_logical_cores,
-                first.cpu_model,
-                r.host.hostname,
-                r.host.cpu_logical_cores,
-                r.host.cpu_model
+                "runs from different hosts: {} and {}",
+                describe(first),
+                describe(&r.host)
             )
         })
     })
 }
+
+/// Largest difference in total memory, as a share of the larger, between
+/// runs [`mixed_hosts`] counts as one host (1 %).
+pub const SAME_HOST_MEMORY_TOLERANCE: f64 = 0.01;
 
 #[cfg(test)]
 mod tests {

@@ -202,3 +202,21 @@ fn every_chart_renders_as_a_png_with_the_embedded_font() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The same machine's runs are merged even when its kernels report total
+/// memory a few KiB apart (seen on the exhaustive runs: 25,276,502,016 vs
+/// 25,276,510,208 bytes); another machine is named by what tells it apart.
+#[test]
+fn hosts_differing_only_by_kibibytes_of_memory_are_one_host() {
+    let a = fixture();
+    let mut b = fixture();
+    b.host.memory_total_bytes += 8 * 1024;
+    b.host.kernel = "another-kernel".into();
+    assert_eq!(coldbench_reports::mixed_hosts(&[&a, &b]), None);
+    b.host.memory_total_bytes = a.host.memory_total_bytes / 2;
+    let why = coldbench_reports::mixed_hosts(&[&a, &b]).expect("half the memory is another host");
+    assert!(
+        why.contains("another-kernel") && why.contains("of memory"),
+        "{why}"
+    );
+}
