@@ -83,18 +83,7 @@ impl Source {
                 let Some(p) = pipe.as_mut() else {
                     return Recv::End;
                 };
-                let left = deadline.map_or(Duration::ZERO, |d| {
-                    d.saturating_duration_since(Instant::now())
-                });
-                let timeout = rustix::event::Timespec {
-                    tv_sec: left.as_secs() as i64,
-                    tv_nsec: i64::from(left.subsec_nanos()),
-                };
-                let mut fds = [rustix::event::PollFd::new(
-                    &*p,
-                    rustix::event::PollFlags::IN,
-                )];
-                match rustix::event::poll(&mut fds, Some(&timeout)) {
+                match poll_readable(&*p, deadline) {
                     Ok(0) => return Recv::Nothing,
                     Ok(_) => {}
                     Err(rustix::io::Errno::INTR) => return Recv::Nothing,
@@ -116,6 +105,27 @@ impl Source {
             }
         }
     }
+}
+
+/// Waits with `poll(2)` until `fd` is readable (or at its end), at most
+/// until `deadline` (`None`: not at all); returns the count of ready
+/// descriptors (0: nothing in time) or the error.
+pub(crate) fn poll_readable(
+    fd: impl std::os::fd::AsFd,
+    deadline: Option<Instant>,
+) -> rustix::io::Result<usize> {
+    let left = deadline.map_or(Duration::ZERO, |d| {
+        d.saturating_duration_since(Instant::now())
+    });
+    let timeout = rustix::event::Timespec {
+        tv_sec: left.as_secs() as i64,
+        tv_nsec: i64::from(left.subsec_nanos()),
+    };
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    rustix::event::poll(&mut fds, Some(&timeout))
 }
 
 /// Reads newline-terminated lines from a channel of byte chunks or a pipe.

@@ -715,13 +715,8 @@ impl Target for RunnerTarget {
                 ("iterations", plan.iterations.to_string()),
                 ("min_iterations", plan.min_iterations.to_string()),
                 ("budget_ms", (plan.budget_ns / 1_000_000).to_string()),
-                ("arg", workload.to_string()),
             ];
-            kv.extend(
-                super::workload_args(workload, true)
-                    .into_iter()
-                    .map(|a| ("arg", a)),
-            );
+            kv.extend(guest_args(workload, true));
             rp.send(Frame {
                 kind: Kind::Floor,
                 instance: module_id,
@@ -785,15 +780,8 @@ impl Target for RunnerTarget {
             kind: Kind::Start,
             instance: id,
             payload: {
-                let mut kv = vec![
-                    ("module", module_id.to_string()),
-                    ("arg", workload.to_string()),
-                ];
-                kv.extend(
-                    super::workload_args(workload, serve)
-                        .into_iter()
-                        .map(|a| ("arg", a)),
-                );
+                let mut kv = vec![("module", module_id.to_string())];
+                kv.extend(guest_args(workload, serve));
                 kv_payload(&kv)
             },
         })?;
@@ -869,6 +857,15 @@ impl RunnerInstance {
             }
         }
     }
+}
+
+/// The guest's argv as `arg=` pairs of a start (or floor) command: the
+/// workload's name, then its arguments.
+fn guest_args(workload: &str, serve: bool) -> Vec<(&'static str, String)> {
+    std::iter::once(workload.to_string())
+        .chain(super::workload_args(workload, serve))
+        .map(|a| ("arg", a))
+        .collect()
 }
 
 /// See [`RunnerInstance::inner_phases`]: each present stamp closes the phase

@@ -352,16 +352,7 @@ fn wait_exit(pid: u32, deadline: Instant) -> bool {
     let Ok(fd) = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) else {
         return false;
     };
-    let left = deadline.saturating_duration_since(Instant::now());
-    let timeout = rustix::event::Timespec {
-        tv_sec: left.as_secs() as i64,
-        tv_nsec: i64::from(left.subsec_nanos()),
-    };
-    let mut fds = [rustix::event::PollFd::new(
-        &fd,
-        rustix::event::PollFlags::IN,
-    )];
-    let _ = rustix::event::poll(&mut fds, Some(&timeout));
+    let _ = crate::stream::poll_readable(&fd, Some(deadline));
     true
 }
 

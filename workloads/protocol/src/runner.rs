@@ -602,6 +602,45 @@ impl FloorPlan {
         }
         Ok(samples)
     }
+
+    /// One in-process start for [`FloorPlan::time`]: `run` gets a request
+    /// for `module` with `args` (`received_ns`: when the clock started) and
+    /// events that drop everything, runs the instance to its exit and returns
+    /// the exit code. Returns the time from just before `run` to its return,
+    /// ns; an error or a non-zero exit is an error. What `run` needs ready
+    /// before the clock (stdio, limits) is made before calling this.
+    pub fn timed_start(
+        module: u64,
+        args: &[String],
+        run: impl FnOnce(StartRequest, &InstanceEvents) -> Result<i32, String>,
+    ) -> Result<u64, String> {
+        let events = InstanceEvents::discarding();
+        let request = StartRequest {
+            module,
+            args: args.to_vec(),
+            received_ns: crate::monotonic_ns(),
+        };
+        let t0 = request.received_ns;
+        let exit = run(request, &events);
+        let t = crate::monotonic_ns() - t0;
+        match exit {
+            Ok(0) => Ok(t),
+            Ok(code) => Err(format!("floor: the guest exited with {code}")),
+            Err(e) => Err(format!("floor: {e}")),
+        }
+    }
+
+    /// Stdio for an in-process start of a runtime whose WASI takes host
+    /// descriptors: the read end of a pipe already at end of file (stdin),
+    /// and a stdout pipe — keep its read end until the start returns (noop
+    /// writes a line; nobody reads it).
+    pub fn piped_stdio() -> Result<(io::PipeReader, io::PipeReader, io::PipeWriter), String> {
+        let pipe =
+            |what: &str| io::pipe().map_err(|e| format!("floor: cannot create a {what} pipe: {e}"));
+        let (stdin, _) = pipe("stdin")?;
+        let (stdout_read, stdout) = pipe("stdout")?;
+        Ok((stdin, stdout_read, stdout))
+    }
 }
 
 /// What a runtime runner does with the harness's commands; [`serve`] drives it.

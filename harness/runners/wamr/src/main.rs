@@ -183,27 +183,11 @@ impl RunnerHost for Runner {
                         Some(l) => Source::Loaded(l.clone()),
                         None => Source::Bytes(bytes.clone()),
                     };
-                    let pipe = |what: &str| {
-                        std::io::pipe()
-                            .map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
-                    };
-                    let (stdin, _) = pipe("stdin")?;
-                    let (_stdout_read, stdout) = pipe("stdout")?;
-                    let request = StartRequest {
-                        module,
-                        args: args.clone(),
-                        received_ns: 0,
-                    };
-                    let events = InstanceEvents::discarding();
-                    let t0 = monotonic_ns();
-                    let exit =
-                        run_instance(source, request, t0, stdin.into(), stdout.into(), &events);
-                    let t = monotonic_ns() - t0;
-                    match exit {
-                        Ok(0) => Ok(t),
-                        Ok(code) => Err(format!("floor: the guest exited with {code}")),
-                        Err(e) => Err(format!("floor: {e}")),
-                    }
+                    let (stdin, _stdout_read, stdout) = FloorPlan::piped_stdio()?;
+                    FloorPlan::timed_start(module, &args, |request, events| {
+                        let t0 = request.received_ns;
+                        run_instance(source, request, t0, stdin.into(), stdout.into(), events)
+                    })
                 });
                 let _ = tx.send(timed);
             }))

@@ -109,34 +109,20 @@ impl RunnerHost for Runner {
             .cloned()
             .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
         let samples = plan.time(|| {
-            let pipe = |what: &str| {
-                std::io::pipe().map_err(|e| format!("floor: cannot create a {what} pipe: {e}"))
-            };
-            let (stdin, _) = pipe("stdin")?;
-            let (_stdout_read, stdout) = pipe("stdout")?;
-            let request = StartRequest {
-                module,
-                args: args.to_vec(),
-                received_ns: 0,
-            };
-            let events = InstanceEvents::discarding();
-            let t0 = monotonic_ns();
-            let exit = run_instance(
-                &self.engine,
-                &self.linker,
-                &bytes,
-                request,
-                t0,
-                stdin,
-                stdout,
-                &events,
-            );
-            let t = monotonic_ns() - t0;
-            match exit {
-                Ok(0) => Ok(t),
-                Ok(code) => Err(format!("floor: the guest exited with {code}")),
-                Err(e) => Err(format!("floor: {e}")),
-            }
+            let (stdin, _stdout_read, stdout) = FloorPlan::piped_stdio()?;
+            FloorPlan::timed_start(module, args, |request, events| {
+                let t0 = request.received_ns;
+                run_instance(
+                    &self.engine,
+                    &self.linker,
+                    &bytes,
+                    request,
+                    t0,
+                    stdin,
+                    stdout,
+                    events,
+                )
+            })
         })?;
         Ok((
             "parse + WASI context + store + instantiate + _start to exit: the runner's start path in process, back to back, stdout to a pipe, stdin at end of file".into(),

@@ -363,29 +363,20 @@ impl RunnerHost for Runner {
                 last_input_epoch,
                 deadline_ticks: self.deadline_ticks,
             };
-            let request = StartRequest {
-                module,
-                args: args.to_vec(),
-                received_ns: 0,
-            };
-            let events = InstanceEvents::discarding();
-            let t0 = monotonic_ns();
-            let exit = run_instance(
-                &self.engine,
-                &self.linker,
-                &prepared,
-                request,
-                t0,
-                stdin,
-                &events,
-                limits,
-            );
-            let t = monotonic_ns() - t0;
-            match exit {
-                Ok(0) => Ok(t),
-                Ok(code) => Err(format!("floor: the guest exited with {code}")),
-                Err(e) => Err(format!("floor: {e:#}")),
-            }
+            FloorPlan::timed_start(module, args, |request, events| {
+                let t0 = request.received_ns;
+                run_instance(
+                    &self.engine,
+                    &self.linker,
+                    &prepared,
+                    request,
+                    t0,
+                    stdin,
+                    events,
+                    limits,
+                )
+                .map_err(|e| format!("{e:#}"))
+            })
         })?;
         let what = match self.strategy {
             Strategy::Jit => "compile + WASI context + store + instantiate + _start to exit",
