@@ -430,9 +430,9 @@ impl Session {
         let probe = self.probe.as_ref()?;
         let mut t = probe.build(v, cache_dir, &self.workloads, &self.target_options);
         let mut failed = Vec::new();
-        for w in workloads {
-            self.progress.working(&format!("prepare {} × {w}", t.id()));
-            match t.prepare(w, self.timeout) {
+        self.progress.working(&format!("prepare {}", t.id()));
+        for (w, r) in workloads.iter().zip(t.prepare_all(workloads, self.timeout)) {
+            match r {
                 Ok(Some(ns)) if primary => self.out.record_prepare(w, t.id(), ns),
                 Ok(_) => {}
                 Err(e) => failed.push((w.clone(), e.to_string())),

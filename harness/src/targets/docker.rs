@@ -11,7 +11,8 @@ use super::{
 use crate::artifacts::{glibc_binary, static_binary};
 use crate::stream::LineReader;
 use coldbench_containers::{
-    Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Hardening, ImageInfo,
+    Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Hardening, ImageBuild,
+    ImageInfo,
 };
 use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
@@ -285,6 +286,39 @@ impl DockerTarget {
         self.unavailable.as_deref()
     }
 
+    /// What to build for `workload`: base image and binary of this
+    /// variant's flavour, and the tag. Errors: no native build of the
+    /// workload, or the Debian base image is not in the engine (says how to
+    /// make it).
+    fn image_build(&mut self, workload: &str, timeout: Duration) -> TargetResult<ImageBuild> {
+        if let Some(why) = crate::artifacts::native_missing(workload) {
+            return Err(TargetError::Unavailable(why));
+        }
+        let host = self.host()?.clone();
+        let (base, binary) = match self.variant.image {
+            ImageFlavour::Scratch => ("scratch", static_binary(workload)),
+            ImageFlavour::Debian => {
+                if self.base.is_none() {
+                    let found = host.image(DEBIAN_BASE_IMAGE, timeout).map_err(cerr)?;
+                    self.base = Some(found.ok_or_else(|| {
+                        TargetError::Unavailable(format!(
+                            "base image {DEBIAN_BASE_IMAGE} is not in the Docker engine; \
+                             run `scripts/build-debian-base.sh` (debootstrap of Debian \
+                             bookworm, minbase variant, imported with `docker import`)"
+                        ))
+                    })?);
+                }
+                (DEBIAN_BASE_IMAGE, glibc_binary(workload))
+            }
+        };
+        Ok(ImageBuild {
+            base: base.to_string(),
+            workload: workload.to_string(),
+            binary,
+            tag: format!("coldbench/{workload}:{}", self.variant.image_name()),
+        })
+    }
+
     fn host(&self) -> TargetResult<&Arc<DockerHost>> {
         self.host.as_ref().ok_or_else(|| {
             TargetError::Unavailable(
@@ -401,43 +435,64 @@ impl Target for DockerTarget {
     }
 
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
-        if self.images.contains_key(workload) {
-            return Ok(None);
-        }
-        if let Some(why) = crate::artifacts::native_missing(workload) {
-            return Err(TargetError::Unavailable(why));
-        }
-        let host = self.host()?.clone();
-        let (base, binary) = match self.variant.image {
-            ImageFlavour::Scratch => ("scratch", static_binary(workload)),
-            ImageFlavour::Debian => {
-                if self.base.is_none() {
-                    let found = host.image(DEBIAN_BASE_IMAGE, timeout).map_err(cerr)?;
-                    self.base = Some(found.ok_or_else(|| {
-                        TargetError::Unavailable(format!(
-                            "base image {DEBIAN_BASE_IMAGE} is not in the Docker engine; \
-                             run `scripts/build-debian-base.sh` (debootstrap of Debian \
-                             bookworm, minbase variant, imported with `docker import`)"
-                        ))
-                    })?);
-                }
-                (DEBIAN_BASE_IMAGE, glibc_binary(workload))
+        self.prepare_all(&[workload.to_string()], timeout)
+            .pop()
+            .expect("one workload, one result")
+    }
+
+    /// Builds the images of `workloads` not built yet by this target, all at
+    /// once ([`DockerHost::build_workload_images`]): the first run on a host
+    /// builds 8 images for the default suite, 11.8 s → 3.6 s for four
+    /// Debian-based ones here.
+    fn prepare_all(
+        &mut self,
+        workloads: &[String],
+        timeout: Duration,
+    ) -> Vec<TargetResult<Option<u64>>> {
+        let mut results: Vec<Option<TargetResult<Option<u64>>>> = Vec::new();
+        let mut builds = Vec::new();
+        let mut slots = Vec::new();
+        for (i, w) in workloads.iter().enumerate() {
+            results.push(None);
+            if self.images.contains_key(w) {
+                results[i] = Some(Ok(None));
+                continue;
             }
-        };
-        let t0 = Instant::now();
-        let tag = format!("coldbench/{workload}:{}", self.variant.image_name());
-        let image = host
-            .build_workload_image(
-                base,
-                workload,
-                &binary,
-                &tag,
-                timeout.max(Duration::from_secs(120)),
-            )
-            .map_err(cerr)?;
-        let ns = t0.elapsed().as_nanos() as u64;
-        self.images.insert(workload.to_string(), image);
-        Ok(Some(ns))
+            match self.image_build(w, timeout) {
+                Ok(b) => {
+                    builds.push(b);
+                    slots.push(i);
+                }
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        if !builds.is_empty() {
+            let host = self.host().cloned();
+            let built: Vec<TargetResult<(ImageInfo, Duration)>> = match host {
+                Ok(host) => host
+                    .build_workload_images(&builds, timeout.max(Duration::from_secs(120)))
+                    .into_iter()
+                    .map(|r| r.map_err(cerr))
+                    .collect(),
+                Err(e) => {
+                    let why = e.to_string();
+                    builds
+                        .iter()
+                        .map(|_| Err(TargetError::Unavailable(why.clone())))
+                        .collect()
+                }
+            };
+            for ((slot, b), r) in slots.into_iter().zip(&builds).zip(built) {
+                results[slot] = Some(r.map(|(image, took)| {
+                    self.images.insert(b.workload.clone(), image);
+                    Some(took.as_nanos() as u64)
+                }));
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every workload has a result"))
+            .collect()
     }
 
     fn engine_memory_bytes(

@@ -63,6 +63,17 @@ pub trait Target: Send {
     /// Makes `workload` startable (not cold start). Returns the time it took, ns,
     /// if the target has such a phase.
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>>;
+    /// [`Target::prepare`] for each of `workloads`, in their order: one
+    /// result each. The default prepares them one after another; a target
+    /// whose preparations wait on something else (the Docker engine's image
+    /// builds) may overlap them, each result then giving its own wall time.
+    fn prepare_all(
+        &mut self,
+        workloads: &[String],
+        timeout: Duration,
+    ) -> Vec<TargetResult<Option<u64>>> {
+        workloads.iter().map(|w| self.prepare(w, timeout)).collect()
+    }
     /// Starts one fresh instance of `workload`. Timed. `serve`: the workload
     /// gets [`SERVE_ARG`] and answers requests until its stdin closes (reused
     /// instances); otherwise it exits after one response (cold start).
