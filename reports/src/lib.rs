@@ -816,9 +816,10 @@ pub fn section(run: &RunFile, e: coldbench_results::Experiment, details: bool) -
 }
 
 /// A host in one line, as text (each renderer escapes it):
-/// `name: cores × CPU model, memory, kernel K, cgroup C`.
+/// `name: cores × CPU model, memory, kernel K, cgroup C`, then, where the
+/// file records it, `, cpuidle D` and the guest halt-polling bound.
 pub fn host_line(h: &coldbench_results::HostFingerprint) -> String {
-    format!(
+    let mut line = format!(
         "{}: {} × {}, {}, kernel {}, cgroup {}",
         h.hostname,
         h.cpu_logical_cores,
@@ -826,7 +827,21 @@ pub fn host_line(h: &coldbench_results::HostFingerprint) -> String {
         format_bytes(h.memory_total_bytes),
         h.kernel,
         h.cgroup_version
-    )
+    );
+    if let Some(idle) = &h.cpu_idle {
+        line.push_str(&format!(", {}", cpu_idle_text(idle)));
+    }
+    line
+}
+
+/// `cpuidle D` and, with guest halt polling, `(halt poll N µs)`; "off"
+/// for a 0 bound (idle vCPUs halt at once).
+pub fn cpu_idle_text(idle: &coldbench_results::CpuIdle) -> String {
+    match idle.guest_halt_poll_ns {
+        Some(0) => format!("cpuidle {} (halt poll off)", idle.driver),
+        Some(ns) => format!("cpuidle {} (halt poll {} µs)", idle.driver, ns / 1000),
+        None => format!("cpuidle {}", idle.driver),
+    }
 }
 
 /// Headers of [`density_row`]'s cells, and which of them are numbers

@@ -638,6 +638,27 @@ pub struct HostFingerprint {
     pub docker: Option<DockerEngineInfo>,
     /// Crate or program versions of every runtime involved, e.g. `wasmtime` → `48.0.8`.
     pub runtime_versions: BTreeMap<String, String>,
+    /// How idle CPUs wait (`/sys/devices/system/cpu/cpuidle`); absent in
+    /// files written before it was recorded, or where the kernel has no
+    /// cpuidle. On a VM it sets what every wake-up of a sleeping thread on
+    /// another vCPU costs, so every start's hops (docs/design.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_idle: Option<CpuIdle>,
+}
+
+/// The kernel's idle-CPU policy, as read from sysfs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CpuIdle {
+    /// `current_driver`, e.g. `haltpoll` (a KVM guest), `intel_idle`, `acpi_idle`.
+    pub driver: String,
+    /// `current_governor`, e.g. `haltpoll`, `menu`, `teo`.
+    pub governor: String,
+    /// `/sys/module/haltpoll/parameters/guest_halt_poll_ns` when the guest
+    /// halt-polling driver is loaded: how long an idle vCPU polls before it
+    /// halts, ns (Linux's default 200000; 0: it halts at once, and waking it
+    /// costs a VM exit and entry — ~25–35 µs more per cross-CPU hop on the
+    /// 2-vCPU Firecracker guests of 2026-12-01, `scripts/tune-host.sh`).
+    pub guest_halt_poll_ns: Option<u64>,
 }
 
 /// What the Docker engine reported about itself.
