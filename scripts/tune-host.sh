@@ -15,9 +15,10 @@
 #     `haltpoll.guest_halt_poll_ns=0` (the 2-vCPU Firecracker guests of this
 #     project's machines are): an idle vCPU then halts at once, and waking a
 #     thread on it costs a VM exit and entry. Measured 2026-12-01 (Intel Xeon
-#     guest, n = 200 noop starts per target): wasmtime-pooling's dispatch +
-#     handoff + return went from 94 us to 44-45 us and t_ready from 163 us to
-#     114-123 us when it was set to Linux's own default, 200000 ns; native's,
+#     guest, 0 and 200000 ns alternated 3x, n = 200 noop starts each):
+#     wasmtime-pooling's dispatch + handoff + return went from 86-90 us to
+#     39-40 us and t_ready from 152-157 us to 105-110 us with Linux's own
+#     default, 200000 ns; native's t_ready from 293-302 us to 243-260 us;
 #     the other runners' and the containers' wake-ups benefit alike. Only a 0
 #     is raised; another value is the host owner's choice and left alone.
 #     run.json records it as host.cpu_idle.
@@ -54,6 +55,6 @@ if [ -e $halt_poll ] && [ "$(cat $halt_poll)" = 0 ]; then
     echo 200000 > $halt_poll
     echo "tune-host: guest_halt_poll_ns 0 -> $(cat $halt_poll) (cpuidle driver $driver; Linux's default)" >&2
   else
-    echo "tune-host: guest_halt_poll_ns is 0 (cpuidle driver $driver): idle vCPUs halt at once and every cross-CPU wake-up costs ~25-35 us more; as root run: scripts/tune-host.sh" >&2
+    echo "tune-host: guest_halt_poll_ns is 0 (cpuidle driver $driver): idle vCPUs halt at once and every cross-CPU wake-up costs ~22-26 us more; as root run: scripts/tune-host.sh" >&2
   fi
 fi

@@ -26,7 +26,6 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -136,6 +135,15 @@ pub struct ImageBuild {
     pub binary: std::path::PathBuf,
     /// Tag to give the image, e.g. `coldbench/noop:scratch`.
     pub tag: String,
+}
+
+/// What an inspection of image `reference` says about it.
+fn image_info(reference: &str, inspect: bollard::models::ImageInspect) -> ImageInfo {
+    ImageInfo {
+        tag: reference.to_string(),
+        id: inspect.id.unwrap_or_default(),
+        size_bytes: inspect.size.unwrap_or(0).max(0) as u64,
+    }
 }
 
 /// Sends one build of `b` and reads its log to the end. Errors: the binary
@@ -366,40 +374,21 @@ impl DockerHost {
         })
     }
 
-    /// Builds `tag` from an in-memory context: `FROM <base>`, the workload's
-    /// binary at `/<workload>`, entrypoint that binary. `base` is `scratch` or
-    /// an image already in the engine (e.g. one imported by
-    /// `scripts/build-debian-base.sh`); nothing is ever pulled (`pull=false`).
+    /// Builds every image of `builds` at the same time, each from an
+    /// in-memory context: `FROM <base>`, the workload's binary at
+    /// `/<workload>`, entrypoint that binary ([`ImageBuild`]); nothing is
+    /// ever pulled (`pull=false`). The engine's classic builder spends most
+    /// of a build waiting on its own container create and commit steps, so
+    /// four Debian-based images take ~3.6 s together where one after another
+    /// took ~11.8 s (2 vCPU guest, Docker 28.2). Returns, in the order of
+    /// `builds`, each image and its own wall time (request → image
+    /// inspected; they overlap), or its error; `timeout` bounds each build
+    /// and each inspection.
     ///
-    /// Errors: [`ContainerError::Io`] if the binary cannot be read,
-    /// [`ContainerError::Build`] if the build fails (a missing base image among
-    /// the reasons), or an engine/timeout error.
-    pub fn build_workload_image(
-        &self,
-        base: &str,
-        workload: &str,
-        binary: &Path,
-        tag: &str,
-        timeout: Duration,
-    ) -> Result<ImageInfo, ContainerError> {
-        let spec = ImageBuild {
-            base: base.to_string(),
-            workload: workload.to_string(),
-            binary: binary.to_path_buf(),
-            tag: tag.to_string(),
-        };
-        let mut built = self.build_workload_images(std::slice::from_ref(&spec), timeout);
-        built.pop().expect("one build, one result").map(|(i, _)| i)
-    }
-
-    /// Builds every image of `builds` (each as in
-    /// [`DockerHost::build_workload_image`]) at the same time: the engine's
-    /// classic builder spends most of a build waiting on its own container
-    /// create and commit steps, so four Debian-based images take ~3.6 s
-    /// together where one after another took ~11.8 s (2 vCPU guest, Docker
-    /// 28.2). Returns, in the order of `builds`, each image and its own
-    /// wall time (request → image inspected; they overlap), or its error;
-    /// `timeout` bounds each build.
+    /// Errors, per build: [`ContainerError::Io`] if the binary cannot be
+    /// read, [`ContainerError::Build`] if the build fails (a missing base
+    /// image among the reasons) or its image cannot be inspected, or
+    /// [`ContainerError::Timeout`].
     pub fn build_workload_images(
         &self,
         builds: &[ImageBuild],
@@ -428,14 +417,7 @@ impl DockerHost {
                             "the build reported success but the image cannot be inspected: {e}"
                         ),
                     })?;
-                Ok((
-                    ImageInfo {
-                        tag: b.tag.clone(),
-                        id: inspect.id.unwrap_or_default(),
-                        size_bytes: inspect.size.unwrap_or(0).max(0) as u64,
-                    },
-                    t0.elapsed(),
-                ))
+                Ok((image_info(&b.tag, inspect), t0.elapsed()))
             }
         });
         self.rt.block_on(futures_util::future::join_all(futures))
@@ -454,11 +436,7 @@ impl DockerHost {
             timeout,
             self.docker.inspect_image(reference),
         ) {
-            Ok(inspect) => Ok(Some(ImageInfo {
-                tag: reference.to_string(),
-                id: inspect.id.unwrap_or_default(),
-                size_bytes: inspect.size.unwrap_or(0).max(0) as u64,
-            })),
+            Ok(inspect) => Ok(Some(image_info(reference, inspect))),
             Err(ContainerError::Engine {
                 source:
                     bollard::errors::Error::DockerResponseServerError {

@@ -80,7 +80,7 @@ pub fn cpu_idle_warning(idle: Option<&CpuIdle>) -> Option<String> {
     (idle.guest_halt_poll_ns == Some(0)).then(|| {
         format!(
             "this guest's idle vCPUs halt at once ({HALT_POLL_NS} = 0, cpuidle driver {}): \
-             waking a thread on the other vCPU then costs ~25–35 µs more per hop, which every \
+             waking a thread on the other vCPU then costs ~22–26 µs more per hop, which every \
              start's phases carry; `sudo scripts/tune-host.sh` sets Linux's default (200000 ns) \
              — see README \"Why transport costs more on a VM\"",
             idle.driver

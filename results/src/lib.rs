@@ -656,8 +656,9 @@ pub struct CpuIdle {
     /// `/sys/module/haltpoll/parameters/guest_halt_poll_ns` when the guest
     /// halt-polling driver is loaded: how long an idle vCPU polls before it
     /// halts, ns (Linux's default 200000; 0: it halts at once, and waking it
-    /// costs a VM exit and entry — ~25–35 µs more per cross-CPU hop on the
-    /// 2-vCPU Firecracker guests of 2026-12-01, `scripts/tune-host.sh`).
+    /// costs a VM exit and entry: ~22–26 µs more per cross-CPU hop on the
+    /// 2-vCPU Firecracker guests of 2026-12-01 — wasmtime-pooling's hand-off
+    /// and return, 3 alternated runs of n = 200; `scripts/tune-host.sh`).
     pub guest_halt_poll_ns: Option<u64>,
 }
 

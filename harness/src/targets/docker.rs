@@ -290,11 +290,15 @@ impl DockerTarget {
     /// variant's flavour, and the tag. Errors: no native build of the
     /// workload, or the Debian base image is not in the engine (says how to
     /// make it).
-    fn image_build(&mut self, workload: &str, timeout: Duration) -> TargetResult<ImageBuild> {
+    fn image_build(
+        &mut self,
+        host: &DockerHost,
+        workload: &str,
+        timeout: Duration,
+    ) -> TargetResult<ImageBuild> {
         if let Some(why) = crate::artifacts::native_missing(workload) {
             return Err(TargetError::Unavailable(why));
         }
-        let host = self.host()?.clone();
         let (base, binary) = match self.variant.image {
             ImageFlavour::Scratch => ("scratch", static_binary(workload)),
             ImageFlavour::Debian => {
@@ -449,49 +453,48 @@ impl Target for DockerTarget {
         workloads: &[String],
         timeout: Duration,
     ) -> Vec<TargetResult<Option<u64>>> {
-        let mut results: Vec<Option<TargetResult<Option<u64>>>> = Vec::new();
-        let mut builds = Vec::new();
-        let mut slots = Vec::new();
-        for (i, w) in workloads.iter().enumerate() {
-            results.push(None);
-            if self.images.contains_key(w) {
-                results[i] = Some(Ok(None));
-                continue;
+        let host = match self.host() {
+            Ok(host) => host.clone(),
+            Err(e) => {
+                let why = e.to_string();
+                return workloads
+                    .iter()
+                    .map(|w| {
+                        if self.images.contains_key(w) {
+                            Ok(None)
+                        } else {
+                            Err(TargetError::Unavailable(why.clone()))
+                        }
+                    })
+                    .collect();
             }
-            match self.image_build(w, timeout) {
-                Ok(b) => {
-                    builds.push(b);
-                    slots.push(i);
+        };
+        // Per workload: already built (`None`), to build, or why not.
+        let planned: Vec<TargetResult<Option<ImageBuild>>> = workloads
+            .iter()
+            .map(|w| {
+                if self.images.contains_key(w) {
+                    Ok(None)
+                } else {
+                    self.image_build(&host, w, timeout).map(Some)
                 }
-                Err(e) => results[i] = Some(Err(e)),
-            }
-        }
-        if !builds.is_empty() {
-            let host = self.host().cloned();
-            let built: Vec<TargetResult<(ImageInfo, Duration)>> = match host {
-                Ok(host) => host
-                    .build_workload_images(&builds, timeout.max(Duration::from_secs(120)))
-                    .into_iter()
-                    .map(|r| r.map_err(cerr))
-                    .collect(),
-                Err(e) => {
-                    let why = e.to_string();
-                    builds
-                        .iter()
-                        .map(|_| Err(TargetError::Unavailable(why.clone())))
-                        .collect()
-                }
-            };
-            for ((slot, b), r) in slots.into_iter().zip(&builds).zip(built) {
-                results[slot] = Some(r.map(|(image, took)| {
-                    self.images.insert(b.workload.clone(), image);
-                    Some(took.as_nanos() as u64)
-                }));
-            }
-        }
-        results
+            })
+            .collect();
+        let builds: Vec<ImageBuild> = planned
+            .iter()
+            .filter_map(|p| p.as_ref().ok().and_then(Option::clone))
+            .collect();
+        let mut built = host
+            .build_workload_images(&builds, timeout.max(Duration::from_secs(120)))
+            .into_iter();
+        planned
             .into_iter()
-            .map(|r| r.expect("every workload has a result"))
+            .map(|p| {
+                let Some(b) = p? else { return Ok(None) };
+                let (image, took) = built.next().expect("one result per build").map_err(cerr)?;
+                self.images.insert(b.workload, image);
+                Ok(Some(took.as_nanos() as u64))
+            })
             .collect()
     }
 
