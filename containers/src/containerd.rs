@@ -212,6 +212,10 @@ pub struct TaskSpec<'a> {
     /// Confinement: user, capabilities, `no-new-privileges`, memory and task
     /// limits (the root filesystem is read-only always).
     pub hardening: &'a Hardening,
+    /// A host directory (absolute) bind-mounted read-only at
+    /// [`crate::WORKLOAD_DIR_MOUNT`] (`rootfs` must hold that mount point)
+    /// and made the process's working directory; `None`: `cwd` is `/`.
+    pub workload_dir: Option<&'a Path>,
 }
 
 impl ContainerdHost {
@@ -555,6 +559,24 @@ pub fn oci_spec(spec: &TaskSpec<'_>, id: &str) -> serde_json::Value {
     if let Some(p) = h.pids_limit {
         resources["pids"] = serde_json::json!({"limit": p});
     }
+    let mut mounts = serde_json::json!([
+        {"destination": "/proc", "type": "proc", "source": "proc",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}
+    ]);
+    if let (Some(d), Some(list)) = (spec.workload_dir, mounts.as_array_mut()) {
+        list.push(serde_json::json!({
+            "destination": crate::WORKLOAD_DIR_MOUNT, "type": "bind",
+            "source": d.display().to_string(),
+            "options": ["rbind", "ro", "nosuid", "nodev"]
+        }));
+    }
+    let cwd = if spec.workload_dir.is_some() {
+        crate::WORKLOAD_DIR_MOUNT
+    } else {
+        "/"
+    };
     serde_json::json!({
         "ociVersion": "1.0.2",
         "process": {
@@ -562,7 +584,7 @@ pub fn oci_spec(spec: &TaskSpec<'_>, id: &str) -> serde_json::Value {
             "user": {"uid": uid, "gid": gid},
             "args": spec.args,
             "env": [],
-            "cwd": "/",
+            "cwd": cwd,
             "noNewPrivileges": h.no_new_privileges,
             "capabilities": {
                 "bounding": caps, "effective": caps, "permitted": caps,
@@ -572,12 +594,7 @@ pub fn oci_spec(spec: &TaskSpec<'_>, id: &str) -> serde_json::Value {
         },
         "root": {"path": spec.rootfs.display().to_string(), "readonly": true},
         "hostname": "coldbench",
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc",
-             "options": ["nosuid", "noexec", "nodev"]},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}
-        ],
+        "mounts": mounts,
         "linux": {
             "namespaces": [
                 {"type": "pid"}, {"type": "network"}, {"type": "ipc"},

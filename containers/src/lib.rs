@@ -17,7 +17,7 @@ pub mod containerd;
 
 use bollard::Docker;
 use bollard::container::LogOutput;
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, BuildImageOptionsBuilder, CreateContainerOptionsBuilder,
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, StatsOptionsBuilder,
@@ -194,6 +194,10 @@ async fn build_image(docker: Docker, b: &ImageBuild) -> Result<(), ContainerErro
     Ok(())
 }
 
+/// Where a container gets a command's `--workload-dir`: bind-mounted
+/// read-only there, and the working directory of its process.
+pub const WORKLOAD_DIR_MOUNT: &str = "/workload-dir";
+
 /// How to run one container.
 #[derive(Debug, Clone)]
 pub struct ContainerSpec {
@@ -207,6 +211,11 @@ pub struct ContainerSpec {
     pub network_mode: String,
     /// Confinement of the container.
     pub hardening: Hardening,
+    /// A host directory (absolute) bind-mounted read-only at
+    /// [`WORKLOAD_DIR_MOUNT`] and made the process's working directory (a
+    /// hardened container's user, 65534, must be able to read it); `None`:
+    /// no mount, the image's working directory.
+    pub workload_dir: Option<std::path::PathBuf>,
 }
 
 /// How a container is confined (recorded as knobs by the harness).
@@ -474,7 +483,20 @@ impl DockerHost {
             stdin_once: Some(true),
             tty: Some(false),
             user: spec.hardening.user.clone(),
+            working_dir: spec
+                .workload_dir
+                .as_ref()
+                .map(|_| WORKLOAD_DIR_MOUNT.to_string()),
             host_config: Some(HostConfig {
+                mounts: spec.workload_dir.as_ref().map(|d| {
+                    vec![Mount {
+                        target: Some(WORKLOAD_DIR_MOUNT.to_string()),
+                        source: Some(d.display().to_string()),
+                        typ: Some(MountType::BIND),
+                        read_only: Some(true),
+                        ..Default::default()
+                    }]
+                }),
                 network_mode: Some(spec.network_mode.clone()),
                 runtime: spec.runtime.clone(),
                 readonly_rootfs: Some(spec.hardening.read_only_rootfs),

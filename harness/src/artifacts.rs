@@ -103,6 +103,14 @@ pub struct CommandWorkload {
     /// Input files, one case each, given whole on stdin
     /// (`--workload-input NAME=FILE`); none: one case with empty stdin.
     pub inputs: Vec<PathBuf>,
+    /// A directory the command sees as its working directory, read only
+    /// (`--workload-dir NAME=DIR`; absolute once [`CommandWorkload::check`]ed):
+    /// a Wasm guest gets it preopened as `.`, a native process starts in
+    /// it, a container has it bind-mounted read-only as its working
+    /// directory ([`coldbench_containers::WORKLOAD_DIR_MOUNT`]). Each
+    /// target's `workload_dir` knob says whether it enforces read-only.
+    /// `None`: no directory.
+    pub dir: Option<PathBuf>,
 }
 
 /// The registered commands; shared, so that the lookups on a start's path
@@ -133,6 +141,11 @@ pub fn command(name: &str) -> Option<Arc<CommandWorkload>> {
 /// Whether `name` is a shipped workload or a registered command.
 pub fn is_known_workload(name: &str) -> bool {
     WORKLOADS.contains(&name) || command(name).is_some()
+}
+
+/// The `--workload-dir` of command `workload` (absolute), if it has one.
+pub fn workload_dir(workload: &str) -> Option<PathBuf> {
+    command(workload).and_then(|c| c.dir.clone())
 }
 
 /// Why `workload` has no native binary (a command given without one), or
@@ -185,6 +198,7 @@ impl CommandWorkload {
             native: native.map(PathBuf::from),
             args: Vec::new(),
             inputs: Vec::new(),
+            dir: None,
         })
     }
 
@@ -194,8 +208,24 @@ impl CommandWorkload {
     /// x86-64 ELF executable without a dynamic loader (containers start it
     /// from an empty root filesystem).
     ///
+    /// The directory, when given, must exist and is made absolute (targets
+    /// start elsewhere).
+    ///
     /// Errors: a message naming the file, what is wrong and what to do.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&mut self) -> Result<(), String> {
+        if let Some(d) = &self.dir {
+            let abs = std::fs::canonicalize(d)
+                .ok()
+                .filter(|p| p.is_dir())
+                .ok_or_else(|| {
+                    format!(
+                        "workload `{}`: --workload-dir {} is not a directory: give an existing directory",
+                        self.name,
+                        d.display()
+                    )
+                })?;
+            self.dir = Some(abs);
+        }
         let bytes = std::fs::read(&self.wasm).map_err(|e| {
             format!(
                 "workload `{}`: cannot read Wasm module {}: {e}",

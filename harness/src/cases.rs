@@ -209,17 +209,21 @@ fn build(
 /// The cases of command workload `cmd`: one per input file (its name the
 /// file's name, its bytes the command's stdin), or one case `empty` with
 /// nothing on stdin when it has no input. Parameters record the command's
-/// arguments (`args`, space-joined) and `mode=command`.
+/// arguments (`args`, space-joined), `mode=command` and its `--workload-dir`
+/// (`dir`, absolute) when it has one.
 ///
 /// Errors: a file that cannot be read or is over [`MAX_CASE_BYTES`], one
 /// per file (the others still give cases).
 pub fn command_cases(
     cmd: &crate::artifacts::CommandWorkload,
 ) -> Vec<Result<Case, (FailureKind, String)>> {
-    let params = vec![
+    let mut params = vec![
         ("mode".to_string(), "command".to_string()),
         ("args".to_string(), cmd.args.join(" ")),
     ];
+    if let Some(dir) = &cmd.dir {
+        params.push(("dir".to_string(), dir.display().to_string()));
+    }
     let case = |name: String, bytes: Vec<u8>, inputs: Vec<InputFile>| Case {
         workload: cmd.name.clone(),
         name,

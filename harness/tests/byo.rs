@@ -403,6 +403,26 @@ fn files_that_are_not_wasi_commands_are_refused_by_name() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("no --workload jaq="));
+    // A --workload-dir that is not a directory is named before anything runs.
+    let out = dir.join("out");
+    let o = Command::new(bin())
+        .args(["run", "--targets", "native", "--workload"])
+        .arg(format!("x={}", noop_wasm.display()))
+        .arg("--workload-dir")
+        .arg(format!("x={}", text.display()))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--workload-dir")
+            && err.contains("notes.wasm")
+            && err.contains("not a directory"),
+        "{err}"
+    );
+    assert!(!out.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -468,4 +488,225 @@ fn a_filter_answering_while_its_input_streams_in_does_not_block() {
         assert_eq!((v.verified, v.mismatched), (1, 0), "{t}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Whether `coldbench targets` lists `id` as available here.
+fn listed_available(id: &str) -> bool {
+    let o = Command::new(bin()).arg("targets").output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .any(|l| l.contains(&format!(" {id} ")) && l.contains(" yes "))
+}
+
+/// The targets of the `--workload-dir` tests: one per way of giving the
+/// directory (embedded runtimes, a CLI, a process per start, both container
+/// APIs). Under CI every one is required; elsewhere those not set up here
+/// are left out.
+fn dir_targets(docker: bool) -> Vec<&'static str> {
+    let mut ids = vec![
+        "native",
+        "wasmtime-pooling",
+        "wasmtime-aot",
+        "wasmer-cranelift",
+        "wasmi",
+        "wamr-interp-preloaded",
+        "node",
+    ];
+    let ci = std::env::var_os("CI").is_some();
+    if ci || listed_available("cli-wasmtime") {
+        ids.push("cli-wasmtime");
+    }
+    if docker {
+        ids.push("docker-scratch-runc-none");
+        if ci || listed_available("containerd-runc") {
+            ids.push("containerd-runc");
+        }
+    }
+    ids
+}
+
+/// A fresh directory holding `name` (a copy of `src`), readable by the
+/// hardened containers' user (65534).
+fn dir_with(dir_name: &str, name: &str, bytes: &[u8]) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmpdir(dir_name);
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let f = d.join(name);
+    std::fs::write(&f, bytes).unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    d
+}
+
+#[test]
+fn a_command_reads_its_workload_dir_on_every_family_with_identical_checksums() {
+    let Some((wasm, native)) = example() else {
+        return;
+    };
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let tag = format!("byo-dir-{}", std::process::id());
+    let dir = dir_with(
+        "byo-dir-in",
+        "document.json",
+        &std::fs::read(input()).unwrap(),
+    );
+    let targets = dir_targets(docker);
+    // The program by hand, started in the directory with the file's name as
+    // its argument (nothing on stdin).
+    let o = Command::new(&native)
+        .args(["-c", "-M", FILTER, "document.json"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let want = format!("{:08x}", coldbench_protocol::checksum(&o.stdout));
+
+    let out = tmpdir("byo-dir-run");
+    let mut cmd = Command::new(bin());
+    cmd.args(["run", "--targets", &targets.join(","), "--runs", "2"])
+        .args(["--warmup", "1", "--out"])
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag)
+        .arg("--workload")
+        .arg(format!("jaq={}:{}", wasm.display(), native.display()));
+    for a in ["-c", "-M", FILTER, "document.json"] {
+        cmd.arg("--workload-arg").arg(format!("jaq={a}"));
+    }
+    cmd.arg("--workload-dir")
+        .arg(format!("jaq={}", dir.display()));
+    let (_, run) = run_ok(cmd, &out);
+    assert!(run.errors.is_empty(), "errors: {:#?}", run.errors);
+    let case = run.cases.iter().find(|c| c.workload == "jaq").unwrap();
+    assert_eq!(case.expected_crc32.as_deref(), Some(want.as_str()));
+    assert_eq!(
+        case.params.get("dir").map(PathBuf::from),
+        Some(std::fs::canonicalize(&dir).unwrap())
+    );
+    for t in &targets {
+        let v = run
+            .verification
+            .iter()
+            .find(|v| v.workload == "jaq" && v.target == *t)
+            .unwrap_or_else(|| panic!("{t} not verified"));
+        assert_eq!((v.verified, v.mismatched), (3, 0), "{t}");
+        let rec = run.targets.iter().find(|r| r.id == *t).unwrap();
+        let knob = rec.knobs.get("workload_dir");
+        assert!(
+            knob.is_some(),
+            "{t} does not record how it gives the directory"
+        );
+    }
+    // jaq only reads: the directory is as it was.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names, ["document.json"]);
+    assert_nothing_left(&tag, docker);
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every target's `workload_dir` knob tells the truth: a guest that tries
+/// to create a file in its directory (hostile `--dir-probe`) leaves nothing
+/// where the knob says read-only is enforced, and leaves its file where the
+/// knob says it is not. The runtimes coldbench can confine are required to.
+#[test]
+fn read_only_is_enforced_exactly_where_the_knob_says() {
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let docker = docker_up();
+    let tag = format!("byo-ro-{}", std::process::id());
+    let wasm = coldbench::artifacts::wasm_module("hostile");
+    let native = coldbench::artifacts::static_binary("hostile");
+    let must_enforce = [
+        "native",
+        "wasmtime-pooling",
+        "wasmtime-aot",
+        "wasmer-cranelift",
+        "docker-scratch-runc-none",
+        "containerd-runc",
+    ];
+    for t in dir_targets(docker) {
+        let dir = dir_with("byo-ro-in", "probe.txt", b"read through the directory\n");
+        let out = tmpdir("byo-ro-run");
+        let mut cmd = Command::new(bin());
+        cmd.args([
+            "run",
+            "--targets",
+            t,
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--out",
+        ])
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag)
+        .arg("--workload")
+        .arg(format!("probe={}:{}", wasm.display(), native.display()))
+        .args(["--workload-arg", "probe=--dir-probe", "--workload-dir"])
+        .arg(format!("probe={}", dir.display()));
+        let (_, run) = run_ok(cmd, &out);
+        assert!(run.errors.is_empty(), "{t}: {:#?}", run.errors);
+        let knob = run
+            .targets
+            .iter()
+            .find(|r| r.id == t)
+            .and_then(|r| r.knobs.get("workload_dir").cloned())
+            .unwrap_or_else(|| panic!("{t}: no workload_dir knob"));
+        let written = dir.join("written-by-guest").exists();
+        let says_enforced = !knob.contains("NOT read-only");
+        assert_eq!(
+            written,
+            !says_enforced,
+            "{t}: the guest's file {} but the knob says: {knob}",
+            if written {
+                "was written"
+            } else {
+                "was refused"
+            }
+        );
+        if must_enforce.contains(&t) {
+            assert!(!written, "{t} must keep the directory read-only ({knob})");
+        }
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // Where the directory cannot be given at all, the target is skipped
+    // with the reason, never run without it.
+    if docker && (std::env::var_os("CI").is_some() || listed_available("containerd-wasm-wamr")) {
+        let dir = dir_with("byo-ro-in", "probe.txt", b"x\n");
+        let out = tmpdir("byo-ro-skip");
+        let o = Command::new(bin())
+            .args([
+                "run",
+                "--targets",
+                "containerd-wasm-wamr",
+                "--runs",
+                "1",
+                "--out",
+            ])
+            .arg(&out)
+            .env("COLDBENCH_TEST_TAG", &tag)
+            .arg("--workload")
+            .arg(format!("probe={}:{}", wasm.display(), native.display()))
+            .args(["--workload-arg", "probe=--dir-probe", "--workload-dir"])
+            .arg(format!("probe={}", dir.display()))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "{o:?}");
+        let run = RunFile::read(&out.join("run.json")).unwrap();
+        let rec = run
+            .targets
+            .iter()
+            .find(|r| r.id == "containerd-wasm-wamr")
+            .unwrap();
+        let why = rec.unavailable_reason.as_deref().unwrap_or_default();
+        assert!(why.contains("--workload-dir"), "{why}");
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert_nothing_left(&tag, docker);
 }

@@ -2,6 +2,7 @@
 // Node.js's `node:wasi` (WASI preview 1) as one process per instance.
 //
 // Usage: node --no-warnings runner.mjs <module.wasm> [guest argv...]
+// (environment COLDBENCH_WORKLOAD_DIR: a directory to preopen as `.`)
 //
 // The guest's stdin and stdout are this process's own pipes, reopened through
 // /dev/stdin and /dev/stdout: a fresh open file description each, in blocking
@@ -47,10 +48,14 @@ const compiledNs = process.hrtime.bigint();
 
 const stdinFd = openSync('/dev/stdin', constants.O_RDONLY);
 const stdoutFd = openSync('/dev/stdout', constants.O_WRONLY);
+// A --workload-dir command's directory, preopened as `.` (node:wasi has no
+// read-only preopen: the guest could write there).
+const workloadDir = process.env.COLDBENCH_WORKLOAD_DIR;
 const wasi = new WASI({
   version: 'preview1',
   args: guestArgs,
   env: {},
+  preopens: workloadDir ? { '.': workloadDir } : {},
   stdin: stdinFd,
   stdout: stdoutFd,
   stderr: 2,

@@ -93,6 +93,13 @@ pub struct CommonArgs {
     /// one case each, given whole on stdin; none: one case with empty stdin.
     #[arg(long = "workload-input", value_name = "NAME=FILE")]
     command_inputs: Vec<String>,
+    /// A directory a --workload command sees as its working directory,
+    /// read only, `NAME=DIR` (once per command): preopened as `.` in Wasm
+    /// (relative paths resolve in it), the native process's working
+    /// directory, bind-mounted read-only in containers. Each target's
+    /// `workload_dir` knob says whether it enforces read-only.
+    #[arg(long = "workload-dir", value_name = "NAME=DIR")]
+    command_dirs: Vec<String>,
     /// Target variants to run (comma-separated ids or prefixes such as
     /// `docker`, `wasmtime`, `docker-debian`; `all` = every variant available
     /// on this host); see `coldbench targets`.
@@ -266,8 +273,18 @@ pub fn register_commands(common: &CommonArgs) -> Result<Vec<String>> {
         let (i, file) = attach(&cmds, "--workload-input", spec)?;
         cmds[i].inputs.push(PathBuf::from(file));
     }
+    for spec in &common.command_dirs {
+        let (i, dir) = attach(&cmds, "--workload-dir", spec)?;
+        if cmds[i].dir.is_some() {
+            bail!(
+                "--workload-dir: `{}` is given a directory twice (one per command)",
+                cmds[i].name
+            );
+        }
+        cmds[i].dir = Some(PathBuf::from(dir));
+    }
     let mut names = Vec::new();
-    for c in cmds {
+    for mut c in cmds {
         c.check().map_err(anyhow::Error::msg)?;
         names.push(c.name.clone());
         register_command(c);

@@ -274,6 +274,12 @@ impl CliTarget {
 
     fn command(&self, module: &Path, workload: &str, serve: bool) -> Command {
         let mut cmd = Command::new(&self.tool);
+        // A --workload-dir as `.` (wasmtime CLIs only: prepare refuses the others).
+        let dir = crate::artifacts::workload_dir(workload).map(|d| {
+            let mut map = d.into_os_string();
+            map.push("::.");
+            map
+        });
         match self.variant.mode {
             CliMode::WasmtimeCached => {
                 cmd.arg("run")
@@ -283,15 +289,21 @@ impl CliTarget {
                         self.wasmtime_cache_config().display()
                     ))
                     .arg("--argv0")
-                    .arg(workload)
-                    .arg(module);
+                    .arg(workload);
+                if let Some(d) = &dir {
+                    cmd.arg("--dir").arg(d);
+                }
+                cmd.arg(module);
             }
             CliMode::WasmtimePrecompiled => {
                 cmd.arg("run")
                     .arg("--allow-precompiled")
                     .arg("--argv0")
-                    .arg(workload)
-                    .arg(module);
+                    .arg(workload);
+                if let Some(d) = &dir {
+                    cmd.arg("--dir").arg(d);
+                }
+                cmd.arg(module);
             }
             CliMode::Wasmedge | CliMode::Wasm3 => {
                 cmd.arg(module);
@@ -319,6 +331,12 @@ impl Target for CliTarget {
                 "one process per instance (the runtime's CLI)".to_string(),
             ),
         ]);
+        if super::any_workload_dir(&self.modules.keys().cloned().collect::<Vec<_>>()) {
+            knobs.insert(
+                "workload_dir".into(),
+                "a --workload-dir command's directory as `--dir DIR::.`, NOT read-only: the wasmtime CLI's `--dir` grants full access (it has no read-only form)".into(),
+            );
+        }
         if self.variant.mode == CliMode::WasmtimeCached {
             knobs.insert(
                 "cache_config".into(),
@@ -359,6 +377,14 @@ impl Target for CliTarget {
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
         let wasm = wasm_module(workload);
         require_built("Wasm module", &wasm)?;
+        if crate::artifacts::workload_dir(workload).is_some()
+            && matches!(self.variant.mode, CliMode::Wasmedge | CliMode::Wasm3)
+        {
+            return Err(TargetError::Unavailable(format!(
+                "workload `{workload}` has a --workload-dir, which coldbench does not give {} (only the wasmtime CLI's `--dir` is wired)",
+                self.variant.id
+            )));
+        }
         std::fs::create_dir_all(&self.cache_dir).map_err(|e| {
             TargetError::Failed(format!("cannot create {}: {e}", self.cache_dir.display()))
         })?;

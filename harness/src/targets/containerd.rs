@@ -228,6 +228,17 @@ impl Target for ContainerdTarget {
             ),
             ("hardening".into(), self.hardening.flags()),
         ]);
+        if self.shim == Shim::Runc
+            && super::any_workload_dir(&self.rootfs.keys().cloned().collect::<Vec<_>>())
+        {
+            knobs.insert(
+                "workload_dir".into(),
+                format!(
+                    "a --workload-dir command's directory bind-mounted at {} (rbind, ro) as the working directory: read-only enforced by the kernel",
+                    coldbench_containers::WORKLOAD_DIR_MOUNT
+                ),
+            );
+        }
         if self.shim == Shim::WasmWamr {
             knobs.insert(
                 "shim".into(),
@@ -262,14 +273,23 @@ impl Target for ContainerdTarget {
                 }
                 (static_binary(workload), workload.to_string())
             }
-            Shim::WasmWamr => (wasm_module(workload), format!("{workload}.wasm")),
+            Shim::WasmWamr => {
+                if crate::artifacts::workload_dir(workload).is_some() {
+                    return Err(TargetError::Unavailable(format!(
+                        "workload `{workload}` has a --workload-dir, which coldbench's runwasi shim does not preopen for the guest (it gives stdio and arguments only)"
+                    )));
+                }
+                (wasm_module(workload), format!("{workload}.wasm"))
+            }
         };
         super::require_built("workload", &src)?;
         let root = self.dir.join(workload);
         let io = |what: &str, p: &Path, e: std::io::Error| {
             TargetError::Failed(format!("{what} {}: {e}", p.display()))
         };
-        for d in ["proc", "dev"] {
+        // Mount points: the root is mounted read-only, runc cannot make them.
+        let mount_point = coldbench_containers::WORKLOAD_DIR_MOUNT.trim_start_matches('/');
+        for d in ["proc", "dev", mount_point] {
             std::fs::create_dir_all(root.join(d))
                 .map_err(|e| io("cannot create", &root.join(d), e))?;
         }
@@ -304,6 +324,7 @@ impl Target for ContainerdTarget {
             .ok_or_else(|| TargetError::Failed(format!("{workload} was never prepared")))?;
         let mut args = vec![prog];
         args.extend(super::workload_args(workload, serve));
+        let workload_dir = crate::artifacts::workload_dir(workload);
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
         let mut task = host
             .start(
@@ -312,6 +333,7 @@ impl Target for ContainerdTarget {
                     rootfs: &root,
                     args,
                     hardening: &self.hardening,
+                    workload_dir: workload_dir.as_deref(),
                 },
                 timeout,
             )

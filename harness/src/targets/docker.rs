@@ -399,6 +399,15 @@ impl Target for DockerTarget {
             ),
             ("hardening".into(), self.hardening.flags()),
         ]);
+        if super::any_workload_dir(&self.images.keys().cloned().collect::<Vec<_>>()) {
+            knobs.insert(
+                "workload_dir".into(),
+                format!(
+                    "a --workload-dir command's directory bind-mounted read-only at {} as the working directory: read-only enforced by the kernel (and the Docker engine's mount)",
+                    coldbench_containers::WORKLOAD_DIR_MOUNT
+                ),
+            );
+        }
         if v.runtime == OciRuntime::Runsc {
             knobs.insert(
                 "runsc_args".into(),
@@ -530,6 +539,7 @@ impl Target for DockerTarget {
             runtime: Some(self.variant.runtime_name().to_string()),
             network_mode: self.variant.network_name().to_string(),
             hardening: self.hardening.clone(),
+            workload_dir: crate::artifacts::workload_dir(workload),
         };
         let host = self.host()?.clone();
         // One reading of both clocks (both CLOCK_MONOTONIC) places the

@@ -748,6 +748,14 @@ impl Target for RunnerTarget {
     fn prepare(&mut self, workload: &str, timeout: Duration) -> TargetResult<Option<u64>> {
         require_built("Wasm module", &wasm_module(workload))?;
         self.runner(timeout)?;
+        if crate::artifacts::workload_dir(workload).is_some()
+            && kv_get_owned(&self.hello, "workload_dir").is_none()
+        {
+            return Err(TargetError::Unavailable(format!(
+                "workload `{workload}` has a --workload-dir and runner {} does not say it gives one (built before --workload-dir existed): rebuild it",
+                runner_binary(self.variant.runtime).display()
+            )));
+        }
         if self.modules.contains_key(workload) {
             return Ok(None);
         }
@@ -860,11 +868,12 @@ impl RunnerInstance {
 }
 
 /// The guest's argv as `arg=` pairs of a start (or floor) command: the
-/// workload's name, then its arguments.
+/// workload's name, then its arguments; a command's `--workload-dir` as `dir`.
 fn guest_args(workload: &str, serve: bool) -> Vec<(&'static str, String)> {
     std::iter::once(workload.to_string())
         .chain(super::workload_args(workload, serve))
         .map(|a| ("arg", a))
+        .chain(crate::artifacts::workload_dir(workload).map(|d| ("dir", d.display().to_string())))
         .collect()
 }
 

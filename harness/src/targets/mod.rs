@@ -37,6 +37,14 @@ pub fn workload_args(workload: &str, serve: bool) -> Vec<String> {
     }
 }
 
+/// Whether one of `workloads` is a command given a `--workload-dir`: the
+/// targets that record how they give it (the `workload_dir` knob) then.
+pub fn any_workload_dir(workloads: &[String]) -> bool {
+    workloads
+        .iter()
+        .any(|w| crate::artifacts::workload_dir(w).is_some())
+}
+
 /// Errors of a target, each naming the thing concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {

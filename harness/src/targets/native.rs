@@ -50,14 +50,102 @@ impl TargetFamily for NativeFamily {
 /// Spawns the static binary of a workload for each start.
 pub struct NativeTarget {
     workloads: Vec<String>,
+    /// For commands with a `--workload-dir`: the thread that spawns them,
+    /// restricted by Landlock to no file-system writes ([`ReadOnlySpawner`]),
+    /// or why there is none. `None`: no selected workload has a directory.
+    read_only: Option<Result<ReadOnlySpawner, String>>,
 }
 
 impl NativeTarget {
     /// A native target for `workloads`.
     pub fn new(workloads: &[String]) -> Self {
+        let read_only = super::any_workload_dir(workloads).then(ReadOnlySpawner::start);
         NativeTarget {
             workloads: workloads.to_vec(),
+            read_only,
         }
+    }
+
+    /// The `workload_dir` knob: how a command's directory is given and
+    /// whether read-only is enforced.
+    fn workload_dir_knob(&self) -> Option<String> {
+        self.read_only.as_ref().map(|r| match r {
+            Ok(s) if s.partial => "the process's working directory; read-only enforced in part by Landlock (this kernel's Landlock ABI is older than 3): creating, writing, removing and renaming files is denied, truncation is not; spawned by a restricted spawner thread (one thread hand-off there and back inside each start)".into(),
+            Ok(_) => "the process's working directory; read-only enforced by Landlock: every file-system write of the process is denied (a ruleset handling all write accesses of ABI 3, granting none), inherited from the harness's restricted spawner thread (one thread hand-off there and back inside each start)".into(),
+            Err(why) => format!("the process's working directory; NOT read-only: {why}"),
+        })
+    }
+}
+
+/// A spawn job for the [`ReadOnlySpawner`]'s thread.
+type SpawnJob = Box<dyn FnOnce() + Send>;
+
+/// A thread of the harness that has restricted itself with Landlock (a
+/// ruleset handling every file-system write access Landlock's ABI 3 knows —
+/// write, truncate, create, remove, rename/link across directories — and
+/// granting none; `no_new_privs` set, as Landlock requires) and spawns the
+/// processes of `--workload-dir` commands, which inherit its restriction:
+/// they read any file they could before and write none through a path
+/// (their open stdout and stderr are not paths: they stay writable). The
+/// rest of the harness is not restricted. The thread ends when this is
+/// dropped.
+pub struct ReadOnlySpawner {
+    jobs: mpsc::Sender<SpawnJob>,
+    /// Whether Landlock enforced the ruleset only in part (kernel ABI < 3:
+    /// truncation not covered).
+    partial: bool,
+}
+
+impl ReadOnlySpawner {
+    /// Starts the thread and restricts it.
+    ///
+    /// Errors: the thread cannot be started, or this kernel has no Landlock
+    /// (the message says what it needs).
+    pub fn start() -> Result<Self, String> {
+        use landlock::{ABI, AccessFs, Ruleset, RulesetAttr, RulesetStatus};
+        let (jobs, rx) = mpsc::channel::<SpawnJob>();
+        let (status_tx, status_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("coldbench-ro-spawner".into())
+            .spawn(move || {
+                let status = Ruleset::default()
+                    .handle_access(AccessFs::from_write(ABI::V3))
+                    .and_then(|r| r.create())
+                    .and_then(|r| r.restrict_self())
+                    .map_err(|e| format!("Landlock: {e}"))
+                    .and_then(|st| match st.ruleset {
+                        RulesetStatus::FullyEnforced => Ok(false),
+                        RulesetStatus::PartiallyEnforced => Ok(true),
+                        RulesetStatus::NotEnforced => Err("this kernel has no Landlock (needs Linux >= 5.13 with `landlock` in CONFIG_LSM or the `lsm=` boot parameter)".to_string()),
+                    });
+                let ok = status.is_ok();
+                let _ = status_tx.send(status);
+                if ok {
+                    for job in rx {
+                        job();
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the read-only spawner thread: {e}"))?;
+        let partial = status_rx.recv().map_err(|_| {
+            "the read-only spawner thread ended before restricting itself".to_string()
+        })??;
+        Ok(ReadOnlySpawner { jobs, partial })
+    }
+
+    /// Spawns `cmd` (named `what`) as a [`NativeInstance`] from the
+    /// restricted thread.
+    ///
+    /// Errors: as [`NativeInstance::spawn`], or the thread is gone.
+    pub fn spawn(&self, mut cmd: Command, what: String) -> TargetResult<NativeInstance> {
+        let (tx, rx) = mpsc::channel();
+        let gone = || TargetError::Failed("the read-only spawner thread is gone".into());
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(NativeInstance::spawn(&mut cmd, &what));
+            }))
+            .map_err(|_| gone())?;
+        rx.recv().map_err(|_| gone())?
     }
 }
 
@@ -72,10 +160,16 @@ impl Target for NativeTarget {
             family: Family::Native,
             runtime: "linux".into(),
             runtime_version: sysinfo::System::kernel_version().unwrap_or_default(),
-            knobs: BTreeMap::from([
-                ("binary".into(), "static x86_64-unknown-linux-musl".into()),
-                ("spawn".into(), "std::process::Command: posix_spawn (clone3 CLONE_VM|CLONE_VFORK, then execve; seen with strace), own process group".into()),
-            ]),
+            knobs: {
+                let mut k = BTreeMap::from([
+                    ("binary".into(), "static x86_64-unknown-linux-musl".into()),
+                    ("spawn".into(), "std::process::Command: posix_spawn (clone3 CLONE_VM|CLONE_VFORK, then execve; seen with strace), own process group".into()),
+                ]);
+                if let Some(v) = self.workload_dir_knob() {
+                    k.insert("workload_dir".into(), v);
+                }
+                k
+            },
             available: true,
             unavailable_reason: None,
             artifacts: self
@@ -104,6 +198,12 @@ impl Target for NativeTarget {
         let bin = static_binary(workload);
         let mut cmd = Command::new(&bin);
         cmd.args(super::workload_args(workload, serve));
+        if let Some(dir) = crate::artifacts::workload_dir(workload) {
+            cmd.current_dir(dir);
+            if let Some(Ok(spawner)) = &self.read_only {
+                return Ok(Box::new(spawner.spawn(cmd, bin.display().to_string())?));
+            }
+        }
         Ok(Box::new(NativeInstance::spawn(
             &mut cmd,
             &bin.display().to_string(),

@@ -137,7 +137,15 @@ impl Target for NodeTarget {
                     ),
                 ),
                 ("code_cache".into(), "none".into()),
-            ]),
+            ])
+            .into_iter()
+            .chain(super::any_workload_dir(&self.workloads).then(|| {
+                (
+                    "workload_dir".into(),
+                    "a --workload-dir command's directory preopened as `.` (node:wasi preopens), NOT read-only: node:wasi has no read-only preopen".into(),
+                )
+            }))
+            .collect(),
             available: true,
             unavailable_reason: None,
             artifacts: self
@@ -172,6 +180,9 @@ impl Target for NodeTarget {
             .arg(wasm_module(workload))
             .arg(workload)
             .args(super::workload_args(workload, serve));
+        if let Some(dir) = crate::artifacts::workload_dir(workload) {
+            cmd.env("COLDBENCH_WORKLOAD_DIR", dir);
+        }
         Ok(Box::new(NodeInstance {
             inner: NativeInstance::spawn(&mut cmd, "node")?,
             spawned_ns,

@@ -23,6 +23,12 @@
 //!   runtime's would;
 //! - `fork`: spawns copies of itself that sleep 2 s, up to `max` (default
 //!   200), and answers `spawned=N` and why it stopped.
+//!
+//! Started with `--dir-probe` it is instead a command (`--workload`, run to
+//! exit) for the `--workload-dir` tests: it prints the file `probe.txt` of
+//! its working directory, then tries to create `written-by-guest` beside it
+//! and says nothing of the outcome — its output is the same whether the
+//! directory is read-only or not; the test looks at the directory.
 
 use coldbench_protocol::workload::{Output, Rejection, serve};
 use std::io::Write;
@@ -30,6 +36,19 @@ use std::io::Write;
 fn main() {
     if std::env::args().any(|a| a == "--child-sleep") {
         std::thread::sleep(std::time::Duration::from_secs(2));
+        return;
+    }
+    if std::env::args().any(|a| a == "--dir-probe") {
+        match std::fs::read("probe.txt") {
+            Ok(text) => {
+                let _ = std::io::stdout().write_all(&text);
+            }
+            Err(e) => {
+                eprintln!("hostile --dir-probe: cannot read probe.txt: {e}");
+                std::process::exit(3);
+            }
+        }
+        let _ = std::fs::write("written-by-guest", b"the directory was writable\n");
         return;
     }
     std::process::exit(serve("hostile", |req| {

@@ -13,7 +13,9 @@ use std::io::{self, Read, Write};
 pub enum Kind {
     /// Command: prepare a module; payload `path=..`, `strategy=..`, `cache_dir=..` lines.
     Load = 1,
-    /// Command: start a new instance with this id; payload: guest argv joined by `\0`.
+    /// Command: start a new instance with this id; payload `module=..`, `arg=..`
+    /// lines (guest argv after the program name, in order), an optional `dir=..`
+    /// ([`StartRequest`]).
     Start = 2,
     /// Command: bytes for the instance's stdin.
     Stdin = 3,
@@ -561,6 +563,10 @@ pub struct StartRequest {
     pub module: u64,
     /// Guest arguments after the program name, in order (`arg=` lines).
     pub args: Vec<String>,
+    /// A host directory to give the guest as its working directory, read
+    /// only (`dir=` line; a `--workload-dir` command): preopened as `.`, so
+    /// that relative paths resolve in it. `None`: no directory at all.
+    pub dir: Option<std::path::PathBuf>,
     /// `CLOCK_MONOTONIC` ns at which the runner read the command.
     pub received_ns: u64,
 }
@@ -618,6 +624,7 @@ impl FloorPlan {
         let request = StartRequest {
             module,
             args: args.to_vec(),
+            dir: None,
             received_ns: crate::monotonic_ns(),
         };
         let t0 = request.received_ns;
@@ -713,9 +720,11 @@ pub fn serve(
                     .filter(|(k, _)| k == "arg")
                     .map(|(_, v)| v.clone())
                     .collect();
+                let dir = kv_get(&kv, "dir").map(std::path::PathBuf::from);
                 let request = StartRequest {
                     module,
                     args,
+                    dir,
                     received_ns,
                 };
                 if let Err(e) = host.start(id, request) {

@@ -21,8 +21,9 @@
 //! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
 //!
 //! Confinement of each instance: WASI preview 1 with arguments, stdin,
-//! stdout and stderr only (no preopened directory, no environment variable,
-//! no socket address pool), linear memory capped at
+//! stdout and stderr only (no preopened directory — but a `--workload-dir`
+//! command's, as `.` and writable: libc-wasi has no read-only preopen —, no
+//! environment variable, no socket address pool), linear memory capped at
 //! [`INSTANCE_MEMORY_LIMIT_PAGES`] pages. WAMR's interpreter has no
 //! interruption a harness can trigger here: a guest that never stops is
 //! stopped by the harness killing this runner.
@@ -324,6 +325,17 @@ fn run_instance(
         .map(|a| CString::new(a.as_str()).map_err(|_| format!("guest argument {a:?} contains NUL")))
         .collect::<Result<_, _>>()?;
     let mut argv_ptrs: Vec<*mut c_char> = argv.iter().map(|a| a.as_ptr() as *mut c_char).collect();
+    // A --workload-dir command's directory, preopened as `.` (WAMR's
+    // `guest::host` mapping). libc-wasi has no read-only preopen.
+    let map_dir = request
+        .dir
+        .as_ref()
+        .map(|d| {
+            CString::new(format!(".::{}", d.display()))
+                .map_err(|_| format!("directory {} contains NUL", d.display()))
+        })
+        .transpose()?;
+    let map_dir_ptrs: Vec<*const c_char> = map_dir.iter().map(|m| m.as_ptr()).collect();
     let mut instance = Instance {
         inst: std::ptr::null_mut(),
         args: std::ptr::null_mut(),
@@ -349,6 +361,15 @@ fn run_instance(
             argv_ptrs.as_mut_ptr(),
             argv_ptrs.len() as i32,
         );
+        if !map_dir_ptrs.is_empty() {
+            sys::wasm_runtime_instantiation_args_set_wasi_dir(
+                instance.args,
+                std::ptr::null_mut(),
+                0,
+                map_dir_ptrs.as_ptr() as *mut *const c_char,
+                map_dir_ptrs.len() as u32,
+            );
+        }
         sys::wasm_runtime_instantiation_args_set_wasi_stdio(
             instance.args,
             i64::from(stdin.as_raw_fd()),
@@ -471,7 +492,11 @@ fn main() {
         ("wasi", "WAMR libc-wasi (preview 1)".into()),
         (
             "wasi_capabilities",
-            "args, stdin, stdout, stderr; no preopened directory, no environment, no socket".into(),
+            "args, stdin, stdout, stderr; no preopened directory (but a --workload-dir command's), no environment, no socket".into(),
+        ),
+        (
+            "workload_dir",
+            "a --workload-dir command's directory preopened as `.` (map_dir `.::DIR`), NOT read-only: WAMR's libc-wasi has no read-only preopen".into(),
         ),
         ("wasm_stack_bytes", WASM_STACK_BYTES.to_string()),
         (

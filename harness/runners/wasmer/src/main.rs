@@ -15,7 +15,9 @@
 //!
 //! Each instance's linear memory is capped at [`INSTANCE_MEMORY_LIMIT_BYTES`]
 //! by the engine's tunables ([`LimitingTunables`], wasmer's documented way):
-//! a `memory.grow` beyond it returns -1 to the guest.
+//! a `memory.grow` beyond it returns -1 to the guest. A `--workload-dir`
+//! command's directory is its file system, preopened as `.`, read only
+//! ([`ReadOnlyFs`]).
 
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{
@@ -35,7 +37,7 @@ use wasmer::{
     Engine, MemoryError, MemoryStyle, MemoryType, Module, Pages, Store, TableStyle, TableType,
 };
 use wasmer_wasix::runtime::task_manager::tokio::TokioTaskManager;
-use wasmer_wasix::virtual_fs::{self, VirtualFile};
+use wasmer_wasix::virtual_fs::{self, VirtualFile, host_fs};
 use wasmer_wasix::wasmer_wasix_types::wasi::ExitCode;
 use wasmer_wasix::{Pipe, PluggableRuntime, Runtime, WasiEnv, WasiError};
 
@@ -276,11 +278,30 @@ impl Instance {
             Some((p, rest)) => (p.as_str(), rest),
             None => ("workload", &[][..]),
         };
-        let (instance, wasi_env) = WasiEnv::builder(program)
+        let mut builder = WasiEnv::builder(program)
             .args(rest)
             .stdin(Box::new(stdin))
             .stdout(Box::new(FrameFile(self.events.clone())))
-            .runtime(self.wasi_runtime.clone())
+            .runtime(self.wasi_runtime.clone());
+        if let Some(dir) = &request.dir {
+            // The guest's file system is the directory (host-fs rooted at
+            // it) with every change refused ([`ReadOnlyFs`]), preopened as
+            // `.` with read rights only.
+            let fs = host_fs::FileSystem::new(tokio::runtime::Handle::current(), dir)
+                .map_err(|e| format!("cannot give {} to the guest: {e}", dir.display()))?;
+            let fs: Arc<dyn virtual_fs::FileSystem + Send + Sync> = Arc::new(ReadOnlyFs(fs));
+            builder = builder
+                .fs(fs)
+                .preopen_build(|p| {
+                    p.directory("/")
+                        .alias(".")
+                        .read(true)
+                        .write(false)
+                        .create(false)
+                })
+                .map_err(|e| format!("cannot preopen {}: {e}", dir.display()))?;
+        }
+        let (instance, wasi_env) = builder
             .instantiate(module, &mut store)
             .map_err(|e| format!("instantiating module: {e}"))?;
         let start = instance
@@ -313,6 +334,63 @@ impl Instance {
 
 /// Guest stdout: every write becomes one `Stdout` event, sent immediately
 /// (the first one with the phase stamps).
+/// A `--workload-dir` command's file system: the host directory (host-fs
+/// rooted at it) with every change refused. wasmer-wasix does not enforce
+/// the rights of a preopen (a guest given `.` with read rights only still
+/// created files in it, seen in `harness/tests/byo.rs`), so the refusal is
+/// here: opening for write, append, truncate or create, and creating,
+/// removing or renaming anything, fail with `PermissionDenied` (the guest's
+/// `EACCES`/`EPERM`); reads pass through.
+#[derive(Debug)]
+struct ReadOnlyFs(host_fs::FileSystem);
+
+impl virtual_fs::FileSystem for ReadOnlyFs {
+    fn readlink(&self, path: &std::path::Path) -> virtual_fs::Result<PathBuf> {
+        self.0.readlink(path)
+    }
+    fn read_dir(&self, path: &std::path::Path) -> virtual_fs::Result<virtual_fs::ReadDir> {
+        self.0.read_dir(path)
+    }
+    fn create_dir(&self, _: &std::path::Path) -> virtual_fs::Result<()> {
+        Err(virtual_fs::FsError::PermissionDenied)
+    }
+    fn remove_dir(&self, _: &std::path::Path) -> virtual_fs::Result<()> {
+        Err(virtual_fs::FsError::PermissionDenied)
+    }
+    fn rename<'a>(
+        &'a self,
+        _: &'a std::path::Path,
+        _: &'a std::path::Path,
+    ) -> Pin<Box<dyn std::future::Future<Output = virtual_fs::Result<()>> + Send + 'a>> {
+        Box::pin(async { Err(virtual_fs::FsError::PermissionDenied) })
+    }
+    fn metadata(&self, path: &std::path::Path) -> virtual_fs::Result<virtual_fs::Metadata> {
+        self.0.metadata(path)
+    }
+    fn symlink_metadata(&self, path: &std::path::Path) -> virtual_fs::Result<virtual_fs::Metadata> {
+        self.0.symlink_metadata(path)
+    }
+    fn remove_file(&self, _: &std::path::Path) -> virtual_fs::Result<()> {
+        Err(virtual_fs::FsError::PermissionDenied)
+    }
+    fn new_open_options(&self) -> virtual_fs::OpenOptions<'_> {
+        virtual_fs::OpenOptions::new(self)
+    }
+}
+
+impl virtual_fs::FileOpener for ReadOnlyFs {
+    fn open(
+        &self,
+        path: &std::path::Path,
+        conf: &virtual_fs::OpenOptionsConfig,
+    ) -> virtual_fs::Result<Box<dyn VirtualFile + Send + Sync + 'static>> {
+        if conf.write || conf.append || conf.truncate || conf.create || conf.create_new {
+            return Err(virtual_fs::FsError::PermissionDenied);
+        }
+        virtual_fs::FileOpener::open(&self.0, path, conf)
+    }
+}
+
 #[derive(Debug)]
 struct FrameFile(InstanceEvents);
 
@@ -439,14 +517,18 @@ fn main() {
         ("runtime", "wasmer".to_string()),
         ("version", WASMER_VERSION.into()),
         ("compiler", compiler.name().into()),
-        ("wasi", format!("wasmer-wasix {WASIX_VERSION} (sys-minimal)")),
+        ("wasi", format!("wasmer-wasix {WASIX_VERSION} (sys-minimal, host-fs)")),
         (
             "cache",
             "serialized artifact, deserialized per start".into(),
         ),
         (
             "wasi_capabilities",
-            "args, stdin, stdout; no preopened directory, no environment; WASIX sys-minimal: no host networking".into(),
+            "args, stdin, stdout; no preopened directory (but a --workload-dir command's), no environment; WASIX sys-minimal: no host networking".into(),
+        ),
+        (
+            "workload_dir",
+            "a --workload-dir command's directory as the guest's file system (host-fs rooted at it), preopened as `.`; read-only enforced by the runner's file system wrapper (every open for writing and every create, remove or rename refused), not by wasmer-wasix's preopen rights, which it does not enforce".into(),
         ),
         (
             "instance_memory_limit_bytes",

@@ -13,7 +13,9 @@
 //! `CLOCK_MONOTONIC` nanoseconds, the clock the harness reads.
 //!
 //! Confinement of each instance: WASI preview 1 with arguments, stdin,
-//! stdout and stderr only (no preopened directory, no environment variable,
+//! stdout and stderr only (no preopened directory — but a `--workload-dir`
+//! command's, as `.` and writable: wasi-common has no read-only preopen —,
+//! no environment variable,
 //! no socket), linear memory capped at [`INSTANCE_MEMORY_LIMIT_BYTES`] by
 //! wasmi's `StoreLimits` (a `memory.grow` beyond it returns -1). No fuel:
 //! metering would slow every instruction of the interpreter, so a guest
@@ -173,6 +175,15 @@ fn run_instance(
         .stdin(wasi_file(stdin))
         .stdout(wasi_file(stdout_write))
         .inherit_stderr();
+    if let Some(dir) = &request.dir {
+        // wasi-common has no read-only preopen: the guest could write here
+        // (the `workload_dir` knob says so).
+        let handle = wasmi_wasi::Dir::open_ambient_dir(dir, wasmi_wasi::ambient_authority())
+            .map_err(|e| format!("cannot open {} for the guest: {e}", dir.display()))?;
+        builder
+            .preopened_dir(handle, ".")
+            .map_err(|e| format!("cannot preopen {}: {e}", dir.display()))?;
+    }
     let mut store = Store::new(
         engine,
         Host {
@@ -261,7 +272,11 @@ fn main() {
         ),
         (
             "wasi_capabilities",
-            "args, stdin, stdout, stderr; no preopened directory, no environment, no socket".into(),
+            "args, stdin, stdout, stderr; no preopened directory (but a --workload-dir command's), no environment, no socket".into(),
+        ),
+        (
+            "workload_dir",
+            "a --workload-dir command's directory preopened as `.`, NOT read-only: wasi-common 36 has no read-only preopen".into(),
         ),
         (
             "instance_memory_limit_bytes",

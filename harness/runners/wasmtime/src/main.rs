@@ -24,7 +24,8 @@
 //!
 //! Confinement of each instance: WASI preview 1 with arguments, stdin,
 //! stdout and stderr only (no preopened directory, no environment variable,
-//! no socket); linear memory capped at [`INSTANCE_MEMORY_LIMIT_BYTES`] (a
+//! no socket) — a `--workload-dir` command also gets its directory as `.`,
+//! read only (`FsPerms::ReadOnly`); linear memory capped at [`INSTANCE_MEMORY_LIMIT_BYTES`] (a
 //! `memory.grow` beyond it returns -1 to the guest); with
 //! `--instance-timeout-ms N`, a guest that runs N ms without reading its
 //! stdin is stopped by epoch interruption (a ticker thread advances the
@@ -71,6 +72,25 @@ mod compat {
     /// WASI preview 1: `wasmtime_wasi::p1` (36: `preview1`).
     #[cfg(feature = "runtime-36")]
     pub use wasmtime_wasi::preview1::{self as p1, WasiP1Ctx};
+
+    /// Preopens host directory `dir` as the guest's `.`, read only: no file
+    /// created, written, renamed or removed through it (48 and 50:
+    /// `FsPerms::ReadOnly`; 36: `DirPerms::READ`, `FilePerms::READ`).
+    pub fn preopen_read_only(
+        wasi: &mut wasmtime_wasi::WasiCtxBuilder,
+        dir: &std::path::Path,
+    ) -> Result<()> {
+        #[cfg(not(feature = "runtime-36"))]
+        wasi.preopened_dir(dir, ".", wasmtime_wasi::FsPerms::ReadOnly)?;
+        #[cfg(feature = "runtime-36")]
+        wasi.preopened_dir(
+            dir,
+            ".",
+            wasmtime_wasi::DirPerms::READ,
+            wasmtime_wasi::FilePerms::READ,
+        )?;
+        Ok(())
+    }
 
     /// Caps the Wasm backtrace captured on every error out of Wasm at
     /// `frames` and says what was set, for the record (36 has no cap: it
@@ -445,6 +465,11 @@ fn run_instance(
         .stdin(stdin)
         .stdout(FrameStdout(events.clone()))
         .inherit_stderr();
+    if let Some(dir) = &request.dir {
+        // Read only: no file created, written, renamed or removed through it.
+        compat::preopen_read_only(&mut wasi, dir)
+            .with_context(|| format!("cannot preopen {} for the guest", dir.display()))?;
+    }
     let host = Host {
         wasi: wasi.build_p1(),
         memory: MemoryAccount {
@@ -781,7 +806,11 @@ fn main() -> Result<()> {
     ));
     hello.push((
         "wasi_capabilities",
-        "args, stdin, stdout, stderr; no preopened directory, no environment, no socket".into(),
+        "args, stdin, stdout, stderr; no preopened directory (but a --workload-dir command's), no environment, no socket".into(),
+    ));
+    hello.push((
+        "workload_dir",
+        "a --workload-dir command's directory preopened as `.`, read-only: enforced by wasmtime-wasi (FsPerms::ReadOnly; 36: DirPerms::READ, FilePerms::READ)".into(),
     ));
     let deadline_ticks = options
         .instance_timeout_ms
