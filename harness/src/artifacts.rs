@@ -208,8 +208,10 @@ impl CommandWorkload {
     /// x86-64 ELF executable without a dynamic loader (containers start it
     /// from an empty root filesystem).
     ///
-    /// The directory, when given, must exist and is made absolute (targets
-    /// start elsewhere).
+    /// The directory, when given, must exist and is made absolute; so are
+    /// the module's and the binary's paths once checked (targets start
+    /// elsewhere: a native command runs in its directory, so a relative
+    /// binary path would name a file there).
     ///
     /// Errors: a message naming the file, what is wrong and what to do.
     pub fn check(&mut self) -> Result<(), String> {
@@ -256,6 +258,9 @@ impl CommandWorkload {
                 )
             })?;
         }
+        let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+        self.wasm = absolute(&self.wasm);
+        self.native = self.native.as_ref().map(absolute);
         Ok(())
     }
 }

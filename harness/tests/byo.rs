@@ -568,8 +568,15 @@ fn a_command_reads_its_workload_dir_on_every_family_with_identical_checksums() {
         .args(["--warmup", "1", "--out"])
         .arg(&out)
         .env("COLDBENCH_TEST_TAG", &tag)
-        .arg("--workload")
-        .arg(format!("jaq={}:{}", wasm.display(), native.display()));
+        .arg("--workload");
+    // Paths relative to where coldbench is started (as a user types them):
+    // they must still name the files once a start is in the directory.
+    let rel = |p: &Path| p.strip_prefix(repo()).unwrap().to_path_buf();
+    cmd.current_dir(repo()).arg(format!(
+        "jaq={}:{}",
+        rel(&wasm).display(),
+        rel(&native).display()
+    ));
     for a in ["-c", "-M", FILTER, "document.json"] {
         cmd.arg("--workload-arg").arg(format!("jaq={a}"));
     }
