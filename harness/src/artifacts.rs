@@ -1,7 +1,7 @@
 //! Where the build put the workloads and runners (see `harness/build.rs`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The workloads, in the order tables list them.
@@ -258,9 +258,11 @@ impl CommandWorkload {
                 )
             })?;
         }
-        let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+        fn absolute(p: &Path) -> PathBuf {
+            std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+        }
         self.wasm = absolute(&self.wasm);
-        self.native = self.native.as_ref().map(absolute);
+        self.native = self.native.as_deref().map(absolute);
         Ok(())
     }
 }
