@@ -616,6 +616,23 @@ fn a_command_reads_its_workload_dir_on_every_family_with_identical_checksums() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `coldbench run` of one start of the hostile guest's `--dir-probe` as a
+/// command on `target`, given `dir`, results into `out`, tagged `tag`.
+fn probe_run(target: &str, dir: &Path, out: &Path, tag: &str) -> Command {
+    let wasm = coldbench::artifacts::wasm_module("hostile");
+    let native = coldbench::artifacts::static_binary("hostile");
+    let mut cmd = Command::new(bin());
+    cmd.args(["run", "--targets", target, "--runs", "1", "--warmup", "0"])
+        .arg("--out")
+        .arg(out)
+        .env("COLDBENCH_TEST_TAG", tag)
+        .arg("--workload")
+        .arg(format!("probe={}:{}", wasm.display(), native.display()))
+        .args(["--workload-arg", "probe=--dir-probe", "--workload-dir"])
+        .arg(format!("probe={}", dir.display()));
+    cmd
+}
+
 /// Every target's `workload_dir` knob tells the truth: a guest that tries
 /// to create a file in its directory (hostile `--dir-probe`) leaves nothing
 /// where the knob says read-only is enforced, and leaves its file where the
@@ -625,8 +642,6 @@ fn read_only_is_enforced_exactly_where_the_knob_says() {
     let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let docker = docker_up();
     let tag = format!("byo-ro-{}", std::process::id());
-    let wasm = coldbench::artifacts::wasm_module("hostile");
-    let native = coldbench::artifacts::static_binary("hostile");
     let must_enforce = [
         "native",
         "wasmtime-pooling",
@@ -638,24 +653,7 @@ fn read_only_is_enforced_exactly_where_the_knob_says() {
     for t in dir_targets(docker) {
         let dir = dir_with("byo-ro-in", "probe.txt", b"read through the directory\n");
         let out = tmpdir("byo-ro-run");
-        let mut cmd = Command::new(bin());
-        cmd.args([
-            "run",
-            "--targets",
-            t,
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--out",
-        ])
-        .arg(&out)
-        .env("COLDBENCH_TEST_TAG", &tag)
-        .arg("--workload")
-        .arg(format!("probe={}:{}", wasm.display(), native.display()))
-        .args(["--workload-arg", "probe=--dir-probe", "--workload-dir"])
-        .arg(format!("probe={}", dir.display()));
-        let (_, run) = run_ok(cmd, &out);
+        let (_, run) = run_ok(probe_run(t, &dir, &out, &tag), &out);
         assert!(run.errors.is_empty(), "{t}: {:#?}", run.errors);
         let knob = run
             .targets
@@ -686,21 +684,7 @@ fn read_only_is_enforced_exactly_where_the_knob_says() {
     if docker && (std::env::var_os("CI").is_some() || listed_available("containerd-wasm-wamr")) {
         let dir = dir_with("byo-ro-in", "probe.txt", b"x\n");
         let out = tmpdir("byo-ro-skip");
-        let o = Command::new(bin())
-            .args([
-                "run",
-                "--targets",
-                "containerd-wasm-wamr",
-                "--runs",
-                "1",
-                "--out",
-            ])
-            .arg(&out)
-            .env("COLDBENCH_TEST_TAG", &tag)
-            .arg("--workload")
-            .arg(format!("probe={}:{}", wasm.display(), native.display()))
-            .args(["--workload-arg", "probe=--dir-probe", "--workload-dir"])
-            .arg(format!("probe={}", dir.display()))
+        let o = probe_run("containerd-wasm-wamr", &dir, &out, &tag)
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(3), "{o:?}");

@@ -274,41 +274,30 @@ impl CliTarget {
 
     fn command(&self, module: &Path, workload: &str, serve: bool) -> Command {
         let mut cmd = Command::new(&self.tool);
-        // A --workload-dir as `.` (wasmtime CLIs only: prepare refuses the others).
-        let dir = crate::artifacts::workload_dir(workload).map(|d| {
-            let mut map = d.into_os_string();
-            map.push("::.");
-            map
-        });
-        match self.variant.mode {
+        let wasmtime = match self.variant.mode {
             CliMode::WasmtimeCached => {
-                cmd.arg("run")
-                    .arg("-C")
-                    .arg(format!(
-                        "cache-config={}",
-                        self.wasmtime_cache_config().display()
-                    ))
-                    .arg("--argv0")
-                    .arg(workload);
-                if let Some(d) = &dir {
-                    cmd.arg("--dir").arg(d);
-                }
-                cmd.arg(module);
+                cmd.arg("run").arg("-C").arg(format!(
+                    "cache-config={}",
+                    self.wasmtime_cache_config().display()
+                ));
+                true
             }
             CliMode::WasmtimePrecompiled => {
-                cmd.arg("run")
-                    .arg("--allow-precompiled")
-                    .arg("--argv0")
-                    .arg(workload);
-                if let Some(d) = &dir {
-                    cmd.arg("--dir").arg(d);
-                }
-                cmd.arg(module);
+                cmd.arg("run").arg("--allow-precompiled");
+                true
             }
-            CliMode::Wasmedge | CliMode::Wasm3 => {
-                cmd.arg(module);
+            CliMode::Wasmedge | CliMode::Wasm3 => false,
+        };
+        if wasmtime {
+            cmd.arg("--argv0").arg(workload);
+            // A --workload-dir as `.` (prepare refuses it for the other CLIs).
+            if let Some(d) = crate::artifacts::workload_dir(workload) {
+                let mut map = d.into_os_string();
+                map.push("::.");
+                cmd.arg("--dir").arg(map);
             }
         }
+        cmd.arg(module);
         cmd.args(super::workload_args(workload, serve));
         cmd
     }
@@ -331,7 +320,7 @@ impl Target for CliTarget {
                 "one process per instance (the runtime's CLI)".to_string(),
             ),
         ]);
-        if super::any_workload_dir(&self.modules.keys().cloned().collect::<Vec<_>>()) {
+        if super::any_workload_dir(self.modules.keys()) {
             knobs.insert(
                 "workload_dir".into(),
                 "a --workload-dir command's directory as `--dir DIR::.`, NOT read-only: the wasmtime CLI's `--dir` grants full access (it has no read-only form)".into(),

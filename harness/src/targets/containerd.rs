@@ -228,9 +228,7 @@ impl Target for ContainerdTarget {
             ),
             ("hardening".into(), self.hardening.flags()),
         ]);
-        if self.shim == Shim::Runc
-            && super::any_workload_dir(&self.rootfs.keys().cloned().collect::<Vec<_>>())
-        {
+        if self.shim == Shim::Runc && super::any_workload_dir(self.rootfs.keys()) {
             knobs.insert(
                 "workload_dir".into(),
                 format!(

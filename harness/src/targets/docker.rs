@@ -399,7 +399,7 @@ impl Target for DockerTarget {
             ),
             ("hardening".into(), self.hardening.flags()),
         ]);
-        if super::any_workload_dir(&self.images.keys().cloned().collect::<Vec<_>>()) {
+        if super::any_workload_dir(self.images.keys()) {
             knobs.insert(
                 "workload_dir".into(),
                 format!(

@@ -39,9 +39,9 @@ pub fn workload_args(workload: &str, serve: bool) -> Vec<String> {
 
 /// Whether one of `workloads` is a command given a `--workload-dir`: the
 /// targets that record how they give it (the `workload_dir` knob) then.
-pub fn any_workload_dir(workloads: &[String]) -> bool {
+pub fn any_workload_dir<'a>(workloads: impl IntoIterator<Item = &'a String>) -> bool {
     workloads
-        .iter()
+        .into_iter()
         .any(|w| crate::artifacts::workload_dir(w).is_some())
 }
 
