@@ -5,8 +5,10 @@
 //! thread: no pipe to the harness, no thread hand-off. One function per
 //! compiler (Cranelift, Singlepass). `_start` is left out: with stdin at end
 //! of file and the exit, WASIX's stdio and exit handling took 6–18 ms per
-//! iteration here, growing from run to run — not a floor of anything the
-//! runner's `t_ready` (ending at the ready line) contains. The runner's
+//! iteration here, growing from run to run. The runner's own in-process
+//! floor (`RunnerHost::floor`, timed in every cold-start run with `noop`)
+//! goes through `_start` to the exit on the runner's start path and does not
+//! show that (444–657 µs per start, n = 100, 2026-12-02). The runner's
 //! memory-limiting tunables are left out too (they only lower each memory's
 //! maximum; noop's is unchanged).
 //!

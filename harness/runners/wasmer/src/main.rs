@@ -201,14 +201,39 @@ impl RunnerHost for Runner {
         ])
     }
 
-    /// Not timed: see the message.
+    /// The runner's own start path ([`Instance::run`]) on the calling
+    /// thread, back to back: stdin a WASIX pipe already at end of file,
+    /// stdout dropped, the tokio context entered before the clock.
     fn floor(
         &mut self,
-        _module: u64,
-        _args: &[String],
-        _plan: &FloorPlan,
+        module: u64,
+        args: &[String],
+        plan: &FloorPlan,
     ) -> Result<(String, Vec<u64>), String> {
-        Err("this runner times no in-process floor: with stdin at end of file, WASIX's stdio and exit handling took 6–18 ms per start, growing run to run, in its criterion bench (benches/instantiation.rs times deserialize + WASIX environment + instantiate instead)".into())
+        let artifact = self
+            .modules
+            .get(&module)
+            .cloned()
+            .ok_or_else(|| format!("floor: module {module} was never loaded"))?;
+        let _context = self.tokio.enter();
+        let samples = plan.time(|| {
+            let (mut host_end, guest_end) = Pipe::channel();
+            host_end.close();
+            FloorPlan::timed_start(module, args, |request, events| {
+                let t0 = request.received_ns;
+                Instance {
+                    engine: self.engine.clone(),
+                    wasi_runtime: self.wasi_runtime.clone(),
+                    artifact: artifact.clone(),
+                    events: events.clone(),
+                }
+                .run(request, t0, guest_end)
+            })
+        })?;
+        Ok((
+            "deserialize + WASIX environment + store + instantiate + _start to exit: the runner's start path in process, back to back, stdout dropped, stdin at end of file".into(),
+            samples,
+        ))
     }
 
     fn start(&mut self, id: u64, request: StartRequest) -> Result<(), String> {
