@@ -502,6 +502,16 @@ fn in_process_floors_are_measured_in_the_run_and_reported() {
             "{t}: n = {n}"
         );
         assert!(f.what.contains("_start"), "{t}: {}", f.what);
+        // The same starts after 1 ms idle each: timed too, as many.
+        let idle = f
+            .idle
+            .as_ref()
+            .unwrap_or_else(|| panic!("{t}: no idle floor: {:#?}", run.notes));
+        assert!(
+            (u64::from(plan.min_iterations)..=u64::from(plan.iterations)).contains(&idle.n),
+            "{t}: idle n = {}",
+            idle.n
+        );
     }
     // wasmi parses the module at every start, the pooled wasmtime start only
     // instantiates a module compiled ahead: a floor that timed nothing

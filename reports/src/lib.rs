@@ -237,7 +237,7 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
 }
 
 /// Columns of the floors table ([`floor_rows`]).
-pub const FLOOR_COLUMNS: [&str; 10] = [
+pub const FLOOR_COLUMNS: [&str; 12] = [
     "workload",
     "target",
     "dispatch p50",
@@ -248,6 +248,8 @@ pub const FLOOR_COLUMNS: [&str; 10] = [
     "t_ready p50",
     "2 × floor + 2 × round trip",
     "t_ready within it",
+    "in-process floor after 1 ms idle p50 (n)",
+    "t_ready within 2 × idle floor + 2 × round trip",
 ];
 
 /// Per workload × embedded target with runner phases: its transport —
@@ -255,8 +257,10 @@ pub const FLOOR_COLUMNS: [&str; 10] = [
 /// `t_ready_return`, their sum ÷ the run's pipe round trip median
 /// (`ColdStartSection::pipe_round_trip`) — and, where its runner timed one
 /// (`ColdStartSection::in_process_floors`), its `t_ready` median against 2 ×
-/// its in-process floor + 2 × the round trip, the bound issue 18 sets.
-/// Cells as [`FLOOR_COLUMNS`]. Empty without the round trip or runner phases.
+/// its in-process floor + 2 × the round trip, the bound issue 18 sets, and
+/// against the same bound with the floor taken after 1 ms idle (as the
+/// round trip is), where that was timed. Cells as [`FLOOR_COLUMNS`]. Empty
+/// without the round trip or runner phases.
 pub fn floor_rows(run: &RunFile) -> Vec<Vec<String>> {
     let Some((section, rtt)) = run
         .cold_start
@@ -285,7 +289,14 @@ pub fn floor_rows(run: &RunFile) -> Vec<Vec<String>> {
             .iter()
             .find(|f| f.target == r.target && f.workload == r.workload);
         let t_ready = p50(Metric::TReady);
-        let bound = floor.map(|f| 2 * f.summary.p50_ns + 2 * rtt.p50_ns);
+        let bound_over = |f: &Summary| 2 * f.p50_ns + 2 * rtt.p50_ns;
+        let bound = floor.map(|f| bound_over(&f.summary));
+        let idle = floor.and_then(|f| f.idle.as_ref());
+        let within = |bound: Option<u64>| match (t_ready, bound) {
+            (Some(t), Some(b)) if t <= b => "yes".to_string(),
+            (Some(t), Some(b)) => format!("no ({:.2}×)", t as f64 / b.max(1) as f64),
+            _ => "—".into(),
+        };
         rows.push(vec![
             r.workload.clone(),
             r.target.clone(),
@@ -302,10 +313,13 @@ pub fn floor_rows(run: &RunFile) -> Vec<Vec<String>> {
             }),
             t_ready.map_or("—".into(), format_ns),
             bound.map_or("—".into(), format_ns),
-            match (t_ready, bound) {
-                (Some(t), Some(b)) if t <= b => "yes".into(),
-                (Some(t), Some(b)) => format!("no ({:.2}×)", t as f64 / b.max(1) as f64),
-                _ => "—".into(),
+            within(bound),
+            idle.map_or("—".into(), |s| {
+                format!("{} (n = {})", format_ns(s.p50_ns), s.n)
+            }),
+            match idle.map(bound_over) {
+                Some(b) => format!("{}: {}", format_ns(b), within(Some(b))),
+                None => "—".into(),
             },
         ]);
     }
@@ -340,6 +354,9 @@ pub fn floor_note(run: &RunFile) -> String {
     );
     for f in &section.in_process_floors {
         note.push_str(&format!(" In-process floor of {}: {}.", f.target, f.what));
+    }
+    if section.in_process_floors.iter().any(|f| f.idle.is_some()) {
+        note.push_str(" The idle floor: the same starts, each after the runner slept 1 ms (a start coldbench sends finds the runner idle).");
     }
     note
 }

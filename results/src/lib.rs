@@ -573,7 +573,8 @@ pub struct ColdStartSection {
 /// (`ColdStartSection::in_process_floors`): the runner's own code path for a
 /// start — module (if per start), WASI context, store, instantiate, the
 /// guest's `_start` to its exit — run on the runner's control thread with
-/// stdout discarded and stdin at end of file, back to back after warm-ups.
+/// stdout discarded and stdin at end of file, back to back after warm-ups
+/// (`summary`), and again each after an idle pause (`idle`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct InProcessFloor {
     /// Target id (an embedded variant).
@@ -582,8 +583,14 @@ pub struct InProcessFloor {
     pub workload: String,
     /// What was timed, in the runner's words.
     pub what: String,
-    /// Distribution of one start's in-process time, ns.
+    /// Distribution of one start's in-process time, starts back to back
+    /// (the runner hot), ns.
     pub summary: Summary,
+    /// The same starts, each after the runner slept 1 ms (as the idle pipe
+    /// round trip: a start coldbench sends finds the runner idle), ns.
+    /// Absent in runs before 2026-12-02 or where it could not be timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle: Option<Summary>,
 }
 
 /// The density section: how series ran and what they found.

@@ -288,13 +288,22 @@ fn section(
 pub const IN_PROCESS_FLOOR_WORKLOAD: &str = "noop";
 
 /// In-process starts per embedded target: 10 warm-ups, then 100 measured
-/// starts, or fewer (at least 10) once 1 s is spent — a JIT variant compiles
-/// at every start (~100 ms for `noop` here).
+/// starts back to back, or fewer (at least 10) once 1 s is spent — a JIT
+/// variant compiles at every start (~100 ms for `noop` here).
 pub const IN_PROCESS_FLOOR_PLAN: FloorPlan = FloorPlan {
     warmup: 10,
     iterations: 100,
     min_iterations: 10,
     budget_ns: 1_000_000_000,
+    idle_ns: 0,
+};
+
+/// The same starts, each after the runner slept [`FLOOR_PAUSE`] (the idle
+/// pipe round trip's pause): a start after idle, as the measured starts
+/// come, was 1.2–2.1× one back to back in process (README, 2026-12-02).
+pub const IN_PROCESS_FLOOR_IDLE_PLAN: FloorPlan = FloorPlan {
+    idle_ns: FLOOR_PAUSE.as_nanos() as u64,
+    ..IN_PROCESS_FLOOR_PLAN
 };
 
 /// Each embedded runtime's per-start work timed in process by its runner
@@ -321,18 +330,25 @@ fn measure_in_process_floors(session: &mut Session) -> Vec<InProcessFloor> {
         match target.in_process_floor(workload, &IN_PROCESS_FLOOR_PLAN, timeout) {
             None => {}
             Some(Ok((what, samples))) => {
-                let mut hist = LatencyHistogram::new();
-                for t in &samples {
-                    hist.record_ns(*t);
-                }
-                if let Some(summary) = hist.summary() {
-                    floors.push(InProcessFloor {
-                        target: id,
-                        workload: workload.to_string(),
-                        what,
-                        summary,
-                    });
-                }
+                let Some(summary) = summarize(&samples) else {
+                    continue;
+                };
+                let idle =
+                    match target.in_process_floor(workload, &IN_PROCESS_FLOOR_IDLE_PLAN, timeout) {
+                        Some(Ok((_, samples))) => summarize(&samples),
+                        Some(Err(e)) => {
+                            notes.push(format!("idle in-process floor of {id} not measured: {e}"));
+                            None
+                        }
+                        None => None,
+                    };
+                floors.push(InProcessFloor {
+                    target: id,
+                    workload: workload.to_string(),
+                    what,
+                    summary,
+                    idle,
+                });
             }
             Some(Err(e)) => notes.push(format!("in-process floor of {id} not measured: {e}")),
         }
@@ -341,6 +357,15 @@ fn measure_in_process_floors(session: &mut Session) -> Vec<InProcessFloor> {
         session.note(n);
     }
     floors
+}
+
+/// Distribution of durations in ns; `None` if there are none.
+fn summarize(samples_ns: &[u64]) -> Option<Summary> {
+    let mut hist = LatencyHistogram::new();
+    for t in samples_ns {
+        hist.record_ns(*t);
+    }
+    hist.summary()
 }
 
 /// Round trips of the transport floor, each way (idle and hot).

@@ -715,6 +715,7 @@ impl Target for RunnerTarget {
                 ("iterations", plan.iterations.to_string()),
                 ("min_iterations", plan.min_iterations.to_string()),
                 ("budget_ms", (plan.budget_ns / 1_000_000).to_string()),
+                ("idle_us", (plan.idle_ns / 1_000).to_string()),
             ];
             kv.extend(guest_args(workload, true));
             rp.send(Frame {

@@ -27,7 +27,7 @@ pub enum Kind {
     Query = 6,
     /// Command: time starts of a loaded module in process (its id as the
     /// frame's instance; payload `warmup=`, `iterations=`, `min_iterations=`,
-    /// `budget_ms=` ([`FloorPlan`]) and `arg=` lines),
+    /// `budget_ms=`, `idle_us=` ([`FloorPlan`]) and `arg=` lines),
     /// answered by a `Floored` event or an `Error` for that module id.
     Floor = 7,
     /// Event: module prepared; payload `key=value` lines (times in ns, sizes in bytes).
@@ -581,19 +581,30 @@ pub struct FloorPlan {
     /// Measured starts at least, whatever the budget.
     pub min_iterations: u32,
     /// Time after which no new measured start begins once `min_iterations`
-    /// are kept (warm-ups included), ns: a start that compiles (JIT, ~100 ms)
-    /// gets fewer than `iterations`.
+    /// are kept (warm-ups and pauses included), ns: a start that compiles
+    /// (JIT, ~100 ms) gets fewer than `iterations`.
     pub budget_ns: u64,
+    /// Sleep before each start (warm-ups too), ns, outside the timed
+    /// region: 0 times starts back to back (hot); a pause lets the runner
+    /// go idle first, as before a start coldbench sends (`idle_us=`).
+    pub idle_ns: u64,
 }
 
 #[cfg(target_os = "linux")]
 impl FloorPlan {
     /// Runs `start` (one start, returning its duration in ns, or why it
-    /// failed) as the plan says — warm-ups stop early once the budget is
-    /// spent — and returns the measured durations.
+    /// failed) as the plan says — each after the plan's idle pause, warm-ups
+    /// stopping early once the budget is spent — and returns the measured
+    /// durations.
     pub fn time(&self, mut start: impl FnMut() -> Result<u64, String>) -> Result<Vec<u64>, String> {
         let t0 = crate::monotonic_ns();
         let spent = || crate::monotonic_ns() - t0 >= self.budget_ns;
+        let mut start = || {
+            if self.idle_ns > 0 {
+                std::thread::sleep(std::time::Duration::from_nanos(self.idle_ns));
+            }
+            start()
+        };
         for _ in 0..self.warmup {
             start()?;
             if spent() {
@@ -751,6 +762,7 @@ pub fn serve(
                     iterations: number("iterations", 100),
                     min_iterations: number("min_iterations", 10),
                     budget_ns: u64::from(number("budget_ms", 1000)) * 1_000_000,
+                    idle_ns: u64::from(number("idle_us", 0)) * 1_000,
                 };
                 match host.floor(id, &args, &plan) {
                     Ok((what, samples)) => {
