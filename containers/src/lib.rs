@@ -553,7 +553,8 @@ impl DockerHost {
             while let Some(Ok(item)) = output.next().await {
                 match item {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        if tx.send(message.to_vec()).is_err() {
+                        let read_ns = coldbench_protocol::monotonic_ns();
+                        if tx.send((message.to_vec(), read_ns)).is_err() {
                             break;
                         }
                     }
@@ -717,7 +718,7 @@ struct HostHandle {
 pub struct Container {
     id: String,
     host: HostHandle,
-    stdout: Option<mpsc::Receiver<Vec<u8>>>,
+    stdout: Option<mpsc::Receiver<(Vec<u8>, u64)>>,
     input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     removed: bool,
@@ -751,8 +752,10 @@ impl Container {
         &self.id
     }
 
-    /// Takes the receiver of stdout chunks (closed when the container's output ends).
-    pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<Vec<u8>>> {
+    /// Takes the receiver of stdout chunks, each with the `CLOCK_MONOTONIC`
+    /// ns at which the attach stream delivered it (closed when the
+    /// container's output ends).
+    pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<(Vec<u8>, u64)>> {
         self.stdout.take()
     }
 

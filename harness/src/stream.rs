@@ -1,6 +1,7 @@
 //! Line-oriented reading of an instance's stdout with a deadline, whatever
 //! carries the bytes (a pipe, a runner's frames, a Docker attach stream).
 
+use coldbench_protocol::monotonic_ns;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -39,9 +40,13 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Where a [`LineReader`]'s bytes come from.
 enum Source {
-    /// Chunks sent by another thread (a runner's event dispatcher, a
-    /// Docker attach stream); the sender's drop is end of file.
+    /// Chunks sent by another thread without a stamp (the fake target's),
+    /// taken as read when received here; the sender's drop is end of file.
     Chunks(Receiver<Vec<u8>>),
+    /// Chunks sent by the thread that read them (a runner's event thread,
+    /// a Docker attach stream's task), each with the `CLOCK_MONOTONIC` ns
+    /// of that read.
+    Stamped(Receiver<(Vec<u8>, u64)>),
     /// A child's stdout pipe, read by the caller's own thread (no thread
     /// between the process and the harness: one wake-up per line, not two);
     /// `None` once it ended. `scratch`: the read buffer, allocated at the
@@ -57,7 +62,8 @@ const PIPE_READ_BYTES: usize = 64 * 1024;
 
 /// One receive from a [`Source`].
 enum Recv {
-    Chunk(Vec<u8>),
+    /// Bytes, and the `CLOCK_MONOTONIC` ns at which the harness read them.
+    Chunk(Vec<u8>, u64),
     /// Nothing arrived in time (or, polled, nothing is there now).
     Nothing,
     End,
@@ -67,17 +73,15 @@ impl Source {
     /// Next bytes, waiting at most until `deadline` (`None`: not at all).
     fn recv(&mut self, deadline: Option<Instant>) -> Recv {
         match self {
-            Source::Chunks(rx) => match deadline {
-                Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
-                    Ok(c) => Recv::Chunk(c),
-                    Err(RecvTimeoutError::Timeout) => Recv::Nothing,
-                    Err(RecvTimeoutError::Disconnected) => Recv::End,
-                },
-                None => match rx.try_recv() {
-                    Ok(c) => Recv::Chunk(c),
-                    Err(std::sync::mpsc::TryRecvError::Empty) => Recv::Nothing,
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => Recv::End,
-                },
+            Source::Chunks(rx) => match receive(rx, deadline) {
+                Ok(Some(c)) => Recv::Chunk(c, monotonic_ns()),
+                Ok(None) => Recv::Nothing,
+                Err(SenderGone) => Recv::End,
+            },
+            Source::Stamped(rx) => match receive(rx, deadline) {
+                Ok(Some((c, read_ns))) => Recv::Chunk(c, read_ns),
+                Ok(None) => Recv::Nothing,
+                Err(SenderGone) => Recv::End,
             },
             Source::Pipe { pipe, scratch } => {
                 let Some(p) = pipe.as_mut() else {
@@ -100,10 +104,30 @@ impl Source {
                         *pipe = None;
                         Recv::End
                     }
-                    Ok(n) => Recv::Chunk(scratch[..n].to_vec()),
+                    Ok(n) => Recv::Chunk(scratch[..n].to_vec(), monotonic_ns()),
                 }
             }
         }
+    }
+}
+
+/// The sending side of a channel was dropped: end of the stream.
+struct SenderGone;
+
+/// One item from `rx`, waiting at most until `deadline` (`None`: not at
+/// all); `Ok(None)`: nothing in time.
+fn receive<T>(rx: &Receiver<T>, deadline: Option<Instant>) -> Result<Option<T>, SenderGone> {
+    match deadline {
+        Some(d) => match rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+            Ok(c) => Ok(Some(c)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(SenderGone),
+        },
+        None => match rx.try_recv() {
+            Ok(c) => Ok(Some(c)),
+            Err(std::sync::mpsc::TryRecvError::Empty) => Ok(None),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(SenderGone),
+        },
     }
 }
 
@@ -132,6 +156,9 @@ pub(crate) fn poll_readable(
 pub struct LineReader {
     source: Source,
     buf: Vec<u8>,
+    /// When the harness read the last chunk added to `buf`,
+    /// `CLOCK_MONOTONIC` ns (0 before any).
+    buf_read_ns: u64,
     /// Chunks [`LineReader::ended`] took off the stream, already digested
     /// (command mode reads no lines).
     digested: Option<Digest>,
@@ -162,6 +189,20 @@ impl LineReader {
         LineReader {
             source: Source::Chunks(rx),
             buf: Vec::new(),
+            buf_read_ns: 0,
+            digested: None,
+        }
+    }
+
+    /// Wraps a channel of chunks each stamped by the thread that read them
+    /// from the OS (`CLOCK_MONOTONIC` ns), so that
+    /// [`LineReader::line_read_ns`] is that read, not this thread's later
+    /// wake-up; the sender's drop is end of file.
+    pub fn stamped(rx: Receiver<(Vec<u8>, u64)>) -> Self {
+        LineReader {
+            source: Source::Stamped(rx),
+            buf: Vec::new(),
+            buf_read_ns: 0,
             digested: None,
         }
     }
@@ -175,6 +216,7 @@ impl LineReader {
                 scratch: Vec::new(),
             },
             buf: Vec::new(),
+            buf_read_ns: 0,
             digested: None,
         }
     }
@@ -184,6 +226,15 @@ impl LineReader {
             .chars()
             .take(200)
             .collect()
+    }
+
+    /// When the harness read the bytes that completed the line
+    /// [`LineReader::read_line`] returned last, `CLOCK_MONOTONIC` ns: on the
+    /// caller's thread for a pipe (right after `read`) and for plain chunks
+    /// (at their receipt), on the reading thread for [`LineReader::stamped`]
+    /// chunks. 0 before any line.
+    pub fn line_read_ns(&self) -> u64 {
+        self.buf_read_ns
     }
 
     /// Returns the next line (without its newline), waiting until `deadline`.
@@ -210,7 +261,10 @@ impl LineReader {
                 });
             }
             match self.source.recv(Some(deadline)) {
-                Recv::Chunk(chunk) => self.buf.extend_from_slice(&chunk),
+                Recv::Chunk(chunk, read_ns) => {
+                    self.buf.extend_from_slice(&chunk);
+                    self.buf_read_ns = read_ns;
+                }
                 Recv::Nothing => {
                     if Instant::now() >= deadline {
                         return Err(LineError::Timeout {
@@ -252,7 +306,7 @@ impl LineReader {
                 return Err(LineError::Timeout { partial: d.head });
             }
             match self.source.recv(Some(deadline)) {
-                Recv::Chunk(chunk) => d.add(&chunk),
+                Recv::Chunk(chunk, _) => d.add(&chunk),
                 Recv::Nothing => {}
                 Recv::End => {
                     return Ok(OutputDigest {
@@ -275,7 +329,7 @@ impl LineReader {
                 return false;
             }
             match self.source.recv(Some(deadline)) {
-                Recv::Chunk(_) | Recv::Nothing => {}
+                Recv::Chunk(..) | Recv::Nothing => {}
                 Recv::End => return true,
             }
         }
@@ -300,7 +354,7 @@ impl LineReader {
     pub fn ended(&mut self) -> bool {
         loop {
             match self.source.recv(None) {
-                Recv::Chunk(chunk) => {
+                Recv::Chunk(chunk, _) => {
                     let mut d = self.take_digest();
                     d.add(&chunk);
                     self.digested = Some(d);
@@ -384,6 +438,32 @@ mod tests {
             .digest_to_end(Instant::now() + Duration::from_secs(1))
             .unwrap();
         assert_eq!((d.crc32, d.bytes), (coldbench_protocol::checksum(b""), 0));
+    }
+
+    #[test]
+    fn a_line_is_stamped_when_its_last_bytes_were_read() {
+        // Stamped chunks: the sender's stamp of the chunk holding the newline,
+        // not when this thread took the line.
+        let (tx, rx) = mpsc::channel();
+        let mut r = LineReader::stamped(rx);
+        assert_eq!(r.line_read_ns(), 0);
+        tx.send((b"COLDBENCH-RE".to_vec(), 100)).unwrap();
+        tx.send((b"ADY noop 1\nRES ok\nRES".to_vec(), 200)).unwrap();
+        tx.send((b" again\n".to_vec(), 300)).unwrap();
+        let d = Instant::now() + Duration::from_secs(1);
+        assert_eq!(r.read_line(d).unwrap(), "COLDBENCH-READY noop 1");
+        assert_eq!(r.line_read_ns(), 200);
+        assert_eq!(r.read_line(d).unwrap(), "RES ok");
+        assert_eq!(r.line_read_ns(), 200, "its newline came in the same chunk");
+        assert_eq!(r.read_line(d).unwrap(), "RES again");
+        assert_eq!(r.line_read_ns(), 300);
+        // Plain chunks: stamped on receipt, on this thread.
+        let (tx, rx) = mpsc::channel();
+        let mut r = LineReader::new(rx);
+        tx.send(b"line\n".to_vec()).unwrap();
+        let before = monotonic_ns();
+        r.read_line(d).unwrap();
+        assert!((before..=monotonic_ns()).contains(&r.line_read_ns()));
     }
 
     #[test]

@@ -46,9 +46,17 @@ fn read_line(
     })
 }
 
+/// ns from `t0_ns` to `read_ns` (a line's read, [`crate::stream::LineReader::line_read_ns`]);
+/// 0 if the line was read before `t0_ns`, which only a stamp of another
+/// clock could give.
+fn since(t0_ns: u64, read_ns: u64) -> u64 {
+    read_ns.saturating_sub(t0_ns)
+}
+
 /// Starts an instance of `workload` and reads its ready line before
 /// `deadline`. Returns the instance and `t_ready_ns`: `t0_ns` (the caller's
-/// clock reading just before the start call) → ready line read, stamped before
+/// clock reading just before the start call) → the harness's read of the
+/// bytes that completed the ready line ([`crate::stream::LineReader::line_read_ns`]), before
 /// the line is parsed. Errors: a failed start, no ready line, or a ready line
 /// announcing another workload. An instance that failed is dropped, not torn
 /// down (a hung one would hold the caller for a second timeout): the caller
@@ -65,7 +73,7 @@ pub fn start_ready(
         .start(workload, serve, timeout)
         .map_err(|e| StartFailure::target(Phase::Start, e))?;
     let ready = read_line(&mut inst, deadline, Phase::Ready, "no ready line")?;
-    let t_ready_ns = monotonic_ns() - t0_ns;
+    let t_ready_ns = since(t0_ns, inst.stdout().line_read_ns());
     let wrong = match parse_ready_line(&ready) {
         Ok(name) if name == workload => return Ok((inst, t_ready_ns)),
         Ok(name) => format!("instance announced workload `{name}`, expected `{workload}`"),
@@ -237,7 +245,7 @@ pub fn one_start(
     let deadline = Instant::now() + timeout;
     let (mut inst, t_ready_ns) = start_ready(target, &case.workload, false, t0, deadline, timeout)?;
     let crc32 = exchange(&mut inst, case, deadline, timeout)?;
-    let t_first_response_ns = monotonic_ns() - t0;
+    let t_first_response_ns = since(t0, inst.stdout().line_read_ns());
     if let Some(expected) = expected_crc32
         && crc32 != expected
     {

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::artifacts::{runner_binary, wasm_module};
 use crate::stream::LineReader;
+use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
 use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
@@ -274,7 +275,9 @@ enum Event {
 /// events channel has already ended too and says why.
 struct Route {
     events: mpsc::Sender<Event>,
-    stdout: mpsc::Sender<Vec<u8>>,
+    /// The guest's stdout bytes, each with the `CLOCK_MONOTONIC` ns at which
+    /// the event thread read their frame ([`LineReader::stamped`]).
+    stdout: mpsc::Sender<(Vec<u8>, u64)>,
 }
 
 type Routes = Arc<Mutex<HashMap<u64, Route>>>;
@@ -348,6 +351,9 @@ impl RunnerProcess {
             .spawn(move || {
                 let mut input = BufReader::with_capacity(256 * 1024, stdout);
                 while let Ok(Some(frame)) = Frame::read_from(&mut input) {
+                    // When the harness had the frame: a ready line's read,
+                    // not the measuring thread's wake-up after it.
+                    let read_ns = monotonic_ns();
                     if frame.instance < FIRST_INSTANCE_ID {
                         let _ = ctl_tx.send(frame);
                         continue;
@@ -358,7 +364,7 @@ impl RunnerProcess {
                     };
                     match frame.kind {
                         Kind::Stdout => {
-                            let _ = route.stdout.send(frame.payload);
+                            let _ = route.stdout.send((frame.payload, read_ns));
                         }
                         Kind::Instantiated => {
                             let _ = route
@@ -798,7 +804,7 @@ impl Target for RunnerTarget {
             id,
             runtime: self.variant.runtime,
             stdin: rp.stdin.clone(),
-            stdout: LineReader::new(out_rx),
+            stdout: LineReader::stamped(out_rx),
             events: ev_rx,
             instantiated: None,
             exited: None,
