@@ -553,8 +553,7 @@ impl DockerHost {
             while let Some(Ok(item)) = output.next().await {
                 match item {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        let read_ns = coldbench_protocol::monotonic_ns();
-                        if tx.send((message.to_vec(), read_ns)).is_err() {
+                        if tx.send(message.to_vec()).is_err() {
                             break;
                         }
                     }
@@ -718,7 +717,7 @@ struct HostHandle {
 pub struct Container {
     id: String,
     host: HostHandle,
-    stdout: Option<mpsc::Receiver<(Vec<u8>, u64)>>,
+    stdout: Option<mpsc::Receiver<Vec<u8>>>,
     input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     removed: bool,
@@ -752,10 +751,8 @@ impl Container {
         &self.id
     }
 
-    /// Takes the receiver of stdout chunks, each with the `CLOCK_MONOTONIC`
-    /// ns at which the attach stream delivered it (closed when the
-    /// container's output ends).
-    pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<(Vec<u8>, u64)>> {
+    /// Takes the receiver of stdout chunks (closed when the container's output ends).
+    pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<Vec<u8>>> {
         self.stdout.take()
     }
 

@@ -40,12 +40,13 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Where a [`LineReader`]'s bytes come from.
 enum Source {
-    /// Chunks sent by another thread without a stamp (the fake target's),
-    /// taken as read when received here; the sender's drop is end of file.
+    /// Chunks sent by another thread without a stamp (a Docker attach
+    /// stream's task: a container's ready line may arrive before the start
+    /// call returns, and its phases end at that return), taken as read when
+    /// received here; the sender's drop is end of file.
     Chunks(Receiver<Vec<u8>>),
-    /// Chunks sent by the thread that read them (a runner's event thread,
-    /// a Docker attach stream's task), each with the `CLOCK_MONOTONIC` ns
-    /// of that read.
+    /// Chunks sent by the thread that read them (a runner's event thread),
+    /// each with the `CLOCK_MONOTONIC` ns of that read.
     Stamped(Receiver<(Vec<u8>, u64)>),
     /// A child's stdout pipe, read by the caller's own thread (no thread
     /// between the process and the harness: one wake-up per line, not two);

@@ -580,7 +580,7 @@ impl Target for DockerTarget {
         let stamps = container.stamps();
         Ok(Box::new(DockerInstance {
             container: Some(container),
-            stdout: LineReader::stamped(rx),
+            stdout: LineReader::new(rx),
             stamps_ns: [stamps.created, stamps.attached, stamps.started]
                 .map(|t| clock.1 + t.saturating_duration_since(clock.0).as_nanos() as u64),
         }))
