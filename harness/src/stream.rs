@@ -187,8 +187,12 @@ impl Digest {
 impl LineReader {
     /// Wraps a channel of chunks; the sender's drop is end of file.
     pub fn new(rx: Receiver<Vec<u8>>) -> Self {
+        LineReader::over(Source::Chunks(rx))
+    }
+
+    fn over(source: Source) -> Self {
         LineReader {
-            source: Source::Chunks(rx),
+            source,
             buf: Vec::new(),
             buf_read_ns: 0,
             digested: None,
@@ -200,26 +204,16 @@ impl LineReader {
     /// [`LineReader::line_read_ns`] is that read, not this thread's later
     /// wake-up; the sender's drop is end of file.
     pub fn stamped(rx: Receiver<(Vec<u8>, u64)>) -> Self {
-        LineReader {
-            source: Source::Stamped(rx),
-            buf: Vec::new(),
-            buf_read_ns: 0,
-            digested: None,
-        }
+        LineReader::over(Source::Stamped(rx))
     }
 
     /// Reads a child's stdout pipe directly, on the caller's thread (with
     /// `poll(2)` for the deadline); end of file is the stream's end.
     pub fn from_pipe(pipe: std::process::ChildStdout) -> Self {
-        LineReader {
-            source: Source::Pipe {
-                pipe: Some(pipe),
-                scratch: Vec::new(),
-            },
-            buf: Vec::new(),
-            buf_read_ns: 0,
-            digested: None,
-        }
+        LineReader::over(Source::Pipe {
+            pipe: Some(pipe),
+            scratch: Vec::new(),
+        })
     }
 
     fn partial(&self) -> String {

@@ -166,6 +166,18 @@ struct Runner {
     workers: Workers,
 }
 
+impl Runner {
+    /// One start of the serialized module at `artifact`, telling `events`.
+    fn instance(&self, artifact: PathBuf, events: InstanceEvents) -> Instance {
+        Instance {
+            engine: self.engine.clone(),
+            wasi_runtime: self.wasi_runtime.clone(),
+            artifact,
+            events,
+        }
+    }
+}
+
 impl RunnerHost for Runner {
     fn load(
         &mut self,
@@ -221,13 +233,8 @@ impl RunnerHost for Runner {
             host_end.close();
             FloorPlan::timed_start(module, args, |request, events| {
                 let t0 = request.received_ns;
-                Instance {
-                    engine: self.engine.clone(),
-                    wasi_runtime: self.wasi_runtime.clone(),
-                    artifact: artifact.clone(),
-                    events: events.clone(),
-                }
-                .run(request, t0, guest_end)
+                self.instance(artifact.clone(), events.clone())
+                    .run(request, t0, guest_end)
             })
         })?;
         Ok((
@@ -244,20 +251,13 @@ impl RunnerHost for Runner {
             .ok_or_else(|| format!("start: module {} was never loaded", request.module))?;
         let (host_end, guest_end) = Pipe::channel();
         self.stdins.insert(id, host_end);
-        let engine = self.engine.clone();
-        let wasi_runtime = self.wasi_runtime.clone();
         let tokio = self.tokio.clone();
         let events = InstanceEvents::new(&self.events, id);
+        let instance = self.instance(artifact, events.clone());
         self.workers
             .run(Box::new(move || {
                 let thread_ns = monotonic_ns();
                 let _context = tokio.enter();
-                let instance = Instance {
-                    engine,
-                    wasi_runtime,
-                    artifact,
-                    events: events.clone(),
-                };
                 match instance.run(request, thread_ns, guest_end) {
                     Ok(exit_code) => events.exited(exit_code),
                     Err(e) => events.error(e),
