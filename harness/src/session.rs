@@ -462,6 +462,7 @@ impl Session {
                 let mut r = t.record();
                 r.available = false;
                 r.unavailable_reason = Some(why);
+                r.start = crate::targets::variant(&r.id).map(|v| v.start);
                 self.unavailable.push(r);
             }
             None
@@ -651,6 +652,13 @@ impl Session {
                 if let Some(k) = self.extra_knobs.get(&e.id) {
                     r.knobs.extend(k.clone());
                 }
+                // What a start creates is the variant's declaration; a
+                // target outside the catalog (tests' fakes) is told from
+                // its family and id.
+                r.start = Some(crate::targets::variant(&e.id).map_or_else(
+                    || coldbench_results::StartPath::inferred(r.family, &r.id),
+                    |v| v.start,
+                ));
                 r
             })
             .collect();

@@ -1,18 +1,38 @@
 //! The claims ledger: published claims (a TOML file, [`SHIPPED_CLAIMS`] by
 //! default) checked against results files, each with a verdict computed from
-//! 95 % intervals — never from a bare median.
+//! 95 % intervals.
 //!
 //! For every target (or target × baseline pair) the claim concerns, the
 //! measured interval is compared with the claim's bound: inside it
-//! ([`Outcome::Holds`]), outside it ([`Outcome::Fails`]) or across it
-//! ([`Outcome::Unsure`]). The claim's [`VerdictKind`] combines them: it holds
-//! or fails when every pair agrees, depends (on the pairs named) when they
-//! disagree, is inconclusive when every pair is unsure, is not measured when
-//! no run holds the figure (the verdict says which command measures it), and
-//! not comparable when the claim cannot be tested as stated.
+//! ([`Outcome::Holds`]), entirely below or above it ([`Outcome::Below`],
+//! [`Outcome::Above`]) or across it ([`Outcome::Unsure`]).
+//!
+//! **Like for like.** A ratio of two cold starts is only evidence when both
+//! starts are the same kind of start ([`coldbench_results::StartKind`]):
+//! a new instance in a warm runtime against a new process in a warm
+//! container, a new process against a new container, a Wasm shim against
+//! runc through the same containerd, or two starts of one kind. Every other
+//! pair is shown, labelled *cross-kind* ([`Pairing::CrossKind`]), and never
+//! decides a verdict. Both sides of a pair come from one run, so from one
+//! start condition (back to back, or interleaved with the same targets).
+//!
+//! **Verdict rules** ([`VerdictKind`]), over the like-for-like figures that
+//! carry an interval: *holds* when at least one holds and none fails;
+//! *fails* (above or below the bound) when at least one fails and none
+//! holds; *depends* only when at least one holds and at least one fails;
+//! *inconclusive* when every one straddles the bound. Figures without an
+//! interval (one density series per target) or only cross-kind pairs give
+//! at most *indicative*. No figure: *not measured*, with the command that
+//! measures it. A claim the harness cannot test as stated: *not
+//! comparable*. A claim about a platform (AWS Lambda, Cloudflare Workers,
+//! …) is judged on this host's runtimes as a *local stand-in*, said on
+//! the verdict.
 
 use crate::{format_bytes, format_ns};
-use coldbench_results::{ArtifactKind, Family, MemorySource, Metric, RunFile, ThroughputMode};
+use coldbench_results::{
+    ArtifactKind, Family, MemorySource, Metric, RunFile, StartCondition, StartKind, TargetRecord,
+    ThroughputMode,
+};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -30,7 +50,7 @@ pub enum ClaimsError {
         /// Underlying error.
         source: std::io::Error,
     },
-    /// The file is not a claims file (TOML syntax or fields).
+    /// The file is not a claims file (TOML syntax, or no `[[claim]]` list).
     #[error("{path} is not a claims file: {message} (see reports/claims.toml for the format)")]
     Parse {
         /// File path.
@@ -38,14 +58,16 @@ pub enum ClaimsError {
         /// What is wrong, with its position.
         message: String,
     },
-    /// A bound cannot be read as a number with a unit.
-    #[error("{path}: claim `{id}`: {message}")]
-    Bound {
+    /// One claim is malformed: a missing or unknown field, a bound that
+    /// does not read in the claim's unit, a target pattern that names no
+    /// start kind.
+    #[error("{path}: claim `{id}`: {message} (see reports/claims.toml for the format)")]
+    Claim {
         /// File path.
         path: String,
-        /// Claim id.
+        /// Claim id (or `#n`, its position, when it has no id).
         id: String,
-        /// What is wrong.
+        /// What is wrong, naming the field.
         message: String,
     },
 }
@@ -59,13 +81,27 @@ pub struct ClaimsFile {
 
 /// One measurable statement of a published claim.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Claim {
     /// Stable identifier.
     pub id: String,
-    /// The claim's words as published.
+    /// The claim's words as published ("…" marks a cut).
     pub quote: String,
-    /// Who said it, where, and the year.
+    /// The article (title, or a description of an untitled one) and year.
     pub source: String,
+    /// The article's text file among the shipped claims' articles
+    /// (`../shared/articles/`), against which a test checks `quote`.
+    #[serde(default)]
+    pub article: Option<String>,
+    /// Whose measurement the article reports: the author's own, a
+    /// vendor's benchmark it cites, a survey, or none given.
+    #[serde(default)]
+    pub measured_by: Option<String>,
+    /// The platform the claim is about (AWS Lambda, Cloudflare Workers,
+    /// Fastly Compute, Fermyon Cloud, a company's FaaS), when it is about
+    /// one: the verdict is then labelled as judged on a local stand-in.
+    #[serde(default)]
+    pub platform: Option<String>,
     /// How the claim is read here, when that needs saying.
     #[serde(default)]
     pub note: Option<String>,
@@ -95,19 +131,23 @@ pub struct BoundSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Measure {
-    /// A cold-start median (ns), or with `baseline` the ratio of medians.
+    /// A cold-start median (ns), or with `baseline` the ratio of medians
+    /// (targets ÷ baseline), paired like for like.
     ColdStart {
-        /// The metric (`t_ready`, `t_first_response`, a phase).
+        /// The metric (`t_ready`, `t_first_response`, a runner or container phase).
         metric: Metric,
         /// Workload.
         workload: String,
-        /// Targets (families, ids or prefixes).
+        /// Targets (families, `start:<kind>`, ids or prefixes).
         targets: Vec<String>,
-        /// Ratio denominator (families, ids or prefixes).
+        /// Ratio denominator (same patterns).
         #[serde(default)]
         baseline: Option<Vec<String>>,
     },
-    /// The slowdown against native (native requests/s ÷ the target's).
+    /// The slowdown against native (native requests/s ÷ the target's), or
+    /// with `baseline` the targets' slowdown ÷ the baseline's (= the
+    /// baseline's requests/s ÷ the targets': how many times faster the
+    /// baseline executes).
     Slowdown {
         /// Throughput row.
         row: String,
@@ -115,11 +155,17 @@ pub enum Measure {
         mode: ThroughputMode,
         /// Targets.
         targets: Vec<String>,
+        /// Ratio denominator.
+        #[serde(default)]
+        baseline: Option<Vec<String>>,
     },
-    /// Bytes per idle instance, or with `baseline` the ratio of instances per host.
+    /// Bytes per idle instance, or with `baseline` the ratio of instances
+    /// per host (= the baseline's bytes per instance ÷ the targets'), on
+    /// `workload` or — without one — on every workload measured.
     Density {
-        /// Workload.
-        workload: String,
+        /// Workload (absent: every workload with a series).
+        #[serde(default)]
+        workload: Option<String>,
         /// Targets.
         targets: Vec<String>,
         /// Ratio denominator.
@@ -128,20 +174,28 @@ pub enum Measure {
         /// Memory source.
         source: MemorySource,
     },
-    /// Projected instances per host.
+    /// Instances per host by the one per-instance rule
+    /// ([`coldbench_results::DensitySeries::memory_per_instance`]), on this
+    /// host's memory.
     Projection {
-        /// Workload.
-        workload: String,
+        /// Workload (absent: every workload with a series).
+        #[serde(default)]
+        workload: Option<String>,
         /// Targets.
         targets: Vec<String>,
     },
-    /// Artifact sizes (bytes).
+    /// Artifact sizes (bytes), one per target and workload; with
+    /// `baseline`, the ratio of the `kinds` artifact ÷ the `baseline`
+    /// artifact of the same workload.
     Artifact {
         /// Kinds of artifact.
         kinds: Vec<ArtifactKind>,
         /// Only this workload's.
         #[serde(default)]
         workload: Option<String>,
+        /// Ratio denominator: kinds of artifact.
+        #[serde(default)]
+        baseline: Option<Vec<ArtifactKind>>,
     },
     /// The claim cannot be tested by this harness as stated.
     NotComparable {
@@ -197,14 +251,19 @@ pub enum Bound {
 impl Bound {
     /// Where an interval `[low, high]` lies against the bound.
     pub fn judge(self, low: f64, high: f64) -> Outcome {
-        match self {
-            Bound::AtMost(x) if high <= x => Outcome::Holds,
-            Bound::AtMost(x) if low > x => Outcome::Fails,
-            Bound::AtLeast(x) if low >= x => Outcome::Holds,
-            Bound::AtLeast(x) if high < x => Outcome::Fails,
-            Bound::Between(a, b) if a <= low && high <= b => Outcome::Holds,
-            Bound::Between(a, b) if high < a || low > b => Outcome::Fails,
-            _ => Outcome::Unsure,
+        let (a, b) = match self {
+            Bound::AtMost(x) => (f64::NEG_INFINITY, x),
+            Bound::AtLeast(x) => (x, f64::INFINITY),
+            Bound::Between(a, b) => (a, b),
+        };
+        if a <= low && high <= b {
+            Outcome::Holds
+        } else if high < a {
+            Outcome::Below
+        } else if low > b {
+            Outcome::Above
+        } else {
+            Outcome::Unsure
         }
     }
 
@@ -264,8 +323,10 @@ impl Claim {
         match &self.measure {
             Measure::ColdStart { baseline: None, .. } => Unit::Ns,
             Measure::ColdStart { .. } | Measure::Slowdown { .. } => Unit::Ratio,
-            Measure::Density { baseline: None, .. } | Measure::Artifact { .. } => Unit::Bytes,
-            Measure::Density { .. } => Unit::Ratio,
+            Measure::Density { baseline: None, .. } | Measure::Artifact { baseline: None, .. } => {
+                Unit::Bytes
+            }
+            Measure::Density { .. } | Measure::Artifact { .. } => Unit::Ratio,
             Measure::Projection { .. } => Unit::Count,
             Measure::NotComparable { .. } => Unit::Ratio,
         }
@@ -282,43 +343,125 @@ impl Claim {
         let unit = self.unit();
         let q = |s: &String| parse_quantity(s, unit);
         match (&b.at_most, &b.at_least, &b.between) {
-            (Some(x), None, None) => Ok(Some(Bound::AtMost(q(x)?))),
-            (None, Some(x), None) => Ok(Some(Bound::AtLeast(q(x)?))),
+            (Some(x), None, None) => Ok(Some(Bound::AtMost(
+                q(x).map_err(|e| format!("bound.at_most: {e}"))?,
+            ))),
+            (None, Some(x), None) => Ok(Some(Bound::AtLeast(
+                q(x).map_err(|e| format!("bound.at_least: {e}"))?,
+            ))),
             (None, None, Some([a, c])) => {
-                let (a, c) = (q(a)?, q(c)?);
+                let (a, c) = (
+                    q(a).map_err(|e| format!("bound.between: {e}"))?,
+                    q(c).map_err(|e| format!("bound.between: {e}"))?,
+                );
                 if a > c {
-                    return Err(format!("`between` runs backwards ({a} > {c})"));
+                    return Err(format!("bound.between runs backwards ({a} > {c})"));
                 }
                 Ok(Some(Bound::Between(a, c)))
             }
-            _ => Err("a bound has exactly one of at_most, at_least, between".into()),
+            _ => Err("bound: give exactly one of at_most, at_least, between".into()),
         }
+    }
+
+    /// The target patterns the claim names (targets, then baseline).
+    fn patterns(&self) -> Vec<(&'static str, &String)> {
+        let (t, b) = match &self.measure {
+            Measure::ColdStart {
+                targets, baseline, ..
+            }
+            | Measure::Slowdown {
+                targets, baseline, ..
+            }
+            | Measure::Density {
+                targets, baseline, ..
+            } => (Some(targets), baseline.as_ref()),
+            Measure::Projection { targets, .. } => (Some(targets), None),
+            Measure::Artifact { .. } | Measure::NotComparable { .. } => (None, None),
+        };
+        let mut out = Vec::new();
+        for p in t.into_iter().flatten() {
+            out.push(("measure.targets", p));
+        }
+        for p in b.into_iter().flatten() {
+            out.push(("measure.baseline", p));
+        }
+        out
     }
 }
 
-/// Parses claims from TOML text; `name` names the file in errors. Every
-/// bound is checked here, so that a bad file fails before any report.
+/// The `start:<kind>` patterns a claim may name.
+const START_PATTERN: &str = "start:";
+
+/// Checks one claim beyond its fields' types: a bound where one is needed,
+/// in the claim's unit, and `start:` patterns naming a start kind.
+fn validate(c: &Claim) -> Result<(), String> {
+    if c.bound.is_none() && !matches!(c.measure, Measure::NotComparable { .. }) {
+        return Err("bound: missing (give at_most, at_least or between)".into());
+    }
+    c.bound()?;
+    for (field, p) in c.patterns() {
+        if let Some(k) = p.strip_prefix(START_PATTERN)
+            && !START_KINDS.iter().any(|s| s.name() == k)
+        {
+            return Err(format!(
+                "{field}: `{p}` names no start kind (one of {})",
+                START_KINDS
+                    .iter()
+                    .map(|s| format!("start:{}", s.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every start kind, for `start:` patterns.
+const START_KINDS: [StartKind; 5] = [
+    StartKind::NewProcess,
+    StartKind::NewContainer,
+    StartKind::WasmInSandbox,
+    StartKind::InstanceInWarmProcess,
+    StartKind::ProcessInWarmContainer,
+];
+
+/// Parses claims from TOML text; `name` names the file in errors. Each
+/// claim is read on its own, so that an error names it and its field, and
+/// every bound and pattern is checked here: a bad file fails before any
+/// report.
 pub fn parse(text: &str, name: &str) -> Result<Vec<Claim>, ClaimsError> {
-    let file: ClaimsFile = toml::from_str(text).map_err(|e| ClaimsError::Parse {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| ClaimsError::Parse {
         path: name.to_string(),
         message: e.to_string(),
     })?;
-    for c in &file.claim {
-        let missing = c.bound.is_none() && !matches!(c.measure, Measure::NotComparable { .. });
-        if missing {
-            return Err(ClaimsError::Bound {
-                path: name.into(),
-                id: c.id.clone(),
-                message: "no bound (at_most, at_least or between)".into(),
-            });
-        }
-        c.bound().map_err(|message| ClaimsError::Bound {
-            path: name.into(),
-            id: c.id.clone(),
+    let Some(list) = doc.get("claim").and_then(|v| v.as_array()) else {
+        return Err(ClaimsError::Parse {
+            path: name.to_string(),
+            message: "no [[claim]] tables".into(),
+        });
+    };
+    let mut out: Vec<Claim> = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        let id = v
+            .get("id")
+            .and_then(|x| x.as_str())
+            .map_or_else(|| format!("#{}", i + 1), str::to_string);
+        let err = |message: String| ClaimsError::Claim {
+            path: name.to_string(),
+            id: id.clone(),
             message,
-        })?;
+        };
+        let c: Claim = v
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| err(e.message().to_string()))?;
+        validate(&c).map_err(err)?;
+        if out.iter().any(|o| o.id == c.id) {
+            return Err(err("id: used by an earlier claim".into()));
+        }
+        out.push(c);
     }
-    Ok(file.claim)
+    Ok(out)
 }
 
 /// Reads a claims file.
@@ -335,16 +478,90 @@ pub fn read(path: &Path) -> Result<Vec<Claim>, ClaimsError> {
 pub enum Outcome {
     /// Entirely inside the bound.
     Holds,
-    /// Entirely outside it.
-    Fails,
+    /// Entirely below it (a figure smaller than claimed).
+    Below,
+    /// Entirely above it (a figure larger than claimed).
+    Above,
     /// Across it.
     Unsure,
+}
+
+impl Outcome {
+    /// Whether the interval lies outside the bound.
+    pub fn fails(self) -> bool {
+        matches!(self, Outcome::Below | Outcome::Above)
+    }
+
+    /// The outcome as words: `holds`, `fails (below)`, `fails (above)`, `unsure`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Holds => "holds",
+            Outcome::Below => "fails (below)",
+            Outcome::Above => "fails (above)",
+            Outcome::Unsure => "unsure",
+        }
+    }
+}
+
+/// How the two sides of a ratio were started: like for like, or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// Both sides the same kind of start.
+    SameKind(StartKind),
+    /// A new instance in a warm runtime process against a new process in
+    /// a warm container: the warm paths of both.
+    WarmHost,
+    /// A new process (a runtime's CLI, native) against a new container.
+    ProcessVsContainer,
+    /// A Wasm shim against runc through the same engine (containerd): the
+    /// two differ by the shim alone.
+    SameEngine,
+    /// Different kinds of start: shown, never the ground of a verdict.
+    CrossKind(StartKind, StartKind),
+}
+
+impl Pairing {
+    /// The pairing of targets `a` (numerator) and `b` (denominator).
+    pub fn of(a: &TargetRecord, b: &TargetRecord) -> Pairing {
+        use StartKind::*;
+        let (ka, kb) = (a.start_path().kind, b.start_path().kind);
+        match (ka, kb) {
+            (x, y) if x == y => Pairing::SameKind(x),
+            (ProcessInWarmContainer, InstanceInWarmProcess)
+            | (InstanceInWarmProcess, ProcessInWarmContainer) => Pairing::WarmHost,
+            (NewContainer, NewProcess) | (NewProcess, NewContainer) => Pairing::ProcessVsContainer,
+            (NewContainer, WasmInSandbox) | (WasmInSandbox, NewContainer)
+                if a.runtime == b.runtime =>
+            {
+                Pairing::SameEngine
+            }
+            (x, y) => Pairing::CrossKind(x, y),
+        }
+    }
+
+    /// Whether the pair is like for like.
+    pub fn like_for_like(self) -> bool {
+        !matches!(self, Pairing::CrossKind(..))
+    }
+
+    /// The pairing in words.
+    pub fn describe(self) -> String {
+        match self {
+            Pairing::SameKind(k) => format!("like for like: both {}", k.label()),
+            Pairing::WarmHost => {
+                "like for like: instance in a warm runtime vs process in a warm container".into()
+            }
+            Pairing::ProcessVsContainer => "like for like: new process vs new container".into(),
+            Pairing::SameEngine => "like for like: Wasm shim vs runc, same engine".into(),
+            Pairing::CrossKind(a, b) => format!("cross-kind: {} vs {}", a.label(), b.label()),
+        }
+    }
 }
 
 /// One measured figure behind a verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
-    /// Which target, or `target vs baseline`.
+    /// Which target, `target vs baseline`, or `workload: target`.
     pub label: String,
     /// Lower end of the 95 % interval (= `value` when there is no interval).
     pub low: f64,
@@ -358,10 +575,44 @@ pub struct Figure {
     pub interval: bool,
     /// Against the bound.
     pub outcome: Outcome,
+    /// For a ratio of two starts: how the two sides were started.
+    pub pairing: Option<Pairing>,
+    /// For a single target's start: what kind of start.
+    pub start: Option<StartKind>,
+    /// For a cold-start figure: the condition its starts were measured in.
+    pub condition: Option<StartCondition>,
 }
 
 impl Figure {
-    /// `value [low–high] (n = …)` in `unit`.
+    /// A figure without pairing, start kind or condition.
+    fn plain(
+        label: String,
+        (low, value, high): (f64, f64, f64),
+        n: Option<u64>,
+        interval: bool,
+        outcome: Outcome,
+    ) -> Self {
+        Figure {
+            label,
+            low,
+            value,
+            high,
+            n,
+            interval,
+            outcome,
+            pairing: None,
+            start: None,
+            condition: None,
+        }
+    }
+
+    /// Whether the figure may decide a verdict: it carries an interval and,
+    /// for a ratio of starts, pairs like with like.
+    pub fn decides(&self) -> bool {
+        self.interval && self.pairing.is_none_or(Pairing::like_for_like)
+    }
+
+    /// `value [low–high], n = …` in `unit`, then the condition of its starts.
     pub fn describe(&self, unit: Unit) -> String {
         let mut s = unit.format(self.value);
         if self.interval {
@@ -370,25 +621,50 @@ impl Figure {
                 unit.format(self.low),
                 unit.format(self.high)
             ));
+        } else {
+            s.push_str(" (no interval)");
         }
         if let Some(n) = self.n {
             s.push_str(&format!(", n = {n}"));
         }
+        if let Some(c) = self.condition {
+            s.push_str(&format!(", {}", c.describe()));
+        }
         s
+    }
+
+    /// The figure as one line: its label, what kind of start or pairing it
+    /// is, its value, and its outcome.
+    pub fn line(&self, unit: Unit) -> String {
+        let what = match (self.pairing, self.start) {
+            (Some(p), _) => format!(" ({})", p.describe()),
+            (None, Some(k)) => format!(" ({})", k.label()),
+            (None, None) => String::new(),
+        };
+        format!(
+            "{}{what}: {} → {}",
+            self.label,
+            self.describe(unit),
+            self.outcome.name()
+        )
     }
 }
 
 /// A claim's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerdictKind {
-    /// Every measured figure lies inside the bound.
+    /// At least one deciding figure lies inside the bound, none outside.
     Holds,
-    /// Every measured figure lies outside it.
+    /// At least one deciding figure lies outside the bound (the verdict's
+    /// [`Verdict::direction`] says above or below), none inside.
     Fails,
-    /// Figures disagree: it holds for some targets and not for others.
+    /// At least one deciding figure holds and at least one fails.
     Depends,
-    /// Every figure's interval straddles the bound: more runs would decide.
+    /// Every deciding figure straddles the bound: more runs would decide.
     Inconclusive,
+    /// Figures exist, but none decides (no interval, or only cross-kind
+    /// pairs): what they suggest, never a verdict.
+    Indicative,
     /// No run holds the figure.
     NotMeasured,
     /// The harness cannot test the claim as stated.
@@ -403,10 +679,22 @@ impl VerdictKind {
             VerdictKind::Fails => "fails",
             VerdictKind::Depends => "depends",
             VerdictKind::Inconclusive => "inconclusive",
+            VerdictKind::Indicative => "indicative",
             VerdictKind::NotMeasured => "not measured",
             VerdictKind::NotComparable => "not comparable",
         }
     }
+}
+
+/// Which side of the bound a failing claim's figures lie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Every failing figure is below the bound (smaller than claimed).
+    Below,
+    /// Every failing figure is above it (larger than claimed).
+    Above,
+    /// Some below, some above.
+    Both,
 }
 
 /// A claim checked against runs.
@@ -416,70 +704,134 @@ pub struct Verdict {
     pub claim: Claim,
     /// The verdict.
     pub kind: VerdictKind,
+    /// For [`VerdictKind::Fails`] (and the failing figures of
+    /// [`VerdictKind::Depends`]): which side of the bound.
+    pub direction: Option<Direction>,
     /// The bound in words (absent for not-comparable claims).
     pub bound: Option<String>,
     /// Unit of the figures.
     pub unit: Unit,
-    /// Every figure behind it.
+    /// Every figure behind it: deciding ones first, then the rest.
     pub figures: Vec<Figure>,
     /// The verdict explained: on what it depends, the command that would
     /// measure it, or why it is not comparable.
     pub detail: String,
 }
 
-/// Whether `pattern` (a family, an id, or a `-`-bounded id prefix) selects `id`.
-fn selects(pattern: &str, id: &str, family: Family) -> bool {
-    pattern == family.name() || coldbench_results::selects(pattern, id)
-}
+impl Verdict {
+    /// The verdict in words: `fails (below the bound)`, `holds (local
+    /// stand-in for AWS Lambda)`.
+    pub fn word(&self) -> String {
+        let mut s = self.kind.name().to_string();
+        if let Some(d) = self.direction
+            && self.kind == VerdictKind::Fails
+        {
+            s.push_str(match d {
+                Direction::Below => " (below the bound)",
+                Direction::Above => " (above the bound)",
+                Direction::Both => " (above and below)",
+            });
+        }
+        if let Some(p) = &self.claim.platform
+            && !matches!(
+                self.kind,
+                VerdictKind::NotMeasured | VerdictKind::NotComparable
+            )
+        {
+            s.push_str(&format!(" — local stand-in for {p}"));
+        }
+        s
+    }
 
-/// The ids of the targets of `runs` that `patterns` select, in run order.
-fn resolve(runs: &[&RunFile], patterns: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in runs {
-        for t in r.targets.iter().filter(|t| t.available) {
-            if patterns.iter().any(|p| selects(p, &t.id, t.family)) && !out.contains(&t.id) {
-                out.push(t.id.clone());
-            }
+    /// Who measured what the claim reports, and where it was said.
+    pub fn attribution(&self) -> String {
+        match &self.claim.measured_by {
+            Some(m) => format!("{} — measured by: {m}", self.claim.source),
+            None => self.claim.source.clone(),
         }
     }
-    out
 }
 
-/// The median of `metric` with its interval and n, from the first run holding it.
-fn cold(runs: &[&RunFile], w: &str, t: &str, m: Metric) -> Option<(f64, f64, f64, u64)> {
-    runs.iter().find_map(|r| {
-        r.result(w, t, m).map(|x| {
-            let s = &x.summary;
-            (
-                s.p50_ci95_low_ns as f64,
-                s.p50_ns as f64,
-                s.p50_ci95_high_ns as f64,
-                s.n,
-            )
-        })
+/// Whether `pattern` selects target `t`: `wasm` (Wasm family, and Wasm in
+/// a containerd shim), `container` (containers, not Wasm shims), `native`,
+/// `start:<kind>` (its start kind), or an id or `-`-bounded id prefix.
+pub fn selects(pattern: &str, t: &TargetRecord) -> bool {
+    let kind = t.start_path().kind;
+    match pattern {
+        "wasm" => t.family == Family::Wasm || kind == StartKind::WasmInSandbox,
+        "container" => t.family == Family::Container && kind != StartKind::WasmInSandbox,
+        "native" => t.family == Family::Native,
+        p => match p.strip_prefix(START_PATTERN) {
+            Some(k) => kind.name() == k,
+            None => coldbench_results::selects(p, &t.id),
+        },
+    }
+}
+
+/// The available targets of `run` that `patterns` select, in run order.
+fn resolve<'a>(run: &'a RunFile, patterns: &[String]) -> Vec<&'a TargetRecord> {
+    run.targets
+        .iter()
+        .filter(|t| t.available && patterns.iter().any(|p| selects(p, t)))
+        .collect()
+}
+
+/// The median of `metric` with its interval and n.
+fn cold(run: &RunFile, w: &str, t: &str, m: Metric) -> Option<(f64, f64, f64, u64)> {
+    run.result(w, t, m).map(|x| {
+        let s = &x.summary;
+        (
+            s.p50_ci95_low_ns as f64,
+            s.p50_ns as f64,
+            s.p50_ci95_high_ns as f64,
+            s.n,
+        )
     })
 }
 
-fn per_instance(runs: &[&RunFile], w: &str, t: &str, src: MemorySource) -> Option<(f64, u64)> {
-    runs.iter().find_map(|r| {
-        let s = r
-            .density_series()
-            .iter()
-            .find(|s| s.workload == w && s.target == t)?;
-        let f = s.bytes_per_instance.iter().find(|f| f.source == src)?;
-        Some((f.bytes_per_instance, s.instances))
-    })
+/// The workloads density claims read: `w`, or every workload with a series.
+fn density_workloads(runs: &[&RunFile], w: &Option<String>) -> Vec<String> {
+    match w {
+        Some(w) => vec![w.clone()],
+        None => {
+            let mut out: Vec<String> = Vec::new();
+            for r in runs {
+                for s in r.density_series() {
+                    if !out.contains(&s.workload) {
+                        out.push(s.workload.clone());
+                    }
+                }
+            }
+            out
+        }
+    }
+}
+
+fn series_bytes(run: &RunFile, w: &str, t: &str, src: MemorySource) -> Option<(f64, u64)> {
+    let s = run
+        .density_series()
+        .iter()
+        .find(|s| s.workload == w && s.target == t)?;
+    let f = s.bytes_per_instance.iter().find(|f| f.source == src)?;
+    Some((f.bytes_per_instance, s.instances))
 }
 
 /// The command that would measure `m`.
 fn command_for(m: &Measure) -> String {
     match m {
         Measure::ColdStart {
-            workload, targets, ..
-        } => format!(
-            "coldbench run --workloads {workload} --targets {} (or the default suite: cargo run --release)",
-            targets.join(",")
-        ),
+            workload,
+            targets,
+            baseline,
+            ..
+        } => {
+            let mut t = targets.clone();
+            t.extend(baseline.iter().flatten().cloned());
+            format!(
+                "coldbench run --workloads {workload} --targets {} (family and start: patterns name targets by kind; or the default suite: cargo run --release)",
+                t.join(",")
+            )
+        }
         Measure::Slowdown { row, mode, .. } => format!(
             "coldbench throughput --workloads {} --modes {} (row {row}; or the default suite)",
             if row == "hash-iterated" {
@@ -490,34 +842,33 @@ fn command_for(m: &Measure) -> String {
             mode.name().replace('_', "-")
         ),
         Measure::Density { workload, .. } | Measure::Projection { workload, .. } => {
-            format!("coldbench density --workloads {workload} (or the default suite)")
+            format!(
+                "coldbench density --workloads {} (or the default suite)",
+                workload.as_deref().unwrap_or("noop,thumbnail")
+            )
         }
         Measure::Artifact { .. } => "any coldbench run records artifact sizes".into(),
         Measure::NotComparable { .. } => String::new(),
     }
 }
 
-/// Checks `claim` against `runs` (merged: a figure comes from the first run
-/// that holds it).
+/// Checks `claim` against `runs`. A figure comes from the first run that
+/// holds it; both sides of a ratio come from the same run.
 pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
     let unit = claim.unit();
     let bound = claim.bound().ok().flatten();
     let judge = |low: f64, high: f64| bound.map_or(Outcome::Unsure, |b| b.judge(low, high));
-    let mut figures = Vec::new();
-    let point = |label: String, v: f64, n: Option<u64>| Figure {
-        label,
-        low: v,
-        value: v,
-        high: v,
-        n,
-        interval: false,
-        outcome: judge(v, v),
+    let mut figures: Vec<Figure> = Vec::new();
+    let seen = |figures: &Vec<Figure>, label: &str| figures.iter().any(|f| f.label == label);
+    let point = |label: String, v: f64, n: Option<u64>| {
+        Figure::plain(label, (v, v, v), n, false, judge(v, v))
     };
     match &claim.measure {
         Measure::NotComparable { reason } => {
             return Verdict {
                 claim: claim.clone(),
                 kind: VerdictKind::NotComparable,
+                direction: None,
                 bound: None,
                 unit,
                 figures,
@@ -530,69 +881,114 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
             targets,
             baseline,
         } => {
-            let a_ids = resolve(runs, targets);
-            match baseline {
-                None => {
-                    for t in &a_ids {
-                        if let Some((lo, mid, hi, n)) = cold(runs, workload, t, *metric) {
-                            figures.push(Figure {
-                                label: t.clone(),
-                                low: lo,
-                                value: mid,
-                                high: hi,
-                                n: Some(n),
-                                interval: true,
-                                outcome: judge(lo, hi),
-                            });
+            for r in runs {
+                let condition = r.cold_start.as_ref().map(|c| c.condition_of());
+                let a_side = resolve(r, targets);
+                match baseline {
+                    None => {
+                        for t in a_side {
+                            if seen(&figures, &t.id) {
+                                continue;
+                            }
+                            if let Some((lo, mid, hi, n)) = cold(r, workload, &t.id, *metric) {
+                                let mut f = Figure::plain(
+                                    t.id.clone(),
+                                    (lo, mid, hi),
+                                    Some(n),
+                                    true,
+                                    judge(lo, hi),
+                                );
+                                f.start = Some(t.start_path().kind);
+                                f.condition = condition;
+                                figures.push(f);
+                            }
                         }
                     }
-                }
-                Some(b) => {
-                    let b_ids = resolve(runs, b);
-                    for t in &a_ids {
-                        for u in &b_ids {
-                            let (Some(a), Some(c)) = (
-                                cold(runs, workload, t, *metric),
-                                cold(runs, workload, u, *metric),
-                            ) else {
-                                continue;
-                            };
-                            // Conservative: both intervals at their ends.
-                            let lo = a.0 / c.2.max(1.0);
-                            let hi = a.2 / c.0.max(1.0);
-                            figures.push(Figure {
-                                label: format!("{t} vs {u}"),
-                                low: lo,
-                                value: a.1 / c.1.max(1.0),
-                                high: hi,
-                                n: Some(a.3.min(c.3)),
-                                interval: true,
-                                outcome: judge(lo, hi),
-                            });
+                    Some(b) => {
+                        let b_side = resolve(r, b);
+                        for t in &a_side {
+                            for u in &b_side {
+                                let label = format!("{} vs {}", t.id, u.id);
+                                if t.id == u.id || seen(&figures, &label) {
+                                    continue;
+                                }
+                                let (Some(a), Some(c)) = (
+                                    cold(r, workload, &t.id, *metric),
+                                    cold(r, workload, &u.id, *metric),
+                                ) else {
+                                    continue;
+                                };
+                                // Conservative: both intervals at their ends.
+                                let lo = a.0 / c.2.max(1.0);
+                                let hi = a.2 / c.0.max(1.0);
+                                let mut f = Figure::plain(
+                                    label,
+                                    (lo, a.1 / c.1.max(1.0), hi),
+                                    Some(a.3.min(c.3)),
+                                    true,
+                                    judge(lo, hi),
+                                );
+                                f.pairing = Some(Pairing::of(t, u));
+                                f.condition = condition;
+                                figures.push(f);
+                            }
                         }
                     }
                 }
             }
         }
-        Measure::Slowdown { row, mode, targets } => {
-            for t in resolve(runs, targets) {
-                let cell = runs.iter().find_map(|r| {
-                    r.throughput_cells()
+        Measure::Slowdown {
+            row,
+            mode,
+            targets,
+            baseline,
+        } => {
+            for r in runs {
+                let slowdown = |t: &str| {
+                    let c = r
+                        .throughput_cells()
                         .iter()
-                        .find(|c| c.row == *row && c.mode == *mode && c.target == t)
-                });
-                if let Some(c) = cell
-                    && let Some(s) = c.slowdown_vs_native
-                {
-                    figures.push(Figure {
-                        label: t.clone(),
-                        low: s.ci95_low,
-                        value: s.ratio,
-                        high: s.ci95_high,
-                        n: Some(c.requests),
-                        interval: true,
-                        outcome: judge(s.ci95_low, s.ci95_high),
-                    });
+                        .find(|c| c.row == *row && c.mode == *mode && c.target == t)?;
+                    c.slowdown_vs_native.map(|s| (s, c.requests))
+                };
+                for t in resolve(r, targets) {
+                    match baseline {
+                        None => {
+                            if seen(&figures, &t.id) {
+                                continue;
+                            }
+                            if let Some((s, n)) = slowdown(&t.id) {
+                                figures.push(Figure::plain(
+                                    t.id.clone(),
+                                    (s.ci95_low, s.ratio, s.ci95_high),
+                                    Some(n),
+                                    true,
+                                    judge(s.ci95_low, s.ci95_high),
+                                ));
+                            }
+                        }
+                        Some(b) => {
+                            for u in resolve(r, b) {
+                                let label = format!("{} vs {}", t.id, u.id);
+                                if t.id == u.id || seen(&figures, &label) {
+                                    continue;
+                                }
+                                if let (Some((a, na)), Some((c, nc))) =
+                                    (slowdown(&t.id), slowdown(&u.id))
+                                {
+                                    let lo = a.ci95_low / c.ci95_high.max(f64::MIN_POSITIVE);
+                                    let hi = a.ci95_high / c.ci95_low.max(f64::MIN_POSITIVE);
+                                    figures.push(Figure::plain(
+                                        label,
+                                        (lo, a.ratio / c.ratio.max(f64::MIN_POSITIVE), hi),
+                                        Some(na.min(nc)),
+                                        true,
+                                        judge(lo, hi),
+                                    ));
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -602,24 +998,35 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
             baseline,
             source,
         } => {
-            let a_ids = resolve(runs, targets);
-            match baseline {
-                None => {
-                    for t in &a_ids {
-                        if let Some((b, n)) = per_instance(runs, workload, t, *source) {
-                            figures.push(point(t.clone(), b, Some(n)));
-                        }
-                    }
-                }
-                Some(base) => {
-                    for t in &a_ids {
-                        for u in resolve(runs, base) {
-                            if let (Some((a, n)), Some((c, _))) = (
-                                per_instance(runs, workload, t, *source),
-                                per_instance(runs, workload, &u, *source),
-                            ) && a > 0.0
-                            {
-                                figures.push(point(format!("{t} vs {u}"), c / a, Some(n)));
+            for w in density_workloads(runs, workload) {
+                for r in runs {
+                    for t in resolve(r, targets) {
+                        match baseline {
+                            None => {
+                                let label = format!("{w}: {}", t.id);
+                                if seen(&figures, &label) {
+                                    continue;
+                                }
+                                if let Some((b, n)) = series_bytes(r, &w, &t.id, *source) {
+                                    let mut f = point(label, b, Some(n));
+                                    f.start = Some(t.start_path().kind);
+                                    figures.push(f);
+                                }
+                            }
+                            Some(base) => {
+                                for u in resolve(r, base) {
+                                    let label = format!("{w}: {} vs {}", t.id, u.id);
+                                    if seen(&figures, &label) {
+                                        continue;
+                                    }
+                                    if let (Some((a, n)), Some((c, _))) = (
+                                        series_bytes(r, &w, &t.id, *source),
+                                        series_bytes(r, &w, &u.id, *source),
+                                    ) && a > 0.0
+                                    {
+                                        figures.push(point(label, c / a, Some(n)));
+                                    }
+                                }
                             }
                         }
                     }
@@ -627,40 +1034,96 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
             }
         }
         Measure::Projection { workload, targets } => {
-            for t in resolve(runs, targets) {
-                let p = runs.iter().find_map(|r| {
-                    r.density_series()
-                        .iter()
-                        .find(|s| s.workload == *workload && s.target == t)
-                        .and_then(|s| s.projection.as_ref().map(|p| (p.instances, s.instances)))
-                });
-                if let Some((inst, n)) = p {
-                    figures.push(point(t.clone(), inst as f64, Some(n)));
+            for w in density_workloads(runs, workload) {
+                for r in runs {
+                    let Some(d) = &r.density else { continue };
+                    for t in resolve(r, targets) {
+                        let label = format!("{w}: {}", t.id);
+                        if seen(&figures, &label) {
+                            continue;
+                        }
+                        let Some(s) = d
+                            .series
+                            .iter()
+                            .find(|s| s.workload == w && s.target == t.id)
+                        else {
+                            continue;
+                        };
+                        if let Some(n) = s.instances_per_host(
+                            d.config.projection_host_memory_bytes,
+                            d.config.memory_floor_fraction,
+                        ) {
+                            let mut f = point(label, n as f64, Some(s.instances));
+                            f.start = Some(t.start_path().kind);
+                            figures.push(f);
+                        }
+                    }
                 }
             }
         }
-        Measure::Artifact { kinds, workload } => {
-            let mut seen: Vec<(String, ArtifactKind)> = Vec::new();
+        Measure::Artifact {
+            kinds,
+            workload,
+            baseline,
+        } => {
             for r in runs {
                 for t in r.targets.iter().filter(|t| t.available) {
                     for a in &t.artifacts {
                         let wanted = kinds.contains(&a.kind)
                             && workload.as_ref().is_none_or(|w| *w == a.workload);
-                        let key = (a.workload.clone(), a.kind);
-                        if wanted && !seen.contains(&key) {
-                            seen.push(key);
-                            figures.push(point(
-                                format!("{} {} ({})", a.workload, a.kind.name(), t.id),
-                                a.bytes as f64,
-                                None,
-                            ));
+                        if !wanted {
+                            continue;
+                        }
+                        match baseline {
+                            None => {
+                                let label = format!("{} {} ({})", a.workload, a.kind.name(), t.id);
+                                // One figure per artifact: the same module
+                                // run by several runtimes counts once.
+                                let dup = figures.iter().any(|f| {
+                                    f.label.starts_with(&format!(
+                                        "{} {} (",
+                                        a.workload,
+                                        a.kind.name()
+                                    )) && f.value == a.bytes as f64
+                                });
+                                if !dup && !seen(&figures, &label) {
+                                    figures.push(point(label, a.bytes as f64, None));
+                                }
+                            }
+                            Some(base) => {
+                                let denom = r.targets.iter().flat_map(|u| {
+                                    u.artifacts.iter().filter(|b| {
+                                        base.contains(&b.kind) && b.workload == a.workload
+                                    })
+                                });
+                                if let Some(b) = denom.min_by_key(|b| b.bytes)
+                                    && b.bytes > 0
+                                {
+                                    let label = format!(
+                                        "{} {} ({}) ÷ {}",
+                                        a.workload,
+                                        a.kind.name(),
+                                        t.id,
+                                        b.kind.name()
+                                    );
+                                    if !seen(&figures, &label) {
+                                        figures.push(point(
+                                            label,
+                                            a.bytes as f64 / b.bytes as f64,
+                                            None,
+                                        ));
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
     }
-    let (kind, detail) = combine(&figures, &claim.measure);
+    // Deciding figures first, each group in measured order.
+    figures.sort_by_key(|f| !f.decides());
+    let (kind, direction, detail) = combine(&figures, &claim.measure);
     // The bound as the claims file wrote it (its units), parsed or not.
     let written = claim
         .bound
@@ -680,6 +1143,7 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
     Verdict {
         claim: claim.clone(),
         kind,
+        direction,
         bound: written.or_else(|| bound.map(|b| b.describe(unit))),
         unit,
         figures,
@@ -687,43 +1151,90 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
     }
 }
 
-/// The verdict of a set of figures, and what it depends on.
-fn combine(figures: &[Figure], m: &Measure) -> (VerdictKind, String) {
+/// The verdict of a set of figures by the module's rules, which side the
+/// failing ones lie, and what it rests on.
+fn combine(figures: &[Figure], m: &Measure) -> (VerdictKind, Option<Direction>, String) {
     if figures.is_empty() {
         return (
             VerdictKind::NotMeasured,
+            None,
             format!(
                 "no run holds this figure; measure it with: {}",
                 command_for(m)
             ),
         );
     }
-    let names = |o: Outcome| -> Vec<&str> {
-        figures
-            .iter()
-            .filter(|f| f.outcome == o)
+    let deciding: Vec<&Figure> = figures.iter().filter(|f| f.decides()).collect();
+    let pool: Vec<&Figure> = if deciding.is_empty() {
+        figures.iter().collect()
+    } else {
+        deciding.clone()
+    };
+    let names = |keep: &dyn Fn(Outcome) -> bool| -> Vec<&str> {
+        pool.iter()
+            .filter(|f| keep(f.outcome))
             .map(|f| f.label.as_str())
             .collect()
     };
-    let (h, f, u) = (
-        names(Outcome::Holds),
-        names(Outcome::Fails),
-        names(Outcome::Unsure),
-    );
+    let h = names(&|o| o == Outcome::Holds);
+    let below = names(&|o| o == Outcome::Below);
+    let above = names(&|o| o == Outcome::Above);
+    let u = names(&|o| o == Outcome::Unsure);
+    let direction = match (below.is_empty(), above.is_empty()) {
+        (false, true) => Some(Direction::Below),
+        (true, false) => Some(Direction::Above),
+        (false, false) => Some(Direction::Both),
+        (true, true) => None,
+    };
     let mut parts = Vec::new();
-    for (word, list) in [("holds for", &h), ("fails for", &f), ("unsure for", &u)] {
+    let lead = if deciding.is_empty() { "would " } else { "" };
+    for (word, list) in [
+        ("hold for", &h),
+        ("fail (below) for", &below),
+        ("fail (above) for", &above),
+        ("be unsure for", &u),
+    ] {
         if !list.is_empty() {
-            parts.push(format!("{word} {}", list.join(", ")));
+            let word = if lead.is_empty() {
+                match word {
+                    "hold for" => "holds for",
+                    "fail (below) for" => "fails (below) for",
+                    "fail (above) for" => "fails (above) for",
+                    _ => "unsure for",
+                }
+            } else {
+                word
+            };
+            parts.push(format!("{lead}{word} {}", list.join(", ")));
         }
     }
-    let detail = parts.join("; ");
-    let kind = match (h.is_empty(), f.is_empty(), u.is_empty()) {
-        (false, true, true) => VerdictKind::Holds,
-        (true, false, true) => VerdictKind::Fails,
-        (true, true, false) => VerdictKind::Inconclusive,
-        _ => VerdictKind::Depends,
+    let mut detail = parts.join("; ");
+    if deciding.is_empty() {
+        let why = if figures.iter().all(|f| !f.interval) {
+            "no figure carries an interval (one series or artifact per target)"
+        } else {
+            "only cross-kind pairs were measured (a like-for-like pair decides)"
+        };
+        return (
+            VerdictKind::Indicative,
+            direction,
+            format!("indicative only: {why}; {detail}"),
+        );
+    }
+    let cross = figures.iter().filter(|f| !f.decides()).count();
+    if cross > 0 {
+        detail.push_str(&format!(
+            "; {cross} more figure(s) shown that do not decide (cross-kind or no interval)"
+        ));
+    }
+    let failed = !below.is_empty() || !above.is_empty();
+    let kind = match (!h.is_empty(), failed) {
+        (true, true) => VerdictKind::Depends,
+        (true, false) => VerdictKind::Holds,
+        (false, true) => VerdictKind::Fails,
+        (false, false) => VerdictKind::Inconclusive,
     };
-    (kind, detail)
+    (kind, direction, detail)
 }
 
 /// Checks every claim against `runs`.
@@ -761,11 +1272,13 @@ mod tests {
     fn intervals_are_judged_whole() {
         let b = Bound::AtMost(3e6);
         assert_eq!(b.judge(1e6, 2e6), Outcome::Holds);
-        assert_eq!(b.judge(4e6, 5e6), Outcome::Fails);
+        assert_eq!(b.judge(4e6, 5e6), Outcome::Above);
         assert_eq!(b.judge(2e6, 4e6), Outcome::Unsure);
         let r = Bound::Between(13.0, 14.0);
         assert_eq!(r.judge(13.2, 13.8), Outcome::Holds);
-        assert_eq!(r.judge(5.0, 6.0), Outcome::Fails);
+        assert_eq!(r.judge(5.0, 6.0), Outcome::Below);
+        assert_eq!(r.judge(15.0, 16.0), Outcome::Above);
+        assert_eq!(Bound::AtLeast(770.0).judge(5.0, 6.0), Outcome::Below);
         assert_eq!(r.judge(12.0, 13.5), Outcome::Unsure);
     }
 
@@ -783,5 +1296,24 @@ measure = { kind = "cold_start", metric = "t_ready", workload = "noop", targets 
 "#;
         let e = parse(bad, "mine.toml").unwrap_err();
         assert!(e.to_string().contains("claim `x`"), "{e}");
+        assert!(e.to_string().contains("bound.at_most"), "{e}");
+        // A misspelt field and an unknown start kind name the claim and field.
+        let typo = bad.replace("3 parsecs", "3 ms").replace(
+            "source = \"s\"",
+            "source = \"s\"\nplatfrom = \"AWS Lambda\"",
+        );
+        let e = parse(&typo, "mine.toml").unwrap_err();
+        assert!(
+            e.to_string().contains("claim `x`") && e.to_string().contains("platfrom"),
+            "{e}"
+        );
+        let kind = bad
+            .replace("3 parsecs", "3 ms")
+            .replace("[\"wasm\"]", "[\"start:warm\"]");
+        let e = parse(&kind, "mine.toml").unwrap_err();
+        assert!(
+            e.to_string().contains("measure.targets") && e.to_string().contains("start:warm"),
+            "{e}"
+        );
     }
 }

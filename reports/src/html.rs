@@ -87,14 +87,10 @@ fn ledger(verdicts: &[Verdict]) -> String {
             VerdictKind::Holds => "holds",
             VerdictKind::Fails => "fails",
             VerdictKind::Depends => "depends",
-            VerdictKind::Inconclusive => "inconclusive",
+            VerdictKind::Inconclusive | VerdictKind::Indicative => "inconclusive",
             VerdictKind::NotMeasured | VerdictKind::NotComparable => "muted",
         };
-        let figures: Vec<String> = v
-            .figures
-            .iter()
-            .map(|f| format!("{}: {}", escape(&f.label), escape(&f.describe(v.unit))))
-            .collect();
+        let figures: Vec<String> = v.figures.iter().map(|f| escape(&f.line(v.unit))).collect();
         // The first six figures, the rest folded (no script needed).
         let shown = if figures.len() > 6 {
             format!(
@@ -115,10 +111,10 @@ fn ledger(verdicts: &[Verdict]) -> String {
                 .as_deref()
                 .map(|n| format!(" — {}", escape(n)))
                 .unwrap_or_default(),
-            escape(&v.claim.source),
+            escape(&v.attribution()),
             v.bound.as_deref().map(escape).unwrap_or_else(|| "—".into()),
             if figures.is_empty() { "—".into() } else { shown },
-            v.kind.name(),
+            escape(&v.word()),
             escape(&v.detail),
         ));
     }
@@ -264,18 +260,23 @@ fn sizing(run: &RunFile, hosts: &[u64]) -> String {
     if sheet.is_empty() {
         return String::new();
     }
-    let mut s = String::from(
-        "<h3>Host sizing: the limit that binds first</h3>\n<table><tr><th>workload</th><th>target</th><th>host memory</th><th>memory allows</th><th>tasks allow</th><th>mappings allow (per runner)</th><th>engine cap</th><th>binds first</th></tr>\n",
-    );
+    let mut s = String::from("<h3>Host sizing: the limit that binds first</h3>\n<table><tr>");
+    for h in crate::sizing::COLUMNS {
+        s.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    s.push_str("</tr>\n");
     for z in &sheet {
         // The allowances carry what they rest on as a tooltip.
-        s.push_str(&row(&crate::sizing::row(z), &[2, 3, 4, 5, 6], |i| {
+        s.push_str(&row(&crate::sizing::row(z), &[2, 3, 4, 5, 7, 8, 9], |i| {
             crate::sizing::COLUMN_LIMITS[i]
                 .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
                 .map(|a| a.basis.clone())
         }));
     }
-    s.push_str("</table>\n<p class=\"muted\">Memory scales with the host memory; tasks use this host's kernel limits; mappings and the engine cap are per runner process (several runners multiply them). Hover a count for what it rests on.</p>\n");
+    s.push_str(&format!(
+        "</table>\n<p class=\"muted\">{} Hover a count for what it rests on.</p>\n",
+        escape(crate::sizing::SCOPE_NOTE)
+    ));
     s
 }
 
@@ -344,7 +345,7 @@ fn density(run: &RunFile, sink: &mut Vec<Chart>) -> String {
         .filter(|i| crate::DENSITY_COLUMNS[*i].1)
         .collect();
     for x in &d.series {
-        s.push_str(&row(&crate::density_row(x), &numeric, |_| None));
+        s.push_str(&row(&crate::density_row(x, &d.config), &numeric, |_| None));
     }
     s.push_str("</table>\n");
     s

@@ -632,7 +632,10 @@ fn per_instance_or(
 /// reason, per instance PSS, host, cgroup and engine-reported bytes (with
 /// its source), the `t_ready` median with its 95 % interval, the time to
 /// reach N (sampling excluded), projected instances per host.
-pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 11] {
+pub fn density_row(
+    s: &coldbench_results::DensitySeries,
+    config: &coldbench_results::DensityConfig,
+) -> [String; 11] {
     use coldbench_results::MemorySource;
     let engine = s
         .bytes_per_instance
@@ -654,11 +657,26 @@ pub fn density_row(s: &coldbench_results::DensitySeries) -> [String; 11] {
             .last()
             .map(|x| format_ns(x.t_reach_ns))
             .unwrap_or_else(|| "—".into()),
-        s.projection
-            .as_ref()
-            .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
-            .unwrap_or_else(|| "—".into()),
+        projected(s, config).unwrap_or_else(|| "—".into()),
     ]
+}
+
+/// Instances per host of `s` on the run's projection host, by the one
+/// per-instance rule the ledger and the sizing sheet share
+/// ([`coldbench_results::DensitySeries::instances_per_host`]), with the
+/// host memory: `183431 (23.4 GiB)`.
+pub fn projected(
+    s: &coldbench_results::DensitySeries,
+    config: &coldbench_results::DensityConfig,
+) -> Option<String> {
+    let n = s.instances_per_host(
+        config.projection_host_memory_bytes,
+        config.memory_floor_fraction,
+    )?;
+    Some(format!(
+        "{n} ({})",
+        format_bytes(config.projection_host_memory_bytes)
+    ))
 }
 
 fn figure_cell(s: &coldbench_results::DensitySeries, source: &str) -> String {
@@ -729,21 +747,14 @@ pub fn density_table(run: &RunFile, curves: bool) -> String {
             .set_alignment(CellAlignment::Right),
             Cell::new(last.map(|l| format_ns(l.t_reach_ns)).unwrap_or_default())
                 .set_alignment(CellAlignment::Right),
-            Cell::new(
-                s.projection
-                    .as_ref()
-                    .map(|p| format!("{} ({})", p.instances, format_bytes(p.host_memory_bytes)))
-                    .unwrap_or_else(|| "–".into()),
-            )
-            .set_alignment(CellAlignment::Right),
+            Cell::new(projected(s, &section.config).unwrap_or_else(|| "–".into()))
+                .set_alignment(CellAlignment::Right),
         ]);
     }
     out.push_str(&table.to_string());
     out.push('\n');
     if !curves {
-        if let Some(p) = section.series.iter().find_map(|s| s.projection.as_ref()) {
-            out.push_str(&format!("Projection assumes: {}.\n", p.assumption));
-        }
+        out.push_str(&projection_note(&section.config));
         return out;
     }
 
@@ -793,10 +804,18 @@ pub fn density_table(run: &RunFile, curves: bool) -> String {
             s.workload, s.target, s.instances, s.stop_reason, s.stop_detail
         ));
     }
-    if let Some(p) = section.series.iter().find_map(|s| s.projection.as_ref()) {
-        out.push_str(&format!("Projection assumes: {}.\n", p.assumption));
-    }
+    out.push_str(&projection_note(&section.config));
     out
+}
+
+/// What the projected column assumes: the one per-instance rule, the
+/// floor, memory as the only limit (the sizing sheet names the others).
+pub fn projection_note(config: &coldbench_results::DensityConfig) -> String {
+    format!(
+        "Projection: {} of memory × {:.0} % (the run's floor kept free) ÷ memory per instance, the larger of the host MemAvailable drop and PSS at the series' largest N — the rule the claims ledger and the sizing sheet use; memory is the only limit here (the sizing sheet names the others).\n",
+        format_bytes(config.projection_host_memory_bytes),
+        (1.0 - config.memory_floor_fraction) * 100.0
+    )
 }
 
 /// Every section the file holds with every detail (phases, artifacts,
@@ -963,12 +982,7 @@ pub fn ledger_table(verdicts: &[claims::Verdict], all: bool) -> String {
             continue;
         }
         any = true;
-        let mut measured: Vec<String> = v
-            .figures
-            .iter()
-            .take(4)
-            .map(|f| format!("{}: {}", f.label, f.describe(v.unit)))
-            .collect();
+        let mut measured: Vec<String> = v.figures.iter().take(4).map(|f| f.line(v.unit)).collect();
         if v.figures.len() > 4 {
             measured.push(format!("… {} more", v.figures.len() - 4));
         }
@@ -976,7 +990,7 @@ pub fn ledger_table(verdicts: &[claims::Verdict], all: bool) -> String {
             Cell::new(&v.claim.id),
             Cell::new(v.bound.clone().unwrap_or_else(|| "—".into())),
             Cell::new(measured.join("\n")),
-            Cell::new(format!("{}\n{}", v.kind.name(), v.detail)),
+            Cell::new(format!("{}\n{}", v.word(), v.detail)),
         ]);
     }
     if !any {

@@ -33,6 +33,7 @@ fn verdict_word(k: VerdictKind) -> String {
         VerdictKind::Fails => "❌ fails".into(),
         VerdictKind::Depends => "⚖️ depends".into(),
         VerdictKind::Inconclusive => "❔ inconclusive".into(),
+        VerdictKind::Indicative => "〰️ indicative".into(),
         VerdictKind::NotMeasured => "— not measured".into(),
         VerdictKind::NotComparable => "≠ not comparable".into(),
     }
@@ -42,23 +43,30 @@ fn verdict_word(k: VerdictKind) -> String {
 /// measured (at most 6 figures, the rest counted), verdict and its detail.
 pub fn ledger(verdicts: &[Verdict]) -> String {
     let mut out = String::from(
-        "| claim | source | bound | measured here (median [95 % CI], n) | verdict |\n|---|---|---|---|---|\n",
+        "| claim | source (measured by) | bound | measured here (median [95 % CI], n, condition) | verdict |\n|---|---|---|---|---|\n",
     );
     for v in verdicts {
         let mut measured: Vec<String> = v
             .figures
             .iter()
             .take(6)
-            .map(|f| format!("{}: {}", escape(&f.label), escape(&f.describe(v.unit))))
+            .map(|f| escape(&f.line(v.unit)))
             .collect();
         if v.figures.len() > 6 {
             measured.push(format!("… {} more", v.figures.len() - 6));
         }
+        let rest = v.word();
+        let rest = rest.strip_prefix(v.kind.name()).unwrap_or("");
         out.push_str(&format!(
-            "| “{}” <br>*{}* | {} | {} | {} | **{}**<br>{} |\n",
+            "| “{}” <br>*{}*{} | {} | {} | {} | **{}**{}<br>{} |\n",
             escape(&v.claim.quote),
             escape(&v.claim.id),
-            escape(&v.claim.source),
+            v.claim
+                .note
+                .as_deref()
+                .map(|n| format!("<br>{}", escape(n)))
+                .unwrap_or_default(),
+            escape(&v.attribution()),
             v.bound.as_deref().map(escape).unwrap_or_else(|| "—".into()),
             if measured.is_empty() {
                 "—".into()
@@ -66,6 +74,7 @@ pub fn ledger(verdicts: &[Verdict]) -> String {
                 measured.join("<br>")
             },
             verdict_word(v.kind),
+            escape(rest),
             escape(&v.detail),
         ));
     }
@@ -168,7 +177,10 @@ pub fn density(run: &RunFile) -> String {
         .collect();
     let mut out = format!("| {} |\n|{}|\n", heads.join(" | "), aligns.join("|"));
     for s in &d.series {
-        let cells: Vec<String> = crate::density_row(s).iter().map(|c| escape(c)).collect();
+        let cells: Vec<String> = crate::density_row(s, &d.config)
+            .iter()
+            .map(|c| escape(c))
+            .collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out

@@ -3,34 +3,56 @@
 //! with the count each allows, and the one that binds first. Memory is never
 //! silently assumed to be the only limit.
 //!
-//! Limits, each from what the series measured:
-//! - **memory**: host memory minus the run's floor, ÷ bytes per instance (the
-//!   larger of the host `MemAvailable` figure and PSS: at small N the host
-//!   drop can under-read the instances' own pages); scales with the host
-//!   memory asked for;
-//! - **tasks**: the task limit (`min(kernel.pid_max, kernel.threads-max)`)
-//!   times the run's task-limit fraction, minus the threads the host had at
-//!   the first sample, ÷ threads per instance (slope of the host's thread
-//!   count between the first and last samples) — this host's kernel limits;
-//! - **memory mappings** (runtimes whose instances share a runner process):
-//!   95 % of `vm.max_map_count`, minus the runner's mappings at the first
-//!   sample, ÷ mappings per instance — per runner process;
-//! - **engine cap**: the pooling allocator's slots (`pool_instances` knob) —
-//!   per runner process, as configured for the run.
+//! Limits are of two scopes ([`Scope`]). **Host-wide** limits bind a host:
+//! - **memory**: host memory minus the run's floor, ÷ memory per instance by
+//!   the one rule the density table and the ledger share
+//!   ([`coldbench_results::DensitySeries::memory_per_instance`]); scales
+//!   with the host memory asked for;
+//! - **tasks, as set**: the measured host's task limit (`min(kernel.pid_max,
+//!   kernel.threads-max)`) times the run's task-limit fraction, minus the
+//!   threads the host had at the first sample, ÷ threads per instance (slope
+//!   of the host's thread count between the first and last samples) — on the
+//!   measured host's size only, as its kernel is set;
+//! - **tasks, at the kernel's maxima**: the same with `kernel.pid_max` at its
+//!   64-bit maximum, [`PID_MAX_LIMIT`] (`threads-max` scales with memory and
+//!   its ceiling is far above): what any host of that size can be set to.
+//!
+//! **Per-process** limits bind one runner process, and a host running more
+//! runner processes has more of them; they never bind a host, and the sheet
+//! gives how many runner processes the host-wide count needs:
+//! - **memory mappings**: 95 % of `vm.max_map_count`, minus the runner's
+//!   mappings at the first sample, ÷ mappings per instance;
+//! - **engine cap**: the pooling allocator's slots (`pool_instances` knob),
+//!   as configured for the run.
 
-use coldbench_results::{DensitySeries, MemorySource, RunFile};
+use coldbench_results::{DensitySeries, RunFile};
+
+/// The largest `kernel.pid_max` a 64-bit Linux kernel accepts
+/// (`PID_MAX_LIMIT`, 4 × 1024 × 1024: include/linux/threads.h).
+pub const PID_MAX_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Which limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     /// Host memory.
     Memory,
-    /// The host's task limit (threads and processes).
+    /// The measured host's task limit (threads and processes), as set.
     Tasks,
+    /// The task limit with `kernel.pid_max` at its maximum ([`PID_MAX_LIMIT`]).
+    TasksAtMaximum,
     /// Memory mappings of one runner process.
     Mappings,
-    /// The engine's own capacity (pooling slots).
+    /// The engine's own capacity (pooling slots) in one runner process.
     EngineCap,
+}
+
+/// Whether a limit binds a host or one runner process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole host: nothing but a bigger host (or a kernel setting) lifts it.
+    Host,
+    /// One runner process: more runner processes on the host lift it.
+    PerProcess,
 }
 
 impl Limit {
@@ -38,9 +60,18 @@ impl Limit {
     pub fn name(self) -> &'static str {
         match self {
             Limit::Memory => "memory",
-            Limit::Tasks => "tasks",
+            Limit::Tasks => "tasks (as set)",
+            Limit::TasksAtMaximum => "tasks (pid_max at its maximum)",
             Limit::Mappings => "memory mappings",
             Limit::EngineCap => "engine cap",
+        }
+    }
+
+    /// Whether it binds the host or one runner process.
+    pub fn scope(self) -> Scope {
+        match self {
+            Limit::Memory | Limit::Tasks | Limit::TasksAtMaximum => Scope::Host,
+            Limit::Mappings | Limit::EngineCap => Scope::PerProcess,
         }
     }
 }
@@ -50,7 +81,7 @@ impl Limit {
 pub struct Allowance {
     /// Which limit.
     pub limit: Limit,
-    /// Instances it allows.
+    /// Instances it allows (per runner process for per-process limits).
     pub instances: u64,
     /// What the count rests on, in words.
     pub basis: String,
@@ -65,14 +96,34 @@ pub struct Sizing {
     pub target: String,
     /// Host memory sized for, bytes.
     pub host_memory_bytes: u64,
+    /// Whether this is the measured host's size (its kernel settings apply).
+    pub measured_host: bool,
     /// Every limit the series speaks of.
     pub allowances: Vec<Allowance>,
 }
 
 impl Sizing {
-    /// The limit that binds first (the smallest count).
+    /// The host-wide limit that binds first (the smallest count).
     pub fn binding(&self) -> Option<&Allowance> {
-        self.allowances.iter().min_by_key(|a| a.instances)
+        self.allowances
+            .iter()
+            .filter(|a| a.limit.scope() == Scope::Host)
+            .min_by_key(|a| a.instances)
+    }
+
+    /// The per-process limit that binds one runner process first.
+    pub fn per_process(&self) -> Option<&Allowance> {
+        self.allowances
+            .iter()
+            .filter(|a| a.limit.scope() == Scope::PerProcess)
+            .min_by_key(|a| a.instances)
+    }
+
+    /// Runner processes the host-wide count needs under the per-process
+    /// limit (`None` without either).
+    pub fn runner_processes(&self) -> Option<u64> {
+        let (h, p) = (self.binding()?, self.per_process()?);
+        (p.instances > 0).then(|| h.instances.div_ceil(p.instances).max(1))
     }
 }
 
@@ -91,26 +142,22 @@ fn per_instance(
     Some(((b as f64 - a as f64) / dn as f64, a))
 }
 
-/// The sizing of `s` (a series of `run`) for a host of `host_memory_bytes`.
-pub fn size(run: &RunFile, s: &DensitySeries, host_memory_bytes: u64) -> Sizing {
+/// The sizing of `s` (a series of `run`) for a host of `host_memory_bytes`;
+/// `measured_host`: the size is the measured host's, whose kernel settings
+/// (task limit as set) apply.
+pub fn size(
+    run: &RunFile,
+    s: &DensitySeries,
+    host_memory_bytes: u64,
+    measured_host: bool,
+) -> Sizing {
     let mut allowances = Vec::new();
     let cfg = run.density.as_ref().map(|d| &d.config);
     let floor = cfg.map_or(0.25, |c| c.memory_floor_fraction);
-    let fig = |src: MemorySource| {
-        s.bytes_per_instance
-            .iter()
-            .find(|f| f.source == src)
-            .map(|f| f.bytes_per_instance)
-            .filter(|b| *b > 0.0)
-    };
-    // The larger of the host figure and PSS: at small N the host's
-    // MemAvailable drop can under-read what the instances' own pages take.
-    let per_src = match (fig(MemorySource::HostMemAvailable), fig(MemorySource::Pss)) {
-        (Some(h), Some(p)) if p > h => Some((p, "PSS, larger than the host MemAvailable drop")),
-        (Some(h), _) => Some((h, "host MemAvailable drop")),
-        (None, Some(p)) => Some((p, "PSS (the host drop did not resolve)")),
-        (None, None) => None,
-    };
+    // The one per-instance rule of the density table and the ledger.
+    let per_src = s
+        .memory_per_instance()
+        .map(|(b, basis)| (b, basis.describe()));
     if let Some((per, src)) = per_src {
         let usable = host_memory_bytes as f64 * (1.0 - floor);
         allowances.push(Allowance {
@@ -126,21 +173,35 @@ pub fn size(run: &RunFile, s: &DensitySeries, host_memory_bytes: u64) -> Sizing 
             ),
         });
     }
-    if let (Some(limit), Some((per, base))) = (
-        cfg.and_then(|c| c.task_limit),
-        per_instance(s, |x| x.host_threads),
-    ) && per > 0.0
+    if let Some((per, base)) = per_instance(s, |x| x.host_threads)
+        && per > 0.0
     {
         let fraction = cfg.map_or(0.8, |c| c.task_limit_fraction);
-        let room = (limit as f64 * fraction - base as f64).max(0.0);
-        allowances.push(Allowance {
-            limit: Limit::Tasks,
-            instances: (room / per).floor() as u64,
-            basis: format!(
-                "{:.0} % of the task limit {limit} − {base} threads at the first sample, ÷ {per:.2} threads per instance (this host's kernel limits)",
-                fraction * 100.0
+        let mut task = |limit: Limit, of: u64, what: String| {
+            let room = (of as f64 * fraction - base as f64).max(0.0);
+            allowances.push(Allowance {
+                limit,
+                instances: (room / per).floor() as u64,
+                basis: format!(
+                    "{:.0} % of {what} − {base} threads at the first sample, ÷ {per:.2} threads per instance",
+                    fraction * 100.0
+                ),
+            });
+        };
+        if measured_host && let Some(limit) = cfg.and_then(|c| c.task_limit) {
+            task(
+                Limit::Tasks,
+                limit,
+                format!("the task limit {limit} as this host's kernel is set"),
+            );
+        }
+        task(
+            Limit::TasksAtMaximum,
+            PID_MAX_LIMIT,
+            format!(
+                "kernel.pid_max at its 64-bit maximum {PID_MAX_LIMIT} (sysctl; threads-max scales with memory)"
             ),
-        });
+        );
     }
     if let (Some(max), Some((per, base))) = (
         cfg.and_then(|c| c.vm_max_map_count),
@@ -175,6 +236,7 @@ pub fn size(run: &RunFile, s: &DensitySeries, host_memory_bytes: u64) -> Sizing 
         workload: s.workload.clone(),
         target: s.target.clone(),
         host_memory_bytes,
+        measured_host,
         allowances,
     }
 }
@@ -185,34 +247,58 @@ pub fn sheet(run: &RunFile, extra_hosts_bytes: &[u64]) -> Vec<Sizing> {
     let Some(d) = &run.density else {
         return Vec::new();
     };
-    let mut hosts = vec![d.config.projection_host_memory_bytes];
-    hosts.extend(extra_hosts_bytes.iter().copied().filter(|b| *b > 0));
+    let measured = d.config.projection_host_memory_bytes;
+    let mut hosts = vec![measured];
+    hosts.extend(
+        extra_hosts_bytes
+            .iter()
+            .copied()
+            .filter(|b| *b > 0 && *b != measured),
+    );
     let mut out = Vec::new();
     for s in &d.series {
-        for &h in &hosts {
-            out.push(size(run, s, h));
+        for (i, &h) in hosts.iter().enumerate() {
+            out.push(size(run, s, h, i == 0));
         }
     }
     out
 }
 
 /// The limit behind each column of [`row`] (`None`: not an allowance).
-pub const COLUMN_LIMITS: [Option<Limit>; 8] = [
+pub const COLUMN_LIMITS: [Option<Limit>; 10] = [
     None,
     None,
     None,
     Some(Limit::Memory),
     Some(Limit::Tasks),
+    Some(Limit::TasksAtMaximum),
+    None,
     Some(Limit::Mappings),
     Some(Limit::EngineCap),
     None,
 ];
 
+/// The sheet's column heads, in [`row`] order.
+pub const COLUMNS: [&str; 10] = [
+    "workload",
+    "target",
+    "host memory",
+    "memory allows",
+    "tasks allow (as set)",
+    "tasks allow (pid_max max)",
+    "binds the host first",
+    "mappings allow (per runner)",
+    "engine cap (per runner)",
+    "runner processes needed",
+];
+
 /// The cells of a sheet row, as text (each renderer escapes and marks them
-/// up): workload, target, host memory, what memory, tasks, mappings and the
-/// engine cap allow (`—` where the series says nothing of that limit), and
-/// the limit that binds first with its count.
-pub fn row(z: &Sizing) -> [String; 8] {
+/// up): workload, target, host memory, what memory and tasks (as set on the
+/// measured host; at pid_max's maximum) allow, the host-wide limit that
+/// binds first with its count, what the per-process limits allow one
+/// runner, and how many runner processes the host-wide count needs (`—`
+/// where the series says nothing of a limit).
+pub fn row(z: &Sizing) -> [String; 10] {
     let get = |i: usize| {
         COLUMN_LIMITS[i]
             .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
@@ -222,26 +308,39 @@ pub fn row(z: &Sizing) -> [String; 8] {
     [
         z.workload.clone(),
         z.target.clone(),
-        crate::format_bytes(z.host_memory_bytes),
+        format!(
+            "{}{}",
+            crate::format_bytes(z.host_memory_bytes),
+            if z.measured_host { " (measured)" } else { "" }
+        ),
         get(3),
         get(4),
         get(5),
-        get(6),
         z.binding()
             .map(|a| format!("{} ({})", a.limit.name(), a.instances))
+            .unwrap_or_else(|| "—".into()),
+        get(7),
+        get(8),
+        z.runner_processes()
+            .map(|n| n.to_string())
             .unwrap_or_else(|| "—".into()),
     ]
 }
 
-/// The sheet as a Markdown table.
+/// What the sheet's scopes mean, one paragraph for every renderer.
+pub const SCOPE_NOTE: &str = "Memory and tasks bind the host: memory scales with host memory (per instance by the rule of the density table and the claims ledger); tasks as this host's kernel is set (measured size only) and with kernel.pid_max at its maximum. Mappings and the engine cap bind one runner process: more runner processes lift them, so they never bind a host; the last column gives the runner processes the host-wide count needs.";
+
+/// The sheet as a Markdown table, then [`SCOPE_NOTE`].
 pub fn markdown(sheet: &[Sizing]) -> String {
-    let mut out = String::from(
-        "| workload | target | host memory | memory allows | tasks allow | mappings allow (per runner) | engine cap | binds first |\n|---|---|---:|---:|---:|---:|---:|---|\n",
+    let mut out = format!(
+        "| {} |\n|---|---|---:|---:|---:|---:|---|---:|---:|---:|\n",
+        COLUMNS.join(" | ")
     );
     for z in sheet {
         let cells: Vec<String> = row(z).iter().map(|c| crate::markdown::escape(c)).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
+    out.push_str(&format!("\n{SCOPE_NOTE}\n"));
     out
 }
 
@@ -255,6 +354,7 @@ mod tests {
             workload: "noop".into(),
             target: "wasmtime-pooling".into(),
             host_memory_bytes: 1 << 30,
+            measured_host: true,
             allowances: vec![
                 Allowance {
                     limit: Limit::Memory,
@@ -273,6 +373,10 @@ mod tests {
                 },
             ],
         };
-        assert_eq!(z.binding().map(|a| a.limit), Some(Limit::EngineCap));
+        // The engine cap is one runner's: the host is bound by its tasks,
+        // and 25 runners hold them.
+        assert_eq!(z.binding().map(|a| a.limit), Some(Limit::Tasks));
+        assert_eq!(z.per_process().map(|a| a.limit), Some(Limit::EngineCap));
+        assert_eq!(z.runner_processes(), Some(25));
     }
 }

@@ -31,8 +31,8 @@ pub use histogram::{
     median_interval_ranks,
 };
 pub use outcome::{
-    ArtifactKind, DensityStop, Experiment, FailureKind, Family, MemoryKind, MemorySource, Phase,
-    ThroughputStop,
+    ArtifactKind, BeforeClock, DensityStop, Experiment, FailureKind, Family, MemoryKind,
+    MemorySource, Phase, StartCondition, StartKind, StartPath, ThroughputStop,
 };
 
 use schemars::JsonSchema;
@@ -565,8 +565,27 @@ pub struct ColdStartSection {
     /// ran, or for runtimes whose runner measures none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub in_process_floors: Vec<InProcessFloor>,
+    /// The condition every start of this section was measured in (absent in
+    /// older files: [`ColdStartSection::condition_of`] tells it from the
+    /// targets measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<StartCondition>,
     /// Measured distributions, one per workload × target × metric.
     pub results: Vec<MetricResult>,
+}
+
+impl ColdStartSection {
+    /// The condition its starts were measured in: as recorded, or — for
+    /// files written before it was — told from how many targets have a
+    /// `t_ready` (or `t_first_response`) distribution in it.
+    pub fn condition_of(&self) -> StartCondition {
+        self.condition.unwrap_or_else(|| {
+            let mut ids: Vec<&str> = self.results.iter().map(|r| r.target.as_str()).collect();
+            ids.sort();
+            ids.dedup();
+            StartCondition::for_targets(ids.len())
+        })
+    }
 }
 
 /// One embedded runtime's per-start work timed inside its runner process
@@ -861,6 +880,65 @@ pub struct DensitySeries {
     pub teardown_failed: u64,
 }
 
+/// What a series' memory per instance rests on ([`DensitySeries::memory_per_instance`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerInstanceBasis {
+    /// The host's `MemAvailable` drop ÷ N (fixed costs such as a runner or
+    /// an engine's daemons spread over those N).
+    HostMemAvailable,
+    /// PSS ÷ N, because it is larger than the host drop (at small N the
+    /// host's counters can under-read what the instances' own pages take).
+    PssLarger,
+    /// PSS ÷ N, because the host drop did not resolve (no positive drop).
+    PssHostUnresolved,
+}
+
+impl PerInstanceBasis {
+    /// The basis in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PerInstanceBasis::HostMemAvailable => "host MemAvailable drop",
+            PerInstanceBasis::PssLarger => "PSS, larger than the host MemAvailable drop",
+            PerInstanceBasis::PssHostUnresolved => "PSS (the host drop did not resolve)",
+        }
+    }
+}
+
+/// Memory per instance by the one rule the density table, the ledger and
+/// the sizing sheet share: of a series' per-instance `figures`, the larger
+/// of the host `MemAvailable` drop and PSS, bytes, with which it was.
+/// `None` when neither is positive.
+pub fn memory_per_instance(figures: &[MemoryFigure]) -> Option<(f64, PerInstanceBasis)> {
+    let fig = |src: MemorySource| {
+        figures
+            .iter()
+            .find(|f| f.source == src)
+            .map(|f| f.bytes_per_instance)
+            .filter(|b| *b > 0.0)
+    };
+    match (fig(MemorySource::HostMemAvailable), fig(MemorySource::Pss)) {
+        (Some(h), Some(p)) if p > h => Some((p, PerInstanceBasis::PssLarger)),
+        (Some(h), _) => Some((h, PerInstanceBasis::HostMemAvailable)),
+        (None, Some(p)) => Some((p, PerInstanceBasis::PssHostUnresolved)),
+        (None, None) => None,
+    }
+}
+
+impl DensitySeries {
+    /// [`memory_per_instance`] of this series at its largest N.
+    pub fn memory_per_instance(&self) -> Option<(f64, PerInstanceBasis)> {
+        memory_per_instance(&self.bytes_per_instance)
+    }
+
+    /// Instances a host of `host_memory_bytes` holds when memory is the
+    /// only limit and `floor_fraction` of it is kept free, by
+    /// [`DensitySeries::memory_per_instance`].
+    pub fn instances_per_host(&self, host_memory_bytes: u64, floor_fraction: f64) -> Option<u64> {
+        let (per, _) = self.memory_per_instance()?;
+        Some((host_memory_bytes as f64 * (1.0 - floor_fraction) / per).floor() as u64)
+    }
+}
+
 /// Host memory before a density series' first instance.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DensityBaseline {
@@ -991,6 +1069,21 @@ pub struct TargetRecord {
     pub unavailable_reason: Option<String>,
     /// Artifact sizes per workload (module, precompiled module, binary, image).
     pub artifacts: Vec<Artifact>,
+    /// What one start creates and what was done before its clock (absent
+    /// in files written before it was recorded: [`TargetRecord::start_path`]
+    /// then tells it from the family and id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartPath>,
+}
+
+impl TargetRecord {
+    /// The start path as recorded, or as told from the family and id
+    /// ([`StartPath::inferred`]) for older files.
+    pub fn start_path(&self) -> StartPath {
+        self.start
+            .clone()
+            .unwrap_or_else(|| StartPath::inferred(self.family, &self.id))
+    }
 }
 
 /// Size of one artifact a target runs.

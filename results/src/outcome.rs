@@ -54,6 +54,196 @@ pub enum Family {
 }
 named!(Family { Native => "native", Wasm => "wasm", Container => "container" });
 
+/// What one start of a target creates: the kind of start. Two cold-start
+/// figures are like for like only when their kinds are equal
+/// (docs/design.md §1, "Start paths").
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StartKind {
+    /// A new OS process (native binary, a runtime's CLI, node).
+    NewProcess,
+    /// A new container: an engine, an OCI runtime (runc, runsc) and a process
+    /// in new namespaces and cgroups.
+    NewContainer,
+    /// A Wasm module in a new sandbox: a containerd Wasm shim (runwasi)
+    /// making a container whose process is a Wasm runtime.
+    WasmInSandbox,
+    /// A new instance inside a runtime process that is already running
+    /// (embedded runtimes' runner).
+    InstanceInWarmProcess,
+    /// A new process inside a container that is already running (`exec`
+    /// through the engine): the container analogue of an instance in a warm
+    /// runtime, as platforms with pre-warmed containers do.
+    ProcessInWarmContainer,
+}
+named!(StartKind {
+    NewProcess => "new_process", NewContainer => "new_container",
+    WasmInSandbox => "wasm_in_sandbox", InstanceInWarmProcess => "instance_in_warm_process",
+    ProcessInWarmContainer => "process_in_warm_container",
+});
+
+impl StartKind {
+    /// The kind in a few words, for tables and chart legends.
+    pub fn label(self) -> &'static str {
+        match self {
+            StartKind::NewProcess => "new process",
+            StartKind::NewContainer => "new container",
+            StartKind::WasmInSandbox => "Wasm in a new sandbox",
+            StartKind::InstanceInWarmProcess => "instance in a warm process",
+            StartKind::ProcessInWarmContainer => "process in a warm container",
+        }
+    }
+}
+
+/// What was done before a start's clock began (at prepare, or by the
+/// previous starts), so that a reader sees what a figure leaves out.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum BeforeClock {
+    /// The workload's binary or module was built (every target).
+    ArtifactBuilt,
+    /// The module was compiled ahead of time to a file (`.cwasm`, a wasmer
+    /// artifact); each start still loads it.
+    ModuleCompiledToFile,
+    /// The module was compiled or deserialized into the warm process's
+    /// memory once: a start only instantiates.
+    ModuleLoadedInProcess,
+    /// The runtime's process was started and is running.
+    ProcessRunning,
+    /// The container image (or the root filesystem) was built.
+    ImageBuilt,
+    /// The container was created and its first process is running.
+    ContainerRunning,
+}
+named!(BeforeClock {
+    ArtifactBuilt => "artifact_built", ModuleCompiledToFile => "module_compiled_to_file",
+    ModuleLoadedInProcess => "module_loaded_in_process", ProcessRunning => "process_running",
+    ImageBuilt => "image_built", ContainerRunning => "container_running",
+});
+
+/// A target's start path: what one start creates and what was done before
+/// its clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StartPath {
+    /// What one start creates.
+    pub kind: StartKind,
+    /// What was done before the clock, in the order it was done.
+    pub before_clock: Vec<BeforeClock>,
+}
+
+impl StartPath {
+    /// The path for what a start creates and what precedes it.
+    pub fn new(kind: StartKind, before_clock: &[BeforeClock]) -> Self {
+        StartPath {
+            kind,
+            before_clock: before_clock.to_vec(),
+        }
+    }
+
+    /// The start path of a target recorded before start paths were (schema
+    /// 2 files without the field), told from its family and id: runtime
+    /// CLIs and node are new processes, containerd's Wasm shim is Wasm in
+    /// a sandbox, `docker-exec-` a process in a warm container; other
+    /// containers new containers, other Wasm targets instances in a warm
+    /// runner.
+    pub fn inferred(family: Family, id: &str) -> Self {
+        use BeforeClock::*;
+        match family {
+            Family::Native => StartPath::new(StartKind::NewProcess, &[ArtifactBuilt]),
+            Family::Container if id.starts_with("containerd-wasm") => {
+                StartPath::new(StartKind::WasmInSandbox, &[ArtifactBuilt, ImageBuilt])
+            }
+            Family::Container if id.starts_with("docker-exec-") => StartPath::new(
+                StartKind::ProcessInWarmContainer,
+                &[ArtifactBuilt, ImageBuilt, ContainerRunning],
+            ),
+            Family::Container => {
+                StartPath::new(StartKind::NewContainer, &[ArtifactBuilt, ImageBuilt])
+            }
+            Family::Wasm if id == "node" || id.starts_with("cli-") => {
+                StartPath::new(StartKind::NewProcess, &[ArtifactBuilt])
+            }
+            Family::Wasm if id.contains("pooling") || id.ends_with("-preloaded") => StartPath::new(
+                StartKind::InstanceInWarmProcess,
+                &[ArtifactBuilt, ProcessRunning, ModuleLoadedInProcess],
+            ),
+            Family::Wasm => StartPath::new(
+                StartKind::InstanceInWarmProcess,
+                &[ArtifactBuilt, ProcessRunning],
+            ),
+        }
+    }
+
+    /// `kind` and what came before the clock, in words.
+    pub fn describe(&self) -> String {
+        let before: Vec<&str> = self
+            .before_clock
+            .iter()
+            .map(|b| match b {
+                BeforeClock::ArtifactBuilt => "artifact built",
+                BeforeClock::ModuleCompiledToFile => "module compiled to a file",
+                BeforeClock::ModuleLoadedInProcess => "module loaded in the process",
+                BeforeClock::ProcessRunning => "runtime process running",
+                BeforeClock::ImageBuilt => "image built",
+                BeforeClock::ContainerRunning => "container running",
+            })
+            .collect();
+        format!(
+            "{} (before the clock: {})",
+            self.kind.label(),
+            before.join(", ")
+        )
+    }
+}
+
+/// The condition cold starts were measured in: back to back (one target
+/// alone) or interleaved with other targets in a seeded order. Native's
+/// `noop` start on a 2-core host differs by about 2× between the two
+/// (177-201 µs back to back vs 365-403 µs interleaved, issue 33), so a
+/// pair of figures is like for like only in the same condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StartCondition {
+    /// One target: each start follows the previous one's teardown.
+    BackToBack,
+    /// Several targets, one start each per case and round, in an order drawn
+    /// from the run's seed.
+    Interleaved {
+        /// How many targets took turns (this one included).
+        targets: u32,
+    },
+}
+
+impl StartCondition {
+    /// The condition for a cold-start experiment over `targets` targets.
+    pub fn for_targets(targets: usize) -> Self {
+        if targets <= 1 {
+            StartCondition::BackToBack
+        } else {
+            StartCondition::Interleaved {
+                targets: targets as u32,
+            }
+        }
+    }
+
+    /// In words.
+    pub fn describe(self) -> String {
+        match self {
+            StartCondition::BackToBack => "back to back".into(),
+            StartCondition::Interleaved { targets } => {
+                format!(
+                    "interleaved with {} other targets",
+                    targets.saturating_sub(1)
+                )
+            }
+        }
+    }
+}
+
 /// Where in a run something went wrong.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,

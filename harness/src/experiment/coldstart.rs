@@ -13,7 +13,7 @@ use crate::experiment::steps::{WAITING_POLL, one_start};
 use crate::session::Session;
 use coldbench_protocol::runner::FloorPlan;
 use coldbench_results::{
-    ColdStartSection, Experiment, InProcessFloor, LatencyHistogram, Metric, Summary,
+    ColdStartSection, Experiment, InProcessFloor, LatencyHistogram, Metric, StartCondition, Summary,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -68,9 +68,10 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     session.out.set_experiment(Some(Experiment::ColdStart));
     let floor = measure_floor(session);
     let floors = measure_in_process_floors(session);
+    let condition = StartCondition::for_targets(session.entries.len());
     // The section is on disk before the first start: a journal replayed
     // after a kill (results::journal) fills its distributions.
-    session.checkpoint_now(|x| x.cold_start = Some(section(s, &floor, &floors)));
+    session.checkpoint_now(|x| x.cold_start = Some(section(s, &floor, &floors, condition)));
     let mut rng = rand::rngs::StdRng::seed_from_u64(session.seed);
     let usable: Vec<usize> = (0..session.cases.len())
         .filter(|&i| session.expected[i].is_some())
@@ -143,7 +144,9 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
             // Between two cases: what is measured so far reaches run.json
             // (at most every CHECKPOINT_EVERY), should the harness be killed.
             if !warm_round {
-                session.checkpoint_partial(|x| x.cold_start = Some(section(s, &floor, &floors)));
+                session.checkpoint_partial(|x| {
+                    x.cold_start = Some(section(s, &floor, &floors, condition))
+                });
             }
             order.shuffle(&mut rng);
             for &ti in &order {
@@ -247,7 +250,7 @@ pub fn run(session: &mut Session, s: &Settings) -> ColdStartSection {
     }
     session.progress.finish_stage();
     session.out.set_experiment(None);
-    section(s, &floor, &floors)
+    section(s, &floor, &floors, condition)
 }
 
 /// Whether `cell` gets a start in this round, and if so whether it is a
@@ -271,6 +274,7 @@ fn section(
     s: &Settings,
     floor: &Option<(Summary, Summary)>,
     floors: &[InProcessFloor],
+    condition: StartCondition,
 ) -> ColdStartSection {
     ColdStartSection {
         runs: s.runs,
@@ -280,6 +284,7 @@ fn section(
         pipe_round_trip: floor.map(|f| f.0),
         pipe_round_trip_hot: floor.map(|f| f.1),
         in_process_floors: floors.to_vec(),
+        condition: Some(condition),
         results: Vec::new(),
     }
 }

@@ -395,32 +395,15 @@ pub fn figures(samples: &[DensitySample], container: bool) -> Vec<MemoryFigure> 
     out
 }
 
-/// Instances per host, from the host `MemAvailable` figure — or, when that
-/// did not resolve (no positive drop: too few instances for the kernel's
-/// per-CPU counter batching and the host's own noise), from PSS, which is
-/// said in the assumption.
+/// Instances per host by the one per-instance rule the reports share
+/// ([`coldbench_results::DensitySeries::memory_per_instance`]: the larger
+/// of the host `MemAvailable` drop and PSS), memory the only limit.
 pub fn project(
     figures: &[MemoryFigure],
     host_memory_bytes: u64,
     floor_fraction: f64,
 ) -> Option<DensityProjection> {
-    let positive = |src: MemorySource| {
-        figures
-            .iter()
-            .find(|f| f.source == src)
-            .map(|f| f.bytes_per_instance)
-            .filter(|b| *b > 0.0)
-    };
-    let (per, basis) = match positive(MemorySource::HostMemAvailable) {
-        Some(b) => (
-            b,
-            "what the host-MemAvailable figure measured at the series' largest N (fixed costs such as the runner or engine daemons spread over those N)",
-        ),
-        None => (
-            positive(MemorySource::Pss)?,
-            "its PSS at the series' largest N, because the host MemAvailable drop did not resolve at that N (PSS leaves out engine daemons and kernel memory)",
-        ),
-    };
+    let (per, basis) = coldbench_results::memory_per_instance(figures)?;
     let usable = host_memory_bytes as f64 * (1.0 - floor_fraction);
     Some(DensityProjection {
         host_memory_bytes,
@@ -428,9 +411,10 @@ pub fn project(
         bytes_per_instance: per,
         assumption: format!(
             "memory is the only limit; {:.0} % of the host's memory is kept free (the same floor \
-             as the run); every instance costs {basis}; the host's own baseline use, task limits \
-             and CPU are ignored",
-            floor_fraction * 100.0
+             as the run); every instance costs its {} at the series' largest N; the host's own \
+             baseline use, task limits and CPU are ignored",
+            floor_fraction * 100.0,
+            basis.describe()
         ),
     })
 }

@@ -16,7 +16,7 @@ use super::{
     Variant, compile_prior_s, file_artifact, heavy, require_built,
 };
 use crate::artifacts::{repo_dir, wasm_module};
-use coldbench_results::{Artifact, ArtifactKind, Family, TargetRecord};
+use coldbench_results::{Artifact, ArtifactKind, BeforeClock, Family, TargetRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -204,6 +204,10 @@ impl TargetFamily for CliFamily {
                 id: c.id.to_string(),
                 family: Family::Wasm,
                 description: format!("{} CLI: {}", c.tool, c.description),
+                start: super::new_process(match c.mode {
+                    CliMode::WasmtimePrecompiled => &[BeforeClock::ModuleCompiledToFile],
+                    _ => &[],
+                }),
                 provider: self,
             })
             .collect()
@@ -356,6 +360,7 @@ impl Target for CliTarget {
             available: true,
             unavailable_reason: None,
             artifacts,
+            start: None,
         }
     }
 

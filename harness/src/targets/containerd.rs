@@ -26,7 +26,9 @@ use coldbench_containers::containerd::{
     ContainerdHost, DOCKER_CONTAINERD_SOCKET, RUNC_RUNTIME, STANDALONE_SOCKET, Task, TaskSpec,
     WAMR_SHIM_BINARY, WAMR_SHIM_RUNTIME,
 };
-use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
+use coldbench_results::{
+    Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,6 +86,10 @@ impl TargetFamily for ContainerdFamily {
                 id: "containerd-runc".into(),
                 family: Family::Container,
                 description: "containerd API (no Docker): static binary in a read-only directory root, runc shim (io.containerd.runc.v2), loopback-only network".into(),
+                start: StartPath::new(
+                    StartKind::NewContainer,
+                    &[BeforeClock::ArtifactBuilt, BeforeClock::ImageBuilt],
+                ),
                 provider: self,
             },
             Variant {
@@ -91,6 +97,10 @@ impl TargetFamily for ContainerdFamily {
                 family: Family::Container,
                 description: format!(
                     "containerd API (no Docker): Wasm module in a read-only directory root, runwasi shim with WAMR ({WAMR_SHIM_RUNTIME}), loopback-only network"
+                ),
+                start: StartPath::new(
+                    StartKind::WasmInSandbox,
+                    &[BeforeClock::ArtifactBuilt, BeforeClock::ImageBuilt],
                 ),
                 provider: self,
             },
@@ -256,6 +266,7 @@ impl Target for ContainerdTarget {
             available: true,
             unavailable_reason: None,
             artifacts,
+            start: None,
         }
     }
 

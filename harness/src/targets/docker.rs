@@ -14,7 +14,9 @@ use coldbench_containers::{
     Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Hardening, ImageBuild,
     ImageInfo,
 };
-use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
+use coldbench_results::{
+    Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -178,6 +180,10 @@ impl TargetFamily for DockerFamily {
                 id: d.id(),
                 family: Family::Container,
                 description: d.describe(),
+                start: StartPath::new(
+                    StartKind::NewContainer,
+                    &[BeforeClock::ArtifactBuilt, BeforeClock::ImageBuilt],
+                ),
                 provider: self,
             })
             .collect()
@@ -444,6 +450,7 @@ impl Target for DockerTarget {
             available: self.unavailable.is_none(),
             unavailable_reason: self.unavailable.clone(),
             artifacts,
+            start: None,
         }
     }
 

@@ -15,7 +15,9 @@ use crate::artifacts::{runner_binary, wasm_module};
 use crate::stream::LineReader;
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
-use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
+use coldbench_results::{
+    Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Write};
 use std::os::unix::process::CommandExt;
@@ -51,6 +53,10 @@ pub struct RunnerVariant {
     pub interrupts: bool,
     /// Whether the runner takes `--pool-instances` (a pooling allocator's capacity).
     pub pooled: bool,
+    /// Whether the module is compiled, deserialized or loaded into the
+    /// runner's memory once at prepare, so that a start only instantiates
+    /// (pooling, preloaded); otherwise every start loads it.
+    pub module_in_process: bool,
     /// Planning priors of one start of a workload (ETA only).
     pub priors: fn(&str) -> Priors,
     /// Why this variant can never run with this build (e.g. a mode the
@@ -75,6 +81,7 @@ pub const WASMTIME: [RunnerVariant; 3] = [
         precompiled: None,
         interrupts: true,
         pooled: false,
+        module_in_process: false,
         priors: |w| {
             let start_s = match w {
                 "json-validate" => 4.0,
@@ -94,6 +101,7 @@ pub const WASMTIME: [RunnerVariant; 3] = [
         precompiled: Some(ArtifactKind::Cwasm),
         interrupts: true,
         pooled: false,
+        module_in_process: false,
         priors: compiled_priors,
         unavailable: None,
     },
@@ -105,6 +113,7 @@ pub const WASMTIME: [RunnerVariant; 3] = [
         precompiled: Some(ArtifactKind::Cwasm),
         interrupts: true,
         pooled: true,
+        module_in_process: true,
         priors: compiled_priors,
         unavailable: None,
     },
@@ -120,6 +129,7 @@ pub const WASMER: [RunnerVariant; 2] = [
         precompiled: Some(ArtifactKind::WasmerArtifact),
         interrupts: false,
         pooled: false,
+        module_in_process: false,
         priors: |w| {
             Priors::new(if heavy(w) { 0.015 } else { 0.002 }, 0.0005)
                 .with_prepare_s(compile_prior_s(w))
@@ -134,6 +144,7 @@ pub const WASMER: [RunnerVariant; 2] = [
         precompiled: Some(ArtifactKind::WasmerArtifact),
         interrupts: false,
         pooled: false,
+        module_in_process: false,
         priors: |w| {
             Priors::new(if heavy(w) { 0.015 } else { 0.002 }, 0.0005)
                 .with_prepare_s(compile_prior_s(w) * 0.2)
@@ -151,11 +162,27 @@ pub const WASMI: [RunnerVariant; 1] = [RunnerVariant {
     precompiled: None,
     interrupts: false,
     pooled: false,
+    module_in_process: false,
     priors: |w| Priors::new(if heavy(w) { 0.07 } else { 0.002 }, 0.0005),
     unavailable: None,
 }];
 
 impl RunnerVariant {
+    /// A new instance in the warm runner; before the clock the module is
+    /// built, precompiled to a file where the variant does that, the
+    /// runner running and, for pooling and preloaded, the module in it.
+    pub fn start_path(&self) -> StartPath {
+        let mut b = vec![BeforeClock::ArtifactBuilt];
+        if self.precompiled.is_some() {
+            b.push(BeforeClock::ModuleCompiledToFile);
+        }
+        b.push(BeforeClock::ProcessRunning);
+        if self.module_in_process {
+            b.push(BeforeClock::ModuleLoadedInProcess);
+        }
+        StartPath::new(StartKind::InstanceInWarmProcess, &b)
+    }
+
     /// The runner's command-line arguments for this variant; `pool_instances`
     /// sets the pooling allocator's capacity ([pooled](RunnerVariant::pooled)
     /// variants only), `instance_timeout` the time a guest may run without
@@ -214,6 +241,7 @@ impl TargetFamily for RunnerFamily {
                 id: r.id.to_string(),
                 family: Family::Wasm,
                 description: format!("{}: {}", r.runtime, r.description),
+                start: r.start_path(),
                 provider: self,
             })
             .collect()
@@ -678,6 +706,7 @@ impl Target for RunnerTarget {
             available: true,
             unavailable_reason: None,
             artifacts,
+            start: None,
         }
     }
 

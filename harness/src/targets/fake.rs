@@ -108,6 +108,7 @@ impl Target for FakeTarget {
             available: true,
             unavailable_reason: None,
             artifacts: Vec::new(),
+            start: None,
         }
     }
 

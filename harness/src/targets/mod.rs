@@ -7,7 +7,9 @@
 
 use crate::stream::LineReader;
 use coldbench_containers::{DockerHost, EngineInfo};
-use coldbench_results::{Artifact, ArtifactKind, Family, Metric, TargetRecord};
+use coldbench_results::{
+    Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -388,6 +390,14 @@ pub(crate) fn compile_prior_s(workload: &str) -> f64 {
     }
 }
 
+/// The start path of a process per start (native, node, a runtime's CLI):
+/// only the artifact is built before the clock, plus `more`.
+pub(crate) fn new_process(more: &[BeforeClock]) -> StartPath {
+    let mut b = vec![BeforeClock::ArtifactBuilt];
+    b.extend_from_slice(more);
+    StartPath::new(StartKind::NewProcess, &b)
+}
+
 /// One target variant of the catalog.
 #[derive(Clone)]
 pub struct Variant {
@@ -397,6 +407,9 @@ pub struct Variant {
     pub family: Family,
     /// One line saying what a start of this variant does.
     pub description: String,
+    /// What one start creates and what is done before its clock
+    /// (recorded in `run.json`, used to pair like with like).
+    pub start: StartPath,
     /// The family that builds it.
     pub provider: &'static dyn TargetFamily,
 }
@@ -539,6 +552,7 @@ impl HostProbe {
             available: false,
             unavailable_reason: Some(why.to_string()),
             artifacts: Vec::new(),
+            start: Some(v.start.clone()),
         }
     }
 }

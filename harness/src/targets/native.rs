@@ -26,6 +26,7 @@ impl TargetFamily for NativeFamily {
             id: "native".into(),
             family: Family::Native,
             description: "static musl binary, one process per start".into(),
+            start: super::new_process(&[]),
             provider: self,
         }]
     }
@@ -178,6 +179,7 @@ impl Target for NativeTarget {
                 .filter(|w| crate::artifacts::native_missing(w).is_none())
                 .map(|w| file_artifact(w, ArtifactKind::StaticBinary, &static_binary(w)))
                 .collect(),
+            start: None,
         }
     }
 

@@ -67,6 +67,7 @@ pub static FAMILY: NodeFamily = NodeFamily;
 impl TargetFamily for NodeFamily {
     fn variants(&'static self) -> Vec<Variant> {
         vec![Variant {
+            start: super::new_process(&[]),
             id: "node".into(),
             family: Family::Wasm,
             description: "V8 via Node.js node:wasi, one node process per start (runner reports compile/instantiate)".into(),
@@ -153,6 +154,7 @@ impl Target for NodeTarget {
                 .iter()
                 .map(|w| file_artifact(w, ArtifactKind::Wasm, &wasm_module(w)))
                 .collect(),
+            start: None,
         }
     }
 
