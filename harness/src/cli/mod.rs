@@ -74,6 +74,7 @@ enum Command {
 /// results file that cannot be written), 2 bad arguments (clap), 3 a
 /// requested workload × target produced no verified response (each named
 /// with its reason; results kept), 130 interrupted (results kept);
+/// `report`: 2 a claims file that is not one (the claim and field named);
 /// `compare`: 1 a verdict matched `--fail-on`, 2 bad input.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -108,7 +109,18 @@ pub fn main() -> i32 {
         Some(Command::Throughput(a)) => measure::throughput(a, quiet),
         Some(Command::Density(a)) => measure::density(a, quiet),
         Some(Command::Targets) => targets::list().map(|()| 0),
-        Some(Command::Report(a)) => report::print(a).map(|()| 0),
+        Some(Command::Report(a)) => match report::print(a) {
+            // A claims file that is not one is bad input: 2, naming the
+            // claim and the field.
+            Err(e)
+                if e.downcast_ref::<coldbench_reports::claims::ClaimsError>()
+                    .is_some() =>
+            {
+                eprintln!("error: {e:#}");
+                return 2;
+            }
+            r => r.map(|()| 0),
+        },
         Some(Command::Compare(_) | Command::EchoRunner) => unreachable!("handled above"),
     };
     match result {
