@@ -579,6 +579,93 @@ impl DockerHost {
         Ok(container)
     }
 
+    /// Runs `cmd` as a new process in the running container `container_id`
+    /// (`exec` through the Engine API: create, then start attached to its
+    /// stdin, stdout and stderr), as `user` (the container's own user when
+    /// `None`). The timed region of an exec start begins before this call.
+    ///
+    /// Errors: engine/timeout errors (a container that is not running is the
+    /// engine's 409, named).
+    pub fn exec(
+        &self,
+        container_id: &str,
+        cmd: &[String],
+        user: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Exec, ContainerError> {
+        let config = bollard::models::ExecConfig {
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(false),
+            cmd: Some(cmd.to_vec()),
+            user: user.map(str::to_string),
+            ..Default::default()
+        };
+        let created = self.call(
+            "create_exec",
+            timeout,
+            self.docker.create_exec(container_id, config),
+        )?;
+        let created_at = Instant::now();
+        let started = self.call(
+            "start_exec",
+            timeout,
+            self.docker.start_exec(
+                &created.id,
+                Some(bollard::exec::StartExecOptions {
+                    detach: false,
+                    tty: false,
+                    output_capacity: None,
+                }),
+            ),
+        )?;
+        let started_at = Instant::now();
+        let bollard::exec::StartExecResults::Attached { mut output, input } = started else {
+            return Err(ContainerError::Io {
+                path: format!(
+                    "exec {} in container {}",
+                    short(&created.id),
+                    short(container_id)
+                ),
+                source: std::io::Error::other("the engine started the exec detached"),
+            });
+        };
+        let (tx, rx) = mpsc::channel();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let err_sink = stderr.clone();
+        self.rt.spawn(async move {
+            while let Some(Ok(item)) = output.next().await {
+                match item {
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        if tx.send(message.to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                    LogOutput::StdErr { message } => {
+                        let mut e = err_sink.lock().unwrap_or_else(|p| p.into_inner());
+                        if e.len() < 64 * 1024 {
+                            e.extend_from_slice(&message);
+                        }
+                    }
+                    LogOutput::StdIn { .. } => {}
+                }
+            }
+        });
+        Ok(Exec {
+            id: created.id,
+            container_id: container_id.to_string(),
+            host: self.handle(),
+            stdout: Some(rx),
+            input: Some(input),
+            stderr,
+            stamps: ExecStamps {
+                created: created_at,
+                started: started_at,
+            },
+        })
+    }
+
     /// Every container, running or not, matching the label filter `label`
     /// (`key` or `key=value`).
     fn list_with_label(
@@ -703,6 +790,156 @@ impl DockerHost {
         HostHandle {
             rt: self.rt.clone(),
             docker: self.docker.clone(),
+        }
+    }
+}
+
+/// When each engine call of [`DockerHost::exec`] returned (`Instant`s,
+/// `CLOCK_MONOTONIC` on Linux).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecStamps {
+    /// `create_exec` returned: the engine registered the exec; nothing runs yet.
+    pub created: Instant,
+    /// `start_exec` returned attached: the engine took the connection over
+    /// for the process's stdio and handed the start to the container's shim;
+    /// the OCI runtime's exec (`runc exec`: join the container's namespaces
+    /// and cgroup, exec the command) runs after this returns.
+    pub started: Instant,
+}
+
+/// A process started by [`DockerHost::exec`] in a running container. The
+/// engine offers no call to kill one exec: closing its stdin ends a
+/// workload that reads it; one that hangs ends with its container.
+pub struct Exec {
+    id: String,
+    container_id: String,
+    host: HostHandle,
+    stdout: Option<mpsc::Receiver<Vec<u8>>>,
+    input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stamps: ExecStamps,
+}
+
+impl Exec {
+    /// When each engine call of its start returned.
+    pub fn stamps(&self) -> ExecStamps {
+        self.stamps
+    }
+
+    /// Exec id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Takes the receiver of stdout chunks (closed when the process's output ends).
+    pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<Vec<u8>>> {
+        self.stdout.take()
+    }
+
+    /// What the process wrote to stderr so far (at most 64 KiB).
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// Writes bytes to the process's stdin, waiting at most `timeout`.
+    ///
+    /// Errors: [`ContainerError::Io`] if stdin is closed or the write fails, or a timeout.
+    pub fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), ContainerError> {
+        let what = format!(
+            "stdin of exec {} in container {}",
+            short(&self.id),
+            short(&self.container_id)
+        );
+        let input = self.input.as_mut().ok_or_else(|| ContainerError::Io {
+            path: what.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin already closed"),
+        })?;
+        self.host
+            .rt
+            .block_on(async {
+                tokio::time::timeout(timeout, async {
+                    input.write_all(bytes).await?;
+                    input.flush().await
+                })
+                .await
+            })
+            .map_err(|_| ContainerError::Timeout {
+                call: format!("write {what}"),
+                timeout_ms: timeout.as_millis() as u64,
+            })?
+            .map_err(|source| ContainerError::Io { path: what, source })
+    }
+
+    /// Closes the process's stdin (it then sees end of file).
+    pub fn close_stdin(&mut self) {
+        if let Some(mut input) = self.input.take() {
+            let _ = self.host.rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), input.shutdown()).await
+            });
+        }
+    }
+
+    fn inspect(
+        &self,
+        timeout: Duration,
+    ) -> Result<bollard::models::ExecInspectResponse, ContainerError> {
+        bounded(
+            &self.host.rt,
+            "inspect_exec",
+            &format!("inspect_exec {}", short(&self.id)),
+            timeout,
+            self.host.docker.inspect_exec(&self.id),
+        )
+    }
+
+    /// The host pid of the process (`None` once it exited). The engine marks
+    /// an exec running only when its runtime's exec call returned, which can
+    /// be after the process has already answered: an exec neither running
+    /// nor exited yet is polled (every millisecond, at most `timeout`).
+    ///
+    /// Errors: engine/timeout errors.
+    pub fn pid(&self, timeout: Duration) -> Result<Option<u32>, ContainerError> {
+        let until = Instant::now() + timeout;
+        loop {
+            let i = self.inspect(timeout)?;
+            let pid = i.pid.filter(|p| *p > 0).map(|p| p as u32);
+            match (i.running == Some(true), pid) {
+                (true, Some(p)) => return Ok(Some(p)),
+                // Not running with a pid: it ran and exited. (Docker 20.10
+                // reports exit code 0, not null, for an exec not started
+                // yet, and running before it has its pid.)
+                (false, Some(_)) => return Ok(None),
+                _ if Instant::now() >= until => return Ok(None),
+                _ => {}
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Closes stdin and waits (at most `timeout`, polling the engine every
+    /// millisecond) until the process exits; returns its exit code.
+    ///
+    /// Errors: engine errors; a process still running after `timeout`
+    /// ([`ContainerError::Timeout`]: it ends with its container); an exit
+    /// the engine reports without a code.
+    pub fn wait(mut self, timeout: Duration) -> Result<i64, ContainerError> {
+        self.close_stdin();
+        let until = Instant::now() + timeout;
+        loop {
+            let i = self.inspect(timeout)?;
+            if !i.running.unwrap_or(true) {
+                return i.exit_code.ok_or_else(|| ContainerError::Io {
+                    path: format!("exec {}", short(&self.id)),
+                    source: std::io::Error::other("the engine reports no exit code"),
+                });
+            }
+            if Instant::now() >= until {
+                return Err(ContainerError::Timeout {
+                    call: format!("wait for exec {} to exit", short(&self.id)),
+                    timeout_ms: timeout.as_millis() as u64,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }

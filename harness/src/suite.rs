@@ -128,8 +128,11 @@ pub struct Suite {
     pub throughput: Option<ThroughputPlan>,
 }
 
-/// The representative variant of every family the default suite runs.
-pub const DEFAULT_TARGETS: [&str; 11] = [
+/// The representative variant of every family the default suite runs, and
+/// one of every kind of start: with `docker-exec-scratch-runc` (a process in
+/// a warm container) and containerd's runc and Wasm shim, every Wasm kind of
+/// start has a container start of its own kind to be paired with.
+pub const DEFAULT_TARGETS: [&str; 14] = [
     "native",
     "wasmtime-aot",
     "wasmtime-pooling",
@@ -141,6 +144,9 @@ pub const DEFAULT_TARGETS: [&str; 11] = [
     "cli-wasmtime",
     "docker-scratch-runc-bridge",
     "docker-debian-runc-bridge",
+    "docker-exec-scratch-runc",
+    "containerd-runc",
+    "containerd-wasm-wamr",
 ];
 
 const CI_TARGETS: [&str; 6] = [
@@ -227,6 +233,9 @@ impl Suite {
                         ("noop", "cli-wasmtime", 10),
                         ("noop", "docker-scratch-runc-bridge", 20),
                         ("noop", "docker-debian-runc-bridge", 10),
+                        ("noop", "docker-exec-scratch-runc", 20),
+                        ("noop", "containerd-runc", 10),
+                        ("noop", "containerd-wasm-wamr", 10),
                         ("thumbnail", "native", 5),
                         ("thumbnail", "wasmtime-pooling", 5),
                         ("thumbnail", "docker-scratch-runc-bridge", 5),

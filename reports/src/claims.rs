@@ -571,8 +571,11 @@ pub struct Figure {
     pub high: f64,
     /// Sample count behind it, when it has one.
     pub n: Option<u64>,
-    /// Whether the figure carries an interval.
+    /// Whether the figure carries an interval (an exact figure, such as a
+    /// file's size, carries the degenerate one).
     pub interval: bool,
+    /// Whether the figure is exact: counted, not sampled (artifact sizes).
+    pub exact: bool,
     /// Against the bound.
     pub outcome: Outcome,
     /// For a ratio of two starts: how the two sides were started.
@@ -599,6 +602,7 @@ impl Figure {
             high,
             n,
             interval,
+            exact: false,
             outcome,
             pairing: None,
             start: None,
@@ -615,7 +619,9 @@ impl Figure {
     /// `value [low–high], n = …` in `unit`, then the condition of its starts.
     pub fn describe(&self, unit: Unit) -> String {
         let mut s = unit.format(self.value);
-        if self.interval {
+        if self.exact {
+            s.push_str(" (exact)");
+        } else if self.interval {
             s.push_str(&format!(
                 " [{}–{}]",
                 unit.format(self.low),
@@ -863,6 +869,11 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
     let point = |label: String, v: f64, n: Option<u64>| {
         Figure::plain(label, (v, v, v), n, false, judge(v, v))
     };
+    // A size is counted, not sampled: its interval is the figure itself.
+    let exact = |label: String, v: f64| Figure {
+        exact: true,
+        ..Figure::plain(label, (v, v, v), None, true, judge(v, v))
+    };
     match &claim.measure {
         Measure::NotComparable { reason } => {
             return Verdict {
@@ -1087,7 +1098,7 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
                                     )) && f.value == a.bytes as f64
                                 });
                                 if !dup && !seen(&figures, &label) {
-                                    figures.push(point(label, a.bytes as f64, None));
+                                    figures.push(exact(label, a.bytes as f64));
                                 }
                             }
                             Some(base) => {
@@ -1107,11 +1118,7 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
                                         b.kind.name()
                                     );
                                     if !seen(&figures, &label) {
-                                        figures.push(point(
-                                            label,
-                                            a.bytes as f64 / b.bytes as f64,
-                                            None,
-                                        ));
+                                        figures.push(exact(label, a.bytes as f64 / b.bytes as f64));
                                     }
                                 }
                             }
@@ -1211,7 +1218,7 @@ fn combine(figures: &[Figure], m: &Measure) -> (VerdictKind, Option<Direction>, 
     let mut detail = parts.join("; ");
     if deciding.is_empty() {
         let why = if figures.iter().all(|f| !f.interval) {
-            "no figure carries an interval (one series or artifact per target)"
+            "no figure carries an interval (one density series per target)"
         } else {
             "only cross-kind pairs were measured (a like-for-like pair decides)"
         };

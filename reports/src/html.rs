@@ -156,7 +156,12 @@ fn cold_start(run: &RunFile, sink: &mut Vec<Chart>) -> String {
                 .results
                 .iter()
                 .filter(|r| r.workload == w && r.metric == m)
-                .filter_map(|r| box_stats(&r.target, r))
+                .filter_map(|r| {
+                    box_stats(
+                        &format!("{} · {}", r.target, crate::start_label(run, &r.target)),
+                        r,
+                    )
+                })
                 .collect();
             if !boxes.is_empty() {
                 s.push_str(&chart(
@@ -173,6 +178,10 @@ fn cold_start(run: &RunFile, sink: &mut Vec<Chart>) -> String {
         }
         s.push_str(&phases(run, w, sink));
     }
+    s.push_str(&format!(
+        "<p class=\"muted\">{}</p>\n",
+        escape(&crate::start_note(run))
+    ));
     s.push_str(&floors(run));
     s
 }

@@ -112,6 +112,27 @@ pub fn command_workloads(run: &RunFile) -> Vec<&str> {
     v
 }
 
+/// What one start of `target` creates, as [`coldbench_results::StartKind::label`]
+/// words (`?` for a target the run does not list).
+pub fn start_label(run: &RunFile, target: &str) -> &'static str {
+    run.targets
+        .iter()
+        .find(|t| t.id == target)
+        .map_or("?", |t| t.start_path().kind.label())
+}
+
+/// The condition of a cold-start section's starts, in words, with what
+/// each target's start is made of: one line under every cold-start table.
+pub fn start_note(run: &RunFile) -> String {
+    let Some(c) = &run.cold_start else {
+        return String::new();
+    };
+    format!(
+        "Starts measured {}; `start` says what one start creates — a ratio is like for like only between the same kind (docs/design.md §1, Start paths).\n",
+        c.condition_of().describe()
+    )
+}
+
 /// The cold-start table: one row per workload × target that produced
 /// samples, with n and, per phase, the median [95 % CI] and p99; with
 /// `details`, followed by the in-target phases and the artifact sizes.
@@ -124,6 +145,7 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
     table.load_preset(UTF8_BORDERS_ONLY).set_header(vec![
         "workload",
         "target",
+        "start",
         "n",
         "t_ready p50 [95% CI]",
         "t_ready p99",
@@ -164,6 +186,7 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
         table.add_row(vec![
             Cell::new(w),
             Cell::new(t),
+            Cell::new(start_label(run, t)),
             Cell::new(ready.or(first).map(|s| s.n).unwrap_or(0))
                 .set_alignment(CellAlignment::Right),
             Cell::new(median_cell(ready)).set_alignment(CellAlignment::Right),
@@ -189,6 +212,7 @@ pub fn cold_start_table(run: &RunFile, details: bool) -> String {
     let mut out = format!("Cold start ({runs}, after {} warm-up)\n", section.warmup);
     out.push_str(&table.to_string());
     out.push('\n');
+    out.push_str(&start_note(run));
     let commands = command_workloads(run);
     if !commands.is_empty() {
         out.push_str(&format!(

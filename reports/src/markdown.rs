@@ -105,7 +105,7 @@ pub fn cold_start(run: &RunFile) -> String {
         return "No cold-start section in these runs: `coldbench run` (or `cargo run --release`) measures it.\n".into();
     };
     let mut out = String::from(
-        "| workload | target | n | t_ready p50 [95 % CI] | t_first_response p50 [95 % CI] |\n|---|---|---:|---:|---:|\n",
+        "| workload | target | start | n | t_ready p50 [95 % CI] | t_first_response p50 [95 % CI] |\n|---|---|---|---:|---:|---:|\n",
     );
     // Commands (bring your own) have t_first_response and no t_ready.
     let commands = crate::command_workloads(run);
@@ -125,9 +125,10 @@ pub fn cold_start(run: &RunFile) -> String {
                 .unwrap_or_else(|| "—".into())
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             escape(&r.workload),
             escape(&r.target),
+            crate::start_label(run, &r.target),
             r.summary.n,
             cell(Metric::TReady),
             cell(Metric::TFirstResponse)
@@ -139,6 +140,7 @@ pub fn cold_start(run: &RunFile) -> String {
             escape(&commands.join(", "))
         ));
     }
+    out.push_str(&format!("\n{}", escape(&crate::start_note(run))));
     out.push_str(&floors(run));
     out
 }

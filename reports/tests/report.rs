@@ -184,9 +184,12 @@ fn a_platform_claim_is_labelled_as_judged_on_a_local_stand_in() {
 fn container_images_are_judged_per_target_so_debian_images_count() {
     let v = verdict("container-image-50-400mb");
     // 4 workloads × (scratch, Debian): the 117 MB Debian images hold.
+    // A size is exact (counted, not sampled): it decides.
     assert_eq!(v.figures.len(), 8, "{:?}", v.figures);
-    assert_eq!(v.kind, VerdictKind::Indicative, "{}", v.detail);
-    assert!(v.detail.contains("would hold for") && v.detail.contains("docker-debian"));
+    assert!(v.figures.iter().all(|f| f.exact && f.decides()));
+    assert_eq!(v.kind, VerdictKind::Depends, "{}", v.detail);
+    assert!(v.detail.contains("holds for") && v.detail.contains("docker-debian"));
+    assert!(v.detail.contains("fails (below) for") && v.detail.contains("docker-scratch"));
 }
 
 #[test]

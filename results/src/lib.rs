@@ -155,6 +155,18 @@ pub enum Metric {
     /// workload's own start and the stdio path back through the engine).
     /// The last container phase.
     TContainerReady,
+    /// A process exec'd in a warm container: harness start call → the
+    /// engine registered the exec (`create_exec` returned). The first of the
+    /// exec phases, which add up to `t_ready` sample by sample.
+    TExecCreate,
+    /// Exec registered → the engine took the connection over for its stdio
+    /// and handed the start to the shim (`start_exec` returned attached).
+    TExecStart,
+    /// `start_exec` returned → the harness read the ready line: the OCI
+    /// runtime's exec (`runc exec` joins the container's namespaces and
+    /// cgroup, then execs the workload), the workload's own start and the
+    /// stdio path back through the engine. The last exec phase.
+    TExecReady,
 }
 
 impl Metric {
@@ -176,6 +188,9 @@ impl Metric {
             Metric::TContainerAttach => "t_container_attach",
             Metric::TContainerStart => "t_container_start",
             Metric::TContainerReady => "t_container_ready",
+            Metric::TExecCreate => "t_exec_create",
+            Metric::TExecStart => "t_exec_start",
+            Metric::TExecReady => "t_exec_ready",
         }
     }
 }

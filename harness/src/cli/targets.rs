@@ -12,6 +12,7 @@ pub fn list() -> Result<()> {
         .set_header(vec![
             "target",
             "family",
+            "a start is",
             "available",
             "what / why not and how to enable",
         ]);
@@ -23,6 +24,7 @@ pub fn list() -> Result<()> {
         table.add_row(vec![
             v.id.clone(),
             v.family.to_string(),
+            v.start.describe(),
             avail.to_string(),
             note,
         ]);

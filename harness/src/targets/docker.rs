@@ -11,7 +11,7 @@ use super::{
 use crate::artifacts::{glibc_binary, static_binary};
 use crate::stream::LineReader;
 use coldbench_containers::{
-    Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Hardening, ImageBuild,
+    Container, ContainerError, ContainerSpec, DockerHost, EngineInfo, Exec, Hardening, ImageBuild,
     ImageInfo,
 };
 use coldbench_results::{
@@ -53,7 +53,8 @@ pub enum NetworkMode {
     None,
 }
 
-/// One Docker variant: image flavour × OCI runtime × network mode.
+/// One Docker variant: image flavour × OCI runtime × network mode, and
+/// whether a start is a new container or a process exec'd in a warm one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DockerVariant {
     /// Image flavour.
@@ -62,6 +63,10 @@ pub struct DockerVariant {
     pub runtime: OciRuntime,
     /// Network mode.
     pub network: NetworkMode,
+    /// A start is `exec` of the workload in a container of its image that
+    /// was created and started at prepare (the warm path: pre-warmed
+    /// containers), instead of a new container.
+    pub exec: bool,
 }
 
 impl DockerVariant {
@@ -75,9 +80,20 @@ impl DockerVariant {
                         image,
                         runtime,
                         network,
+                        exec: false,
                     });
                 }
             }
+        }
+        // The warm path, with runc: the network is set up before the clock,
+        // so one mode (none) stands for both.
+        for image in [ImageFlavour::Scratch, ImageFlavour::Debian] {
+            v.push(DockerVariant {
+                image,
+                runtime: OciRuntime::Runc,
+                network: NetworkMode::None,
+                exec: true,
+            });
         }
         v
     }
@@ -107,8 +123,11 @@ impl DockerVariant {
         }
     }
 
-    /// Stable id, e.g. `docker-debian-crun-none`.
+    /// Stable id, e.g. `docker-debian-crun-none`, or `docker-exec-scratch-runc`.
     pub fn id(self) -> String {
+        if self.exec {
+            return format!("docker-exec-{}-{}", self.image_name(), self.runtime_name());
+        }
         format!(
             "docker-{}-{}-{}",
             self.image_name(),
@@ -119,6 +138,13 @@ impl DockerVariant {
 
     /// One line for `coldbench targets`.
     pub fn describe(self) -> String {
+        if self.exec {
+            return format!(
+                "the workload exec'd (Engine API exec) in a running container of the {} image, OCI runtime {}: the container created and started at prepare, its first process idle on stdin",
+                self.image_name(),
+                self.runtime_name()
+            );
+        }
         format!(
             "{} image, OCI runtime {}, network {}",
             match self.image {
@@ -180,10 +206,21 @@ impl TargetFamily for DockerFamily {
                 id: d.id(),
                 family: Family::Container,
                 description: d.describe(),
-                start: StartPath::new(
-                    StartKind::NewContainer,
-                    &[BeforeClock::ArtifactBuilt, BeforeClock::ImageBuilt],
-                ),
+                start: if d.exec {
+                    StartPath::new(
+                        StartKind::ProcessInWarmContainer,
+                        &[
+                            BeforeClock::ArtifactBuilt,
+                            BeforeClock::ImageBuilt,
+                            BeforeClock::ContainerRunning,
+                        ],
+                    )
+                } else {
+                    StartPath::new(
+                        StartKind::NewContainer,
+                        &[BeforeClock::ArtifactBuilt, BeforeClock::ImageBuilt],
+                    )
+                },
                 provider: self,
             })
             .collect()
@@ -227,6 +264,13 @@ impl TargetFamily for DockerFamily {
     /// A container start is ~0.33 s here (gVisor ~0.5 s), teardown ~0.12 s,
     /// an image build ~1.5 s, a density sample (docker stats) ~1 s.
     fn priors(&self, v: &Variant, _workload: &str) -> Priors {
+        if Self::variant(v).exec {
+            // An exec is ~0.1 s here; prepare builds the image and starts
+            // the warm container.
+            return Priors::new(0.1, 0.01)
+                .with_prepare_s(2.0)
+                .with_density_sample_s(0.2);
+        }
         let start_s = if Self::variant(v).runtime == OciRuntime::Runsc {
             0.5
         } else {
@@ -248,6 +292,10 @@ pub struct DockerTarget {
     images: HashMap<String, ImageInfo>,
     base: Option<ImageInfo>,
     hardening: Hardening,
+    /// Exec variants: per workload, the warm container started at prepare
+    /// (its first process the workload in serve mode, idle on its stdin,
+    /// which this handle keeps open); removed when the target is dropped.
+    warm: HashMap<String, Container>,
     /// Since when the engine has not answered (a restart, a crash), if it
     /// has not: past [`ENGINE_WAIT`] later starts fail at once.
     engine_down_since: Option<Instant>,
@@ -277,6 +325,7 @@ impl DockerTarget {
             images: HashMap::new(),
             base: None,
             hardening: Hardening::hardened(),
+            warm: HashMap::new(),
             engine_down_since: None,
         }
     }
@@ -327,6 +376,99 @@ impl DockerTarget {
             binary,
             tag: format!("coldbench/{workload}:{}", self.variant.image_name()),
         })
+    }
+
+    /// The spec of a container of `workload`'s image with this target's
+    /// runtime, network and confinement; `serve`: the workload answers
+    /// requests until its stdin closes.
+    fn spec(&self, workload: &str, serve: bool) -> TargetResult<ContainerSpec> {
+        let image = self
+            .images
+            .get(workload)
+            .ok_or_else(|| TargetError::Failed(format!("image for {workload} was never built")))?
+            .id
+            .clone();
+        Ok(ContainerSpec {
+            image,
+            args: super::workload_args(workload, serve),
+            runtime: Some(self.variant.runtime_name().to_string()),
+            network_mode: self.variant.network_name().to_string(),
+            hardening: self.hardening.clone(),
+            workload_dir: crate::artifacts::workload_dir(workload),
+        })
+    }
+
+    /// Starts the warm container of `workload` (exec variants, at prepare):
+    /// its first process is the workload in serve mode, which reads its
+    /// stdin (kept open by the returned handle) and so stays up, idle; its
+    /// ready line is read here, so the container is known to run.
+    ///
+    /// Errors: the engine's; a container whose process printed no ready
+    /// line within `timeout` (removed).
+    fn warm_container(
+        &self,
+        host: &DockerHost,
+        workload: &str,
+        timeout: Duration,
+    ) -> TargetResult<Container> {
+        let mut c = host
+            .start(&self.spec(workload, true)?, timeout)
+            .map_err(cerr)?;
+        let rx = c
+            .take_stdout()
+            .ok_or_else(|| TargetError::Failed("warm container has no stdout stream".into()))?;
+        match rx.recv_timeout(timeout) {
+            Ok(_) => {}
+            Err(_) => {
+                let _ = c.remove(timeout);
+                return Err(TargetError::Failed(format!(
+                    "the warm container of {workload} ({}) printed nothing within {} ms: its first process must stay up reading its stdin; stderr: {}",
+                    c.id(),
+                    timeout.as_millis(),
+                    c.stderr()
+                )));
+            }
+        }
+        // The rest of its output is never read; the receiver is dropped
+        // (the engine's stream stays open with the container's stdin).
+        Ok(c)
+    }
+
+    /// One start of an exec variant: `create_exec` → `start_exec` attached
+    /// of the workload's binary in its warm container.
+    fn start_exec(
+        &mut self,
+        host: &DockerHost,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
+        let container = self.warm.get(workload).ok_or_else(|| {
+            TargetError::Failed(format!(
+                "the warm container of {workload} was never started"
+            ))
+        })?;
+        let mut cmd = vec![format!("/{workload}")];
+        cmd.extend(super::workload_args(workload, serve));
+        let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
+        let mut exec = host
+            .exec(
+                container.id(),
+                &cmd,
+                self.hardening.user.as_deref(),
+                timeout,
+            )
+            .map_err(cerr)?;
+        let rx = exec
+            .take_stdout()
+            .ok_or_else(|| TargetError::Failed("exec has no stdout stream".into()))?;
+        let stamps = exec.stamps();
+        Ok(Box::new(ExecInstance {
+            exec: Some(exec),
+            stdout: LineReader::new(rx),
+            stamps_ns: [stamps.created, stamps.started]
+                .map(|t| clock.1 + t.saturating_duration_since(clock.0).as_nanos() as u64),
+        }))
     }
 
     fn host(&self) -> TargetResult<&Arc<DockerHost>> {
@@ -390,7 +532,11 @@ impl Target for DockerTarget {
             ("network_mode".into(), v.network_name().into()),
             (
                 "client".into(),
-                "bollard 0.21 (create → attach → start; wait → remove)".into(),
+                if v.exec {
+                    "bollard 0.21 (warm container at prepare; per start create_exec → start_exec attached; teardown: stdin closed, inspect_exec until exited)".into()
+                } else {
+                    "bollard 0.21 (create → attach → start; wait → remove)".into()
+                },
             ),
             (
                 "storage_driver".into(),
@@ -503,13 +649,32 @@ impl Target for DockerTarget {
         let mut built = host
             .build_workload_images(&builds, timeout.max(Duration::from_secs(120)))
             .into_iter();
-        planned
+        let results: Vec<TargetResult<Option<u64>>> = planned
             .into_iter()
             .map(|p| {
                 let Some(b) = p? else { return Ok(None) };
                 let (image, took) = built.next().expect("one result per build").map_err(cerr)?;
                 self.images.insert(b.workload, image);
                 Ok(Some(took.as_nanos() as u64))
+            })
+            .collect();
+        if !self.variant.exec {
+            return results;
+        }
+        // The warm path: one running container per workload, started now
+        // (its time is prepare's), whose first process waits on its stdin.
+        results
+            .into_iter()
+            .zip(workloads)
+            .map(|(r, w)| {
+                let built_ns = r?;
+                if self.warm.contains_key(w) {
+                    return Ok(built_ns);
+                }
+                let t = Instant::now();
+                let c = self.warm_container(&host, w, timeout)?;
+                self.warm.insert(w.clone(), c);
+                Ok(Some(built_ns.unwrap_or(0) + t.elapsed().as_nanos() as u64))
             })
             .collect()
     }
@@ -534,21 +699,11 @@ impl Target for DockerTarget {
         serve: bool,
         timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
-        let image = self
-            .images
-            .get(workload)
-            .ok_or_else(|| TargetError::Failed(format!("image for {workload} was never built")))?
-            .id
-            .clone();
-        let spec = ContainerSpec {
-            image,
-            args: super::workload_args(workload, serve),
-            runtime: Some(self.variant.runtime_name().to_string()),
-            network_mode: self.variant.network_name().to_string(),
-            hardening: self.hardening.clone(),
-            workload_dir: crate::artifacts::workload_dir(workload),
-        };
         let host = self.host()?.clone();
+        if self.variant.exec {
+            return self.start_exec(&host, workload, serve, timeout);
+        }
+        let spec = self.spec(workload, serve)?;
         // One reading of both clocks (both CLOCK_MONOTONIC) places the
         // engine calls' `Instant`s on the harness's ns timeline.
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
@@ -591,6 +746,76 @@ impl Target for DockerTarget {
             stamps_ns: [stamps.created, stamps.attached, stamps.started]
                 .map(|t| clock.1 + t.saturating_duration_since(clock.0).as_nanos() as u64),
         }))
+    }
+}
+
+/// A process exec'd in a warm container.
+struct ExecInstance {
+    exec: Option<Exec>,
+    stdout: LineReader,
+    /// When the engine's create_exec and start_exec calls returned,
+    /// `CLOCK_MONOTONIC` ns.
+    stamps_ns: [u64; 2],
+}
+
+impl Instance for ExecInstance {
+    fn stdout(&mut self) -> &mut LineReader {
+        &mut self.stdout
+    }
+
+    /// create (start call → exec registered), start (→ the process running,
+    /// attached), ready (→ its ready line read): they add up to `t_ready`
+    /// start by start.
+    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
+        let [created, started] = self.stamps_ns;
+        if !(t0_ns <= created && created <= started && started <= ready_read_ns) {
+            return Vec::new();
+        }
+        vec![
+            (Metric::TExecCreate, created - t0_ns),
+            (Metric::TExecStart, started - created),
+            (Metric::TExecReady, ready_read_ns - started),
+        ]
+    }
+
+    fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()> {
+        self.exec
+            .as_mut()
+            .expect("live until teardown")
+            .write_stdin(bytes, timeout)
+            .map_err(cerr)
+    }
+
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        self.exec
+            .as_mut()
+            .expect("live until teardown")
+            .close_stdin();
+        Ok(())
+    }
+
+    fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
+        let e = self.exec.take().expect("live until teardown");
+        let code = e.wait(timeout).map_err(cerr)?;
+        if code != 0 {
+            return Err(TargetError::Failed(format!(
+                "exec'd process exited with status {code}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn diagnostics(&mut self) -> String {
+        self.exec.as_ref().map(|e| e.stderr()).unwrap_or_default()
+    }
+
+    fn memory_scope(&mut self, timeout: Duration) -> MemoryScope {
+        let e = self.exec.as_ref().expect("live until teardown");
+        match e.pid(timeout) {
+            Ok(Some(pid)) => MemoryScope::Processes(vec![pid]),
+            Ok(None) => MemoryScope::Unknown(format!("exec {} is not running", e.id())),
+            Err(err) => MemoryScope::Unknown(err.to_string()),
+        }
     }
 }
 
