@@ -492,6 +492,20 @@ pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String 
     page(runs, verdicts, hosts, &mut Vec::new())
 }
 
+/// The three answers as a definition list.
+fn answers(runs: &[&RunFile]) -> String {
+    let mut s = String::from("<dl>\n");
+    for a in crate::summary::answers(runs) {
+        s.push_str(&format!(
+            "<dt><b>{}</b></dt><dd>{}</dd>\n",
+            escape(a.question),
+            escape(&a.sentence)
+        ));
+    }
+    s.push_str("</dl>\n");
+    s
+}
+
 /// Every chart of the page for `runs`, in page order (the PNG files).
 pub fn charts(runs: &[&RunFile]) -> Vec<Chart> {
     let mut sink = Vec::new();
@@ -505,6 +519,7 @@ fn page(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64], sink: &mut Vec<C
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>coldbench report</title><style>{STYLE}</style></head><body>\n\
 <h1>coldbench report</h1>\n<p class=\"muted\">{} run(s) on {}; rendered from results files only.</p>\n\
+<h2 id=\"answers\">The three answers</h2>\n{}\
 <h2 id=\"claims\">Claims ledger</h2>\n{}\
 <h2 id=\"cold-start\">Cold start</h2>\n{}\
 <h2 id=\"density\">Density and host sizing</h2>\n{}\
@@ -514,6 +529,7 @@ fn page(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64], sink: &mut Vec<C
 </body></html>\n",
         runs.len(),
         names.join(", "),
+        answers(runs),
         ledger(verdicts),
         cold_start(pick(|r| r.cold_start.is_some()), sink),
         {

@@ -16,6 +16,7 @@ pub mod html;
 pub mod markdown;
 pub mod plot;
 pub mod sizing;
+pub mod summary;
 
 use coldbench_results::{MemoryKind, Metric, RunFile, Summary};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_BORDERS_ONLY};

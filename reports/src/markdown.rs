@@ -246,7 +246,9 @@ pub fn provenance(runs: &[&RunFile]) -> String {
 /// sheet for this host and `hosts` (bytes) —, then provenance.
 pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String {
     let pick = |has: fn(&RunFile) -> bool| runs.iter().copied().find(|r| has(r));
-    let mut out = String::from("## Claims ledger\n\n");
+    let mut out = String::from("## The three answers\n\n");
+    out.push_str(&crate::summary::markdown(&crate::summary::answers(runs)));
+    out.push_str("\n## Claims ledger\n\n");
     out.push_str(&ledger(verdicts));
     out.push_str("\n## Cold start\n\n");
     out.push_str(&match pick(|r| r.cold_start.is_some()) {

@@ -418,3 +418,39 @@ fn hosts_differing_only_by_kibibytes_of_memory_are_one_host() {
         "{why}"
     );
 }
+
+/// Every format opens with the three answers, generated from the run, then
+/// the ledger: the cold-start answer per kind of start (never one figure
+/// across kinds), memory per workload, slowdown per family.
+#[test]
+fn the_first_screen_answers_the_three_questions() {
+    let run = fixture();
+    let answers = coldbench_reports::summary::answers(&[&run]);
+    assert_eq!(answers.len(), 3);
+    let start = &answers[0].sentence;
+    for kind in [
+        "new process: native",
+        "instance in a warm process: wasmtime-pooling",
+        "new container: docker-",
+    ] {
+        assert!(start.contains(kind), "{start}");
+    }
+    // The pooled thumbnail instance costs more than the container's: said.
+    let memory = &answers[1].sentence;
+    assert!(
+        memory.contains("thumbnail: from") && memory.contains("noop: from"),
+        "{memory}"
+    );
+    let slow = &answers[2].sentence;
+    assert!(
+        slow.contains("wasm: ") && slow.contains("container: "),
+        "{slow}"
+    );
+    let all = claims::parse(SHIPPED_CLAIMS, "claims.toml").unwrap();
+    let verdicts = claims::ledger(&all, &[&run]);
+    let md = coldbench_reports::markdown::report(&[&run], &verdicts, &[]);
+    assert!(md.starts_with("## The three answers"), "{}", &md[..200]);
+    assert!(md.find("## The three answers") < md.find("## Claims ledger"));
+    let html = coldbench_reports::html::report(&[&run], &verdicts, &[]);
+    assert!(html.find("id=\"answers\"").unwrap() < html.find("id=\"claims\"").unwrap());
+}

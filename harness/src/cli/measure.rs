@@ -361,6 +361,10 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
         .inspect_err(|e| eprintln!("claims ledger skipped: {e:#}"))
         .unwrap_or_default();
     let verdicts = coldbench_reports::claims::ledger(&claims, &[back]);
+    print!(
+        "{}",
+        coldbench_reports::summary::terminal(&coldbench_reports::summary::answers(&[back]))
+    );
     print!("{}", coldbench_reports::ledger_table(&verdicts, false));
     let md = coldbench_reports::markdown::report(&[back], &verdicts, &[]);
     if WRITE_REPORT.load(std::sync::atomic::Ordering::Relaxed) {

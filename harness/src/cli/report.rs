@@ -84,6 +84,12 @@ pub fn print(args: ReportArgs) -> Result<()> {
                     }
                     print!("{}", coldbench_reports::full(run));
                 }
+                print!(
+                    "{}",
+                    coldbench_reports::summary::terminal(&coldbench_reports::summary::answers(
+                        &refs
+                    ))
+                );
                 print!("{}", coldbench_reports::ledger_table(&verdicts, true));
             }
             Format::Markdown => {
