@@ -529,7 +529,10 @@ fn in_process_floors_are_measured_in_the_run_and_reported() {
         let rows: Vec<&str> = table
             .lines()
             .filter(|l| {
-                l.contains("wasmtime-pooling")
+                // Table rows only (the three answers above name targets
+                // with their n too).
+                (l.starts_with('│') || l.starts_with('|'))
+                    && l.contains("wasmtime-pooling")
                     && l.contains("(n = ")
                     && !l.contains("Floors measured")
             })

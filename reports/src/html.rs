@@ -492,8 +492,10 @@ pub fn report(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64]) -> String 
     page(runs, verdicts, hosts, &mut Vec::new())
 }
 
-/// The three answers as a definition list.
-fn answers(runs: &[&RunFile]) -> String {
+/// The three answers as a definition list, then the cold start of every
+/// target of the first answer's workload grouped by kind of start (the
+/// memory and slowdown charts follow in their sections).
+fn answers(runs: &[&RunFile], sink: &mut Vec<Chart>) -> String {
     let mut s = String::from("<dl>\n");
     for a in crate::summary::answers(runs) {
         s.push_str(&format!(
@@ -503,6 +505,40 @@ fn answers(runs: &[&RunFile]) -> String {
         ));
     }
     s.push_str("</dl>\n");
+    if let Some(run) = runs.iter().find(|r| r.cold_start.is_some()) {
+        let c = run.cold_start.as_ref().expect("found above");
+        let w = if c.results.iter().any(|r| r.workload == "noop") {
+            "noop"
+        } else {
+            c.results.first().map_or("", |r| r.workload.as_str())
+        };
+        let mut rows: Vec<(
+            coldbench_results::StartKind,
+            &coldbench_results::MetricResult,
+        )> = c
+            .results
+            .iter()
+            .filter(|r| r.workload == w && r.metric == Metric::TReady)
+            .filter_map(|r| {
+                let t = run.targets.iter().find(|t| t.id == r.target)?;
+                Some((t.start_path().kind, r))
+            })
+            .collect();
+        rows.sort_by_key(|(k, r)| (*k, r.summary.p50_ns));
+        let boxes: Vec<BoxStats> = rows
+            .iter()
+            .filter_map(|(k, r)| box_stats(&format!("{} · {}", k.label(), r.target), r))
+            .collect();
+        if !boxes.is_empty() {
+            s.push_str(&chart(
+                plot::distribution_chart(
+                    &format!("{w}: t_ready by kind of start (compare within a kind; p1–p99, p25–p75, median and its 95 % CI)"),
+                    &boxes,
+                ),
+                sink,
+            ));
+        }
+    }
     s
 }
 
@@ -529,7 +565,7 @@ fn page(runs: &[&RunFile], verdicts: &[Verdict], hosts: &[u64], sink: &mut Vec<C
 </body></html>\n",
         runs.len(),
         names.join(", "),
-        answers(runs),
+        answers(runs, sink),
         ledger(verdicts),
         cold_start(pick(|r| r.cold_start.is_some()), sink),
         {

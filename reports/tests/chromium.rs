@@ -89,7 +89,7 @@ fn the_html_report_renders_in_chromium_offline() {
             &format!("--log-net-log={}", net_log.display()),
         ],
     );
-    assert_eq!(dom.matches("<svg").count(), 20, "charts in the loaded DOM");
+    assert_eq!(dom.matches("<svg").count(), 21, "charts in the loaded DOM");
     assert!(dom.contains("Claims ledger"));
     // The page has no script: any console message (Chromium logs every
     // level as `CONSOLE`) is a failure.

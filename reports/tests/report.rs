@@ -298,10 +298,11 @@ fn html_is_self_contained_and_escapes_what_it_prints() {
             "the page fetches something: {needle}"
         );
     }
-    // 4 workloads × (2 cold-start distributions + 1 phase chart), 2 density
-    // workloads × (PSS and t_ready against N), 2 throughput modes × (slowdown
-    // and latency percentiles).
-    assert_eq!(html.matches("<svg").count(), 20);
+    // noop's t_ready by kind of start (the first screen), 4 workloads × (2
+    // cold-start distributions + 1 phase chart), 2 density workloads × (PSS
+    // and t_ready against N), 2 throughput modes × (slowdown and latency
+    // percentiles).
+    assert_eq!(html.matches("<svg").count(), 21);
     let claims_at = html.find("id=\"claims\"").unwrap();
     let cold_at = html.find("id=\"cold-start\"").unwrap();
     assert!(claims_at < cold_at, "the claims ledger comes first");
@@ -376,7 +377,7 @@ fn per_process_limits_never_bind_a_host() {
 fn every_chart_renders_as_a_png_with_the_embedded_font() {
     let run = fixture();
     let charts = coldbench_reports::html::charts(&[&run]);
-    assert_eq!(charts.len(), 20);
+    assert_eq!(charts.len(), 21);
     let dir = std::env::temp_dir().join(format!("coldbench-png-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (i, c) in charts.iter().enumerate() {
