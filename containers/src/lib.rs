@@ -524,9 +524,7 @@ impl DockerHost {
         let mut container = Container {
             id: created.id,
             host: self.handle(),
-            stdout: None,
-            input: None,
-            stderr: Arc::new(Mutex::new(Vec::new())),
+            io: Stdio::default(),
             removed: false,
             stamps: StartStamps {
                 created: created_at,
@@ -546,29 +544,7 @@ impl DockerHost {
             self.docker
                 .attach_container(&container.id, Some(attach_opts)),
         )?;
-        let (tx, rx) = mpsc::channel();
-        let stderr = container.stderr.clone();
-        let mut output = attached.output;
-        self.rt.spawn(async move {
-            while let Some(Ok(item)) = output.next().await {
-                match item {
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        if tx.send(message.to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                    LogOutput::StdErr { message } => {
-                        let mut e = stderr.lock().unwrap_or_else(|p| p.into_inner());
-                        if e.len() < 64 * 1024 {
-                            e.extend_from_slice(&message);
-                        }
-                    }
-                    LogOutput::StdIn { .. } => {}
-                }
-            }
-        });
-        container.stdout = Some(rx);
-        container.input = Some(attached.input);
+        container.io = Stdio::attach(&self.rt, attached.output, attached.input);
         container.stamps.attached = Instant::now();
         self.call(
             "start_container",
@@ -621,7 +597,7 @@ impl DockerHost {
             ),
         )?;
         let started_at = Instant::now();
-        let bollard::exec::StartExecResults::Attached { mut output, input } = started else {
+        let bollard::exec::StartExecResults::Attached { output, input } = started else {
             return Err(ContainerError::Io {
                 path: format!(
                     "exec {} in container {}",
@@ -631,34 +607,11 @@ impl DockerHost {
                 source: std::io::Error::other("the engine started the exec detached"),
             });
         };
-        let (tx, rx) = mpsc::channel();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let err_sink = stderr.clone();
-        self.rt.spawn(async move {
-            while let Some(Ok(item)) = output.next().await {
-                match item {
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        if tx.send(message.to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                    LogOutput::StdErr { message } => {
-                        let mut e = err_sink.lock().unwrap_or_else(|p| p.into_inner());
-                        if e.len() < 64 * 1024 {
-                            e.extend_from_slice(&message);
-                        }
-                    }
-                    LogOutput::StdIn { .. } => {}
-                }
-            }
-        });
         Ok(Exec {
             id: created.id,
             container_id: container_id.to_string(),
             host: self.handle(),
-            stdout: Some(rx),
-            input: Some(input),
-            stderr,
+            io: Stdio::attach(&self.rt, output, input),
             stamps: ExecStamps {
                 created: created_at,
                 started: started_at,
@@ -814,9 +767,7 @@ pub struct Exec {
     id: String,
     container_id: String,
     host: HostHandle,
-    stdout: Option<mpsc::Receiver<Vec<u8>>>,
-    input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    io: Stdio,
     stamps: ExecStamps,
 }
 
@@ -833,12 +784,12 @@ impl Exec {
 
     /// Takes the receiver of stdout chunks (closed when the process's output ends).
     pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<Vec<u8>>> {
-        self.stdout.take()
+        self.io.stdout.take()
     }
 
     /// What the process wrote to stderr so far (at most 64 KiB).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        self.io.stderr_text()
     }
 
     /// Writes bytes to the process's stdin, waiting at most `timeout`.
@@ -850,33 +801,12 @@ impl Exec {
             short(&self.id),
             short(&self.container_id)
         );
-        let input = self.input.as_mut().ok_or_else(|| ContainerError::Io {
-            path: what.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin already closed"),
-        })?;
-        self.host
-            .rt
-            .block_on(async {
-                tokio::time::timeout(timeout, async {
-                    input.write_all(bytes).await?;
-                    input.flush().await
-                })
-                .await
-            })
-            .map_err(|_| ContainerError::Timeout {
-                call: format!("write {what}"),
-                timeout_ms: timeout.as_millis() as u64,
-            })?
-            .map_err(|source| ContainerError::Io { path: what, source })
+        self.io.write(&self.host.rt, bytes, timeout, what)
     }
 
     /// Closes the process's stdin (it then sees end of file).
     pub fn close_stdin(&mut self) {
-        if let Some(mut input) = self.input.take() {
-            let _ = self.host.rt.block_on(async {
-                tokio::time::timeout(Duration::from_secs(5), input.shutdown()).await
-            });
-        }
+        self.io.close(&self.host.rt);
     }
 
     fn inspect(
@@ -944,6 +874,94 @@ impl Exec {
     }
 }
 
+/// The stdio of an attached process (a container's first process or an
+/// exec): stdout chunks on a channel, stderr kept (the first 64 KiB), stdin
+/// writable until closed.
+#[derive(Default)]
+struct Stdio {
+    stdout: Option<mpsc::Receiver<Vec<u8>>>,
+    input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Stdio {
+    /// Demultiplexes an engine's attach `output` on `rt`: stdout to the
+    /// channel, stderr to the kept buffer; `input` is the process's stdin.
+    fn attach(
+        rt: &tokio::runtime::Runtime,
+        mut output: Pin<
+            Box<dyn futures_util::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>,
+        >,
+        input: Pin<Box<dyn AsyncWrite + Send>>,
+    ) -> Stdio {
+        let (tx, rx) = mpsc::channel();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let kept = stderr.clone();
+        rt.spawn(async move {
+            while let Some(Ok(item)) = output.next().await {
+                match item {
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        if tx.send(message.to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                    LogOutput::StdErr { message } => {
+                        let mut e = kept.lock().unwrap_or_else(|p| p.into_inner());
+                        if e.len() < 64 * 1024 {
+                            e.extend_from_slice(&message);
+                        }
+                    }
+                    LogOutput::StdIn { .. } => {}
+                }
+            }
+        });
+        Stdio {
+            stdout: Some(rx),
+            input: Some(input),
+            stderr,
+        }
+    }
+
+    fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// Writes `bytes` to stdin (`what` names it in errors), at most `timeout`.
+    fn write(
+        &mut self,
+        rt: &tokio::runtime::Runtime,
+        bytes: &[u8],
+        timeout: Duration,
+        what: String,
+    ) -> Result<(), ContainerError> {
+        let input = self.input.as_mut().ok_or_else(|| ContainerError::Io {
+            path: what.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin already closed"),
+        })?;
+        rt.block_on(async {
+            tokio::time::timeout(timeout, async {
+                input.write_all(bytes).await?;
+                input.flush().await
+            })
+            .await
+        })
+        .map_err(|_| ContainerError::Timeout {
+            call: format!("write {what}"),
+            timeout_ms: timeout.as_millis() as u64,
+        })?
+        .map_err(|source| ContainerError::Io { path: what, source })
+    }
+
+    /// Closes stdin (the process sees end of file); a second close is a no-op.
+    fn close(&mut self, rt: &tokio::runtime::Runtime) {
+        if let Some(mut input) = self.input.take() {
+            let _ = rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), input.shutdown()).await
+            });
+        }
+    }
+}
+
 #[derive(Clone)]
 struct HostHandle {
     rt: Arc<tokio::runtime::Runtime>,
@@ -954,9 +972,7 @@ struct HostHandle {
 pub struct Container {
     id: String,
     host: HostHandle,
-    stdout: Option<mpsc::Receiver<Vec<u8>>>,
-    input: Option<Pin<Box<dyn AsyncWrite + Send>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    io: Stdio,
     removed: bool,
     stamps: StartStamps,
 }
@@ -990,49 +1006,25 @@ impl Container {
 
     /// Takes the receiver of stdout chunks (closed when the container's output ends).
     pub fn take_stdout(&mut self) -> Option<mpsc::Receiver<Vec<u8>>> {
-        self.stdout.take()
+        self.io.stdout.take()
     }
 
     /// What the container wrote to stderr so far (at most 64 KiB).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        self.io.stderr_text()
     }
 
     /// Writes bytes to the container's stdin, waiting at most `timeout`.
     ///
     /// Errors: [`ContainerError::Io`] if stdin is closed or the write fails, or a timeout.
     pub fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), ContainerError> {
-        let input = self.input.as_mut().ok_or_else(|| ContainerError::Io {
-            path: format!("stdin of container {}", short(&self.id)),
-            source: std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin already closed"),
-        })?;
-        let id = self.id.clone();
-        self.host
-            .rt
-            .block_on(async {
-                tokio::time::timeout(timeout, async {
-                    input.write_all(bytes).await?;
-                    input.flush().await
-                })
-                .await
-            })
-            .map_err(|_| ContainerError::Timeout {
-                call: format!("write stdin of {}", short(&id)),
-                timeout_ms: timeout.as_millis() as u64,
-            })?
-            .map_err(|source| ContainerError::Io {
-                path: format!("stdin of container {}", short(&id)),
-                source,
-            })
+        let what = format!("stdin of container {}", short(&self.id));
+        self.io.write(&self.host.rt, bytes, timeout, what)
     }
 
     /// Closes the container's stdin (the workload then sees end of file).
     pub fn close_stdin(&mut self) {
-        if let Some(mut input) = self.input.take() {
-            let _ = self.host.rt.block_on(async {
-                tokio::time::timeout(Duration::from_secs(5), input.shutdown()).await
-            });
-        }
+        self.io.close(&self.host.rt);
     }
 
     /// Waits until the container's process exits (at most `timeout`, then it is

@@ -893,6 +893,43 @@ fn docker_family_images_runtimes_and_networks_run_real_inputs() {
     assert!(labelled_containers().is_empty(), "containers left behind");
 }
 
+/// The phases of an exec in a warm container, in order.
+const EXEC_PHASES: [Metric; 3] = [Metric::TExecCreate, Metric::TExecStart, Metric::TExecReady];
+
+/// The warm path of a container: the workload exec'd in a container started
+/// at prepare, on real inputs, verified; its start path says so (a process
+/// in a warm container, the container running before the clock); the exec
+/// phases add up to `t_ready`; a new container beside it records the other
+/// kind; and the warm containers are gone afterwards.
+#[test]
+fn docker_exec_runs_real_inputs_in_a_warm_container() {
+    use coldbench_results::{BeforeClock, StartKind};
+    let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !docker_up() {
+        return;
+    }
+    let ids = ["docker-exec-scratch-runc", "docker-scratch-runc-none"];
+    let run = family_run("fam-docker-exec", &ids.join(","), &ids);
+    assert_phases_add_up(&run, "hash", ids[0], &EXEC_PHASES);
+    let start = |id: &str| {
+        run.targets
+            .iter()
+            .find(|t| t.id == id)
+            .and_then(|t| t.start.clone())
+            .unwrap_or_else(|| panic!("{id}: no start path recorded"))
+    };
+    let exec = start(ids[0]);
+    assert_eq!(exec.kind, StartKind::ProcessInWarmContainer);
+    assert!(exec.before_clock.contains(&BeforeClock::ContainerRunning));
+    let new = start(ids[1]);
+    assert_eq!(new.kind, StartKind::NewContainer);
+    assert!(!new.before_clock.contains(&BeforeClock::ContainerRunning));
+    assert!(
+        labelled_containers().is_empty(),
+        "warm containers left behind"
+    );
+}
+
 /// `coldbench throughput` on real inputs: every row × target × mode has
 /// requests/s with an interval, latency percentiles and (except native) the
 /// slowdown against native from the same run; the iterated-hash row exists for
