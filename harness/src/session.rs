@@ -146,8 +146,27 @@ pub fn check_selection(workloads: &[String], targets: &[String]) -> Result<()> {
     let variants = catalog();
     for t in targets {
         if !variants.iter().any(|v| picks(t, &v.id)) {
+            // The closest ids first (Jaro-Winkler similarity ≥ 0.8, at most 3).
+            let mut close: Vec<(f64, &str)> = variants
+                .iter()
+                .map(|v| (strsim::jaro_winkler(t, &v.id), v.id.as_str()))
+                .filter(|(d, _)| *d >= 0.8)
+                .collect();
+            close.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let hint = match close.first() {
+                Some(_) => format!(
+                    "; did you mean {}?",
+                    close
+                        .iter()
+                        .take(3)
+                        .map(|(_, id)| format!("`{id}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => String::new(),
+            };
             bail!(
-                "unknown target `{t}` (known: all, {}; prefixes such as `docker` or `wasmtime` select families; see `coldbench targets`)",
+                "unknown target `{t}`{hint} (known: all, {}; prefixes such as `docker` or `wasmtime` select families; see `coldbench targets`)",
                 variants
                     .iter()
                     .map(|v| v.id.as_str())

@@ -1360,7 +1360,16 @@ fn bad_arguments_fail_before_measuring() {
         .set_len(2 << 30)
         .unwrap();
     let huge_arg = huge.to_string_lossy().into_owned();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["run", "--targets", "nosuch", "--workloads", "noop"],
+            "unknown target `nosuch` (known: all, native",
+        ),
+        // A typo of a real id is told its closest ids.
+        (
+            &["run", "--targets", "wasmtime-pooing", "--workloads", "noop"],
+            "unknown target `wasmtime-pooing`; did you mean `wasmtime-pooling`",
+        ),
         (
             &["run", "--inputs", &huge_arg, "--workloads", "hash"],
             "two-gib.bin is 2048.0 MiB, over coldbench's 256 MiB per case",

@@ -247,5 +247,11 @@ fn the_compare_page_is_self_contained_and_escapes_labels() {
     assert!(html.contains("&lt;script&gt;"));
     assert!(html.contains("<svg"));
     assert!(html.contains("across runs"));
-    assert!(!html.contains("http://") || !html.contains("src=\"http"));
+    // Nothing fetched: no remote source, link, import or url() at all.
+    for needle in ["src=\"http", "href=\"http", "@import", "url("] {
+        assert!(
+            !html.contains(needle),
+            "the page fetches something: {needle}"
+        );
+    }
 }
