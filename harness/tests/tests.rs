@@ -1342,6 +1342,60 @@ fn report_refuses_bad_results_files_by_name_and_writes_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A variant this host cannot run, chosen by a prefix, is skipped with its
+/// reason and leaves the exit status 0; named by its exact id it was asked
+/// for, and the run exits 3 naming it. (WAMR's AOT and JIT are never built.)
+#[test]
+fn unavailable_variants_count_only_when_named_exactly() {
+    let out = tmpdir("implicit");
+    let o = Command::new(bin())
+        .args([
+            "run",
+            "--targets",
+            "wamr",
+            "--workloads",
+            "noop",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--no-report",
+        ])
+        .arg("--out")
+        .arg(out.join("prefix"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("skipped (unavailable here): wamr-aot"),
+        "{err}"
+    );
+    let o = Command::new(bin())
+        .args([
+            "run",
+            "--targets",
+            "wamr-interp,wamr-aot",
+            "--workloads",
+            "noop",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--no-report",
+        ])
+        .arg("--out")
+        .arg(out.join("exact"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("not measured: noop × wamr-aot"), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 /// Bad arguments fail before anything is measured, with a message naming
 /// what is wrong: an inputs directory that does not exist, an unknown
 /// workload, a duration that cannot be honoured.

@@ -73,7 +73,9 @@ enum Command {
 /// work measured, 1 an error (printed: bad input, unreachable engine, a
 /// results file that cannot be written), 2 bad arguments (clap), 3 a
 /// requested workload × target produced no verified response (each named
-/// with its reason; results kept), 130 interrupted (results kept);
+/// with its reason; results kept; a variant this host cannot run counts
+/// only when named by its exact id — chosen by `all` or a prefix it is
+/// listed as skipped), 130 interrupted (results kept);
 /// `report`: 2 a claims file that is not one (the claim and field named);
 /// `compare`: 1 a verdict matched `--fail-on`, 2 bad input.
 pub fn main() -> i32 {
