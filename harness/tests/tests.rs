@@ -1271,6 +1271,29 @@ fn default_suite_plan_runs_every_experiment_in_one_run() {
     for part in ["Cold start", "Density", "Throughput", "Results:"] {
         assert!(stdout.contains(part), "summary lacks {part}:\n{stdout}");
     }
+    // The ledger on the run just made (not a frozen fixture): the 770x
+    // sentence gets a like-for-like figure of each pairing this suite has,
+    // and no cross-kind figure decides it.
+    use coldbench_reports::claims::{self, Pairing};
+    let all = claims::parse(claims::SHIPPED_CLAIMS, "claims.toml").unwrap();
+    let c = all
+        .iter()
+        .find(|c| c.id == "container-vs-wasm-770x")
+        .unwrap();
+    let v = claims::check(c, &[&run]);
+    let pairings: Vec<Pairing> = v.figures.iter().filter_map(|f| f.pairing).collect();
+    let mut want = vec![Pairing::ProcessVsContainer];
+    if docker {
+        want.extend([Pairing::WarmHost, Pairing::SameEngine]);
+    }
+    for p in want {
+        assert!(pairings.contains(&p), "no {p:?} pair: {:#?}", v.figures);
+    }
+    for f in &v.figures {
+        let cross = matches!(f.pairing, Some(Pairing::CrossKind(..)));
+        assert_eq!(f.decides(), !cross, "{}", f.label);
+    }
+    assert!(stdout.contains("The three answers"), "{stdout}");
     assert_nothing_left(&tag, docker);
     let _ = std::fs::remove_dir_all(&out);
 }
