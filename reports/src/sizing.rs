@@ -60,8 +60,8 @@ impl Limit {
     pub fn name(self) -> &'static str {
         match self {
             Limit::Memory => "memory",
-            Limit::Tasks => "tasks (as set)",
-            Limit::TasksAtMaximum => "tasks (pid_max at its maximum)",
+            Limit::Tasks => "tasks as set",
+            Limit::TasksAtMaximum => "tasks at pid_max's maximum",
             Limit::Mappings => "memory mappings",
             Limit::EngineCap => "engine cap",
         }
