@@ -128,10 +128,27 @@ fn the_770x_sentence_is_judged_on_like_for_like_pairs() {
     assert_eq!(v.kind, VerdictKind::Fails, "{}", v.detail);
     let deciding: Vec<_> = v.figures.iter().filter(|f| f.decides()).collect();
     assert_eq!(deciding.len(), 2, "{deciding:?}");
+    let run = fixture();
     for f in &deciding {
         assert!(f.label.ends_with("vs node"), "{}", f.label);
         assert_eq!(f.pairing, Some(claims::Pairing::ProcessVsContainer));
-        assert!(f.low <= f.value && f.value <= f.high, "{f:?}");
+        // Both intervals at their ends, read from the stored summaries.
+        let (a, b) = f.label.split_once(" vs ").unwrap();
+        let s = |t: &str| {
+            &run.result("noop", t, coldbench_results::Metric::TReady)
+                .unwrap()
+                .summary
+        };
+        let (sa, sb) = (s(a), s(b));
+        assert_eq!(
+            f.low,
+            sa.p50_ci95_low_ns as f64 / sb.p50_ci95_high_ns as f64
+        );
+        assert_eq!(
+            f.high,
+            sa.p50_ci95_high_ns as f64 / sb.p50_ci95_low_ns as f64
+        );
+        assert_eq!(f.n, Some(sa.n.min(sb.n)));
     }
     let pooled = v
         .figures
