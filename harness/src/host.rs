@@ -52,8 +52,15 @@ pub fn fingerprint(
 /// The kernel's idle-CPU policy from `/sys/devices/system/cpu/cpuidle` and,
 /// with the guest halt-polling driver, its poll bound; `None` without cpuidle.
 pub fn cpu_idle() -> Option<CpuIdle> {
+    cpu_idle_at(std::path::Path::new("/"))
+}
+
+/// [`cpu_idle`] with sysfs under `root` (`/` on a host; a directory of the
+/// same layout in tests). `None` where `sys/devices/system/cpu/cpuidle`
+/// gives no driver (no cpuidle: containers, some guests).
+pub fn cpu_idle_at(root: &std::path::Path) -> Option<CpuIdle> {
     let read = |p: &str| {
-        std::fs::read_to_string(p)
+        std::fs::read_to_string(root.join(p.trim_start_matches('/')))
             .ok()
             .map(|s| s.trim().to_string())
     };
@@ -178,13 +185,28 @@ mod tests {
     }
 
     #[test]
-    fn this_hosts_cpuidle_reads_without_error() {
-        // Where sysfs has cpuidle, the driver is a non-empty word.
+    fn cpuidle_is_read_where_sysfs_has_it_and_absent_where_not() {
+        let root = std::env::temp_dir().join(format!("coldbench-sysfs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        // No cpuidle directory: reported as absent, not as an empty driver.
+        std::fs::create_dir_all(root.join("sys/devices/system/cpu")).unwrap();
+        assert_eq!(cpu_idle_at(&root), None);
+        let dir = root.join("sys/devices/system/cpu/cpuidle");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("current_driver"), "haltpoll\n").unwrap();
+        std::fs::write(dir.join("current_governor_ro"), "haltpoll\n").unwrap();
+        let module = root.join("sys/module/haltpoll/parameters");
+        std::fs::create_dir_all(&module).unwrap();
+        std::fs::write(module.join("guest_halt_poll_ns"), "0\n").unwrap();
+        let i = cpu_idle_at(&root).expect("a driver");
+        assert_eq!(i, idle(Some(0)));
+        // This host: whatever it has, a driver read is one word.
         if let Some(i) = cpu_idle() {
             assert!(
                 !i.driver.is_empty() && !i.driver.contains(char::is_whitespace),
                 "{i:?}"
             );
         }
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
