@@ -1371,50 +1371,34 @@ fn report_refuses_bad_results_files_by_name_and_writes_nothing() {
 #[test]
 fn unavailable_variants_count_only_when_named_exactly() {
     let out = tmpdir("implicit");
-    let o = Command::new(bin())
-        .args([
-            "run",
-            "--targets",
-            "wamr",
-            "--workloads",
-            "noop",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--quiet",
-            "--no-report",
-        ])
-        .arg("--out")
-        .arg(out.join("prefix"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    let run = |targets: &str, dir: &str| {
+        let o = Command::new(bin())
+            .args([
+                "run",
+                "--targets",
+                targets,
+                "--workloads",
+                "noop",
+                "--runs",
+                "1",
+            ])
+            .args(["--warmup", "0", "--quiet", "--no-report", "--out"])
+            .arg(out.join(dir))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run("wamr", "prefix");
+    assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains("skipped (unavailable here): wamr-aot"),
         "{err}"
     );
-    let o = Command::new(bin())
-        .args([
-            "run",
-            "--targets",
-            "wamr-interp,wamr-aot",
-            "--workloads",
-            "noop",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--quiet",
-            "--no-report",
-        ])
-        .arg("--out")
-        .arg(out.join("exact"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    let (code, err) = run("wamr-interp,wamr-aot", "exact");
+    assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("not measured: noop × wamr-aot"), "{err}");
     let _ = std::fs::remove_dir_all(&out);
 }
