@@ -513,15 +513,22 @@ fn in_process_floors_are_measured_in_the_run_and_reported() {
             idle.n
         );
     }
-    // wasmi parses the module at every start, the pooled wasmtime start only
-    // instantiates a module compiled ahead: a floor that timed nothing
-    // would not keep them apart.
-    assert!(
-        floor("wasmi").summary.p50_ns > 2 * floor("wasmtime-pooling").summary.p50_ns,
-        "wasmi {} ns vs wasmtime-pooling {} ns",
-        floor("wasmi").summary.p50_ns,
-        floor("wasmtime-pooling").summary.p50_ns
-    );
+    // A floor that timed nothing reads a few ns; every one of these starts
+    // builds a store and an instance and runs `_start` (tens of µs at
+    // least). A busy host only makes them slower, so this cannot fail on
+    // one; the runtimes' relative speed is the report's, not a test's.
+    for t in [
+        "wasmtime-pooling",
+        "wasmi",
+        "wamr-interp-preloaded",
+        "wasmer-cranelift",
+    ] {
+        let p50 = floor(t).summary.p50_ns;
+        assert!(
+            p50 >= 1_000,
+            "{t}: in-process floor {p50} ns: nothing was timed"
+        );
+    }
     for table in [
         stdout,
         coldbench_reports::markdown::report(&[&run], &[], &[]),
