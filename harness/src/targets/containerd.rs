@@ -143,10 +143,11 @@ impl TargetFamily for ContainerdFamily {
         ("containerd".into(), String::new())
     }
 
-    /// A containerd start is Docker's without the engine's layers: ~0.1 s
-    /// here; a teardown ~30 ms; preparing copies one file.
+    /// A containerd start is Docker's without the engine's layers: 16-27 ms
+    /// here (runc and the Wasm shim, default runs of 2026-12-07); a
+    /// teardown ~11 ms; preparing copies one file.
     fn priors(&self, _v: &Variant, _workload: &str) -> Priors {
-        Priors::new(0.15, 0.05).with_density_sample_s(0.1)
+        Priors::new(0.03, 0.015).with_density_sample_s(0.1)
     }
 }
 

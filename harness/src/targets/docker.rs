@@ -265,9 +265,9 @@ impl TargetFamily for DockerFamily {
     /// an image build ~1.5 s, a density sample (docker stats) ~1 s.
     fn priors(&self, v: &Variant, _workload: &str) -> Priors {
         if Self::variant(v).exec {
-            // An exec is ~0.1 s here; prepare builds the image and starts
-            // the warm container.
-            return Priors::new(0.1, 0.01)
+            // An exec is ~28 ms here (default runs of 2026-12-07, n = 20);
+            // prepare builds the image and starts the warm container.
+            return Priors::new(0.03, 0.002)
                 .with_prepare_s(2.0)
                 .with_density_sample_s(0.2);
         }
