@@ -132,6 +132,16 @@ pub struct Session {
 /// serialization and an fsync) stays rare next to what it protects.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 
+/// What one start of `r`'s target creates: its catalog variant's
+/// declaration; a target outside the catalog (tests' fakes) is told from
+/// its family and id.
+fn declared_start(r: &TargetRecord) -> coldbench_results::StartPath {
+    crate::targets::variant(&r.id).map_or_else(
+        || coldbench_results::StartPath::inferred(r.family, &r.id),
+        |v| v.start,
+    )
+}
+
 /// Checks a selection: known workloads, and target patterns that select at
 /// least one catalog variant. Errors name the bad item and list the known ones.
 pub fn check_selection(workloads: &[String], targets: &[String]) -> Result<()> {
@@ -481,7 +491,7 @@ impl Session {
                 let mut r = t.record();
                 r.available = false;
                 r.unavailable_reason = Some(why);
-                r.start = crate::targets::variant(&r.id).map(|v| v.start);
+                r.start = Some(declared_start(&r));
                 self.unavailable.push(r);
             }
             None
@@ -671,13 +681,7 @@ impl Session {
                 if let Some(k) = self.extra_knobs.get(&e.id) {
                     r.knobs.extend(k.clone());
                 }
-                // What a start creates is the variant's declaration; a
-                // target outside the catalog (tests' fakes) is told from
-                // its family and id.
-                r.start = Some(crate::targets::variant(&e.id).map_or_else(
-                    || coldbench_results::StartPath::inferred(r.family, &r.id),
-                    |v| v.start,
-                ));
+                r.start = Some(declared_start(&r));
                 r
             })
             .collect();

@@ -401,11 +401,11 @@ fn validate(c: &Claim) -> Result<(), String> {
     c.bound()?;
     for (field, p) in c.patterns() {
         if let Some(k) = p.strip_prefix(START_PATTERN)
-            && !START_KINDS.iter().any(|s| s.name() == k)
+            && !StartKind::ALL.iter().any(|s| s.name() == k)
         {
             return Err(format!(
                 "{field}: `{p}` names no start kind (one of {})",
-                START_KINDS
+                StartKind::ALL
                     .iter()
                     .map(|s| format!("start:{}", s.name()))
                     .collect::<Vec<_>>()
@@ -415,15 +415,6 @@ fn validate(c: &Claim) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// Every start kind, for `start:` patterns.
-const START_KINDS: [StartKind; 5] = [
-    StartKind::NewProcess,
-    StartKind::NewContainer,
-    StartKind::WasmInSandbox,
-    StartKind::InstanceInWarmProcess,
-    StartKind::ProcessInWarmContainer,
-];
 
 /// Parses claims from TOML text; `name` names the file in errors. Each
 /// claim is read on its own, so that an error names it and its field, and
@@ -782,6 +773,17 @@ fn resolve<'a>(run: &'a RunFile, patterns: &[String]) -> Vec<&'a TargetRecord> {
         .collect()
 }
 
+/// `a ÷ b` of two figures `(low, value, high)`, conservatively: each end
+/// of the ratio takes the two intervals at their opposite ends. Every
+/// divisor is kept at `min_divisor` or above.
+fn ratio(a: (f64, f64, f64), b: (f64, f64, f64), min_divisor: f64) -> (f64, f64, f64) {
+    (
+        a.0 / b.2.max(min_divisor),
+        a.1 / b.1.max(min_divisor),
+        a.2 / b.0.max(min_divisor),
+    )
+}
+
 /// The median of `metric` with its interval and n.
 fn cold(run: &RunFile, w: &str, t: &str, m: Metric) -> Option<(f64, f64, f64, u64)> {
     run.result(w, t, m).map(|x| {
@@ -929,12 +931,11 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
                                 ) else {
                                     continue;
                                 };
-                                // Conservative: both intervals at their ends.
-                                let lo = a.0 / c.2.max(1.0);
-                                let hi = a.2 / c.0.max(1.0);
+                                // Medians in ns: a divisor is at least 1 ns.
+                                let (lo, mid, hi) = ratio((a.0, a.1, a.2), (c.0, c.1, c.2), 1.0);
                                 let mut f = Figure::plain(
                                     label,
-                                    (lo, a.1 / c.1.max(1.0), hi),
+                                    (lo, mid, hi),
                                     Some(a.3.min(c.3)),
                                     true,
                                     judge(lo, hi),
@@ -987,11 +988,14 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
                                 if let (Some((a, na)), Some((c, nc))) =
                                     (slowdown(&t.id), slowdown(&u.id))
                                 {
-                                    let lo = a.ci95_low / c.ci95_high.max(f64::MIN_POSITIVE);
-                                    let hi = a.ci95_high / c.ci95_low.max(f64::MIN_POSITIVE);
+                                    let (lo, mid, hi) = ratio(
+                                        (a.ci95_low, a.ratio, a.ci95_high),
+                                        (c.ci95_low, c.ratio, c.ci95_high),
+                                        f64::MIN_POSITIVE,
+                                    );
                                     figures.push(Figure::plain(
                                         label,
-                                        (lo, a.ratio / c.ratio.max(f64::MIN_POSITIVE), hi),
+                                        (lo, mid, hi),
                                         Some(na.min(nc)),
                                         true,
                                         judge(lo, hi),

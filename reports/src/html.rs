@@ -507,11 +507,7 @@ fn answers(runs: &[&RunFile], sink: &mut Vec<Chart>) -> String {
     s.push_str("</dl>\n");
     if let Some(run) = runs.iter().find(|r| r.cold_start.is_some()) {
         let c = run.cold_start.as_ref().expect("found above");
-        let w = if c.results.iter().any(|r| r.workload == "noop") {
-            "noop"
-        } else {
-            c.results.first().map_or("", |r| r.workload.as_str())
-        };
+        let w = crate::summary::cold_start_workload(c).unwrap_or_default();
         let mut rows: Vec<(
             coldbench_results::StartKind,
             &coldbench_results::MetricResult,

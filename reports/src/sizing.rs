@@ -159,10 +159,10 @@ pub fn size(
         .memory_per_instance()
         .map(|(b, basis)| (b, basis.describe()));
     if let Some((per, src)) = per_src {
-        let usable = host_memory_bytes as f64 * (1.0 - floor);
+        let usable = coldbench_results::usable_memory_bytes(host_memory_bytes, floor);
         allowances.push(Allowance {
             limit: Limit::Memory,
-            instances: (usable / per).floor() as u64,
+            instances: coldbench_results::instances_in_memory(host_memory_bytes, floor, per),
             basis: format!(
                 "{} of {} usable ({:.0} % kept free) ÷ {} per instance ({src}, N = {})",
                 crate::format_bytes(usable as u64),

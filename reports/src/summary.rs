@@ -16,14 +16,15 @@ pub struct Answer {
     pub sentence: String,
 }
 
-/// Kinds of start in the order a reader meets them.
-const KINDS: [StartKind; 5] = [
-    StartKind::NewProcess,
-    StartKind::InstanceInWarmProcess,
-    StartKind::ProcessInWarmContainer,
-    StartKind::WasmInSandbox,
-    StartKind::NewContainer,
-];
+/// The workload the first answer reads in a cold-start section: `noop`
+/// (the floor) where it was measured, else the first measured.
+pub fn cold_start_workload(c: &coldbench_results::ColdStartSection) -> Option<&str> {
+    if c.results.iter().any(|r| r.workload == "noop") {
+        Some("noop")
+    } else {
+        c.results.first().map(|r| r.workload.as_str())
+    }
+}
 
 /// The three answers for `runs` (each from the first run holding its
 /// experiment).
@@ -51,21 +52,16 @@ fn cold_start(runs: &[&RunFile]) -> String {
         return "not measured: `coldbench run` (or `cargo run --release`) measures it".into();
     };
     let c = run.cold_start.as_ref().expect("found above");
-    let workload = if c.results.iter().any(|r| r.workload == "noop") {
-        "noop".to_string()
-    } else {
-        match c.results.first() {
-            Some(r) => r.workload.clone(),
-            None => return "no start was measured".into(),
-        }
+    let Some(workload) = cold_start_workload(c) else {
+        return "no start was measured".into();
     };
     let mut parts = Vec::new();
-    for kind in KINDS {
+    for kind in StartKind::ALL {
         let best = run
             .targets
             .iter()
             .filter(|t| t.start_path().kind == kind)
-            .filter_map(|t| run.result(&workload, &t.id, Metric::TReady).map(|r| (t, r)))
+            .filter_map(|t| run.result(workload, &t.id, Metric::TReady).map(|r| (t, r)))
             .min_by_key(|(_, r)| r.summary.p50_ns);
         if let Some((t, r)) = best {
             let s = &r.summary;

@@ -950,8 +950,25 @@ impl DensitySeries {
     /// [`DensitySeries::memory_per_instance`].
     pub fn instances_per_host(&self, host_memory_bytes: u64, floor_fraction: f64) -> Option<u64> {
         let (per, _) = self.memory_per_instance()?;
-        Some((host_memory_bytes as f64 * (1.0 - floor_fraction) / per).floor() as u64)
+        Some(instances_in_memory(host_memory_bytes, floor_fraction, per))
     }
+}
+
+/// Instances of `bytes_per_instance` each that fit in `host_memory_bytes`
+/// with `floor_fraction` of it kept free (rounded down): the one capacity
+/// formula of the projection, the ledger and the sizing sheet.
+pub fn instances_in_memory(
+    host_memory_bytes: u64,
+    floor_fraction: f64,
+    bytes_per_instance: f64,
+) -> u64 {
+    (usable_memory_bytes(host_memory_bytes, floor_fraction) / bytes_per_instance).floor() as u64
+}
+
+/// The memory of a host of `host_memory_bytes` left once `floor_fraction`
+/// of it is kept free, bytes.
+pub fn usable_memory_bytes(host_memory_bytes: u64, floor_fraction: f64) -> f64 {
+    host_memory_bytes as f64 * (1.0 - floor_fraction)
 }
 
 /// Host memory before a density series' first instance.

@@ -85,6 +85,16 @@ named!(StartKind {
 });
 
 impl StartKind {
+    /// Every kind, in the order a reader meets them (process, warm runtime,
+    /// warm container, Wasm sandbox, container).
+    pub const ALL: [StartKind; 5] = [
+        StartKind::NewProcess,
+        StartKind::InstanceInWarmProcess,
+        StartKind::ProcessInWarmContainer,
+        StartKind::WasmInSandbox,
+        StartKind::NewContainer,
+    ];
+
     /// The kind in a few words, for tables and chart legends.
     pub fn label(self) -> &'static str {
         match self {
@@ -118,6 +128,19 @@ pub enum BeforeClock {
     ImageBuilt,
     /// The container was created and its first process is running.
     ContainerRunning,
+}
+impl BeforeClock {
+    /// The step in a few words.
+    pub fn label(self) -> &'static str {
+        match self {
+            BeforeClock::ArtifactBuilt => "artifact built",
+            BeforeClock::ModuleCompiledToFile => "module compiled to a file",
+            BeforeClock::ModuleLoadedInProcess => "module loaded in the process",
+            BeforeClock::ProcessRunning => "runtime process running",
+            BeforeClock::ImageBuilt => "image built",
+            BeforeClock::ContainerRunning => "container running",
+        }
+    }
 }
 named!(BeforeClock {
     ArtifactBuilt => "artifact_built", ModuleCompiledToFile => "module_compiled_to_file",
@@ -180,18 +203,7 @@ impl StartPath {
 
     /// `kind` and what came before the clock, in words.
     pub fn describe(&self) -> String {
-        let before: Vec<&str> = self
-            .before_clock
-            .iter()
-            .map(|b| match b {
-                BeforeClock::ArtifactBuilt => "artifact built",
-                BeforeClock::ModuleCompiledToFile => "module compiled to a file",
-                BeforeClock::ModuleLoadedInProcess => "module loaded in the process",
-                BeforeClock::ProcessRunning => "runtime process running",
-                BeforeClock::ImageBuilt => "image built",
-                BeforeClock::ContainerRunning => "container running",
-            })
-            .collect();
+        let before: Vec<&str> = self.before_clock.iter().map(|b| b.label()).collect();
         format!(
             "{} (before the clock: {})",
             self.kind.label(),

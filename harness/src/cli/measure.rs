@@ -385,28 +385,30 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
         None => true,
     };
     println!("\nResults: {}", path.display());
-    let all_unmeasured = if back.interrupted {
-        Vec::new()
-    } else {
-        back.unmeasured()
-    };
     // A variant that cannot run here, chosen implicitly (`all`, a family or
     // a prefix), is skipped with its reason; one named by its exact id was
     // asked for, and its absence counts.
-    let (skipped, unmeasured): (Vec<_>, Vec<_>) = all_unmeasured.into_iter().partition(|u| {
-        implicitly_chosen(back, &u.target)
-            && back
-                .targets
-                .iter()
-                .any(|t| t.id == u.target && !t.available)
-    });
-    let mut skipped_targets: Vec<&str> = Vec::new();
-    for u in &skipped {
-        if !skipped_targets.contains(&u.target.as_str()) {
-            skipped_targets.push(&u.target);
-            eprintln!("skipped (unavailable here): {}: {}", u.target, u.reason);
-        }
+    let skipped: Vec<&str> = back
+        .targets
+        .iter()
+        .filter(|t| !back.interrupted && !t.available && !back.config.targets.contains(&t.id))
+        .map(|t| {
+            eprintln!(
+                "skipped (unavailable here): {}: target unavailable: {}",
+                t.id,
+                t.unavailable_reason.as_deref().unwrap_or_default()
+            );
+            t.id.as_str()
+        })
+        .collect();
+    let unmeasured: Vec<_> = if back.interrupted {
+        Vec::new()
+    } else {
+        back.unmeasured()
     }
+    .into_iter()
+    .filter(|u| !skipped.contains(&u.target.as_str()))
+    .collect();
     for u in &unmeasured {
         eprintln!("not measured: {} × {}: {}", u.workload, u.target, u.reason);
     }
@@ -423,12 +425,6 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     } else {
         0
     }
-}
-
-/// Whether `target` was chosen by a pattern (`all`, a family prefix) rather
-/// than named by its exact id in the run's selection.
-fn implicitly_chosen(run: &RunFile, target: &str) -> bool {
-    !run.config.targets.iter().any(|p| p == target)
 }
 
 /// Exit status of a run that finished but left a requested workload ×

@@ -404,10 +404,9 @@ pub fn project(
     floor_fraction: f64,
 ) -> Option<DensityProjection> {
     let (per, basis) = coldbench_results::memory_per_instance(figures)?;
-    let usable = host_memory_bytes as f64 * (1.0 - floor_fraction);
     Some(DensityProjection {
         host_memory_bytes,
-        instances: (usable / per).floor() as u64,
+        instances: coldbench_results::instances_in_memory(host_memory_bytes, floor_fraction, per),
         bytes_per_instance: per,
         assumption: format!(
             "memory is the only limit; {:.0} % of the host's memory is kept free (the same floor \

@@ -417,17 +417,14 @@ impl DockerTarget {
         let rx = c
             .take_stdout()
             .ok_or_else(|| TargetError::Failed("warm container has no stdout stream".into()))?;
-        match rx.recv_timeout(timeout) {
-            Ok(_) => {}
-            Err(_) => {
-                let _ = c.remove(timeout);
-                return Err(TargetError::Failed(format!(
-                    "the warm container of {workload} ({}) printed nothing within {} ms: its first process must stay up reading its stdin; stderr: {}",
-                    c.id(),
-                    timeout.as_millis(),
-                    c.stderr()
-                )));
-            }
+        if rx.recv_timeout(timeout).is_err() {
+            let _ = c.remove(timeout);
+            return Err(TargetError::Failed(format!(
+                "the warm container of {workload} ({}) printed nothing within {} ms: its first process must stay up reading its stdin; stderr: {}",
+                c.id(),
+                timeout.as_millis(),
+                c.stderr()
+            )));
         }
         // The rest of its output is never read; the receiver is dropped
         // (the engine's stream stays open with the container's stdin).
@@ -767,15 +764,12 @@ impl Instance for ExecInstance {
     /// attached), ready (→ its ready line read): they add up to `t_ready`
     /// start by start.
     fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        let [created, started] = self.stamps_ns;
-        if !(t0_ns <= created && created <= started && started <= ready_read_ns) {
-            return Vec::new();
-        }
-        vec![
-            (Metric::TExecCreate, created - t0_ns),
-            (Metric::TExecStart, started - created),
-            (Metric::TExecReady, ready_read_ns - started),
-        ]
+        super::stamped_phases(
+            &[Metric::TExecCreate, Metric::TExecStart, Metric::TExecReady],
+            &self.stamps_ns,
+            t0_ns,
+            ready_read_ns,
+        )
     }
 
     fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()> {

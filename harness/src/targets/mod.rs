@@ -236,20 +236,46 @@ pub trait Instance: Send {
 /// `t_container_start`, then `t_container_ready` up to `ready_read_ns` —
 /// adding up to `t_ready`. Empty if the stamps are out of order.
 pub(crate) fn container_phases(
-    [created, attached, started]: [u64; 3],
+    stamps: [u64; 3],
     t0_ns: u64,
     ready_read_ns: u64,
 ) -> Vec<(Metric, u64)> {
-    if !(t0_ns <= created && created <= attached && attached <= started && started <= ready_read_ns)
-    {
+    stamped_phases(
+        &[
+            Metric::TContainerCreate,
+            Metric::TContainerAttach,
+            Metric::TContainerStart,
+            Metric::TContainerReady,
+        ],
+        &stamps,
+        t0_ns,
+        ready_read_ns,
+    )
+}
+
+/// The phases between `t0_ns`, each of `stamps` (when an engine call
+/// returned, `CLOCK_MONOTONIC` ns) and `ready_read_ns`, named by `metrics`
+/// (one more than the stamps): they add up to `t_ready`. Empty if the
+/// stamps are out of order.
+pub(crate) fn stamped_phases(
+    metrics: &[Metric],
+    stamps: &[u64],
+    t0_ns: u64,
+    ready_read_ns: u64,
+) -> Vec<(Metric, u64)> {
+    debug_assert_eq!(metrics.len(), stamps.len() + 1);
+    let mut points = Vec::with_capacity(stamps.len() + 2);
+    points.push(t0_ns);
+    points.extend_from_slice(stamps);
+    points.push(ready_read_ns);
+    if points.windows(2).any(|w| w[0] > w[1]) {
         return Vec::new();
     }
-    vec![
-        (Metric::TContainerCreate, created - t0_ns),
-        (Metric::TContainerAttach, attached - created),
-        (Metric::TContainerStart, started - attached),
-        (Metric::TContainerReady, ready_read_ns - started),
-    ]
+    metrics
+        .iter()
+        .zip(points.windows(2))
+        .map(|(m, w)| (*m, w[1] - w[0]))
+        .collect()
 }
 
 /// A file's size in bytes, 0 if it cannot be read.
