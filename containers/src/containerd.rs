@@ -270,6 +270,18 @@ impl ContainerdHost {
         })
     }
 
+    /// Whether containerd answers a version call within `timeout` (after a
+    /// restart the connection is made again on this call).
+    pub fn ping(&self, timeout: Duration) -> bool {
+        self.inner
+            .call(
+                "version",
+                timeout,
+                VersionClient::new(self.inner.channel.clone()).version(()),
+            )
+            .is_ok()
+    }
+
     /// containerd's version (`1.6.20~ds1`).
     pub fn version(&self) -> &str {
         &self.version
@@ -297,11 +309,25 @@ impl ContainerdHost {
             path: dir.display().to_string(),
             source,
         })?;
+        // The directory is the owner's alone; the stdin FIFO is readable by
+        // others too: a hardened guest (user 65534) reopens its stdin
+        // read-only through /proc/self/fd/0 (coldbench's Wasm shim, for end
+        // of input), which checks the FIFO's own mode but no directory's.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| ContainerdError::Io {
+                    what: "cannot restrict the FIFO directory",
+                    path: dir.display().to_string(),
+                    source,
+                },
+            )?;
+        }
         let (stdin_path, stdout_path, stderr_path) =
             (dir.join("stdin"), dir.join("stdout"), dir.join("stderr"));
-        for p in [&stdin_path, &stdout_path, &stderr_path] {
-            mkfifo(p)?;
-        }
+        mkfifo(&stdin_path, 0o604)?;
+        mkfifo(&stdout_path, 0o600)?;
+        mkfifo(&stderr_path, 0o600)?;
         let open = |p: &Path, write: bool| {
             std::fs::OpenOptions::new()
                 .read(true)
@@ -331,6 +357,7 @@ impl ContainerdHost {
             removed: false,
             stderr: Arc::new(std::sync::Mutex::new(Vec::new())),
             no_end_of_input: false,
+            eof_on_close: spec.runtime == RUNC_RUNTIME || spec.runtime == WAMR_SHIM_RUNTIME,
         };
         let labels = HashMap::from([
             (LABEL_KEY.to_string(), "1".to_string()),
@@ -500,14 +527,13 @@ impl ContainerdHost {
 }
 
 /// Makes a FIFO at `p` (mode 0600).
-fn mkfifo(p: &Path) -> Result<()> {
+/// Makes a FIFO at `p` with permission bits `mode` (less the umask).
+fn mkfifo(p: &Path, mode: u32) -> Result<()> {
     use rustix::fs::{CWD, FileType, Mode, mknodat};
-    mknodat(CWD, p, FileType::Fifo, Mode::from_raw_mode(0o600), 0).map_err(|e| {
-        ContainerdError::Io {
-            what: "cannot make FIFO",
-            path: p.display().to_string(),
-            source: e.into(),
-        }
+    mknodat(CWD, p, FileType::Fifo, Mode::from_raw_mode(mode), 0).map_err(|e| ContainerdError::Io {
+        what: "cannot make FIFO",
+        path: p.display().to_string(),
+        source: e.into(),
     })
 }
 
@@ -629,6 +655,10 @@ pub struct Task {
     stderr: Arc<std::sync::Mutex<Vec<u8>>>,
     /// The shim cannot be told that stdin ended (no CloseIO).
     no_end_of_input: bool,
+    /// The guest sees end of input once our end of the FIFO is closed, with
+    /// or without CloseIO: runc's shim, and coldbench's runwasi shim (which
+    /// gives the guest a read-only stdin: `harness/shims/wamr`).
+    eof_on_close: bool,
 }
 
 impl Task {
@@ -687,8 +717,11 @@ impl Task {
 
     /// Closes its stdin: end of input for the guest. Our end of the FIFO is
     /// closed and the shim is told (`tasks.close_io`), as containerd's own
-    /// clients do: a shim may hold the FIFO open itself (runwasi's does), so
-    /// closing ours alone is no end of file there.
+    /// clients do: a shim may hold the FIFO open itself. runwasi's shims
+    /// answer CloseIO with "not supported" and hand the guest the FIFO
+    /// read-write (so it is a writer of its own input, and never reads end
+    /// of file); coldbench's shim gives the guest a read-only stdin, so the
+    /// end of ours is the end of input there.
     pub fn close_stdin(&mut self, timeout: Duration) -> Result<()> {
         if self.stdin.take().is_none() {
             return Ok(());
@@ -706,10 +739,12 @@ impl Task {
             )),
         ) {
             Ok(_) => Ok(()),
-            // runwasi's shims implement no CloseIO: the guest never sees the
-            // end of its input, and teardown has to stop the task instead.
+            // runwasi's shims implement no CloseIO. Under coldbench's own,
+            // closing our end is the end of input (its guest holds stdin
+            // read-only); under another, the guest never sees it, and
+            // teardown has to stop the task instead.
             Err(ContainerdError::Call { message, .. }) if message.contains("not supported") => {
-                self.no_end_of_input = true;
+                self.no_end_of_input = !self.eof_on_close;
                 Ok(())
             }
             Err(e) => Err(e),

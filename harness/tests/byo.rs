@@ -119,6 +119,15 @@ fn a_crates_io_command_is_measured_on_every_family_with_identical_checksums() {
     ];
     if docker {
         families.extend(["docker-scratch-runc-none", "docker-debian-runc-bridge"]);
+        // jaq reads its stdin to the end before it answers: under the Wasm
+        // shim that needs the guest to see end of file (coldbench's shim
+        // gives it a read-only stdin; runwasi's own never let it).
+        let ci = std::env::var_os("CI").is_some();
+        for id in ["containerd-runc", "containerd-wasm-wamr"] {
+            if ci || listed_available(id) {
+                families.push(id);
+            }
+        }
     }
     let targets = families.join(",");
     let want = by_hand(&native);
@@ -700,4 +709,101 @@ fn read_only_is_enforced_exactly_where_the_knob_says() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     assert_nothing_left(&tag, docker);
+}
+
+/// A target whose binary gives a wrong answer, at the binary level: the
+/// same jq program on both builds, with a filter whose answer depends on
+/// where it runs — the number of environment variables (`$ENV | length`):
+/// the native process inherits the harness's environment, a WASI guest
+/// gets none. Every Wasm answer then differs from the native reference, in
+/// cold start, density and throughput alike: each is counted as a
+/// mismatch and an error, never as a sample, and the run says the pair
+/// went unmeasured (exit 3).
+#[test]
+fn a_binary_giving_a_wrong_answer_is_an_error_in_every_experiment_never_a_sample() {
+    let Some((wasm, native)) = example() else {
+        return;
+    };
+    let _g = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let tag = format!("byo-wrong-{}", std::process::id());
+    let filter = "$ENV | length";
+    let targets = "native,wasmtime-pooling,wasmi";
+    let wrong = ["wasmtime-pooling", "wasmi"];
+    let experiments: [(&str, &[&str]); 3] = [
+        ("run", &["--runs", "3", "--warmup", "0"]),
+        ("density", &["--max-instances", "3"]),
+        (
+            "throughput",
+            &[
+                "--clients",
+                "1",
+                "--duration-s",
+                "0.2",
+                "--min-requests",
+                "2",
+                "--max-cell-s",
+                "5",
+                "--warmup-requests",
+                "0",
+            ],
+        ),
+    ];
+    for (command, extra) in experiments {
+        let out = tmpdir(&format!("byo-wrong-{command}"));
+        let mut args = vec![command, "--targets", targets];
+        args.extend_from_slice(extra);
+        let o = jaq_command(&args, (&wasm, Some(&native)), filter, &out, &tag)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{command}: {stderr}");
+        validate_schema(&out.join("run.json"));
+        let run = RunFile::read(&out.join("run.json")).unwrap();
+        // native agrees with its own reference: the check is not failing
+        // everything.
+        let count = |t: &str| {
+            run.verification
+                .iter()
+                .filter(|v| v.workload == "jaq" && v.target == t)
+                .fold((0, 0), |(a, b), v| (a + v.verified, b + v.mismatched))
+        };
+        let (ok, bad) = count("native");
+        assert!(
+            ok > 0 && bad == 0,
+            "{command}: native {ok} verified, {bad} mismatched"
+        );
+        for t in wrong {
+            let (ok, bad) = count(t);
+            assert!(
+                ok == 0 && bad > 0,
+                "{command} {t}: {ok} verified, {bad} mismatched"
+            );
+            let mismatches = run
+                .errors
+                .iter()
+                .filter(|e| {
+                    e.target.as_deref() == Some(t)
+                        && e.kind == coldbench::failure::FailureKind::Mismatch
+                })
+                .count();
+            assert!(mismatches > 0, "{command} {t}: {:#?}", run.errors);
+            // No sample of any kind.
+            assert!(
+                !run.cold_start_results().iter().any(|r| r.target == t),
+                "{command} {t}: a cold-start sample of a wrong answer"
+            );
+            assert!(
+                !run.throughput_cells().iter().any(|c| c.target == t),
+                "{command} {t}: a throughput cell of wrong answers"
+            );
+            if let Some(s) = run.density_series().iter().find(|s| s.target == t) {
+                assert!(
+                    s.bytes_per_instance.is_empty(),
+                    "{command} {t}: a per-instance figure from wrong answers: {s:#?}"
+                );
+            }
+        }
+        assert_nothing_left(&tag, false);
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }

@@ -175,3 +175,120 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     assert_nothing_left(&tag, true);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Docker's containerd (the one coldbench's containerd targets use): its pid.
+fn containerd_pid() -> Option<u32> {
+    let o = Command::new("pgrep")
+        .args([
+            "-f",
+            "containerd --config /var/run/docker/containerd/containerd.toml",
+        ])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+const CONTAINERD: &str = "containerd-runc";
+
+/// containerd restarted in the middle of a run, as for Docker's engine
+/// above: killed (SIGTERM), Docker's supervisor starts a new one; the start
+/// it interrupted is lost and says so, the next ones wait for it (before
+/// their clock) while native goes on, and every other start is measured.
+#[test]
+fn a_restarted_containerd_costs_only_the_starts_it_interrupted() {
+    if !docker_up() {
+        return;
+    }
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let Some(pid) = containerd_pid().filter(|_| root) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root, with Docker's containerd"
+        );
+        eprintln!("skipping: needs root and Docker's containerd");
+        return;
+    };
+    let out = tmpdir("containerd-restart");
+    let tag = format!("containerd-{}", std::process::id());
+    let runs = 60;
+    let child = Command::new(bin())
+        .args([
+            "run",
+            "--workloads",
+            "noop",
+            "--targets",
+            &format!("native,{CONTAINERD}"),
+            "--runs",
+            &runs.to_string(),
+            "--warmup",
+            "1",
+            "--no-report",
+            "--out",
+        ])
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while journal_lines(&out, |v| is_sample(v, CONTAINERD)).len() < 3 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(180),
+            "no containerd start measured within 180 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let killed = Instant::now();
+    // Docker's supervisor starts another one.
+    while containerd_pid().is_none_or(|p| p == pid) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(60),
+            "no new containerd within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    common::validate_schema(&out.join("run.json"));
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    let n = |t: &str| {
+        run.result("noop", t, Metric::TReady)
+            .map_or(0, |r| r.summary.n)
+    };
+    assert_eq!(n("native"), runs as u64);
+    let measured = n(CONTAINERD);
+    let lost: Vec<&str> = run
+        .errors
+        .iter()
+        .filter(|e| e.target.as_deref() == Some(CONTAINERD))
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(
+        measured > 3 && measured + lost.len() as u64 == runs as u64,
+        "{measured} measured, lost: {lost:#?}"
+    );
+    assert!(
+        lost.iter()
+            .all(|m| m.contains("containerd stopped answering")),
+        "{lost:#?}"
+    );
+    eprintln!(
+        "containerd restarted: {measured} of {runs} starts measured, {} lost",
+        lost.len()
+    );
+    assert_nothing_left(&tag, true);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -137,7 +137,6 @@ fn wasmtime_stops_a_looping_guest_and_keeps_its_runner_and_siblings() {
     for id in ["wasmtime-pooling", "wasmtime-aot", "wasmtime-jit"] {
         let mut t = target(&probe, id);
         let (mut sibling, pid) = sibling_and_abandoned_looper(t.as_mut(), id);
-        let t0 = Instant::now();
         match t.recover() {
             Recovery::InstanceStopped(m) => {
                 assert!(
@@ -147,11 +146,10 @@ fn wasmtime_stops_a_looping_guest_and_keeps_its_runner_and_siblings() {
             }
             other => panic!("{id}: expected the instance stopped by wasmtime, got {other:?}"),
         }
-        // Stopped at its deadline (600 ms without input), not at the grace bound.
-        assert!(
-            t0.elapsed() < INSTANCE_TIMEOUT + Duration::from_millis(900),
-            "{id}"
-        );
+        // Stopped by the runtime at its own deadline: had the harness's
+        // grace bound run out first, the recovery would be HostRestarted
+        // (the runner killed) and the pid below would differ. Which bound
+        // applied is what the test checks, not how fast this host got there.
         assert_eq!(runner_pid(t.as_mut()), pid, "{id}: the runner was replaced");
 
         // The sibling lived through it and still answers; new starts work.
@@ -308,35 +306,99 @@ fn wasm_memory_growth_is_capped_per_instance() {
     }
 }
 
+/// Set in the child process that floods one target (see below).
+const FLOOD_CHILD: &str = "COLDBENCH_FAULTS_FLOOD_TARGET";
+
+/// Each target's flood runs in a child process of its own (this test binary,
+/// re-run on this one test), so the peak resident set it reports (`VmHWM`,
+/// process-wide and monotonic) is the harness side of that flood alone —
+/// not the other tests' threads running beside it in this process.
 #[test]
 fn a_guest_flooding_its_stdout_is_cut_at_the_line_bound() {
-    let probe = probe("flood");
-    for id in ["wasmtime-pooling", "wasmi", "native"] {
-        let mut t = target(&probe, id);
-        let before = vm_hwm_kib();
-        let mut inst = start(t.as_mut(), false);
-        let err = ask(&mut inst, &[("mode", "flood")], STEP).expect_err("no response line");
-        assert!(err.contains("floods its stdout"), "{id}: {err}");
-        drop(inst);
-        let recovery = t.recover();
+    if let Ok(id) = std::env::var(FLOOD_CHILD) {
+        flood_one(&id);
+        return;
+    }
+    let mut targets = vec!["wasmtime-pooling", "wasmi", "native"];
+    if node_here() {
+        targets.push("node");
+    }
+    for id in targets {
+        let o = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_guest_flooding_its_stdout_is_cut_at_the_line_bound",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(FLOOD_CHILD, id)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{id}: {stdout}\n{stderr}");
+        let grown_kib: u64 = stdout
+            .lines()
+            .find_map(|l| l.split("flood-peak-growth-kib=").nth(1))
+            .unwrap_or_else(|| panic!("{id}: the child did not report: {stdout}\n{stderr}"))
+            .trim()
+            .parse()
+            .unwrap();
+        // The harness buffered at most the 1 MiB line bound plus the
+        // chunks in flight until the instance was cut (57 MiB for
+        // wasmtime-pooling on the reference host, 2026-12-07), not the
+        // 1 GiB the guest wrote.
+        eprintln!("{id}: the harness's peak grew {grown_kib} KiB during the flood");
         assert!(
-            !matches!(recovery, Recovery::HostRestarted(_)) || id == "wasmi",
-            "{id}: {recovery:?}"
-        );
-        let grown_kib = vm_hwm_kib().saturating_sub(before);
-        // The harness buffered at most the 1 MiB line bound (plus channel
-        // chunks in flight), not the 1 GiB the guest wrote.
-        assert!(
-            grown_kib < 256 * 1024,
+            grown_kib < 128 * 1024,
             "{id}: harness peak grew {grown_kib} KiB"
         );
-        let mut next = start(t.as_mut(), false);
-        assert!(ask(&mut next, &[("mode", "ok")], STEP).is_ok(), "{id}");
-        next.teardown(STEP).expect("teardown");
     }
 }
 
-/// The test process's peak resident set, KiB (`VmHWM`).
+/// Whether node is here (required under CI, where the set-up installs it).
+fn node_here() -> bool {
+    let here = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        here || std::env::var_os("CI").is_none(),
+        "node missing under CI"
+    );
+    here
+}
+
+/// One flood, in the child: the error, the recovery, the peak's growth
+/// (printed for the parent), and a good start after it.
+fn flood_one(id: &str) {
+    let probe = probe(&format!("flood-{id}"));
+    let mut t = target(&probe, id);
+    // The prepared target and a first instance are in the baseline.
+    let mut warm = start(t.as_mut(), false);
+    assert!(ask(&mut warm, &[("mode", "ok")], STEP).is_ok(), "{id}");
+    warm.teardown(STEP).expect("teardown");
+    let before = vm_hwm_kib();
+    let mut inst = start(t.as_mut(), false);
+    let err = ask(&mut inst, &[("mode", "flood")], STEP).expect_err("no response line");
+    assert!(err.contains("floods its stdout"), "{id}: {err}");
+    drop(inst);
+    let recovery = t.recover();
+    assert!(
+        !matches!(recovery, Recovery::HostRestarted(_)) || id == "wasmi",
+        "{id}: {recovery:?}"
+    );
+    println!(
+        "flood-peak-growth-kib={}",
+        vm_hwm_kib().saturating_sub(before)
+    );
+    let mut next = start(t.as_mut(), false);
+    assert!(ask(&mut next, &[("mode", "ok")], STEP).is_ok(), "{id}");
+    next.teardown(STEP).expect("teardown");
+}
+
+/// This process's peak resident set, KiB (`VmHWM`).
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -473,5 +535,178 @@ fn a_wrong_answer_is_a_mismatch_never_a_sample() {
         assert!(f.is_mismatch());
         assert!(f.message.contains("differs from native"), "{id}: {f}");
         assert_eq!(t.recover(), Recovery::Nothing, "{id}");
+    }
+}
+
+/// Whether containerd and both its targets are usable here (required under CI).
+fn containerd_here() -> bool {
+    let probe = probe("containerd-probe");
+    let here = ["containerd-runc", "containerd-wasm-wamr"]
+        .iter()
+        .all(|id| {
+            catalog()
+                .into_iter()
+                .find(|v| v.id == *id)
+                .is_some_and(|v| probe.availability(&v).is_ok())
+        });
+    assert!(
+        here || std::env::var_os("CI").is_none(),
+        "containerd or its Wasm shim missing under CI"
+    );
+    here
+}
+
+/// What a live instance holds on the host, and whether it is all gone.
+fn holds(scope: &MemoryScope) -> Vec<u32> {
+    match scope {
+        MemoryScope::Processes(pids) => pids.clone(),
+        MemoryScope::Container { pid, .. } => vec![*pid],
+        _ => Vec::new(),
+    }
+}
+
+/// The processes in process group `pgid` (an instance started as a group
+/// leader and what it forked).
+fn group_members(pgid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // Fields after the command name: state, ppid, pgrp.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        if f.len() > 2 && f[0] != "Z" && f[2] == pgid.to_string() {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Waits (at most 15 s) until none of `pids` is alive; true if so.
+fn all_gone(pids: &[u32]) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while pids.iter().any(|p| alive(*p)) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// A hang, a fork bomb, a memory bomb and a stdout flood in a process per
+/// instance (native, node) and a container per instance through containerd
+/// (runc, the Wasm shim): each is stopped where the target's confinement
+/// says, reported as what it is, and leaves nothing running; the target
+/// serves the next start.
+#[test]
+fn hostile_guests_in_processes_and_containerd_containers_are_contained() {
+    let probe = probe("contain");
+    let mut ids = vec!["native"];
+    if node_here() {
+        ids.push("node");
+    }
+    if common::docker_up() && containerd_here() {
+        ids.extend(["containerd-runc", "containerd-wasm-wamr"]);
+    }
+    for id in ids {
+        let mut t = target(&probe, id);
+        // A hang: a timeout; the instance (process or container) is gone
+        // once dropped and recovered.
+        let mut inst = start(t.as_mut(), false);
+        let held = holds(&inst.memory_scope(STEP));
+        assert!(!held.is_empty(), "{id}: nothing to watch");
+        let err = ask(&mut inst, &[("mode", "loop")], Duration::from_millis(500))
+            .expect_err("a looping guest cannot answer");
+        assert!(err.contains("time limit"), "{id}: {err}");
+        drop(inst);
+        let _ = t.recover();
+        assert!(all_gone(&held), "{id}: the hung instance {held:?} lives on");
+
+        // A fork bomb: a Wasm guest cannot spawn; runc's container stops
+        // at its 64-task limit; native is not confined (it spawns them
+        // all) but everything it started goes with its instance.
+        let mut inst = start(t.as_mut(), false);
+        let held = holds(&inst.memory_scope(STEP));
+        // `wait=no`: the guest answers while its children still sleep.
+        let r = ask(
+            &mut inst,
+            &[("mode", "fork"), ("max", "100"), ("wait", "no")],
+            STEP,
+        )
+        .unwrap_or_else(|e| panic!("{id}: fork: {e}"));
+        let spawned: u64 = field(&r, "spawned").parse().unwrap();
+        match id {
+            "native" => {
+                assert_eq!(spawned, 100, "{id}: {r:?}");
+                let group = group_members(held[0]);
+                assert!(group.len() > 50, "{id}: its children: {group:?}");
+                inst.teardown(STEP).expect("teardown");
+                // Killed with the instance, not left to sleep out their 2 s.
+                let deadline = Instant::now() + Duration::from_millis(500);
+                while !group_members(held[0]).is_empty() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                assert!(
+                    group_members(held[0]).is_empty(),
+                    "{id}: its children outlived the teardown: {:?}",
+                    group_members(held[0])
+                );
+            }
+            "containerd-runc" => {
+                assert!(spawned < 64, "{id}: {r:?}");
+                assert!(field(&r, "stopped").starts_with("denied:"), "{id}: {r:?}");
+                inst.teardown(STEP).expect("teardown");
+            }
+            _ => {
+                assert_eq!(spawned, 0, "{id}: {r:?}");
+                assert!(field(&r, "stopped").starts_with("denied:"), "{id}: {r:?}");
+                inst.teardown(STEP).expect("teardown");
+            }
+        }
+        assert!(
+            all_gone(&held),
+            "{id}: {held:?} lives on after the fork bomb"
+        );
+
+        // A memory bomb (2 GiB asked): refused at the 1 GiB linear-memory
+        // cap in a Wasm guest, killed at the container's 1 GiB limit under
+        // runc; native is not confined (it holds all 2 GiB, then exits).
+        let mut inst = start(t.as_mut(), false);
+        let held = holds(&inst.memory_scope(STEP));
+        let got = ask(&mut inst, &[("mode", "grow"), ("limit_mib", "2048")], STEP);
+        match (id, got) {
+            ("containerd-runc", Err(e)) => assert!(e.contains("output ended"), "{id}: {e}"),
+            ("native", Ok(r)) => assert_eq!(field(&r, "grown_mib"), "2048", "{id}"),
+            (_, Ok(r)) if id != "containerd-runc" && id != "native" => {
+                let grown: u64 = field(&r, "grown_mib").parse().unwrap();
+                assert!((512..=1024).contains(&grown), "{id}: held {grown} MiB");
+            }
+            (_, other) => panic!("{id}: memory bomb: {other:?}"),
+        }
+        drop(inst);
+        let _ = t.recover();
+        assert!(
+            all_gone(&held),
+            "{id}: {held:?} lives on after the memory bomb"
+        );
+
+        // A stdout flood: cut at the line bound, the instance stopped.
+        let mut inst = start(t.as_mut(), false);
+        let held = holds(&inst.memory_scope(STEP));
+        let err = ask(&mut inst, &[("mode", "flood")], STEP).expect_err("no response line");
+        assert!(err.contains("floods its stdout"), "{id}: {err}");
+        drop(inst);
+        let _ = t.recover();
+        assert!(all_gone(&held), "{id}: {held:?} lives on after the flood");
+
+        // And the target serves the next start.
+        let mut next = start(t.as_mut(), false);
+        assert!(ask(&mut next, &[("mode", "ok")], STEP).is_ok(), "{id}");
+        next.teardown(STEP).expect("teardown");
     }
 }

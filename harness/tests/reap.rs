@@ -54,9 +54,12 @@ fn leftovers_of_a_killed_harness_are_reaped_by_the_next_command() {
     );
     child.kill().unwrap(); // SIGKILL: no clean-up runs
     child.wait().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let left_containers = if docker {
+        settled_containers().len()
+    } else {
+        0
+    };
     let left_processes = tagged_processes(&tag).len();
-    let left_containers = labelled_containers().len();
     assert!(
         left_processes + left_containers >= 3,
         "SIGKILL left nothing to reap? {left_processes} processes, {left_containers} containers"
@@ -72,7 +75,6 @@ fn leftovers_of_a_killed_harness_are_reaped_by_the_next_command() {
         stderr.contains(&format!("{left_containers} container(s)")),
         "{stderr} (expected {left_containers} containers)"
     );
-    std::thread::sleep(std::time::Duration::from_millis(300));
     assert_nothing_left(&tag, docker);
     // And a second command finds nothing more.
     let again = Command::new(bin()).arg("targets").output().unwrap();

@@ -111,7 +111,8 @@ impl LatencyHistogram {
 /// Summary of a duration distribution; every value in ns.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Summary {
-    /// Sample count.
+    /// Sample count (at least 1: a distribution with no sample is absent).
+    #[schemars(range(min = 1))]
     pub n: u64,
     /// Minimum, ns.
     pub min_ns: u64,
@@ -126,8 +127,10 @@ pub struct Summary {
     /// Maximum, ns.
     pub max_ns: u64,
     /// Arithmetic mean, ns.
+    #[schemars(range(min = 0))]
     pub mean_ns: f64,
     /// Standard deviation, ns.
+    #[schemars(range(min = 0))]
     pub stddev_ns: f64,
     /// Lower end of the distribution-free 95 % confidence interval of the median, ns.
     pub p50_ci95_low_ns: u64,

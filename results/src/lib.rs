@@ -48,12 +48,81 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub const RUN_SCHEMA_JSON: &str = include_str!("../schema/run.schema.json");
 
 /// The JSON Schema of [`RunFile`] as `schemars` derives it from the types
-/// (what `results/schema/run.schema.json` must hold), pretty-printed.
+/// (what `results/schema/run.schema.json` must hold), pretty-printed. Every
+/// object the types define is closed (`additionalProperties: false`): a
+/// field no type declares — a typo, a field of another tool — is an error
+/// naming it, not silently ignored.
 pub fn generated_schema() -> String {
-    let schema = schemars::schema_for!(RunFile);
+    let mut schema = schemars::schema_for!(RunFile).to_value();
+    close_objects(&mut schema);
+    drop_null_alternatives(&mut schema);
     let mut s = serde_json::to_string_pretty(&schema).expect("a schema serializes");
     s.push('\n');
     s
+}
+
+/// The compiled [`RUN_SCHEMA_JSON`], once per process.
+fn schema_validator() -> &'static jsonschema::Validator {
+    static V: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(RUN_SCHEMA_JSON).expect("the shipped schema is JSON");
+        jsonschema::validator_for(&schema).expect("the shipped schema compiles")
+    })
+}
+
+/// Sets `additionalProperties: false` on every object schema with declared
+/// `properties` that does not say otherwise (a map, whose keys are data, has
+/// no `properties`; a flattened type's properties are merged into its
+/// parent's by `schemars`, so the parent lists them all).
+fn close_objects(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert(
+                    "additionalProperties".into(),
+                    serde_json::Value::Bool(false),
+                );
+            }
+            for child in map.values_mut() {
+                close_objects(child);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
+}
+
+/// Replaces `anyOf: [{"$ref": X}, {"type": "null"}]` (what `schemars`
+/// derives for an optional section or record) by the same constraint as
+/// `if: {"type": "null"}, else: {"$ref": X}`: a validator then reports a
+/// problem inside the section at its own field, not as "not valid under any
+/// of the schemas listed in anyOf" at the section.
+fn drop_null_alternatives(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let replacement = match map.get("anyOf").and_then(|a| a.as_array()) {
+                Some(alts)
+                    if alts.len() == 2
+                        && alts[1] == serde_json::json!({"type": "null"})
+                        && alts[0].get("$ref").is_some() =>
+                {
+                    Some(alts[0]["$ref"].clone())
+                }
+                _ => None,
+            };
+            if let Some(r) = replacement {
+                map.remove("anyOf");
+                map.insert("if".into(), serde_json::json!({"type": "null"}));
+                map.insert("else".into(), serde_json::json!({ "$ref": r }));
+            }
+            for child in map.values_mut() {
+                drop_null_alternatives(child);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_null_alternatives),
+        _ => {}
+    }
 }
 
 /// Errors reading or writing a results file. Each names the file.
@@ -76,6 +145,22 @@ pub enum ResultsError {
         path: String,
         /// Underlying error.
         source: serde_json::Error,
+    },
+    /// The file does not match the results-file schema ([`RUN_SCHEMA_JSON`]):
+    /// a field missing, unknown, of the wrong type or out of range.
+    #[error(
+        "{path} does not match the coldbench results-file schema: {}{}; give the run.json a coldbench command wrote, unedited",
+        problems.join("; "),
+        if *more > 0 { format!(" (and {more} more)") } else { String::new() }
+    )]
+    Schema {
+        /// File path.
+        path: String,
+        /// The first problems, each naming the field by its JSON pointer
+        /// (`/cold_start/results/3/p50_ns: -5 is less than the minimum of 0`).
+        problems: Vec<String>,
+        /// How many more problems there are.
+        more: usize,
     },
     /// The file is JSON but carries no `schema_version`.
     #[error(
@@ -199,6 +284,7 @@ impl Metric {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunFile {
     /// [`SCHEMA_VERSION`] of the writer (after migration: the current version).
+    #[schemars(range(min = SCHEMA_VERSION, max = SCHEMA_VERSION))]
     pub schema_version: u32,
     /// The schema version the file was written with, when it was migrated on
     /// read (absent in files as written).
@@ -318,7 +404,10 @@ impl RunFile {
     ///
     /// Errors: [`ResultsError::Io`] (unreadable), [`ResultsError::Parse`]
     /// (not JSON, truncated, wrong shape), [`ResultsError::NotResults`] (JSON
-    /// without `schema_version`) or [`ResultsError::Version`] (a newer schema).
+    /// without `schema_version`), [`ResultsError::Version`] (a newer schema)
+    /// or [`ResultsError::Schema`] (a field missing, unknown, of the wrong
+    /// type or out of range, checked against [`RUN_SCHEMA_JSON`] after any
+    /// migration).
     pub fn read(path: &Path) -> Result<RunFile, ResultsError> {
         let p = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| ResultsError::Io {
@@ -368,6 +457,21 @@ impl RunFile {
                     found,
                 });
             }
+        }
+        let problems: Vec<String> = schema_validator()
+            .iter_errors(&v)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                format!("{} {e}", if at.is_empty() { "/" } else { &at })
+            })
+            .collect();
+        if !problems.is_empty() {
+            const SHOWN: usize = 5;
+            return Err(ResultsError::Schema {
+                path: name.to_string(),
+                more: problems.len().saturating_sub(SHOWN),
+                problems: problems.into_iter().take(SHOWN).collect(),
+            });
         }
         serde_json::from_value(v).map_err(|source| ResultsError::Parse {
             path: name.to_string(),

@@ -720,6 +720,7 @@ pub fn run_series(
     let stop_failure = log.failures.len().checked_sub(1);
     // A held command answers now: its stdin closes, its stdout is digested
     // and checked (before the timed teardown).
+    let mut answered_wrong = 0u64;
     if case.command {
         let mut kept = Vec::with_capacity(live.len());
         for mut l in live.drain(..) {
@@ -731,6 +732,7 @@ pub fn run_series(
             match answer {
                 Ok(()) => log.verified += 1,
                 Err(f) => {
+                    answered_wrong += 1;
                     if f.is_mismatch() {
                         log.mismatched += 1;
                     }
@@ -771,6 +773,19 @@ pub fn run_series(
             FailureKind::Failed,
             format!("{teardown_failed} teardowns failed in all (first 3 recorded)"),
         ));
+    }
+    if answered_wrong > 0 {
+        // Held instances that did not do the work right are no sample: the
+        // memory they held is not the workload's. No series; the failures
+        // above say which answers were wrong.
+        log.failures.push(StartFailure::new(
+            Phase::Verify,
+            FailureKind::Mismatch,
+            format!(
+                "{answered_wrong} of {instances} held instances of command `{workload}` answered wrong or not at all when their input closed: the series is dropped (their memory is no figure)"
+            ),
+        ));
+        return (None, log);
     }
     let series = head.series(
         &samples,

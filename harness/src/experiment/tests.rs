@@ -126,11 +126,15 @@ fn failed_start_mismatch_and_hang_are_errors_never_samples() {
 
 #[test]
 fn a_budget_gives_slow_cells_min_runs_and_fast_cells_all_runs() {
+    // The slow target's first start (400 ms) is over the whole budget: it
+    // gets min_runs. The fast one gets all 20 as long as its first start
+    // takes under 50 ms (it takes microseconds: a 50 ms stall of one thread
+    // is what it would take to fail on a busy host).
     let slow = FakeTarget::new(
         "slow",
         vec![],
         Step::Answer {
-            ready: Duration::from_millis(20),
+            ready: Duration::from_millis(400),
         },
     );
     let fast = FakeTarget::new("fast", vec![], QUICK);
@@ -139,7 +143,7 @@ fn a_budget_gives_slow_cells_min_runs_and_fast_cells_all_runs() {
         runs: 20,
         min_runs: 3,
         warmup: 1,
-        budget_per_cell: Some(Duration::from_millis(30)),
+        budget_per_cell: Some(Duration::from_secs(1)),
         cases: None,
     };
     let section = coldstart::run(&mut s, &settings);
@@ -155,7 +159,7 @@ fn a_budget_gives_slow_cells_min_runs_and_fast_cells_all_runs() {
     let c = back.cold_start.as_ref().unwrap();
     assert_eq!(
         (c.min_runs, c.budget_per_cell_ns),
-        (Some(3), Some(30_000_000))
+        (Some(3), Some(1_000_000_000))
     );
 }
 
@@ -168,10 +172,15 @@ fn an_interrupted_run_keeps_what_it_measured_and_skips_the_rest() {
             ready: Duration::from_millis(2),
         },
     );
+    let starts = t.counters.clone();
     let mut s = session("interrupt", vec![t], Duration::from_secs(5));
     let flag = s.interrupted.clone();
+    // Interrupted once 10 starts are made (waited for, not slept for).
     let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(60));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while starts.starts.load(Ordering::SeqCst) < 10 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         flag.store(true, Ordering::SeqCst);
     });
     let section = coldstart::run(&mut s, &fixed(100_000, 0));
@@ -197,7 +206,9 @@ fn an_interrupted_run_keeps_what_it_measured_and_skips_the_rest() {
         .unwrap()
         .summary
         .n;
-    assert!(n > 0 && n < 100_000, "{n}");
+    // 10 starts before the flag, a few more while it was being seen (one
+    // warm-up-free cell: every start is measured).
+    assert!((9..100_000).contains(&n), "{n}");
     assert!(path.is_file());
 }
 
@@ -441,4 +452,121 @@ fn throughput_counts_only_verified_requests() {
         .unwrap();
     assert_eq!(v.verified, 0);
     assert!(v.mismatched > 0);
+}
+
+/// What the target itself stamped around one throughput cell of one client:
+/// `(answers after the warm-up, rps bounds)`. The bounds follow from the
+/// order of events alone, not from any speed: the window opens after the
+/// last warm-up answer and before the first measured request, and (reused
+/// mode) closes after the last counted answer and before the teardown; so
+/// `requests / (teardown − last warm-up answer) < rps < requests / (last
+/// counted answer − first measured answer)`.
+fn stamped_bounds(
+    events: &[crate::targets::fake::Event],
+    warmup: usize,
+    requests: u64,
+    mode: ThroughputMode,
+) -> (u64, f64, f64) {
+    use crate::targets::fake::EventKind;
+    let of = |i: u64, k: EventKind| -> Vec<u64> {
+        events
+            .iter()
+            .filter(|e| e.instance == i && e.what == k)
+            .map(|e| e.at_ns)
+            .collect()
+    };
+    let r = requests as usize;
+    assert!(r >= 2, "{r} requests: too few for a span");
+    match mode {
+        ThroughputMode::Reused => {
+            // The cell's instance: the one that answered the most.
+            let inst = (0..=events.iter().map(|e| e.instance).max().unwrap())
+                .max_by_key(|&i| of(i, EventKind::Answered).len())
+                .unwrap();
+            let answers = of(inst, EventKind::Answered);
+            let torn = of(inst, EventKind::TornDown);
+            assert_eq!(torn.len(), 1, "one teardown of the cell's instance");
+            let measured = (answers.len() - warmup) as u64;
+            let lo = requests as f64 / ((torn[0] - answers[warmup - 1]) as f64 / 1e9);
+            let hi = requests as f64 / ((answers[warmup + r - 1] - answers[warmup]) as f64 / 1e9);
+            (measured, lo, hi)
+        }
+        ThroughputMode::InstancePerRequest => {
+            // One instance per request, numbered in start order, the first
+            // `warmup` of them the warm-up. The window opens before the
+            // first measured start and closes after the last counted
+            // request's teardown (nothing the fake stamps bounds it above).
+            let n = events.iter().map(|e| e.instance).max().unwrap() + 1;
+            let w = warmup as u64;
+            let start_first = of(w, EventKind::Started)[0];
+            let torn_last = of(w + requests - 1, EventKind::TornDown)[0];
+            let hi = requests as f64 / ((torn_last - start_first) as f64 / 1e9);
+            (n - w, 0.0, hi)
+        }
+    }
+}
+
+/// requests/s and the slowdown against native, checked against what the
+/// targets stamped themselves (not against the formula `throughput.rs`
+/// uses): every measured answer but the one in flight at the close is
+/// counted, no warm-up answer is, and each rate lies between the bounds the
+/// order of the fakes' own events gives — so a window in the wrong unit, a
+/// warm-up request counted, or a ratio taken the wrong way round fails.
+/// Nothing here depends on how fast the host runs the fakes.
+#[test]
+fn requests_per_second_and_slowdown_agree_with_what_the_targets_stamped() {
+    let warmup = 2u32;
+    let settings = throughput::Settings {
+        duration: Duration::from_millis(60),
+        min_requests: 10,
+        max_cell: Duration::from_secs(5),
+        warmup_requests: warmup,
+        batches: 5,
+        timeout: Duration::from_secs(5),
+    };
+    for mode in [ThroughputMode::Reused, ThroughputMode::InstancePerRequest] {
+        let native =
+            FakeTarget::new("native", vec![], QUICK).with_service(Duration::from_millis(1));
+        let slow = FakeTarget::new("slow", vec![], QUICK).with_service(Duration::from_millis(3));
+        let (nc, sc) = (native.counters.clone(), slow.counters.clone());
+        let mut s = session(
+            &format!("tp-stamps-{}", mode.name()),
+            vec![native, slow],
+            Duration::from_secs(5),
+        );
+        let plan = vec![throughput::CellPlan {
+            row: "noop".into(),
+            mode,
+        }];
+        let section = throughput::run(&mut s, &settings, 1, &plan);
+        let cell = |t: &str| section.cells.iter().find(|c| c.target == t).unwrap();
+        let mut bounds = Vec::new();
+        for (t, counters) in [("native", &nc), ("slow", &sc)] {
+            let c = cell(t);
+            let events = counters.events.lock().unwrap().clone();
+            let (measured, lo, hi) = stamped_bounds(&events, warmup as usize, c.requests, mode);
+            assert!(
+                c.requests == measured || c.requests + 1 == measured,
+                "{t} {mode:?}: {} requests counted, {measured} answered after the warm-up",
+                c.requests
+            );
+            assert!(
+                lo < c.rps && c.rps < hi,
+                "{t} {mode:?}: {} rps outside what the target stamped: {lo}..{hi}",
+                c.rps
+            );
+            bounds.push((lo, hi));
+        }
+        let ((nlo, nhi), (slo, shi)) = (bounds[0], bounds[1]);
+        let ratio = cell("slow").slowdown_vs_native.as_ref().unwrap().ratio;
+        assert!(cell("native").slowdown_vs_native.is_none());
+        // native's rate over slow's: at least its lower bound over slow's
+        // upper one; at most the reverse (unbounded above per request).
+        let least = nlo / shi;
+        let most = if slo > 0.0 { nhi / slo } else { f64::INFINITY };
+        assert!(
+            least < ratio && ratio < most,
+            "{mode:?}: slowdown {ratio} outside {least}..{most}"
+        );
+    }
 }

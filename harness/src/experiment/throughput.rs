@@ -225,14 +225,20 @@ impl Shared {
 struct Clock {
     /// Window start, ns (0 until the warm-up barrier is passed).
     open_ns: AtomicU64,
-    /// Window end, ns (u64::MAX while open).
+    /// Window end, ns (u64::MAX while open). Its store is also the clients'
+    /// stop signal: one store, so a client can finish at most the request it
+    /// had in flight after the window closed (never start another).
     close_ns: AtomicU64,
-    stop: AtomicBool,
     in_window: AtomicU64,
     clients_alive: AtomicU64,
 }
 
 impl Clock {
+    /// Whether the window has closed (the clients' stop signal).
+    fn closed(&self) -> bool {
+        self.close_ns.load(Ordering::SeqCst) != u64::MAX
+    }
+
     fn counts(&self, started_ns: u64, done_ns: u64) -> bool {
         let open = self.open_ns.load(Ordering::SeqCst);
         open != 0 && started_ns >= open && done_ns <= self.close_ns.load(Ordering::SeqCst)
@@ -264,7 +270,7 @@ fn client(
             go.wait();
             waited = true;
         }
-        if waited && clock.stop.load(Ordering::SeqCst) {
+        if waited && clock.closed() {
             break;
         }
         if consecutive_failures >= 3 && waited {
@@ -426,7 +432,6 @@ pub fn measure_cell(
     let clock = Clock {
         open_ns: AtomicU64::new(0),
         close_ns: AtomicU64::new(u64::MAX),
-        stop: AtomicBool::new(false),
         in_window: AtomicU64::new(0),
         clients_alive: AtomicU64::new(clients as u64),
     };
@@ -481,7 +486,6 @@ pub fn measure_cell(
         }
         let close = monotonic_ns();
         clock.close_ns.store(close, Ordering::SeqCst);
-        clock.stop.store(true, Ordering::SeqCst);
         (open, close)
         // Leaving the scope joins the clients: each finishes its current
         // request (bounded by the timeout) and tears its instance down.
@@ -759,7 +763,6 @@ mod tests {
         let clock = Clock {
             open_ns: AtomicU64::new(1_000),
             close_ns: AtomicU64::new(u64::MAX),
-            stop: AtomicBool::new(false),
             in_window: AtomicU64::new(0),
             clients_alive: AtomicU64::new(0),
         };
@@ -785,7 +788,6 @@ mod tests {
         let clock = Clock {
             open_ns: AtomicU64::new(0),
             close_ns: AtomicU64::new(u64::MAX),
-            stop: AtomicBool::new(false),
             in_window: AtomicU64::new(0),
             clients_alive: AtomicU64::new(0),
         };

@@ -9,9 +9,9 @@ use crate::stream::LineReader;
 use coldbench_protocol::{Response, checksum, ready_line};
 use coldbench_results::{Family, TargetRecord};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The result bytes a well-behaved fake instance answers every request with.
@@ -44,6 +44,46 @@ pub struct Counters {
     pub teardowns: AtomicU64,
     /// `waiting` calls that answered "wait".
     pub waits: AtomicU64,
+    /// What the target saw, stamped by the target itself (the harness's
+    /// monotonic clock, ns), in the order it happened.
+    pub events: Mutex<Vec<Event>>,
+}
+
+/// One thing a fake instance did, stamped by the fake (not by the harness):
+/// the independent side of the throughput tests' arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// The instance, numbered from 0 in start order.
+    pub instance: u64,
+    /// What happened.
+    pub what: EventKind,
+    /// When, `coldbench_protocol::monotonic_ns`.
+    pub at_ns: u64,
+}
+
+/// What an [`Event`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The start call returned an instance.
+    Started,
+    /// The instance sent its answer to a request (after its service time).
+    Answered,
+    /// The instance was torn down.
+    TornDown,
+}
+
+impl Counters {
+    fn stamp(&self, instance: u64, what: EventKind) {
+        let at_ns = coldbench_protocol::monotonic_ns();
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Event {
+                instance,
+                what,
+                at_ns,
+            });
+    }
 }
 
 /// A scripted target.
@@ -58,7 +98,9 @@ pub struct FakeTarget {
     /// many times (an engine restarting).
     outage: Option<(u64, u64)>,
     /// Every start of every fake sharing it, in order: the starter's id.
-    log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
+    log: Option<Arc<Mutex<Vec<String>>>>,
+    /// Time each answer takes (the instance's service time).
+    service: Duration,
 }
 
 impl FakeTarget {
@@ -71,7 +113,14 @@ impl FakeTarget {
             counters: Arc::new(Counters::default()),
             outage: None,
             log: None,
+            service: Duration::ZERO,
         }
+    }
+
+    /// Every answer takes `service` (slept before it is sent).
+    pub fn with_service(mut self, service: Duration) -> FakeTarget {
+        self.service = service;
+        self
     }
 
     /// After `after_starts` starts, [`Target::waiting`] answers "wait" for
@@ -82,7 +131,7 @@ impl FakeTarget {
     }
 
     /// Appends this target's id to `log` at every start.
-    pub fn logging(mut self, log: Arc<std::sync::Mutex<Vec<String>>>) -> FakeTarget {
+    pub fn logging(mut self, log: Arc<Mutex<Vec<String>>>) -> FakeTarget {
         self.log = Some(log);
         self
     }
@@ -146,11 +195,14 @@ impl Target for FakeTarget {
             }
             Step::Hang => b"",
         };
+        self.counters.stamp(n as u64, EventKind::Started);
         Ok(Box::new(FakeInstance {
             stdout: LineReader::new(rx),
             tx,
             answer: answer.to_vec(),
             counters: self.counters.clone(),
+            number: n as u64,
+            service: self.service,
         }))
     }
 
@@ -176,6 +228,9 @@ struct FakeInstance {
     tx: Sender<Vec<u8>>,
     answer: Vec<u8>,
     counters: Arc<Counters>,
+    /// Its start's number (from 0).
+    number: u64,
+    service: Duration,
 }
 
 impl Instance for FakeInstance {
@@ -185,6 +240,8 @@ impl Instance for FakeInstance {
 
     fn write_stdin(&mut self, _bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
         let line = Response::ok(&self.answer, Vec::new()).to_line();
+        std::thread::sleep(self.service);
+        self.counters.stamp(self.number, EventKind::Answered);
         let _ = self.tx.send(line.into_bytes());
         Ok(())
     }
@@ -195,6 +252,7 @@ impl Instance for FakeInstance {
 
     fn teardown(self: Box<Self>, _timeout: Duration) -> TargetResult<()> {
         self.counters.teardowns.fetch_add(1, Ordering::SeqCst);
+        self.counters.stamp(self.number, EventKind::TornDown);
         Ok(())
     }
 

@@ -393,6 +393,11 @@ impl Instance for NativeInstance {
         if !wait_exit(self.child.id(), deadline) {
             let _ = self.stdout.wait_end(deadline);
         }
+        // Whatever it started (its own process group) goes with it: a
+        // process that forked and exited leaves nothing running. Its pid is
+        // still held (a zombie, or still running past the deadline), so the
+        // group cannot be another's.
+        kill_group(self.child.id());
         // Not reaped yet (no pidfd, or the wait was interrupted): yield (a
         // sleep would cost the timer slack, 50 µs) for 1 ms, then nap.
         let spin_until = Instant::now() + Duration::from_millis(1);
@@ -407,6 +412,7 @@ impl Instance for NativeInstance {
                     )));
                 }
                 Ok(None) if Instant::now() >= deadline => {
+                    kill_group(self.child.id());
                     let _ = self.child.kill();
                     let _ = self.child.wait();
                     return Err(TargetError::Timeout(format!(
@@ -461,8 +467,19 @@ fn wait_exit(pid: u32, deadline: Instant) -> bool {
 impl Drop for NativeInstance {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            kill_group(self.child.id());
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// SIGKILL to the process group an instance leads (it is started as the
+/// leader of its own, `process_group(0)`): every process it started dies
+/// with it. Call only while its pid is not yet reaped (a zombie holds it),
+/// so that the group is still its own; an empty group is no error.
+fn kill_group(leader: u32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(leader as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
     }
 }

@@ -133,11 +133,15 @@ impl Target for NodeTarget {
                 (
                     "host".into(),
                     format!(
-                        "one process per instance: node --no-warnings {}",
+                        "one process per instance: node --no-warnings --wasm-max-mem-pages={NODE_MAX_MEMORY_PAGES} {}",
                         runner_script().display()
                     ),
                 ),
                 ("code_cache".into(), "none".into()),
+                (
+                    "instance_memory_limit_bytes".into(),
+                    (u64::from(NODE_MAX_MEMORY_PAGES) * 65_536).to_string(),
+                ),
             ])
             .into_iter()
             .chain(super::any_workload_dir(&self.workloads).then(|| {
@@ -178,6 +182,7 @@ impl Target for NodeTarget {
         let spawned_ns = monotonic_ns();
         let mut cmd = Command::new("node");
         cmd.arg("--no-warnings")
+            .arg(format!("--wasm-max-mem-pages={NODE_MAX_MEMORY_PAGES}"))
             .arg(runner_script())
             .arg(wasm_module(workload))
             .arg(workload)
@@ -191,6 +196,11 @@ impl Target for NodeTarget {
         }))
     }
 }
+
+/// Largest linear memory of a guest under node, 64 KiB pages: 16,384 =
+/// 1 GiB, the cap of every coldbench Wasm target (V8's
+/// `--wasm-max-mem-pages`; without it a guest may grow to 4 GiB and more).
+pub const NODE_MAX_MEMORY_PAGES: u32 = 16_384;
 
 struct NodeInstance {
     inner: NativeInstance,

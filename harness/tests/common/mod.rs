@@ -67,16 +67,42 @@ pub fn tagged_processes(tag: &str) -> Vec<String> {
 }
 
 /// No process carrying the test's `tag` is left and, when Docker is up, no
-/// labelled container.
+/// labelled container — waited for (a killed process is gone once the
+/// kernel has torn it down, a removed container once the engine has), for
+/// up to 15 s; then asserted.
 pub fn assert_nothing_left(tag: &str, docker: bool) {
-    assert!(
-        tagged_processes(tag).is_empty(),
-        "left: {:?}",
-        tagged_processes(tag)
-    );
-    if docker {
-        assert!(labelled_containers().is_empty(), "containers left");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let left = || {
+        let mut l = tagged_processes(tag);
+        if docker {
+            l.extend(
+                labelled_containers()
+                    .into_iter()
+                    .map(|c| format!("container {c}")),
+            );
+        }
+        l
+    };
+    while !left().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    assert!(left().is_empty(), "left: {:?}", left());
+}
+
+/// The labelled containers once their number has stopped changing (the
+/// same count on 5 reads 50 ms apart; at most 15 s): what a killed harness
+/// left, once the engine has finished the calls it had in flight.
+pub fn settled_containers() -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut last = labelled_containers();
+    let mut same = 0;
+    while same < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = labelled_containers();
+        same = if now.len() == last.len() { same + 1 } else { 0 };
+        last = now;
+    }
+    last
 }
 
 /// `coldbench density` with the given selection, tagged so that its children can be found.

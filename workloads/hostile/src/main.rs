@@ -22,7 +22,8 @@
 //!   `native`): a Wasm target's answer differs from native's, as a broken
 //!   runtime's would;
 //! - `fork`: spawns copies of itself that sleep 2 s, up to `max` (default
-//!   200), and answers `spawned=N` and why it stopped.
+//!   200), and answers `spawned=N` and why it stopped — after they have all
+//!   ended, or at once with `wait=no` (they outlive the answer);
 //!
 //! Started with `--dir-probe` it is instead a command (`--workload`, run to
 //! exit) for the `--workload-dir` tests: it prints the file `probe.txt` of
@@ -78,7 +79,7 @@ fn main() {
                 Ok(Output::default())
             }
             "escape" => Ok(escape(num("port", 9)? as u16)),
-            "fork" => Ok(fork(num("max", 200)?)),
+            "fork" => Ok(fork(num("max", 200)?, req.param("wait") != Some("no"))),
             "wrong" => Ok(Output {
                 bytes: if cfg!(target_family = "wasm") {
                     b"wasm".to_vec()
@@ -201,7 +202,7 @@ fn escape(port: u16) -> Output {
 
 /// Spawns sleeping copies of itself until refused or `max`; answers how many
 /// and why it stopped.
-fn fork(max: u64) -> Output {
+fn fork(max: u64, wait: bool) -> Output {
     let mut children = Vec::new();
     let mut stopped = "max".to_string();
     while (children.len() as u64) < max {
@@ -219,8 +220,10 @@ fn fork(max: u64) -> Output {
         }
     }
     let spawned = children.len();
-    for mut c in children {
-        let _ = c.wait();
+    if wait {
+        for mut c in children {
+            let _ = c.wait();
+        }
     }
     Output {
         bytes: Vec::new(),

@@ -18,6 +18,14 @@
 //! its init process; the guest gets stdin, stdout and stderr as WASI's
 //! descriptors 0–2, its arguments, and nothing else (no preopened directory,
 //! no environment variable, no socket).
+//!
+//! End of input: runwasi (containerd-shimkit 0.1.2, `stdio::open`) opens the
+//! stdin FIFO read-write, and a process holding a FIFO open for writing never
+//! reads end of file from it — the guest would be a writer of its own input,
+//! and a command that reads its stdin to the end would wait forever. Before
+//! the guest runs, descriptor 0 is reopened read-only through
+//! `/proc/self/fd/0` (the same FIFO) ([`stdin_read_only`]): once the client
+//! closes its end, the guest reads end of file.
 
 use anyhow::{Context, Result, bail};
 use containerd_shim_wasm::sandbox::Sandbox;
@@ -58,8 +66,37 @@ impl Sandbox for WamrSandbox {
             Source::Oci([layer, ..]) => layer.layer.clone(),
             Source::Oci([]) => bail!("the image has no Wasm layer"),
         };
+        if let Err(e) = stdin_read_only() {
+            // Said on the container's stderr (the client shows it), not only
+            // in containerd's log.
+            eprintln!("containerd-shim-coldbench-wamr: {e:#}");
+            return Err(e);
+        }
         run(&bytes, ctx.args())
     }
+}
+
+/// Makes descriptor 0 a read-only descriptor of the same file when it is a
+/// FIFO (see the module documentation); anything else is left as it is.
+fn stdin_read_only() -> Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::metadata("/proc/self/fd/0") else {
+        return Ok(());
+    };
+    if !meta.file_type().is_fifo() {
+        return Ok(());
+    }
+    // Opening a FIFO read-only waits for a writer: descriptor 0 itself is
+    // one until it is replaced, so this returns at once.
+    let ro = std::fs::File::open("/proc/self/fd/0")
+        .context("cannot reopen the stdin FIFO read-only through /proc/self/fd/0")?;
+    // SAFETY: dup2 on two descriptors this process owns; `ro` stays valid
+    // until dropped after the call.
+    if unsafe { libc::dup2(ro.as_raw_fd(), 0) } < 0 {
+        return Err(std::io::Error::last_os_error()).context("dup2 onto stdin");
+    }
+    Ok(())
 }
 
 /// Loads, instantiates and runs `bytes` with `args` (argv[0] first) on
