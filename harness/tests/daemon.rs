@@ -1,6 +1,6 @@
-//! The Docker engine restarted in the middle of a run (its own test binary:
-//! no other test may use the engine meanwhile). Needs root to restart
-//! `dockerd`; required in CI.
+//! The Docker engine, and then its containerd, restarted in the middle of a
+//! run (its own test binary: no other test may use the engine meanwhile; one
+//! restart at a time). Needs root; required in CI.
 
 mod common;
 
@@ -19,6 +19,9 @@ fn dockerd_pid() -> Option<u32> {
 }
 
 const DOCKER: &str = "docker-scratch-runc-none";
+
+/// One restart at a time: restarting dockerd restarts its containerd too.
+static RESTART: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A `t_ready` line of `target`.
 fn is_sample(v: &serde_json::Value, target: &str) -> bool {
@@ -60,6 +63,7 @@ fn restart_engine() -> Duration {
 
 #[test]
 fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
+    let _one = RESTART.lock().unwrap_or_else(|p| p.into_inner());
     if !docker_up() {
         return;
     }
@@ -200,6 +204,7 @@ const CONTAINERD: &str = "containerd-runc";
 /// their clock) while native goes on, and every other start is measured.
 #[test]
 fn a_restarted_containerd_costs_only_the_starts_it_interrupted() {
+    let _one = RESTART.lock().unwrap_or_else(|p| p.into_inner());
     if !docker_up() {
         return;
     }
