@@ -43,14 +43,27 @@ fn baseline() -> String {
         .into_owned()
 }
 
+/// Two sets of runs of the same build (the stored baseline's runs 1–2
+/// against 3–5, copied into two directories): nothing is called slower or
+/// faster, so the exit status is 0; every export is written.
 #[test]
-fn the_baseline_compared_with_itself_exits_0_and_exports_every_format() {
+fn two_sets_of_one_build_exit_0_and_export_every_format() {
     let dir = tmpdir("self");
-    let b = baseline();
     let p = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    for (side, runs) in [("a", 1..=2), ("b", 3..=5)] {
+        for n in runs {
+            let to = dir.join(side).join(n.to_string());
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::copy(
+                repo().join(format!("ci/baseline/{n}/run.json")),
+                to.join("run.json"),
+            )
+            .unwrap();
+        }
+    }
     let (code, stdout, stderr) = compare(&[
-        &b,
-        &b,
+        &p("a"),
+        &p("b"),
         "--format",
         "terminal,markdown,html",
         "--out",
@@ -66,8 +79,7 @@ fn the_baseline_compared_with_itself_exits_0_and_exports_every_format() {
     ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("0 slower, 0 faster"), "{stdout}");
-    assert!(stdout.contains("0 unsure"), "{stdout}");
-    assert!(stdout.contains("one run per side"), "{stdout}");
+    assert!(stdout.contains("2 BASE run(s) vs 3 NEW run(s)"), "{stdout}");
     for f in [
         "out/compare.md",
         "out/compare.html",
@@ -181,13 +193,72 @@ fn ten_percent_more_hashing_is_seen_and_noop_is_not_called_slower() {
         "{:?}",
         c.differences
     );
-    // The binary agrees, as a CI job would run it.
+    // The binary agrees with the library, as a CI job would run it: exit 1
+    // exactly when a row is called slower.
     let (code, stdout, stderr) = compare(&[
         &repo().join("ci/baseline").to_string_lossy(),
         &repo().join("ci/ground-truth/hash-1100").to_string_lossy(),
     ]);
-    assert!(code == 0 || code == 1, "{stdout}\n{stderr}");
+    let want = i32::from(c.fails(coldbench_reports::compare::FailOn::Slower));
+    assert_eq!(code, want, "{stdout}\n{stderr}");
     assert!(stdout.contains("5 BASE run(s) vs 5 NEW run(s)"), "{stdout}");
+}
+
+/// The runs of one stored set (`dir/*/run.json` or `dir/*.json`), in name order.
+fn set(dir: &str) -> Vec<RunFile> {
+    let dir = repo().join(dir);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .map(|p| if p.is_dir() { p.join("run.json") } else { p })
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| RunFile::read(p).unwrap()).collect()
+}
+
+/// The second ground truth (`ci/ground-truth/hash-1250`, README): five
+/// throughput runs of the iterated hash at 1,000 SHA-256 passes and five at
+/// 1,250 (+25 %), interleaved, same build, same host. Base → more is called
+/// *slower* with an interval holding 1.25, more → base *faster* holding
+/// 0.8; the binary exits 1 on the first (default `--fail-on slower`), 0 on
+/// the second, 1 on the second with `--fail-on any`.
+#[test]
+fn a_quarter_more_hashing_is_called_slower_and_its_reverse_faster() {
+    use coldbench_reports::compare::{Verdict, compare_sets};
+    let base = set("ci/ground-truth/hash-1250/base");
+    let more = set("ci/ground-truth/hash-1250/more");
+    assert_eq!((base.len(), more.len()), (5, 5));
+    let b: Vec<&RunFile> = base.iter().collect();
+    let m: Vec<&RunFile> = more.iter().collect();
+    let row = |c: &coldbench_reports::compare::Comparison| {
+        c.rows
+            .iter()
+            .find(|r| {
+                r.key.workload == "hash-iterated"
+                    && r.key.target == "native"
+                    && r.key.metric == "reused.latency.p50"
+            })
+            .cloned()
+            .expect("the native hash-iterated latency row")
+    };
+    let up = row(&compare_sets(&b, "base", &m, "more", &Default::default()).unwrap());
+    assert_eq!(up.verdict, Verdict::Slower, "{up:?}");
+    assert!(up.low <= 1.25 && 1.25 <= up.high, "{up:?}");
+    let down = row(&compare_sets(&m, "more", &b, "base", &Default::default()).unwrap());
+    assert_eq!(down.verdict, Verdict::Faster, "{down:?}");
+    assert!(down.low <= 0.8 && 0.8 <= down.high, "{down:?}");
+    let dir = |d: &str| repo().join("ci/ground-truth/hash-1250").join(d);
+    let (b, m) = (
+        dir("base").to_string_lossy().into_owned(),
+        dir("more").to_string_lossy().into_owned(),
+    );
+    let (code, stdout, stderr) = compare(&[&b, &m]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = compare(&[&m, &b]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = compare(&[&m, &b, "--fail-on", "any"]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
 }
 
 /// The CI workflow: checked by actionlint where it is installed, otherwise
