@@ -147,19 +147,8 @@ fn bad_input_exits_2_with_the_file_named() {
 /// *slower* — the README gives the figures.)
 #[test]
 fn ten_percent_more_hashing_is_seen_and_noop_is_not_called_slower() {
-    let sets = |d: &str| -> Vec<RunFile> {
-        let dir = repo().join(d);
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .map(|p| if p.is_dir() { p.join("run.json") } else { p })
-            .collect();
-        paths.sort();
-        paths.iter().map(|p| RunFile::read(p).unwrap()).collect()
-    };
-    let base = sets("ci/baseline");
-    let more = sets("ci/ground-truth/hash-1100");
+    let base = set("ci/baseline");
+    let more = set("ci/ground-truth/hash-1100");
     assert_eq!((base.len(), more.len()), (5, 5));
     let b: Vec<&RunFile> = base.iter().collect();
     let n: Vec<&RunFile> = more.iter().collect();

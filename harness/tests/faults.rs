@@ -500,6 +500,16 @@ fn containers_cap_memory_and_tasks_and_see_only_their_image() {
     assert!(err.contains("output ended"), "{err}");
     drop(inst);
     t.recover();
+    // A stdout flood through the engine's attach stream is cut at the line
+    // bound; the container goes with the instance, the next start answers.
+    let mut inst = start(t.as_mut(), false);
+    let err = ask(&mut inst, &[("mode", "flood")], STEP).expect_err("no response line");
+    assert!(err.contains("floods its stdout"), "{err}");
+    drop(inst);
+    t.recover();
+    let mut next = start(t.as_mut(), false);
+    assert!(ask(&mut next, &[("mode", "ok")], STEP).is_ok());
+    next.teardown(STEP).expect("teardown");
     drop(t);
     assert!(
         common::labelled_containers().is_empty(),

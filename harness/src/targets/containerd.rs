@@ -204,20 +204,10 @@ impl Target for ContainerdTarget {
     }
 
     fn waiting(&mut self) -> Option<String> {
-        let since = self.down_since?;
-        if since.elapsed() >= ENGINE_WAIT {
-            return None;
-        }
-        let host = self.host.as_ref()?;
-        if host.ping(Duration::from_secs(1)) {
-            self.down_since = None;
-            return None;
-        }
-        Some(format!(
-            "containerd has not answered for {:.1} s (waiting up to {} s)",
-            since.elapsed().as_secs_f64(),
-            ENGINE_WAIT.as_secs()
-        ))
+        let host = self.host.clone();
+        super::docker::engine_waiting(&mut self.down_since, "containerd", || {
+            host.is_some_and(|h| h.ping(Duration::from_secs(1)))
+        })
     }
 
     fn record(&self) -> TargetRecord {

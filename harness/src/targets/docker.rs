@@ -305,6 +305,31 @@ pub struct DockerTarget {
 /// answer again (a daemon restart takes seconds), before giving up on it.
 pub const ENGINE_WAIT: Duration = Duration::from_secs(60);
 
+/// [`Target::waiting`] of a target whose engine (`what`: "the Docker
+/// engine", "containerd") stopped answering at `down_since`: why to wait,
+/// while it is under [`ENGINE_WAIT`] and `ping` fails; `None` (and
+/// `down_since` cleared) once it answers; `None` past the bound (its starts
+/// then fail at once).
+pub fn engine_waiting(
+    down_since: &mut Option<Instant>,
+    what: &str,
+    ping: impl FnOnce() -> bool,
+) -> Option<String> {
+    let since = (*down_since)?;
+    if since.elapsed() >= ENGINE_WAIT {
+        return None;
+    }
+    if ping() {
+        *down_since = None;
+        return None;
+    }
+    Some(format!(
+        "{what} has not answered for {:.1} s (waiting up to {} s)",
+        since.elapsed().as_secs_f64(),
+        ENGINE_WAIT.as_secs()
+    ))
+}
+
 impl DockerTarget {
     /// `variant` on `host`, or an unavailable target carrying why.
     pub fn new(
@@ -493,20 +518,10 @@ impl Target for DockerTarget {
     }
 
     fn waiting(&mut self) -> Option<String> {
-        let since = self.engine_down_since?;
-        if since.elapsed() >= ENGINE_WAIT {
-            return None;
-        }
-        let host = self.host.as_ref()?;
-        if host.ping(Duration::from_secs(1)) {
-            self.engine_down_since = None;
-            return None;
-        }
-        Some(format!(
-            "the Docker engine has not answered for {:.1} s (waiting up to {} s)",
-            since.elapsed().as_secs_f64(),
-            ENGINE_WAIT.as_secs()
-        ))
+        let host = self.host.clone();
+        engine_waiting(&mut self.engine_down_since, "the Docker engine", || {
+            host.is_some_and(|h| h.ping(Duration::from_secs(1)))
+        })
     }
 
     fn record(&self) -> TargetRecord {
