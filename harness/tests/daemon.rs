@@ -233,6 +233,30 @@ fn a_restarted_containerd_costs_only_the_starts_it_interrupted() {
     let out = tmpdir("containerd-restart");
     let tag = format!("containerd-{}", std::process::id());
     let runs = 60;
+    // A containerd that dockerd's supervisor starts again inherits the
+    // TMPDIR dockerd set for itself (/var/lib/docker/tmp, mode 0700), where
+    // gVisor's sandbox cannot make its chroot: every runsc start fails
+    // after ("cannot read client sync file"). The whole engine is restarted
+    // when this test ends, however it ends, so that later tests get a
+    // containerd as dockerd starts it.
+    struct FreshEngine;
+    impl Drop for FreshEngine {
+        fn drop(&mut self) {
+            if let Some(pid) = dockerd_pid() {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status();
+                let t0 = Instant::now();
+                while alive(pid) && t0.elapsed() < Duration::from_secs(60) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            let script =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/start-docker.sh");
+            let _ = Command::new(script).status();
+        }
+    }
+    let _fresh = FreshEngine;
     let child = run_until_measuring(CONTAINERD, runs, &out, &tag);
     assert!(
         Command::new("kill")
