@@ -115,11 +115,19 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
     }
     let out = tmpdir("daemon-restart");
     let tag = format!("daemon-{}", std::process::id());
-    let runs = 80;
+    let runs = 120;
     // Restart once container starts are being measured: the run's journal
     // shows some.
-    let child = run_until_measuring(DOCKER, runs, &out, &tag);
+    let mut child = run_until_measuring(DOCKER, runs, &out, &tag);
     let gone = restart_engine();
+    // The premise: the run was still going when the engine came back (so
+    // the outage fell inside it). A run that ended first says nothing about
+    // the harness; it is a failure of this test's set-up, named as such.
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before the engine was back ({gone:?} after the kill): no outage to measure; {} container starts journalled",
+        journal_lines(&out, |v| is_sample(v, DOCKER)).len()
+    );
     let o = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     // Every requested pair got samples: the run went on after the engine came back.
