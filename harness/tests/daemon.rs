@@ -9,13 +9,18 @@ use common::{assert_nothing_left, bin, docker_up, journal_lines, tmpdir};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn dockerd_pid() -> Option<u32> {
-    let o = Command::new("pidof").arg("dockerd").output().ok()?;
+/// The first pid `lister` (pidof, pgrep) prints.
+fn first_pid(lister: &mut Command) -> Option<u32> {
+    let o = lister.output().ok()?;
     String::from_utf8_lossy(&o.stdout)
         .split_whitespace()
         .next()?
         .parse()
         .ok()
+}
+
+fn dockerd_pid() -> Option<u32> {
+    first_pid(Command::new("pidof").arg("dockerd"))
 }
 
 const DOCKER: &str = "docker-scratch-runc-none";
@@ -66,6 +71,35 @@ fn run_until_measuring(
         std::thread::sleep(Duration::from_millis(50));
     }
     child
+}
+
+/// The finished run of `child` (exit 0 required, schema-valid): every
+/// native start measured; `target`'s measured starts and the messages of
+/// its errors (its lost starts).
+fn finished_run(
+    child: std::process::Child,
+    out: &std::path::Path,
+    target: &str,
+    runs: u32,
+) -> (u64, Vec<String>) {
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // Every requested pair got samples: the run went on after the outage.
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    common::validate_schema(&out.join("run.json"));
+    let run = RunFile::read(&out.join("run.json")).unwrap();
+    let n = |t: &str| {
+        run.result("noop", t, Metric::TReady)
+            .map_or(0, |r| r.summary.n)
+    };
+    assert_eq!(n("native"), u64::from(runs));
+    let lost = run
+        .errors
+        .iter()
+        .filter(|e| e.target.as_deref() == Some(target))
+        .map(|e| e.message.clone())
+        .collect();
+    (n(target), lost)
 }
 
 fn alive(pid: u32) -> bool {
@@ -128,29 +162,12 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
         "the run ended before the engine was back ({gone:?} after the kill): no outage to measure; {} container starts journalled",
         journal_lines(&out, |v| is_sample(v, DOCKER)).len()
     );
-    let o = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    // Every requested pair got samples: the run went on after the engine came back.
-    assert_eq!(o.status.code(), Some(0), "engine gone {gone:?}; {stderr}");
-    common::validate_schema(&out.join("run.json"));
-    let run = RunFile::read(&out.join("run.json")).unwrap();
-    let n = |t: &str| {
-        run.result("noop", t, Metric::TReady)
-            .map_or(0, |r| r.summary.n)
-    };
-    assert_eq!(n("native"), runs as u64);
-    let containers = n(DOCKER);
+    let (containers, engine_errors) = finished_run(child, &out, DOCKER, runs);
     assert!(
         containers > 0 && containers < runs as u64,
         "{containers} container starts measured"
     );
     // The lost starts are errors that say what happened.
-    let engine_errors: Vec<&str> = run
-        .errors
-        .iter()
-        .filter(|e| e.target.as_deref() == Some(DOCKER))
-        .map(|e| e.message.as_str())
-        .collect();
     assert!(!engine_errors.is_empty());
     assert!(
         engine_errors
@@ -203,18 +220,10 @@ fn a_restarted_docker_engine_costs_only_the_starts_it_interrupted() {
 
 /// Docker's containerd (the one coldbench's containerd targets use): its pid.
 fn containerd_pid() -> Option<u32> {
-    let o = Command::new("pgrep")
-        .args([
-            "-f",
-            "containerd --config /var/run/docker/containerd/containerd.toml",
-        ])
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    first_pid(Command::new("pgrep").args([
+        "-f",
+        "containerd --config /var/run/docker/containerd/containerd.toml",
+    ]))
 }
 
 const CONTAINERD: &str = "containerd-runc";
@@ -282,23 +291,7 @@ fn a_restarted_containerd_costs_only_the_starts_it_interrupted() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let o = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    common::validate_schema(&out.join("run.json"));
-    let run = RunFile::read(&out.join("run.json")).unwrap();
-    let n = |t: &str| {
-        run.result("noop", t, Metric::TReady)
-            .map_or(0, |r| r.summary.n)
-    };
-    assert_eq!(n("native"), runs as u64);
-    let measured = n(CONTAINERD);
-    let lost: Vec<&str> = run
-        .errors
-        .iter()
-        .filter(|e| e.target.as_deref() == Some(CONTAINERD))
-        .map(|e| e.message.as_str())
-        .collect();
+    let (measured, lost) = finished_run(child, &out, CONTAINERD, runs);
     assert!(
         measured > 3 && measured + lost.len() as u64 == runs as u64,
         "{measured} measured, lost: {lost:#?}"
