@@ -357,7 +357,7 @@ impl ContainerdHost {
             removed: false,
             stderr: Arc::new(std::sync::Mutex::new(Vec::new())),
             no_end_of_input: false,
-            eof_on_close: spec.runtime == RUNC_RUNTIME || spec.runtime == WAMR_SHIM_RUNTIME,
+            eof_on_close: spec.runtime == WAMR_SHIM_RUNTIME,
         };
         let labels = HashMap::from([
             (LABEL_KEY.to_string(), "1".to_string()),
@@ -655,9 +655,10 @@ pub struct Task {
     stderr: Arc<std::sync::Mutex<Vec<u8>>>,
     /// The shim cannot be told that stdin ended (no CloseIO).
     no_end_of_input: bool,
-    /// The guest sees end of input once our end of the FIFO is closed, with
-    /// or without CloseIO: runc's shim, and coldbench's runwasi shim (which
-    /// gives the guest a read-only stdin: `harness/shims/wamr`).
+    /// The shim has no CloseIO, but its guest sees end of input once our end
+    /// of the FIFO is closed: coldbench's runwasi shim, which gives the guest
+    /// a read-only stdin (`harness/shims/wamr`). Consulted only when CloseIO
+    /// answers "not supported" (runc's shim implements it).
     eof_on_close: bool,
 }
 

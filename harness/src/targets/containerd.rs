@@ -15,7 +15,7 @@
 //! prepared per workload (read-only), stdio are FIFOs, the network
 //! namespace has loopback only.
 
-use super::docker::ENGINE_WAIT;
+use super::docker::{ENGINE_WAIT, EngineWatch};
 use super::{
     BuildContext, HostProbe, Instance, MemoryScope, Priors, Target, TargetError, TargetFamily,
     TargetResult, Variant,
@@ -137,7 +137,7 @@ impl TargetFamily for ContainerdFamily {
             } else {
                 Hardening::hardened()
             },
-            down_since: None,
+            watch: EngineWatch::default(),
         })
     }
 
@@ -165,9 +165,8 @@ pub struct ContainerdTarget {
     /// Where the root filesystems go.
     dir: PathBuf,
     hardening: Hardening,
-    /// Since when containerd has not answered (a restart, a crash), if it
-    /// has not: past [`super::docker::ENGINE_WAIT`] later starts fail at once.
-    down_since: Option<Instant>,
+    /// Whether containerd answers (a restart, a crash).
+    watch: EngineWatch,
 }
 
 impl ContainerdTarget {
@@ -205,7 +204,7 @@ impl Target for ContainerdTarget {
 
     fn waiting(&mut self) -> Option<String> {
         let host = self.host.clone();
-        super::docker::engine_waiting(&mut self.down_since, "containerd", || {
+        self.watch.waiting("containerd", || {
             host.is_some_and(|h| h.ping(Duration::from_secs(1)))
         })
     }
@@ -347,19 +346,15 @@ impl Target for ContainerdTarget {
         let mut args = vec![prog];
         args.extend(super::workload_args(workload, serve));
         let workload_dir = crate::artifacts::workload_dir(workload);
-        if let Some(since) = self.down_since {
-            // Callers wait for containerd before their clock starts
-            // (`Target::waiting`); past that bound, starts fail at once.
-            if host.ping(Duration::from_secs(1)) {
-                self.down_since = None;
-            } else if since.elapsed() >= ENGINE_WAIT {
-                return Err(TargetError::Unavailable(format!(
-                    "containerd at {} has not answered for {:.0} s: its starts fail until it does; check `ctr --address {} version` and restart it (scripts/start-docker.sh restarts Docker's)",
-                    host.socket().display(),
-                    since.elapsed().as_secs_f64(),
-                    host.socket().display()
-                )));
-            }
+        if let Err(down_s) = self
+            .watch
+            .before_start(|| host.ping(Duration::from_secs(1)))
+        {
+            return Err(TargetError::Unavailable(format!(
+                "containerd at {} has not answered for {down_s:.0} s: its starts fail until it does; check `ctr --address {} version` and restart it (scripts/start-docker.sh restarts Docker's)",
+                host.socket().display(),
+                host.socket().display()
+            )));
         }
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
         let started = host.start(
@@ -375,14 +370,9 @@ impl Target for ContainerdTarget {
         let mut task = match started {
             Ok(t) => t,
             Err(e) => {
-                if host.ping(Duration::from_secs(1)) {
+                if !self.watch.lost(|| host.ping(Duration::from_secs(1))) {
                     return Err(TargetError::Failed(e.to_string()));
                 }
-                // containerd went away under this start: this start is
-                // lost; the next ones wait (bounded) for it to come back,
-                // before their clock starts — cold start defers them and
-                // goes on with the other targets (as for Docker's engine).
-                self.down_since.get_or_insert_with(Instant::now);
                 return Err(TargetError::Failed(format!(
                     "containerd stopped answering during this start ({e}): this start is lost; its starts wait up to {} s for it to answer again while the other targets go on",
                     ENGINE_WAIT.as_secs()

@@ -296,38 +296,68 @@ pub struct DockerTarget {
     /// (its first process the workload in serve mode, idle on its stdin,
     /// which this handle keeps open); removed when the target is dropped.
     warm: HashMap<String, Container>,
-    /// Since when the engine has not answered (a restart, a crash), if it
-    /// has not: past [`ENGINE_WAIT`] later starts fail at once.
-    engine_down_since: Option<Instant>,
+    /// Whether the engine answers (a restart, a crash).
+    watch: EngineWatch,
 }
 
 /// How long a start waits for a Docker engine that stopped answering to
 /// answer again (a daemon restart takes seconds), before giving up on it.
 pub const ENGINE_WAIT: Duration = Duration::from_secs(60);
 
-/// [`Target::waiting`] of a target whose engine (`what`: "the Docker
-/// engine", "containerd") stopped answering at `down_since`: why to wait,
-/// while it is under [`ENGINE_WAIT`] and `ping` fails; `None` (and
-/// `down_since` cleared) once it answers; `None` past the bound (its starts
-/// then fail at once).
-pub fn engine_waiting(
-    down_since: &mut Option<Instant>,
-    what: &str,
-    ping: impl FnOnce() -> bool,
-) -> Option<String> {
-    let since = (*down_since)?;
-    if since.elapsed() >= ENGINE_WAIT {
-        return None;
+/// Whether a target's engine (Docker's, containerd) answers, for a target
+/// that must wait for it: since when it has not, once a start found it gone.
+#[derive(Debug, Default)]
+pub struct EngineWatch {
+    down_since: Option<Instant>,
+}
+
+impl EngineWatch {
+    /// [`Target::waiting`]: why to wait for the engine (`what`: "the Docker
+    /// engine", "containerd") while it is down for less than [`ENGINE_WAIT`]
+    /// and `ping` fails; `None` once it answers (then it is up again), or past
+    /// the bound (its starts then fail at once).
+    pub fn waiting(&mut self, what: &str, ping: impl FnOnce() -> bool) -> Option<String> {
+        let since = self.down_since?;
+        if since.elapsed() >= ENGINE_WAIT {
+            return None;
+        }
+        if ping() {
+            self.down_since = None;
+            return None;
+        }
+        Some(format!(
+            "{what} has not answered for {:.1} s (waiting up to {} s)",
+            since.elapsed().as_secs_f64(),
+            ENGINE_WAIT.as_secs()
+        ))
     }
-    if ping() {
-        *down_since = None;
-        return None;
+
+    /// Before a start: `Err(seconds down)` when the engine has not answered
+    /// for [`ENGINE_WAIT`] or more (callers waited for it before their clock
+    /// started, [`Target::waiting`]; past that bound starts fail at once).
+    pub fn before_start(&mut self, ping: impl FnOnce() -> bool) -> Result<(), f64> {
+        let Some(since) = self.down_since else {
+            return Ok(());
+        };
+        if ping() {
+            self.down_since = None;
+        } else if since.elapsed() >= ENGINE_WAIT {
+            return Err(since.elapsed().as_secs_f64());
+        }
+        Ok(())
     }
-    Some(format!(
-        "{what} has not answered for {:.1} s (waiting up to {} s)",
-        since.elapsed().as_secs_f64(),
-        ENGINE_WAIT.as_secs()
-    ))
+
+    /// After a failed start: whether the engine went away under it (`ping`
+    /// fails). Then this start is lost, and the next ones wait (bounded) for
+    /// it before their clock starts — cold start defers them and goes on
+    /// with the other targets.
+    pub fn lost(&mut self, ping: impl FnOnce() -> bool) -> bool {
+        if ping() {
+            return false;
+        }
+        self.down_since.get_or_insert_with(Instant::now);
+        true
+    }
 }
 
 impl DockerTarget {
@@ -351,7 +381,7 @@ impl DockerTarget {
             base: None,
             hardening: Hardening::hardened(),
             warm: HashMap::new(),
-            engine_down_since: None,
+            watch: EngineWatch::default(),
         }
     }
 
@@ -519,7 +549,7 @@ impl Target for DockerTarget {
 
     fn waiting(&mut self) -> Option<String> {
         let host = self.host.clone();
-        engine_waiting(&mut self.engine_down_since, "the Docker engine", || {
+        self.watch.waiting("the Docker engine", || {
             host.is_some_and(|h| h.ping(Duration::from_secs(1)))
         })
     }
@@ -719,29 +749,20 @@ impl Target for DockerTarget {
         // One reading of both clocks (both CLOCK_MONOTONIC) places the
         // engine calls' `Instant`s on the harness's ns timeline.
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
-        if let Some(since) = self.engine_down_since {
-            // Callers wait for the engine before their clock starts
-            // (`Target::waiting`); past that bound, starts fail at once.
-            if host.ping(Duration::from_secs(1)) {
-                self.engine_down_since = None;
-            } else if since.elapsed() >= ENGINE_WAIT {
-                return Err(TargetError::Unavailable(format!(
-                    "the Docker engine has not answered for {:.0} s: container starts fail until it does; check `docker info` and restart it (scripts/start-docker.sh)",
-                    since.elapsed().as_secs_f64()
-                )));
-            }
+        if let Err(down_s) = self
+            .watch
+            .before_start(|| host.ping(Duration::from_secs(1)))
+        {
+            return Err(TargetError::Unavailable(format!(
+                "the Docker engine has not answered for {down_s:.0} s: container starts fail until it does; check `docker info` and restart it (scripts/start-docker.sh)"
+            )));
         }
         let mut container = match host.start(&spec, timeout) {
             Ok(c) => c,
             Err(e) => {
-                if host.ping(Duration::from_secs(1)) {
+                if !self.watch.lost(|| host.ping(Duration::from_secs(1))) {
                     return Err(cerr(e));
                 }
-                // The engine went away under this start: this start is
-                // lost; the next ones wait (bounded) for it to come back,
-                // before their clock starts ([`Target::waiting`]) — cold
-                // start defers them and goes on with the other targets.
-                self.engine_down_since.get_or_insert_with(Instant::now);
                 return Err(TargetError::Failed(format!(
                     "the Docker engine stopped answering during this start ({e}): this start is lost; container starts wait up to {} s for it to answer again while the other targets go on",
                     ENGINE_WAIT.as_secs()
