@@ -289,7 +289,7 @@ fn the_ci_workflow_lints_and_names_a_baseline_that_exists() {
 }
 
 /// Two versions of a runtime measured side by side in the same runs
-/// (`docs/versions/`: two cold-start and two throughput runs of wasmtime
+/// (`docs/runs/2026-12-01-xeon-2vcpu/versions/`: two cold-start and two throughput runs of wasmtime
 /// 48, 50 and 36 and wasmer 7.4 and 7.5 on this host, 2026-12-01): the
 /// version is the difference printed above the verdicts, each strategy is
 /// paired with itself across versions, and the ground truth those runs hold
@@ -298,7 +298,7 @@ fn the_ci_workflow_lints_and_names_a_baseline_that_exists() {
 /// slower in cold start. A version the runs do not hold is exit 2.
 #[test]
 fn runtime_versions_in_one_run_compare_by_strategy() {
-    let dir = repo().join("docs/versions/coldstart");
+    let dir = repo().join("docs/runs/2026-12-01-xeon-2vcpu/versions/coldstart");
     let d = dir.to_string_lossy().into_owned();
     let args = |v: &str| {
         vec![
