@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The checks every change must pass besides the tests (.ci/run runs this
+# first): rustfmt, clippy with warnings denied, and rustdoc with warnings
+# denied — for the workspace and for every nested workspace (the workloads,
+# each runner, the containerd shim), which are built by harness/build.rs or the
+# set-up and so are not workspace members.
+#
+#   scripts/lint.sh            # everything
+#   scripts/lint.sh --fix      # apply rustfmt first, then check
+#
+# The nested workspaces are checked in target/lint (clippy's and rustdoc's
+# artifacts differ from the release builds in target/nested, so sharing that
+# directory would only make both rebuild). Exit status: the first failing
+# check's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RUSTDOCFLAGS="-D warnings"
+
+if [ "${1:-}" = "--fix" ]; then
+    cargo fmt --all
+    for ws in workloads harness/runners/*/ harness/shims/wamr; do
+        (cd "$ws" && cargo fmt --all)
+    done
+fi
+
+step() { echo "lint: $*" >&2; "$@"; }
+
+step cargo fmt --all --check
+for ws in workloads harness/runners/wasmtime harness/runners/wasmer harness/runners/wasmi harness/runners/wamr harness/shims/wamr; do
+    (cd "$ws" && step cargo fmt --all --check)
+done
+
+step cargo clippy --release --workspace --all-targets -- -D warnings
+step cargo doc --release --workspace --no-deps
+
+root="$PWD"
+nested() { # dir, extra cargo args
+    local ws="$1"; shift
+    local env=(CARGO_TARGET_DIR="$root/target/lint")
+    # WAMR's CMake build takes SIMDe from Debian's headers (harness/build.rs).
+    [ -f "$ws/simde-local.cmake" ] && env+=(CMAKE_TOOLCHAIN_FILE="$root/$ws/simde-local.cmake")
+    (cd "$ws" && step env "${env[@]}" cargo clippy --release --all-targets "$@" -- -D warnings)
+    (cd "$ws" && step env "${env[@]}" cargo doc --release --no-deps "$@")
+}
+# The workloads are built for wasm32-wasip1 and musl; clippy them for the host
+# target (their code has no target-specific paths the lints see differently).
+nested workloads --workspace
+for runner in wasmtime wasmer wasmi wamr; do
+    nested "harness/runners/$runner"
+done
+nested harness/shims/wamr
+echo "lint: all clean" >&2
