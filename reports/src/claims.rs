@@ -31,7 +31,7 @@
 use crate::{format_bytes, format_ns};
 use coldbench_results::{
     ArtifactKind, Family, MemorySource, Metric, RunFile, StartCondition, StartKind, TargetRecord,
-    ThroughputMode,
+    ThroughputMode, stats,
 };
 use serde::Deserialize;
 use std::path::Path;
@@ -773,17 +773,6 @@ fn resolve<'a>(run: &'a RunFile, patterns: &[String]) -> Vec<&'a TargetRecord> {
         .collect()
 }
 
-/// `a ÷ b` of two figures `(low, value, high)`, conservatively: each end
-/// of the ratio takes the two intervals at their opposite ends. Every
-/// divisor is kept at `min_divisor` or above.
-fn ratio(a: (f64, f64, f64), b: (f64, f64, f64), min_divisor: f64) -> (f64, f64, f64) {
-    (
-        a.0 / b.2.max(min_divisor),
-        a.1 / b.1.max(min_divisor),
-        a.2 / b.0.max(min_divisor),
-    )
-}
-
 /// The median of `metric` with its interval and n.
 fn cold(run: &RunFile, w: &str, t: &str, m: Metric) -> Option<(f64, f64, f64, u64)> {
     run.result(w, t, m).map(|x| {
@@ -932,7 +921,11 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
                                     continue;
                                 };
                                 // Medians in ns: a divisor is at least 1 ns.
-                                let (lo, mid, hi) = ratio((a.0, a.1, a.2), (c.0, c.1, c.2), 1.0);
+                                let (lo, mid, hi) = stats::conservative_ratio(
+                                    (a.0, a.1, a.2),
+                                    (c.0, c.1, c.2),
+                                    1.0,
+                                );
                                 let mut f = Figure::plain(
                                     label,
                                     (lo, mid, hi),
@@ -988,7 +981,7 @@ pub fn check(claim: &Claim, runs: &[&RunFile]) -> Verdict {
                                 if let (Some((a, na)), Some((c, nc))) =
                                     (slowdown(&t.id), slowdown(&u.id))
                                 {
-                                    let (lo, mid, hi) = ratio(
+                                    let (lo, mid, hi) = stats::conservative_ratio(
                                         (a.ci95_low, a.ratio, a.ci95_high),
                                         (c.ci95_low, c.ratio, c.ci95_high),
                                         f64::MIN_POSITIVE,

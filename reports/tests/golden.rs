@@ -89,7 +89,12 @@ fn check(path: &Path, actual: &str) -> Option<String> {
     }
     let stored = match std::fs::read_to_string(path) {
         Ok(s) => s,
-        Err(e) => return Some(format!("{}: {e} (COLDBENCH_BLESS=1 writes it)", path.display())),
+        Err(e) => {
+            return Some(format!(
+                "{}: {e} (COLDBENCH_BLESS=1 writes it)",
+                path.display()
+            ));
+        }
     };
     if stored == actual {
         return None;
@@ -166,7 +171,10 @@ fn runs_in(dir: &str) -> Vec<RunFile> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| RunFile::read_run(p).unwrap()).collect()
+    paths
+        .iter()
+        .map(|p| RunFile::read_run(p).unwrap())
+        .collect()
 }
 
 #[test]
@@ -177,7 +185,10 @@ fn the_ci_comparisons_render_as_stored() {
     // against five (the run-to-run spread).
     let base = runs_in("ci/baseline");
     let one = compare::compare(&base[0], "1", &base[1], "2", &Options::default()).unwrap();
-    diffs.extend(check(&golden.join("compare-baseline-1-2.md"), &compare::markdown(&one)));
+    diffs.extend(check(
+        &golden.join("compare-baseline-1-2.md"),
+        &compare::markdown(&one),
+    ));
     diffs.extend(check(
         &golden.join("compare-baseline-1-2.txt"),
         &compare::terminal(&one, true),
@@ -192,7 +203,13 @@ fn the_ci_comparisons_render_as_stored() {
         &Options::default(),
     )
     .unwrap();
-    diffs.extend(check(&golden.join("compare-hash-1250.md"), &compare::markdown(&c)));
-    diffs.extend(check(&golden.join("compare-hash-1250.txt"), &compare::terminal(&c, true)));
+    diffs.extend(check(
+        &golden.join("compare-hash-1250.md"),
+        &compare::markdown(&c),
+    ));
+    diffs.extend(check(
+        &golden.join("compare-hash-1250.txt"),
+        &compare::terminal(&c, true),
+    ));
     assert!(diffs.is_empty(), "{}", diffs.join("\n\n"));
 }

@@ -90,7 +90,7 @@ impl LatencyHistogram {
         if n == 0 {
             return None;
         }
-        let ci = median_interval_ranks(n);
+        let ci = crate::stats::median_interval_ranks(n);
         let at_rank = |rank: u64| h.value_at_quantile(rank as f64 / n as f64);
         Some(Summary {
             n,
@@ -138,37 +138,6 @@ pub struct Summary {
     pub p50_ci95_high_ns: u64,
 }
 
-/// 1-based ranks of the order statistics bounding a 95 % confidence interval of the median.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MedianInterval {
-    /// Rank of the lower bound (1 ..= n).
-    pub low_rank: u64,
-    /// Rank of the upper bound (1 ..= n).
-    pub high_rank: u64,
-}
-
-/// Distribution-free 95 % interval of the median for `n` samples: the order
-/// statistics at ranks `n/2 ∓ 1.96·√n/2` (normal approximation of the binomial
-/// B(n, ½); Conover, *Practical Nonparametric Statistics*, 3rd ed., §3.2),
-/// rounded outwards and clamped to `1..=n`. For n < 6 the clamp makes the
-/// interval the full range `[min, max]`, whose coverage is `1 − 2⁻ⁿ⁺¹` (< 95 %).
-pub fn median_interval_ranks(n: u64) -> MedianInterval {
-    if n == 0 {
-        return MedianInterval {
-            low_rank: 0,
-            high_rank: 0,
-        };
-    }
-    let half_width = 1.96 * (n as f64).sqrt() / 2.0;
-    let center = n as f64 / 2.0;
-    let low = (center - half_width).floor().max(1.0) as u64;
-    let high = ((center + half_width).ceil() as u64 + 1).min(n);
-    MedianInterval {
-        low_rank: low,
-        high_rank: high.max(low),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,19 +176,6 @@ mod tests {
             (s.p50_ci95_high_ns as f64 - 532_000.0).abs() < 1_500.0,
             "{s:?}"
         );
-    }
-
-    #[test]
-    fn tiny_samples_use_full_range() {
-        assert_eq!(
-            median_interval_ranks(3),
-            MedianInterval {
-                low_rank: 1,
-                high_rank: 3
-            }
-        );
-        let r = median_interval_ranks(100);
-        assert_eq!((r.low_rank, r.high_rank), (40, 61));
     }
 
     #[test]

@@ -25,15 +25,14 @@ mod histogram;
 pub mod journal;
 mod migrate;
 pub mod outcome;
+pub mod stats;
 
-pub use histogram::{
-    HistogramError, LatencyHistogram, MedianInterval, SIGNIFICANT_DIGITS, Summary,
-    median_interval_ranks,
-};
+pub use histogram::{HistogramError, LatencyHistogram, SIGNIFICANT_DIGITS, Summary};
 pub use outcome::{
     ArtifactKind, BeforeClock, DensityStop, Experiment, FailureKind, Family, MemoryKind,
     MemorySource, Phase, StartCondition, StartKind, StartPath, ThroughputStop,
 };
+pub use stats::{MedianInterval, median_interval_ranks};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -275,7 +275,7 @@ impl Sampler<'_> {
                 ),
             ));
         }
-        let t_ready_window_p50_ns = median(window);
+        let t_ready_window_p50_ns = coldbench_results::stats::median_u64(window);
         window.clear();
         DensitySample {
             instances: n,
@@ -344,14 +344,6 @@ impl MapWatch {
         }
         predicted.map(|p| (p, per))
     }
-}
-
-fn median(v: &mut [u64]) -> u64 {
-    if v.is_empty() {
-        return 0;
-    }
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 /// Reads one source's total out of a sample, bytes (`None`: not measured).

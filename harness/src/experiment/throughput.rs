@@ -28,7 +28,7 @@ use coldbench_protocol::monotonic_ns;
 use coldbench_results::journal::JournalEntry;
 use coldbench_results::{
     Experiment, LatencyHistogram, Ratio, ThroughputConfig, ThroughputMode, ThroughputResult,
-    ThroughputSection, ThroughputStop,
+    ThroughputSection, ThroughputStop, stats,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -178,7 +178,7 @@ impl Completions {
     }
 
     /// Everything that finished by `close_ns`: the latency histogram and the
-    /// (instant, count) events for [`rps_interval`] (folded ones at the
+    /// (instant, count) events for [`stats::batch_means_rate`] (folded ones at the
     /// middle of their bin).
     fn finish(mut self, open_ns: u64, close_ns: u64) -> (LatencyHistogram, Vec<(u64, u64)>) {
         let recent = std::mem::take(&mut self.recent);
@@ -370,50 +370,6 @@ fn client(
     clock.clients_alive.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// Two-sided 95 % Student t quantile for `df` degrees of freedom (df ≥ 1;
-/// values from the standard t table, 1.96 beyond df = 30).
-pub fn t_975(df: u32) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::INFINITY,
-        d if (d as usize) <= T.len() => T[d as usize - 1],
-        _ => 1.96,
-    }
-}
-
-/// Requests/s over `[open_ns, close_ns]` and its 95 % interval from batch
-/// means: the window is cut into `batches` equal slices, each slice's rate is
-/// one observation, and the interval is mean ± t(batches−1)·sd/√batches,
-/// clamped at 0. `events` are (completion instant ns, completions) pairs —
-/// one per completion, or counts binned by millisecond. Returns `(rps, low,
-/// high)`.
-pub fn rps_interval(
-    events: &[(u64, u64)],
-    open_ns: u64,
-    close_ns: u64,
-    batches: u32,
-) -> (f64, f64, f64) {
-    let window_ns = close_ns.saturating_sub(open_ns).max(1);
-    let total: u64 = events.iter().map(|(_, c)| c).sum();
-    let rps = total as f64 / (window_ns as f64 / 1e9);
-    let k = batches.max(2) as usize;
-    let slice_s = window_ns as f64 / 1e9 / k as f64;
-    let mut counts = vec![0u64; k];
-    for &(t, c) in events {
-        let i = ((t.saturating_sub(open_ns)) as u128 * k as u128 / window_ns as u128) as usize;
-        counts[i.min(k - 1)] += c;
-    }
-    let rates: Vec<f64> = counts.iter().map(|&c| c as f64 / slice_s).collect();
-    let mean = rates.iter().sum::<f64>() / k as f64;
-    let var = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0);
-    let half = t_975(k as u32 - 1) * (var / k as f64).sqrt();
-    (rps, (rps - half).max(0.0), rps + half)
-}
-
 /// Measures one cell: `targets` holds one prepared target of the same variant
 /// per client. Returns `None` as the result when no verified request finished
 /// inside the window (the failures then say why).
@@ -503,7 +459,7 @@ pub fn measure_cell(
     let Some(summary) = latency.summary() else {
         return (None, cell);
     };
-    let (rps, lo, hi) = rps_interval(&completions, open_ns, close_ns, s.batches);
+    let (rps, lo, hi) = stats::batch_means_rate(&completions, open_ns, close_ns, s.batches);
     let result = ThroughputResult {
         row: row.name.clone(),
         workload: row.workload.clone(),
@@ -550,14 +506,15 @@ pub fn fill_slowdown(results: &mut [ThroughputResult]) {
             .find(|(row, mode, ..)| *row == r.row && *mode == r.mode)
             && r.rps > 0.0
         {
+            let (low, ratio, high) = stats::conservative_ratio(
+                (*nlo, *n, *nhi),
+                (r.rps_ci95_low, r.rps, r.rps_ci95_high),
+                f64::MIN_POSITIVE,
+            );
             r.slowdown_vs_native = Some(Ratio {
-                ratio: n / r.rps,
-                ci95_low: nlo / r.rps_ci95_high,
-                ci95_high: if r.rps_ci95_low > 0.0 {
-                    nhi / r.rps_ci95_low
-                } else {
-                    f64::MAX
-                },
+                ratio,
+                ci95_low: low,
+                ci95_high: if r.rps_ci95_low > 0.0 { high } else { f64::MAX },
             });
         }
     }
@@ -741,7 +698,7 @@ mod tests {
     fn batch_means_of_a_steady_rate_have_a_narrow_interval() {
         // 1000 completions evenly over 1 s: 1000 rps, every slice equal.
         let c: Vec<(u64, u64)> = (0..1000).map(|i| (i * 1_000_000 + 500_000, 1)).collect();
-        let (rps, lo, hi) = rps_interval(&c, 0, 1_000_000_000, 10);
+        let (rps, lo, hi) = stats::batch_means_rate(&c, 0, 1_000_000_000, 10);
         assert!((rps - 1000.0).abs() < 1e-9);
         assert!((hi - lo) < 1e-6, "{lo}..{hi}");
     }
@@ -750,7 +707,7 @@ mod tests {
     fn bursty_completions_widen_the_interval() {
         // Same count, all in the first slice.
         let c: Vec<(u64, u64)> = (0..1000).map(|i| (i * 100_000, 1)).collect();
-        let (rps, lo, hi) = rps_interval(&c, 0, 1_000_000_000, 10);
+        let (rps, lo, hi) = stats::batch_means_rate(&c, 0, 1_000_000_000, 10);
         assert!((rps - 1000.0).abs() < 1e-9);
         assert!(lo < 300.0 && hi > 1700.0, "{lo}..{hi}");
     }
@@ -776,7 +733,7 @@ mod tests {
         let n: u64 = events.iter().map(|(_, k)| k).sum();
         assert_eq!(n, 19_991);
         assert_eq!(lat.summary().unwrap().n, 19_991);
-        let (rps, lo, hi) = rps_interval(&events, 1_000, close, 10);
+        let (rps, lo, hi) = stats::batch_means_rate(&events, 1_000, close, 10);
         assert!((rps - 10_000.0).abs() < 1.0, "{rps}");
         assert!(hi - lo < 0.02 * rps, "{lo}..{hi}");
     }
@@ -800,17 +757,10 @@ mod tests {
         let close = n * 10_000_000;
         let (_, events) = c.finish(0, close);
         assert_eq!(events.iter().map(|(_, k)| k).sum::<u64>(), n);
-        let (rps, lo, hi) = rps_interval(&events, 0, close, 20);
+        let (rps, lo, hi) = stats::batch_means_rate(&events, 0, close, 20);
         assert!(
             (rps - 100.0).abs() < 1e-6 && hi - lo < 1.0,
             "{rps} {lo}..{hi}"
         );
-    }
-
-    #[test]
-    fn t_quantiles_match_the_table() {
-        assert_eq!(t_975(9), 2.262);
-        assert_eq!(t_975(1), 12.706);
-        assert_eq!(t_975(100), 1.96);
     }
 }
