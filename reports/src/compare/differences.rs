@@ -4,7 +4,11 @@
 #[allow(unused_imports)]
 use super::*;
 
-pub(super) fn host_warning(base: &HostFingerprint, new: &HostFingerprint, keep: bool) -> Option<String> {
+pub(super) fn host_warning(
+    base: &HostFingerprint,
+    new: &HostFingerprint,
+    keep: bool,
+) -> Option<String> {
     let mut what = Vec::new();
     if base.cpu_model != new.cpu_model {
         what.push(format!(

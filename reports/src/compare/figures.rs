@@ -113,7 +113,10 @@ pub(super) fn summary_figure(s: &Summary) -> Figure {
     }
 }
 
-pub(super) fn throughput_figures(c: &ThroughputResult, out: &mut BTreeMap<RowKey, (Quantity, Source)>) {
+pub(super) fn throughput_figures(
+    c: &ThroughputResult,
+    out: &mut BTreeMap<RowKey, (Quantity, Source)>,
+) {
     if c.requests == 0 {
         return;
     }
