@@ -117,4 +117,33 @@ fn main() {
         target_dir.display()
     );
     println!("cargo:rustc-env=COLDBENCH_REPO_DIR={}", repo.display());
+    // Dependency versions recorded in run.json, from the lock file rather
+    // than a literal that a `cargo update` would leave stale.
+    let lock = repo.join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    println!(
+        "cargo:rustc-env=COLDBENCH_BOLLARD_VERSION={}",
+        locked_version(&lock, "bollard")
+    );
+}
+
+/// The version of `package` in the lock file `lock`.
+///
+/// Panics (failing the build with the reason) when the file cannot be read
+/// or does not name the package.
+fn locked_version(lock: &std::path::Path, package: &str) -> String {
+    let text = std::fs::read_to_string(lock)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", lock.display()));
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{package}\"")
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'))
+        {
+            return v.to_string();
+        }
+    }
+    panic!("{} names no package {package}", lock.display())
 }

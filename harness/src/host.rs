@@ -5,17 +5,42 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use sysinfo::System;
 
-/// Cgroup layout of this host: `2` (unified), `hybrid` (v1 with a v2 mount) or `1`.
-pub fn cgroup_version() -> String {
-    let root = Path::new("/sys/fs/cgroup");
-    if root.join("cgroup.controllers").exists() {
-        "2".into()
-    } else if root.join("unified").exists() {
-        "hybrid".into()
-    } else if root.exists() {
-        "1".into()
-    } else {
-        "unknown".into()
+/// Cgroup layout of a host, as `/sys/fs/cgroup` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupLayout {
+    /// cgroup v2 only (`cgroup.controllers` at the root).
+    Unified,
+    /// cgroup v1 with a v2 hierarchy mounted at `unified/` (crun refuses it).
+    Hybrid,
+    /// cgroup v1 only.
+    V1,
+    /// No `/sys/fs/cgroup`.
+    Unknown,
+}
+
+impl CgroupLayout {
+    /// This host's layout.
+    pub fn read() -> CgroupLayout {
+        let root = Path::new("/sys/fs/cgroup");
+        if root.join("cgroup.controllers").exists() {
+            CgroupLayout::Unified
+        } else if root.join("unified").exists() {
+            CgroupLayout::Hybrid
+        } else if root.exists() {
+            CgroupLayout::V1
+        } else {
+            CgroupLayout::Unknown
+        }
+    }
+
+    /// The name recorded in `run.json` (`host.cgroup_version`): `2`, `hybrid`, `1` or `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CgroupLayout::Unified => "2",
+            CgroupLayout::Hybrid => "hybrid",
+            CgroupLayout::V1 => "1",
+            CgroupLayout::Unknown => "unknown",
+        }
     }
 }
 
@@ -42,7 +67,7 @@ pub fn fingerprint(
         memory_total_bytes: sys.total_memory(),
         kernel: System::kernel_version().unwrap_or_else(|| "unknown".into()),
         os: System::long_os_version().unwrap_or_else(|| "unknown".into()),
-        cgroup_version: cgroup_version(),
+        cgroup_version: CgroupLayout::read().name().to_string(),
         docker,
         runtime_versions,
         cpu_idle: cpu_idle(),

@@ -90,10 +90,10 @@ pub fn execute(
             .iter()
             .map(|(_, d, l)| format!("  {l} — ≈ {}", human(*d))),
     );
-    session.progress = Progress::new(
+    session.set_progress(Progress::new(
         opts.progress,
         estimates.iter().map(|(e, d, _)| (*e, *d)).collect(),
-    );
+    ));
     if opts.progress != ProgressMode::Quiet {
         for l in &lines {
             eprintln!("{l}");
@@ -119,7 +119,7 @@ pub fn execute(
             break;
         }
         session.settle_before(&e.name().replace('_', " "));
-        session.done = sections.clone();
+        session.begin_experiment(&sections);
         match e {
             Experiment::ColdStart => {
                 let c = suite.cold_start.as_ref().expect("listed by experiments()");

@@ -8,8 +8,6 @@
 //! of `/proc/<pid>/stat`) makes a recycled pid a different owner: a live
 //! process is never touched.
 
-use coldbench_containers::DockerHost;
-use coldbench_containers::containerd::ContainerdHost;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -77,10 +75,11 @@ impl Reaped {
     }
 }
 
-/// Kills every process whose environment names a dead owner, then removes
-/// every container labelled with one — Docker's, and containerd's in its
-/// `coldbench` namespace — (when the engine answers within `docker_timeout`;
-/// otherwise containers are left for the next command).
+/// Kills every process whose environment names a dead owner, then asks every
+/// target family to remove the containers labelled with one
+/// ([`crate::targets::TargetFamily::reap_containers`]: Docker's, and
+/// containerd's in its `coldbench` namespace, when the engine answers within
+/// `docker_timeout`; otherwise they are left for the next command).
 /// Processes of other users, or that exit meanwhile, are skipped.
 pub fn leftovers(docker_timeout: Duration) -> Reaped {
     let me = owner();
@@ -115,30 +114,11 @@ pub fn leftovers(docker_timeout: Duration) -> Reaped {
             }
         }
     }
-    if let Ok(docker) = DockerHost::connect("reaper", me, docker_timeout) {
-        let timeout = Duration::from_secs(30);
-        if let Ok(list) = docker.owned_containers(timeout) {
-            for (id, owner) in list {
-                if owner != me && !alive(&owner) && docker.remove_by_id(&id, timeout).is_ok() {
-                    out.containers += 1;
-                    out.owners.insert(owner);
-                }
-            }
-        }
-    }
-    // Containers started through containerd directly (namespace `coldbench`).
-    let socket = crate::targets::containerd::socket();
-    if socket.exists()
-        && let Ok(ctrd) = ContainerdHost::connect(&socket, "reaper", me, docker_timeout)
-    {
-        let timeout = Duration::from_secs(30);
-        if let Ok(list) = ctrd.owned_containers(timeout) {
-            for (id, owner) in list {
-                if owner != me && !alive(&owner) && ctrd.remove_by_id(&id, timeout).is_ok() {
-                    out.containers += 1;
-                    out.owners.insert(owner);
-                }
-            }
+    let dead = |owner: &str| owner != me && !alive(owner);
+    for family in crate::targets::FAMILIES {
+        for owner in family.reap_containers(me, docker_timeout, &dead) {
+            out.containers += 1;
+            out.owners.insert(owner);
         }
     }
     out

@@ -122,9 +122,9 @@ pub struct Session {
     notes: Vec<String>,
     /// The harness's own readings (`harness` in `run.json`).
     harness: HarnessSampler,
-    /// The sections of the experiments finished so far (set by the plan
-    /// before each experiment), the base of [`Session::checkpoint_partial`].
-    pub done: Sections,
+    /// The sections of the experiments finished so far (set by
+    /// [`Session::begin_experiment`]), the base of [`Session::checkpoint_partial`].
+    done: Sections,
     /// When `run.json` was last written in progress.
     last_checkpoint: Instant,
     /// coldbench's git revision, read once (every write of `run.json`
@@ -401,6 +401,18 @@ impl Session {
             self.progress.note(&line);
             self.notes.push(line);
         }
+    }
+
+    /// Replaces the progress display (the plan sets it once it knows the
+    /// experiments and their estimates).
+    pub fn set_progress(&mut self, progress: Progress) {
+        self.progress = progress;
+    }
+
+    /// Marks the start of an experiment: `finished` holds the sections of the
+    /// experiments done so far, the base of [`Session::checkpoint_partial`].
+    pub fn begin_experiment(&mut self, finished: &Sections) {
+        self.done = finished.clone();
     }
 
     /// Shows `line` and records it in `run.json`'s notes.

@@ -33,6 +33,11 @@ struct Set {
 
 const SETS: &[Set] = &[
     Set {
+        files: &[REFERENCE_RUN],
+        dir: "docs/runs/2026-12-07-epyc-2vcpu/default",
+        terminal: "2026-12-07-epyc-default.txt",
+    },
+    Set {
         files: &["docs/runs/2026-11-30-epyc-2vcpu/default/run.json"],
         dir: "docs/runs/2026-11-30-epyc-2vcpu/default",
         terminal: "2026-11-30-epyc-default.txt",
@@ -213,3 +218,37 @@ fn the_ci_comparisons_render_as_stored() {
     ));
     assert!(diffs.is_empty(), "{}", diffs.join("\n\n"));
 }
+
+/// The README's headline — the three answers of the reference run — is what
+/// `coldbench report` renders for that run today, word for word.
+#[test]
+fn the_readme_headline_is_the_reference_runs_rendering() {
+    let run = &read(&[REFERENCE_RUN])[0];
+    let answers =
+        coldbench_reports::summary::markdown(&coldbench_reports::summary::answers(&[run]));
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let begin = "<!-- generated: the-three-answers -->\n";
+    let end = "<!-- end generated -->";
+    let a = readme
+        .find(begin)
+        .expect("README.md has the generated block's begin marker")
+        + begin.len();
+    let b = a + readme[a..]
+        .find(end)
+        .expect("README.md has the block's end marker");
+    let block = &readme[a..b];
+    if bless() {
+        let mut s = readme.clone();
+        s.replace_range(a..b, &answers);
+        std::fs::write(repo().join("README.md"), s).unwrap();
+        return;
+    }
+    assert_eq!(
+        block, answers,
+        "README.md's three answers are not {REFERENCE_RUN} as rendered now \
+         (COLDBENCH_BLESS=1 cargo test -p coldbench-reports --test golden rewrites the block)"
+    );
+}
+
+/// The run the README quotes.
+const REFERENCE_RUN: &str = "docs/runs/2026-12-07-epyc-2vcpu/default/run.json";

@@ -150,8 +150,8 @@ pub struct ThroughputArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=31))]
     batches: u32,
     /// Modes (comma-separated): `reused`, `instance-per-request`.
-    #[arg(long, value_delimiter = ',', default_values_t = ["reused".to_string(), "instance-per-request".to_string()])]
-    modes: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ModeArg::Reused, ModeArg::InstancePerRequest])]
+    modes: Vec<ModeArg>,
     /// Label of the run (part of the default output directory name).
     #[arg(long, default_value = "throughput")]
     label: String,
@@ -474,15 +474,33 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<i32> {
     single(&s, &args.common, &args.label, quiet)
 }
 
+/// A throughput mode as given on the command line (`--modes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// One long-lived instance per client serves every request.
+    Reused,
+    /// A fresh instance per request, torn down before the next.
+    #[value(alias = "instance_per_request")]
+    InstancePerRequest,
+}
+
+impl From<ModeArg> for ThroughputMode {
+    fn from(m: ModeArg) -> ThroughputMode {
+        match m {
+            ModeArg::Reused => ThroughputMode::Reused,
+            ModeArg::InstancePerRequest => ThroughputMode::InstancePerRequest,
+        }
+    }
+}
+
 /// `coldbench throughput`: every row × the given modes.
 pub fn throughput(args: ThroughputArgs, quiet: bool) -> Result<i32> {
-    let mut modes = Vec::new();
+    let mut modes: Vec<ThroughputMode> = Vec::new();
     for m in &args.modes {
-        modes.push(match m.as_str() {
-            "reused" => ThroughputMode::Reused,
-            "instance-per-request" | "instance_per_request" => ThroughputMode::InstancePerRequest,
-            other => bail!("unknown mode `{other}` (known: reused, instance-per-request)"),
-        });
+        let mode = ThroughputMode::from(*m);
+        if !modes.contains(&mode) {
+            modes.push(mode);
+        }
     }
     let duration = seconds("--duration-s", args.duration_s)?;
     let max_cell = seconds("--max-cell-s", args.max_cell_s)?;

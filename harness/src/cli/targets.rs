@@ -38,7 +38,7 @@ pub fn list() -> Result<()> {
             i.storage_driver,
             i.cgroup_driver,
             i.runtimes.join(", "),
-            probe.cgroup_layout
+            probe.cgroup_layout.name()
         );
     }
     Ok(())

@@ -103,7 +103,7 @@ impl Session {
         let engine_info = self.probe.as_ref().and_then(|p| p.engine.clone());
         if let Some(i) = &engine_info {
             runtime_versions.insert("docker-engine".into(), i.engine_version.clone());
-            runtime_versions.insert("bollard".into(), "0.21".into());
+            runtime_versions.insert("bollard".into(), env!("COLDBENCH_BOLLARD_VERSION").into());
         }
         let cold_start = sections.cold_start.clone().map(|mut c| {
             c.results = self.out.results();

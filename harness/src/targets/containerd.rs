@@ -81,6 +81,30 @@ fn shim_installed() -> Option<PathBuf> {
 }
 
 impl TargetFamily for ContainerdFamily {
+    /// Containers started through containerd directly (namespace `coldbench`).
+    fn reap_containers(
+        &self,
+        me: &str,
+        connect_timeout: Duration,
+        dead: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut owners = Vec::new();
+        let socket = socket();
+        if socket.exists()
+            && let Ok(ctrd) = ContainerdHost::connect(&socket, "reaper", me, connect_timeout)
+        {
+            let timeout = Duration::from_secs(30);
+            if let Ok(list) = ctrd.owned_containers(timeout) {
+                for (id, owner) in list {
+                    if dead(&owner) && ctrd.remove_by_id(&id, timeout).is_ok() {
+                        owners.push(owner);
+                    }
+                }
+            }
+        }
+        owners
+    }
+
     fn variants(&'static self) -> Vec<Variant> {
         vec![
             Variant {

@@ -469,4 +469,3 @@ impl Target for DockerTarget {
         }))
     }
 }
-

@@ -300,7 +300,14 @@ impl RunnerTarget {
         match reply.kind {
             Kind::Loaded => {
                 let kv = parse_kv(&reply.payload);
-                let prepare_ns = stamp(&kv, "prepare_ns").unwrap_or(0);
+                let Some(prepare_ns) = stamp(&kv, "prepare_ns") else {
+                    return Err(TargetError::Failed(format!(
+                        "the {} runner loaded {} without saying how long it took (no prepare_ns): \
+                         a runner built from another revision? rebuild with cargo build --release",
+                        self.variant.runtime,
+                        path.display()
+                    )));
+                };
                 self.modules.insert(workload.to_string(), (module_id, kv));
                 Ok(prepare_ns)
             }

@@ -333,6 +333,19 @@ pub trait TargetFamily: Sync {
     fn through_runner(&self) -> bool {
         false
     }
+    /// Removes the containers this family's engine holds for coldbench runs
+    /// whose owner `dead` says is gone (never those of a live run), when the
+    /// engine answers within `connect_timeout`; returns the owner of each
+    /// container removed. Families that start no containers remove nothing
+    /// (their processes are reaped by [`crate::reap::leftovers`] itself).
+    fn reap_containers(
+        &self,
+        _me: &str,
+        _connect_timeout: Duration,
+        _dead: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Every family this build knows, in table order: one line per family.
@@ -515,7 +528,7 @@ pub struct HostProbe {
     /// `node --version`, or why node cannot be used.
     pub node: Result<String, String>,
     /// The host's cgroup layout (`2`, `hybrid`, `1`).
-    pub cgroup_layout: String,
+    pub cgroup_layout: crate::host::CgroupLayout,
     /// The run whose containers the targets built from this probe label.
     pub run_id: String,
 }
@@ -536,7 +549,7 @@ impl HostProbe {
             docker,
             engine,
             node: node::probe_node(),
-            cgroup_layout: crate::host::cgroup_version(),
+            cgroup_layout: crate::host::CgroupLayout::read(),
             run_id: run_id.to_string(),
         }
     }

@@ -91,7 +91,11 @@ pub(super) fn settled(pids: &[u32], deadline: Instant) -> bool {
 
 /// Records why a held command stopped its series (a failure of the
 /// density phase) and returns the series' stop.
-pub(super) fn stop_held(log: &mut SeriesLog, kind: FailureKind, detail: String) -> (DensityStop, String) {
+pub(super) fn stop_held(
+    log: &mut SeriesLog,
+    kind: FailureKind,
+    detail: String,
+) -> (DensityStop, String) {
     log.failures
         .push(StartFailure::new(Phase::Density, kind, detail.clone()));
     (DensityStop::StartFailed, detail)

@@ -78,7 +78,11 @@ impl Completions {
     /// Everything that finished by `close_ns`: the latency histogram and the
     /// (instant, count) events for [`stats::batch_means_rate`] (folded ones at the
     /// middle of their bin).
-    pub(super) fn finish(mut self, open_ns: u64, close_ns: u64) -> (LatencyHistogram, Vec<(u64, u64)>) {
+    pub(super) fn finish(
+        mut self,
+        open_ns: u64,
+        close_ns: u64,
+    ) -> (LatencyHistogram, Vec<(u64, u64)>) {
         let recent = std::mem::take(&mut self.recent);
         for (d, l) in recent {
             if d <= close_ns {

@@ -139,9 +139,13 @@ impl DockerVariant {
 
     /// Whether the engine (`info`) and host can run this variant: `Err` says
     /// why not and how to enable it. The base image is checked at prepare.
-    pub fn availability(self, info: &EngineInfo, cgroup_layout: &str) -> Result<(), String> {
+    pub fn availability(
+        self,
+        info: &EngineInfo,
+        cgroup_layout: crate::host::CgroupLayout,
+    ) -> Result<(), String> {
         let rt = self.runtime_name();
-        if self.runtime == OciRuntime::Crun && cgroup_layout == "hybrid" {
+        if self.runtime == OciRuntime::Crun && cgroup_layout == crate::host::CgroupLayout::Hybrid {
             return Err(
                 "crun 1.8 refuses hybrid cgroup hosts like this one (cgroup v1 controllers plus a \
                  v2 `unified` mount): `OCI runtime create failed: cgroups in hybrid mode not \
@@ -180,6 +184,26 @@ impl DockerFamily {
 }
 
 impl TargetFamily for DockerFamily {
+    fn reap_containers(
+        &self,
+        me: &str,
+        connect_timeout: Duration,
+        dead: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let mut owners = Vec::new();
+        if let Ok(docker) = DockerHost::connect("reaper", me, connect_timeout) {
+            let timeout = Duration::from_secs(30);
+            if let Ok(list) = docker.owned_containers(timeout) {
+                for (id, owner) in list {
+                    if dead(&owner) && docker.remove_by_id(&id, timeout).is_ok() {
+                        owners.push(owner);
+                    }
+                }
+            }
+        }
+        owners
+    }
+
     fn variants(&'static self) -> Vec<Variant> {
         DockerVariant::all()
             .into_iter()
@@ -212,7 +236,7 @@ impl TargetFamily for DockerFamily {
             return Err(why.clone());
         }
         match &host.engine {
-            Some(info) => Self::variant(v).availability(info, &host.cgroup_layout),
+            Some(info) => Self::variant(v).availability(info, host.cgroup_layout),
             None => Err("the Docker engine did not describe itself (docker info failed)".into()),
         }
     }

@@ -22,7 +22,7 @@ impl Instance for ExecInstance {
     /// attached), ready (→ its ready line read): they add up to `t_ready`
     /// start by start.
     fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        super::stamped_phases(
+        crate::targets::stamped_phases(
             &[Metric::TExecCreate, Metric::TExecStart, Metric::TExecReady],
             &self.stamps_ns,
             t0_ns,
@@ -88,7 +88,7 @@ impl Instance for DockerInstance {
     /// runtime reports it running), ready (→ its ready line read): they add
     /// up to `t_ready` start by start.
     fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        super::container_phases(self.stamps_ns, t0_ns, ready_read_ns)
+        crate::targets::container_phases(self.stamps_ns, t0_ns, ready_read_ns)
     }
 
     fn write_stdin(&mut self, bytes: &[u8], timeout: Duration) -> TargetResult<()> {

@@ -67,7 +67,7 @@ impl RunnerInstance {
 /// workload's name, then its arguments; a command's `--workload-dir` as `dir`.
 pub(super) fn guest_args(workload: &str, serve: bool) -> Vec<(&'static str, String)> {
     std::iter::once(workload.to_string())
-        .chain(super::workload_args(workload, serve))
+        .chain(crate::targets::workload_args(workload, serve))
         .map(|a| ("arg", a))
         .chain(crate::artifacts::workload_dir(workload).map(|d| ("dir", d.display().to_string())))
         .collect()
@@ -76,7 +76,11 @@ pub(super) fn guest_args(workload: &str, serve: bool) -> Vec<(&'static str, Stri
 /// See [`RunnerInstance::inner_phases`]: each present stamp closes the phase
 /// named beside it. The start-read and instantiated stamps are required; the
 /// last phase (`t_ready_return`) only exists with the first-stdout stamp.
-pub(super) fn runner_phases(kv: &[(String, String)], t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
+pub(super) fn runner_phases(
+    kv: &[(String, String)],
+    t0_ns: u64,
+    ready_read_ns: u64,
+) -> Vec<(Metric, u64)> {
     let (Some(received), Some(instantiated)) =
         (stamp(kv, "received_ns"), stamp(kv, "instantiated_ns"))
     else {
@@ -155,7 +159,14 @@ impl Instance for RunnerInstance {
             match next {
                 Ok(Event::Exited(kv)) => {
                     self.ended = true;
-                    let code = stamp(&kv, "exit_code").unwrap_or(0);
+                    let Some(code) = kv_get(&kv, "exit_code").and_then(|v| v.parse::<i64>().ok())
+                    else {
+                        return Err(TargetError::Failed(format!(
+                            "the {} runner reported the instance's exit without its exit code \
+                             (a runner built from another revision? rebuild with cargo build --release)",
+                            self.runtime
+                        )));
+                    };
                     return if code == 0 {
                         Ok(())
                     } else {
