@@ -32,7 +32,9 @@ impl StartFailure {
         let kind = match e {
             TargetError::Timeout(_) => FailureKind::Timeout,
             TargetError::Unavailable(_) => FailureKind::Unavailable,
-            TargetError::Failed(_) => FailureKind::Failed,
+            TargetError::Failed(_)
+            | TargetError::Exited { .. }
+            | TargetError::NotPrepared { .. } => FailureKind::Failed,
         };
         StartFailure::new(phase, kind, e.to_string())
     }

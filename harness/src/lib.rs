@@ -9,7 +9,7 @@
 //! - [`session`]: one run — inputs read, host probed, targets prepared once
 //!   and shared by every experiment, reference checksums, one `run.json`;
 //! - [`experiment`]: [`experiment::coldstart`], [`experiment::density`],
-//!   [`experiment::throughput`] and the instance [`experiment::steps`] they share;
+//!   [`experiment::throughput`] and the instance [`steps`] they share;
 //! - [`targets`]: what starts instances (native, embedded runtimes' runners,
 //!   node, Docker), behind the [`targets::Target`] trait;
 //! - [`cases`]: an inputs directory → request cases;
@@ -37,6 +37,7 @@ pub mod plan;
 pub mod progress;
 pub mod reap;
 pub mod session;
+pub mod steps;
 pub mod stream;
 pub mod suite;
 pub mod targets;

@@ -7,10 +7,10 @@
 use crate::artifacts::{WORKLOADS, default_inputs_dir, repo_dir};
 use crate::cases::{self, Case};
 use crate::collector::{Collector, Subject};
-use crate::experiment::steps::reference_checksum;
 use crate::failure::{FailureKind, Phase};
 use crate::host;
 use crate::progress::Progress;
+use crate::steps::reference_checksum;
 use crate::targets::native::NativeTarget;
 use crate::targets::{HostProbe, Target, TargetOptions, Variant, catalog, picks};
 use anyhow::{Context, Result, bail};

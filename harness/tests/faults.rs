@@ -11,8 +11,8 @@
 mod common;
 
 use coldbench::cases::Case;
-use coldbench::experiment::steps::{one_start, start_ready};
 use coldbench::failure::FailureKind;
+use coldbench::steps::{one_start, start_ready};
 use coldbench::targets::{
     HostProbe, Instance, MemoryScope, Recovery, Target, TargetOptions, catalog,
 };

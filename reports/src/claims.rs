@@ -28,7 +28,7 @@
 //! …) is judged on this host's runtimes as a *local stand-in*, said on
 //! the verdict.
 
-use crate::{format_bytes, format_ns};
+use crate::format::{format_bytes, format_ns};
 use coldbench_results::{
     ArtifactKind, Family, MemorySource, Metric, RunFile, StartCondition, StartKind, TargetRecord,
     ThroughputMode, stats,

@@ -3,7 +3,7 @@
 //! native each family executes. Every format opens with them, then the
 //! claims ledger; each sentence names its figures' targets, intervals and n.
 
-use crate::{format_bytes, format_ns};
+use crate::format::{format_bytes, format_ns};
 use coldbench_results::{Metric, RunFile, StartKind, ThroughputMode};
 
 /// One answer: the question and the generated sentence (empty runs give

@@ -9,8 +9,8 @@
 //! 300 µs pooled start gets `runs`.
 
 use crate::collector::Subject;
-use crate::experiment::steps::{WAITING_POLL, one_start};
 use crate::session::Session;
+use crate::steps::{WAITING_POLL, one_start};
 use coldbench_protocol::runner::FloorPlan;
 use coldbench_results::{
     ColdStartSection, Experiment, InProcessFloor, LatencyHistogram, Metric, StartCondition, Summary,

@@ -22,15 +22,13 @@
 
 use crate::cases::Case;
 use crate::collector::Subject;
-use crate::experiment::steps::{
-    command_response, exchange, start_command, start_ready, wait_until_startable,
-};
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::memory::{
     Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, footprint, host_threads, map_count,
     max_map_count, task_limit,
 };
 use crate::session::Session;
+use crate::steps::{command_response, exchange, start_command, start_ready, wait_until_startable};
 use crate::targets::{Instance, MemoryScope, Target};
 use coldbench_protocol::monotonic_ns;
 use coldbench_results::journal::JournalEntry;

@@ -4,11 +4,11 @@
 //! - [`coldstart`]: start → ready → first verified response → teardown;
 //! - [`density`]: idle instances kept alive one by one, memory per instance;
 //! - [`throughput`]: closed-loop load, requests/s, latency, slowdown;
-//! - [`steps`]: start/ready, request/response, one whole start, reference checksums.
+//! - [`crate::steps`]: start/ready, request/response, one whole start, reference
+//!   checksums (below the experiments and the session, which both use them).
 
 pub mod coldstart;
 pub mod density;
-pub mod steps;
 pub mod throughput;
 
 #[cfg(test)]

@@ -20,9 +20,9 @@ use crate::cases::Case;
 #[cfg(doc)]
 use crate::cases::HASH_HEAVY_ITERATIONS;
 use crate::collector::Subject;
-use crate::experiment::steps::{exchange, one_start, start_ready, wait_until_startable};
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::session::Session;
+use crate::steps::{exchange, one_start, start_ready, wait_until_startable};
 use crate::targets::{Instance, Target};
 use coldbench_protocol::monotonic_ns;
 use coldbench_results::journal::JournalEntry;

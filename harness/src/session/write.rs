@@ -42,7 +42,7 @@ impl Session {
     }
 
     /// At the start of an experiment: writes `run.json` in progress with
-    /// [`Session::done`] plus `update` (the experiment's section, with its
+    /// the finished sections ([`Session::begin_experiment`]) plus `update` (the experiment's section, with its
     /// configuration and no results yet), at once, so that a journal
     /// replayed after a kill has the section to fill. A failed write is
     /// reported on stderr; the run goes on.
@@ -58,7 +58,7 @@ impl Session {
 
     /// Between two steps of an experiment (a cold-start round, a
     /// throughput cell, a density series): writes `run.json` in progress
-    /// with [`Session::done`] plus what `update` adds (the experiment's
+    /// with the finished sections ([`Session::begin_experiment`]) plus what `update` adds (the experiment's
     /// section so far), if [`CHECKPOINT_EVERY`] has passed since the last
     /// write. A write that fails is reported on stderr and retried at the
     /// next step; the run goes on (the final write reports for good).

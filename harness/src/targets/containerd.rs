@@ -362,11 +362,13 @@ impl Target for ContainerdTarget {
         timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
         let host = self.host(timeout)?;
-        let (root, prog) = self
-            .rootfs
-            .get(workload)
-            .cloned()
-            .ok_or_else(|| TargetError::Failed(format!("{workload} was never prepared")))?;
+        let (root, prog) =
+            self.rootfs
+                .get(workload)
+                .cloned()
+                .ok_or_else(|| TargetError::NotPrepared {
+                    workload: workload.to_string(),
+                })?;
         let mut args = vec![prog];
         args.extend(super::workload_args(workload, serve));
         let workload_dir = crate::artifacts::workload_dir(workload);
@@ -467,9 +469,10 @@ impl Instance for ContainerdInstance {
             .wait_and_remove(timeout)
             .map_err(|e| TargetError::Failed(e.to_string()))?;
         if code != 0 && !killed {
-            return Err(TargetError::Failed(format!(
-                "container exited with status {code}"
-            )));
+            return Err(TargetError::Exited {
+                what: "container",
+                code: code.into(),
+            });
         }
         Ok(())
     }

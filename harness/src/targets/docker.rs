@@ -128,7 +128,9 @@ impl DockerTarget {
         let image = self
             .images
             .get(workload)
-            .ok_or_else(|| TargetError::Failed(format!("image for {workload} was never built")))?
+            .ok_or_else(|| TargetError::NotPrepared {
+                workload: workload.to_string(),
+            })?
             .id
             .clone();
         Ok(ContainerSpec {

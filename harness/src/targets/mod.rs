@@ -56,6 +56,22 @@ pub enum TargetError {
     /// Something did not answer within its bound.
     #[error("timed out: {0}")]
     Timeout(String),
+    /// The workload ended with a non-zero exit status at teardown.
+    #[error("{what} exited with status {code}")]
+    Exited {
+        /// What exited: `guest` (a Wasm instance's `proc_exit`), `process`,
+        /// `container` or `exec'd process`.
+        what: &'static str,
+        /// Its exit status (a process's code; a Wasm guest's `proc_exit` argument).
+        code: i64,
+    },
+    /// A start of a workload this target never prepared (a harness bug, or a
+    /// preparation that failed and was not honoured).
+    #[error("{workload} was never prepared on this target")]
+    NotPrepared {
+        /// The workload's name.
+        workload: String,
+    },
     /// Anything else, with context.
     #[error("{0}")]
     Failed(String),
@@ -104,7 +120,7 @@ pub trait Target: Send {
     /// restarting): `Some(why)` while it is, so that cold start defers this
     /// target's starts and measures the others meanwhile, and density and
     /// throughput wait before their clock starts
-    /// ([`crate::experiment::steps::wait_until_startable`]); `None` (the
+    /// ([`crate::steps::wait_until_startable`]); `None` (the
     /// default): start. Past its own bound a target says `None` again and
     /// its starts fail with the reason.
     fn waiting(&mut self) -> Option<String> {

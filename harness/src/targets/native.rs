@@ -406,10 +406,16 @@ impl Instance for NativeInstance {
             match self.child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
                 Ok(Some(status)) => {
-                    return Err(TargetError::Failed(format!(
-                        "process {} exited with {status}",
-                        self.child.id()
-                    )));
+                    return Err(match status.code() {
+                        Some(code) => TargetError::Exited {
+                            what: "process",
+                            code: code.into(),
+                        },
+                        None => TargetError::Failed(format!(
+                            "process {} ended by {status}",
+                            self.child.id()
+                        )),
+                    });
                 }
                 Ok(None) if Instant::now() >= deadline => {
                     kill_group(self.child.id());

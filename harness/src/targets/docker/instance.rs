@@ -50,9 +50,10 @@ impl Instance for ExecInstance {
         let e = self.exec.take().expect("live until teardown");
         let code = e.wait(timeout).map_err(cerr)?;
         if code != 0 {
-            return Err(TargetError::Failed(format!(
-                "exec'd process exited with status {code}"
-            )));
+            return Err(TargetError::Exited {
+                what: "exec'd process",
+                code,
+            });
         }
         Ok(())
     }
@@ -111,9 +112,10 @@ impl Instance for DockerInstance {
         let c = self.container.take().expect("live until teardown");
         let code = c.wait_and_remove(timeout).map_err(cerr)?;
         if code != 0 {
-            return Err(TargetError::Failed(format!(
-                "container exited with status {code}"
-            )));
+            return Err(TargetError::Exited {
+                what: "container",
+                code,
+            });
         }
         Ok(())
     }

@@ -170,9 +170,10 @@ impl Instance for RunnerInstance {
                     return if code == 0 {
                         Ok(())
                     } else {
-                        Err(TargetError::Failed(format!(
-                            "guest exited with code {code}"
-                        )))
+                        Err(TargetError::Exited {
+                            what: "guest",
+                            code,
+                        })
                     };
                 }
                 Ok(Event::Instantiated(kv)) => self.instantiated = Some(kv),
