@@ -335,18 +335,16 @@ fn bare(common: &CommonArgs, description: &'static str) -> Result<Suite> {
     })
 }
 
-static WRITE_REPORT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
-/// Whether measuring commands write `report.html` and `report.md` (`--no-report`).
-pub fn set_report(on: bool) {
-    WRITE_REPORT.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
-static EXPORTS: std::sync::OnceLock<Exports> = std::sync::OnceLock::new();
-
-/// The `--export-*` files measuring commands write at the end.
-pub fn set_exports(e: Exports) {
-    let _ = EXPORTS.set(e);
+/// What a measuring command shows and writes besides `run.json`, from the
+/// global flags: the progress display, the reports beside the file and the
+/// `--export-*` files.
+pub struct Output {
+    /// `--quiet`: no progress display.
+    pub quiet: bool,
+    /// Write `report.html` and `report.md` next to `run.json` (not `--no-report`).
+    pub write_report: bool,
+    /// The `--export-*` files to write at the end.
+    pub exports: Exports,
 }
 
 /// Prints `text` (rendered from the written file), the claims its data
@@ -355,7 +353,7 @@ pub fn set_exports(e: Exports) {
 /// the run was interrupted (its results are kept), 1 if an export could not
 /// be written, [`INCOMPLETE`] if a requested workload × target produced no
 /// verified response, else 0.
-fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
+fn show(text: &str, back: &RunFile, path: &Path, output: &Output) -> i32 {
     print!("{text}");
     let claims = super::report::load_claims(None)
         .inspect_err(|e| eprintln!("claims ledger skipped: {e:#}"))
@@ -367,7 +365,7 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
     );
     print!("{}", coldbench_reports::ledger_table(&verdicts, false));
     let md = coldbench_reports::markdown::report(&[back], &verdicts, &[]);
-    if WRITE_REPORT.load(std::sync::atomic::Ordering::Relaxed) {
+    if output.write_report {
         let dir = path.parent().unwrap_or(Path::new("."));
         let html = coldbench_reports::html::report(&[back], &verdicts, &[]);
         for (name, text) in [("report.html", html.as_str()), ("report.md", md.as_str())] {
@@ -377,13 +375,11 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
             }
         }
     }
-    let exported = match EXPORTS.get() {
-        Some(e) => e
-            .write(back, &md)
-            .inspect_err(|e| eprintln!("error: {e:#}"))
-            .is_ok(),
-        None => true,
-    };
+    let exported = output
+        .exports
+        .write(back, &md)
+        .inspect_err(|e| eprintln!("error: {e:#}"))
+        .is_ok();
     println!("\nResults: {}", path.display());
     // A variant that cannot run here, chosen implicitly (`all`, a family or
     // a prefix), is skipped with its reason; one named by its exact id was
@@ -432,34 +428,38 @@ fn show(text: &str, back: &RunFile, path: &Path) -> i32 {
 pub const INCOMPLETE: i32 = 3;
 
 /// Runs a single-experiment plan and prints every table of its file.
-fn single(s: &Suite, common: &CommonArgs, label: &str, quiet: bool) -> Result<i32> {
-    let (back, path) = execute(s, &run_options(&common.out, label, quiet), |_, _| {})?;
-    Ok(show(&coldbench_reports::full(&back), &back, &path))
+fn single(s: &Suite, common: &CommonArgs, label: &str, output: &Output) -> Result<i32> {
+    let (back, path) = execute(s, &run_options(&common.out, label, output.quiet), |_, _| {})?;
+    Ok(show(&coldbench_reports::full(&back), &back, &path, output))
 }
 
 /// No command: runs the suite preset.
-pub fn suite(args: SuiteArgs, quiet: bool) -> Result<i32> {
+pub fn suite(args: SuiteArgs, output: &Output) -> Result<i32> {
     let mut suite = Suite::preset(args.suite);
     let mut label = format!("suite-{}", args.suite.name());
     if args.smoke {
         suite = suite.smoke();
         label.push_str("-smoke");
     }
-    let (back, path) = execute(&suite, &run_options(&args.out, &label, quiet), |e, run| {
-        // Each experiment's table as soon as it ends, from the file written then.
-        print!("\n{}", coldbench_reports::section(run, e, false));
-        let _ = std::io::stdout().flush();
-    })?;
+    let (back, path) = execute(
+        &suite,
+        &run_options(&args.out, &label, output.quiet),
+        |e, run| {
+            // Each experiment's table as soon as it ends, from the file written then.
+            print!("\n{}", coldbench_reports::section(run, e, false));
+            let _ = std::io::stdout().flush();
+        },
+    )?;
     let end = format!(
         "\n{}{}",
         coldbench_reports::header(&back),
         coldbench_reports::footer(&back)
     );
-    Ok(show(&end, &back, &path))
+    Ok(show(&end, &back, &path, output))
 }
 
 /// `coldbench run`: cold start only, every case, a fixed number of runs.
-pub fn run(args: RunArgs, quiet: bool) -> Result<i32> {
+pub fn run(args: RunArgs, output: &Output) -> Result<i32> {
     let mut s = bare(&args.common, "cold start")?;
     s.cold_start = Some(ColdStartPlan {
         settings: coldstart::Settings {
@@ -471,7 +471,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<i32> {
         },
         cases: CasePick::All,
     });
-    single(&s, &args.common, &args.label, quiet)
+    single(&s, &args.common, &args.label, output)
 }
 
 /// A throughput mode as given on the command line (`--modes`).
@@ -494,7 +494,7 @@ impl From<ModeArg> for ThroughputMode {
 }
 
 /// `coldbench throughput`: every row × the given modes.
-pub fn throughput(args: ThroughputArgs, quiet: bool) -> Result<i32> {
+pub fn throughput(args: ThroughputArgs, output: &Output) -> Result<i32> {
     let mut modes: Vec<ThroughputMode> = Vec::new();
     for m in &args.modes {
         let mode = ThroughputMode::from(*m);
@@ -521,11 +521,11 @@ pub fn throughput(args: ThroughputArgs, quiet: bool) -> Result<i32> {
         cells: None,
         modes,
     });
-    single(&s, &args.common, &args.label, quiet)
+    single(&s, &args.common, &args.label, output)
 }
 
 /// `coldbench density`: every workload × target, capped.
-pub fn density(args: DensityArgs, quiet: bool) -> Result<i32> {
+pub fn density(args: DensityArgs, output: &Output) -> Result<i32> {
     if !(0.0..100.0).contains(&args.floor_percent) {
         bail!("--floor-percent must be in [0, 100)");
     }
@@ -565,7 +565,7 @@ pub fn density(args: DensityArgs, quiet: bool) -> Result<i32> {
         settings,
         series: None,
     });
-    single(&s, &args.common, &args.label, quiet)
+    single(&s, &args.common, &args.label, output)
 }
 
 #[cfg(test)]

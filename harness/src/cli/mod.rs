@@ -99,17 +99,19 @@ pub fn main() -> i32 {
             return 2;
         }
     }
-    let quiet = cli.quiet;
-    measure::set_report(!cli.no_report);
     if let Some(Command::Compare(a)) = cli.command {
         return compare::run(a, &cli.exports);
     }
-    measure::set_exports(cli.exports);
+    let output = measure::Output {
+        quiet: cli.quiet,
+        write_report: !cli.no_report,
+        exports: cli.exports,
+    };
     let result = match cli.command {
-        None => measure::suite(cli.suite, quiet),
-        Some(Command::Run(a)) => measure::run(a, quiet),
-        Some(Command::Throughput(a)) => measure::throughput(a, quiet),
-        Some(Command::Density(a)) => measure::density(a, quiet),
+        None => measure::suite(cli.suite, &output),
+        Some(Command::Run(a)) => measure::run(a, &output),
+        Some(Command::Throughput(a)) => measure::throughput(a, &output),
+        Some(Command::Density(a)) => measure::density(a, &output),
         Some(Command::Targets) => targets::list().map(|()| 0),
         Some(Command::Report(a)) => match report::print(a) {
             // A claims file that is not one is bad input: 2, naming the
