@@ -70,36 +70,40 @@ impl Session {
 
     /// The records of every prepared target (with the knobs experiments
     /// added) and of every variant that could not run.
-    pub(super) fn target_records(&self) -> Vec<TargetRecord> {
-        let mut target_records: Vec<TargetRecord> = self
-            .entries
-            .iter()
-            .map(|e| {
-                let mut r = e.clients[0].record();
-                if let Some(k) = self.extra_knobs.get(&e.id) {
-                    r.knobs.extend(k.clone());
-                }
-                r.start = Some(declared_start(&r));
-                r
-            })
-            .collect();
-        target_records.extend(self.unavailable.iter().cloned());
-        target_records
+    pub(super) fn target_records(&self) -> Records {
+        let mut records = Records::default();
+        for e in &self.entries {
+            let mut r = e.clients[0].record();
+            if let Some(k) = self.extra_knobs.get(&e.id) {
+                r.knobs.extend(k.clone());
+            }
+            r.start = Some(declared_start(&r));
+            // Which runtimes the host record names is the family's call.
+            let host_runtime = match &e.variant {
+                Some(v) => v.provider.host_runtime(&r),
+                None => r.family == Family::Wasm,
+            };
+            if host_runtime && r.available && !r.runtime_version.is_empty() {
+                records
+                    .runtime_versions
+                    .insert(r.runtime.clone(), r.runtime_version.clone());
+            }
+            records.targets.push(r);
+        }
+        records.targets.extend(self.unavailable.iter().cloned());
+        records
     }
 
     pub(super) fn write(
         &mut self,
-        target_records: Vec<TargetRecord>,
+        records: Records,
         sections: &Sections,
         in_progress: bool,
     ) -> Result<(RunFile, PathBuf)> {
-        let mut runtime_versions = BTreeMap::new();
-        for r in &target_records {
-            let engine = r.family == Family::Wasm || r.runtime == "containerd";
-            if engine && r.available && !r.runtime_version.is_empty() {
-                runtime_versions.insert(r.runtime.clone(), r.runtime_version.clone());
-            }
-        }
+        let Records {
+            targets: target_records,
+            mut runtime_versions,
+        } = records;
         let engine_info = self.probe.as_ref().and_then(|p| p.engine.clone());
         if let Some(i) = &engine_info {
             runtime_versions.insert("docker-engine".into(), i.engine_version.clone());
@@ -169,4 +173,13 @@ impl Session {
         // Tables are rendered from the file just written, never from memory.
         Ok((RunFile::read(&path)?, path))
     }
+}
+
+/// What the session writes about its targets: every target's record, and
+/// the versions of the runtimes the host record names (the families say
+/// which: [`crate::targets::TargetFamily::host_runtime`]).
+#[derive(Default)]
+pub(super) struct Records {
+    targets: Vec<TargetRecord>,
+    runtime_versions: BTreeMap<String, String>,
 }

@@ -81,6 +81,10 @@ fn shim_installed() -> Option<PathBuf> {
 }
 
 impl TargetFamily for ContainerdFamily {
+    fn host_runtime(&self, _record: &TargetRecord) -> bool {
+        true
+    }
+
     /// Containers started through containerd directly (namespace `coldbench`).
     fn reap_containers(
         &self,

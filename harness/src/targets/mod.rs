@@ -349,6 +349,13 @@ pub trait TargetFamily: Sync {
     fn through_runner(&self) -> bool {
         false
     }
+    /// Whether a prepared target's runtime version belongs in the host's
+    /// `runtime_versions` (the engines a run depends on): every Wasm
+    /// runtime's by default; containerd's too (Docker's engine is recorded
+    /// apart, in `host.docker`).
+    fn host_runtime(&self, record: &TargetRecord) -> bool {
+        record.family == Family::Wasm
+    }
     /// Removes the containers this family's engine holds for coldbench runs
     /// whose owner `dead` says is gone (never those of a live run), when the
     /// engine answers within `connect_timeout`; returns the owner of each
