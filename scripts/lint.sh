@@ -37,8 +37,11 @@ root="$PWD"
 nested() { # dir, extra cargo args
     local ws="$1"; shift
     local env=(CARGO_TARGET_DIR="$root/target/lint")
-    # WAMR's CMake build takes SIMDe from Debian's headers (harness/build.rs).
-    [ -f "$ws/simde-local.cmake" ] && env+=(CMAKE_TOOLCHAIN_FILE="$root/$ws/simde-local.cmake")
+    # WAMR's CMake build (the wamr runner, and the shim that embeds WAMR)
+    # takes SIMDe from Debian's headers, as harness/build.rs and
+    # scripts/install-containerd-shim.sh build them.
+    grep -q wamrx-sys "$ws/Cargo.toml" &&
+        env+=(CMAKE_TOOLCHAIN_FILE="$root/harness/runners/wamr/simde-local.cmake")
     (cd "$ws" && step env "${env[@]}" cargo clippy --release --all-targets "$@" -- -D warnings)
     (cd "$ws" && step env "${env[@]}" cargo doc --release --no-deps "$@")
 }

@@ -14,7 +14,7 @@
 //! A container's entry point (`process.args[0]` of its OCI spec) names the
 //! `.wasm` file inside its root filesystem; the other arguments are the
 //! guest's. youki's libcontainer (inside runwasi) has set up the container —
-//! namespaces, cgroup, root filesystem, stdio — before [`run_wasi`] runs in
+//! namespaces, cgroup, root filesystem, stdio — before `run_wasi` runs in
 //! its init process; the guest gets stdin, stdout and stderr as WASI's
 //! descriptors 0–2, its arguments, and nothing else (no preopened directory,
 //! no environment variable, no socket).
@@ -99,7 +99,7 @@ fn stdin_read_only() -> Result<()> {
     Ok(())
 }
 
-/// Loads, instantiates and runs `bytes` with `args` (argv[0] first) on
+/// Loads, instantiates and runs `bytes` with `args` (`argv[0]` first) on
 /// descriptors 0–2; returns the guest's exit code.
 fn run(bytes: &[u8], args: &[String]) -> Result<i32> {
     let mut err = [0 as c_char; 256];
