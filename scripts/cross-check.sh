@@ -49,7 +49,8 @@ printf 'REQ -\n' >"$out/req"
 if hyperfine --help | grep -q -- '--input'; then
     stdin=(--input "$out/req"); stdin_note="request on stdin"
 else
-    stdin=(-i); stdin_note="/dev/null on stdin (hyperfine < 1.17 has no --input)"
+    stdin=(-i); stdin_note="/dev/null stdin"
+    echo "cross-check: hyperfine < 1.17 has no --input: native runs with /dev/null on stdin (no request; cargo install hyperfine --locked for the like-for-like row)" >&2
 fi
 
 # p50 of t_first_response + t_teardown of one target, in µs, from run.json.
@@ -70,7 +71,7 @@ row() { # name pair hyperfine.json run.json target
 for i in $(seq 1 "$pairs"); do
     d="$out/native-$i"; mkdir -p "$d"
     hyperfine -N --style none --runs 300 --warmup 20 "${stdin[@]}" \
-        --export-json "$d/hyperfine.json" "$noop" >/dev/null
+        --export-json "$d/hyperfine.json" "$noop" >/dev/null 2>"$d/hyperfine.err"
     "$coldbench" run --quiet --no-report --workloads noop --targets native \
         --runs 300 --warmup 10 --out "$d/coldbench" >/dev/null
     row "native ($stdin_note)" "$i" "$d/hyperfine.json" "$d/coldbench/run.json" native
@@ -83,9 +84,9 @@ if [ "$docker" = 1 ]; then
             --targets docker-scratch-runc-bridge,docker-scratch-runc-none \
             --runs 40 --warmup 3 --out "$d/coldbench" >/dev/null
         hyperfine -N -i --style none --runs 40 --warmup 3 \
-            --export-json "$d/hyperfine-bridge.json" 'docker run --rm -i coldbench/noop:scratch' >/dev/null
+            --export-json "$d/hyperfine-bridge.json" 'docker run --rm -i coldbench/noop:scratch' >/dev/null 2>"$d/hyperfine-bridge.err"
         hyperfine -N -i --style none --runs 40 --warmup 3 \
-            --export-json "$d/hyperfine-none.json" 'docker run --rm -i --network none coldbench/noop:scratch' >/dev/null
+            --export-json "$d/hyperfine-none.json" 'docker run --rm -i --network none coldbench/noop:scratch' >/dev/null 2>"$d/hyperfine-none.err"
         row "docker run (bridge)" "$i" "$d/hyperfine-bridge.json" "$d/coldbench/run.json" docker-scratch-runc-bridge
         row "docker run (none)" "$i" "$d/hyperfine-none.json" "$d/coldbench/run.json" docker-scratch-runc-none
     done
