@@ -159,21 +159,85 @@ pub fn native_missing(workload: &str) -> Option<String> {
     }
 }
 
+/// Why a command workload (`--workload`) cannot be measured; each names the
+/// flag or the file, what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The `--workload` value is malformed.
+    #[error("--workload `{spec}`: {why}")]
+    Spec {
+        /// The value as given.
+        spec: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// `--workload-dir` names no directory.
+    #[error("workload `{workload}`: --workload-dir {} is not a directory: give an existing directory", dir.display())]
+    NotADirectory {
+        /// The workload's name.
+        workload: String,
+        /// The path given.
+        dir: PathBuf,
+    },
+    /// A file of the workload cannot be read.
+    #[error("workload `{workload}`: cannot read {what} {}: {detail}", path.display())]
+    Unreadable {
+        /// The workload's name.
+        workload: String,
+        /// `Wasm module` or `native binary`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The reader's error.
+        detail: String,
+    },
+    /// The module is not a WASI preview 1 command ([`check_wasi_command`]).
+    #[error("workload `{workload}`: {} is not a WASI command module: {why}", path.display())]
+    NotWasiCommand {
+        /// The workload's name.
+        workload: String,
+        /// The module.
+        path: PathBuf,
+        /// Why not, and what to build instead.
+        why: String,
+    },
+    /// The native binary is not a static x86-64 executable ([`check_static_elf`]).
+    #[error("workload `{workload}`: native binary {} cannot be used: {why}", path.display())]
+    NotStaticElf {
+        /// The workload's name.
+        workload: String,
+        /// The binary.
+        path: PathBuf,
+        /// Why not, and what to build instead.
+        why: String,
+    },
+}
+
+impl CommandError {
+    fn spec(spec: &str, why: impl Into<String>) -> CommandError {
+        CommandError::Spec {
+            spec: spec.to_string(),
+            why: why.into(),
+        }
+    }
+}
+
 impl CommandWorkload {
     /// Parses `NAME=PATH.wasm[:NATIVE_BINARY]` (the `--workload` value).
     ///
     /// Errors: no `=`, a bad name (see [`CommandWorkload::name`]), an empty path.
-    pub fn parse(spec: &str) -> Result<CommandWorkload, String> {
+    pub fn parse(spec: &str) -> Result<CommandWorkload, CommandError> {
         let (name, paths) = spec
             .split_once('=')
-            .ok_or_else(|| format!("--workload `{spec}` is not NAME=PATH.wasm[:NATIVE_BINARY]"))?;
+            .ok_or_else(|| CommandError::spec(spec, "not NAME=PATH.wasm[:NATIVE_BINARY]"))?;
         let (wasm, native) = match paths.split_once(':') {
             Some((w, n)) => (w, Some(n)),
             None => (paths, None),
         };
         if wasm.is_empty() || native.is_some_and(str::is_empty) {
-            return Err(format!(
-                "--workload `{spec}`: empty path (NAME=PATH.wasm[:NATIVE_BINARY])"
+            return Err(CommandError::spec(
+                spec,
+                "empty path (NAME=PATH.wasm[:NATIVE_BINARY])",
             ));
         }
         let ok_name = !name.is_empty()
@@ -183,13 +247,17 @@ impl CommandWorkload {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok_name {
-            return Err(format!(
-                "--workload `{spec}`: name `{name}` must be lower-case letters, digits and `-` (at most 40, starting with a letter or digit): it names images, rows and files"
+            return Err(CommandError::spec(
+                spec,
+                format!(
+                    "name `{name}` must be lower-case letters, digits and `-` (at most 40, starting with a letter or digit): it names images, rows and files"
+                ),
             ));
         }
         if WORKLOADS.contains(&name) {
-            return Err(format!(
-                "--workload `{spec}`: `{name}` is a shipped workload; give your command another name"
+            return Err(CommandError::spec(
+                spec,
+                format!("`{name}` is a shipped workload; give your command another name"),
             ));
         }
         Ok(CommandWorkload {
@@ -213,49 +281,40 @@ impl CommandWorkload {
     /// elsewhere: a native command runs in its directory, so a relative
     /// binary path would name a file there).
     ///
-    /// Errors: a message naming the file, what is wrong and what to do.
-    pub fn check(&mut self) -> Result<(), String> {
+    /// Errors: [`CommandError`], naming the file, what is wrong and what to do.
+    pub fn check(&mut self) -> Result<(), CommandError> {
         if let Some(d) = &self.dir {
             let abs = std::fs::canonicalize(d)
                 .ok()
                 .filter(|p| p.is_dir())
-                .ok_or_else(|| {
-                    format!(
-                        "workload `{}`: --workload-dir {} is not a directory: give an existing directory",
-                        self.name,
-                        d.display()
-                    )
+                .ok_or_else(|| CommandError::NotADirectory {
+                    workload: self.name.clone(),
+                    dir: d.clone(),
                 })?;
             self.dir = Some(abs);
         }
-        let bytes = std::fs::read(&self.wasm).map_err(|e| {
-            format!(
-                "workload `{}`: cannot read Wasm module {}: {e}",
-                self.name,
-                self.wasm.display()
-            )
+        let bytes = std::fs::read(&self.wasm).map_err(|e| CommandError::Unreadable {
+            workload: self.name.clone(),
+            what: "Wasm module",
+            path: self.wasm.clone(),
+            detail: e.to_string(),
         })?;
-        check_wasi_command(&bytes).map_err(|why| {
-            format!(
-                "workload `{}`: {} is not a WASI command module: {why}",
-                self.name,
-                self.wasm.display()
-            )
+        check_wasi_command(&bytes).map_err(|why| CommandError::NotWasiCommand {
+            workload: self.name.clone(),
+            path: self.wasm.clone(),
+            why,
         })?;
         if let Some(n) = &self.native {
-            let bytes = std::fs::read(n).map_err(|e| {
-                format!(
-                    "workload `{}`: cannot read native binary {}: {e}",
-                    self.name,
-                    n.display()
-                )
+            let bytes = std::fs::read(n).map_err(|e| CommandError::Unreadable {
+                workload: self.name.clone(),
+                what: "native binary",
+                path: n.clone(),
+                detail: e.to_string(),
             })?;
-            check_static_elf(&bytes).map_err(|why| {
-                format!(
-                    "workload `{}`: native binary {} cannot be used: {why}",
-                    self.name,
-                    n.display()
-                )
+            check_static_elf(&bytes).map_err(|why| CommandError::NotStaticElf {
+                workload: self.name.clone(),
+                path: n.clone(),
+                why,
             })?;
         }
         fn absolute(p: &Path) -> PathBuf {
@@ -367,7 +426,7 @@ mod tests {
             ("-x=a.wasm", "lower-case"),
             ("hash=a.wasm", "shipped workload"),
         ] {
-            let e = CommandWorkload::parse(bad).unwrap_err();
+            let e = CommandWorkload::parse(bad).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

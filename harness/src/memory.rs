@@ -7,6 +7,39 @@ use procfs::{Current, LoadAverage, Meminfo};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+/// A memory reading that could not be taken; each names what it read.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    /// A kernel file or directory could not be read or parsed.
+    #[error("cannot read {path}: {detail}")]
+    Unreadable {
+        /// What was read (`/proc/meminfo`, `/proc/<pid>/smaps_rollup`, …).
+        path: String,
+        /// The reader's error.
+        detail: String,
+    },
+    /// `/proc/meminfo` has no `MemAvailable` (kernels before 3.14).
+    #[error("/proc/meminfo has no MemAvailable (kernel older than 3.14)")]
+    NoMemAvailable,
+    /// None of a process's cgroup memory files could be read.
+    #[error("process {pid}'s memory cgroup is not readable (tried {})", tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NoCgroupMemory {
+        /// The process.
+        pid: u32,
+        /// The files tried (`memory.usage_in_bytes` on v1, `memory.current` on v2).
+        tried: Vec<PathBuf>,
+    },
+}
+
+impl MemoryError {
+    fn unreadable(path: impl Into<String>, e: impl std::fmt::Display) -> MemoryError {
+        MemoryError::Unreadable {
+            path: path.into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
 /// The host's memory now (`/proc/meminfo`), bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct HostMemory {
@@ -22,13 +55,11 @@ impl HostMemory {
     /// Reads `/proc/meminfo`.
     ///
     /// Errors: `/proc/meminfo` unreadable, or a kernel without `MemAvailable` (before 3.14).
-    pub fn read() -> Result<HostMemory, String> {
-        let m = Meminfo::current().map_err(|e| format!("cannot read /proc/meminfo: {e}"))?;
+    pub fn read() -> Result<HostMemory, MemoryError> {
+        let m = Meminfo::current().map_err(|e| MemoryError::unreadable("/proc/meminfo", e))?;
         Ok(HostMemory {
             total_bytes: m.mem_total,
-            available_bytes: m
-                .mem_available
-                .ok_or("/proc/meminfo has no MemAvailable (kernel older than 3.14)")?,
+            available_bytes: m.mem_available.ok_or(MemoryError::NoMemAvailable)?,
             swap_used_bytes: m.swap_total.saturating_sub(m.swap_free),
         })
     }
@@ -54,10 +85,10 @@ impl std::ops::AddAssign for Footprint {
 ///
 /// Errors: the process is gone, or reading another user's process without
 /// the privilege to (`ptrace` access: run as that user or root).
-pub fn footprint(pid: u32) -> Result<Footprint, String> {
+pub fn footprint(pid: u32) -> Result<Footprint, MemoryError> {
     let rollup = Process::new(pid as i32)
         .and_then(|p| p.smaps_rollup())
-        .map_err(|e| format!("cannot read /proc/{pid}/smaps_rollup: {e}"))?;
+        .map_err(|e| MemoryError::unreadable(format!("/proc/{pid}/smaps_rollup"), e))?;
     let mut f = Footprint::default();
     for m in &rollup.memory_map_rollup.0 {
         let get = |k: &str| m.extension.map.get(k).copied().unwrap_or(0);
@@ -77,10 +108,12 @@ impl ProcessTable {
     /// Reads every `/proc/PID/stat`. Processes that exit meanwhile are skipped.
     ///
     /// Errors: `/proc` cannot be listed.
-    pub fn read() -> Result<ProcessTable, String> {
+    pub fn read() -> Result<ProcessTable, MemoryError> {
         let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut parent = HashMap::new();
-        for p in procfs::process::all_processes().map_err(|e| format!("cannot list /proc: {e}"))? {
+        for p in
+            procfs::process::all_processes().map_err(|e| MemoryError::unreadable("/proc", e))?
+        {
             let Ok(stat) = p.and_then(|p| p.stat()) else {
                 continue;
             };
@@ -114,10 +147,10 @@ impl ProcessTable {
 /// `memory.usage_in_bytes` (cgroup v1, includes page cache) or `memory.current` (v2).
 ///
 /// Errors: the process is gone, or its cgroup has no readable memory controller.
-pub fn cgroup_memory_bytes(pid: u32) -> Result<u64, String> {
+pub fn cgroup_memory_bytes(pid: u32) -> Result<u64, MemoryError> {
     let groups = Process::new(pid as i32)
         .and_then(|p| p.cgroups())
-        .map_err(|e| format!("cannot read /proc/{pid}/cgroup: {e}"))?;
+        .map_err(|e| MemoryError::unreadable(format!("/proc/{pid}/cgroup"), e))?;
     let mut candidates: Vec<PathBuf> = Vec::new();
     for g in &groups.0 {
         let rel = g.pathname.trim_start_matches('/');
@@ -142,14 +175,10 @@ pub fn cgroup_memory_bytes(pid: u32) -> Result<u64, String> {
             return Ok(v);
         }
     }
-    Err(format!(
-        "process {pid}'s memory cgroup is not readable (tried {})",
-        candidates
-            .iter()
-            .map(|c| c.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
+    Err(MemoryError::NoCgroupMemory {
+        pid,
+        tried: candidates,
+    })
 }
 
 /// Threads (kernel scheduling entities) on the host now (`/proc/loadavg`,

@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub hash_iterations: u32,
     /// Containers with Docker's defaults instead of coldbench's confinement.
     pub unhardened_containers: bool,
+    /// Runtime CLIs given by `--cli-runtime` (tool → executable).
+    pub cli_tools: std::collections::BTreeMap<String, PathBuf>,
 }
 
 /// Runs `suite` and returns the results file as read back from disk and its
@@ -64,6 +66,7 @@ pub fn execute(
             instance_timeout: None,
         },
         hash_iterations: opts.hash_iterations,
+        cli_tools: opts.cli_tools.clone(),
     };
     let mut session = Session::open(session_opts, Progress::quiet())?;
     let ids = session.available_ids();

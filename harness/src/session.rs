@@ -52,6 +52,8 @@ pub struct SessionOptions {
     /// SHA-256 passes of the iterated `hash` case (default
     /// [`cases::HASH_HEAVY_ITERATIONS`]).
     pub hash_iterations: u32,
+    /// Runtime CLIs given by `--cli-runtime` ([`HostProbe::cli_tools`]).
+    pub cli_tools: BTreeMap<String, PathBuf>,
 }
 
 /// One selected target variant and its prepared targets: `clients[0]` serves
@@ -297,7 +299,7 @@ impl Session {
             progress,
             started,
             started_utc,
-            probe: Some(HostProbe::new(&run_id)),
+            probe: Some(HostProbe::new(&run_id).with_cli_tools(opts.cli_tools.clone())),
             target_options: TargetOptions {
                 instance_timeout: Some(opts.timeout),
                 ..opts.target_options

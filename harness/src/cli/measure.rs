@@ -237,15 +237,16 @@ fn mode(progress_quiet: bool) -> ProgressMode {
     }
 }
 
-fn run_options(out: &OutArgs, label: &str, quiet: bool) -> RunOptions {
+fn run_options(out: &OutArgs, label: &str, output: &Output) -> RunOptions {
     RunOptions {
         out: out.out.clone(),
         inputs: out.inputs.clone(),
         timeout: Duration::from_millis(out.timeout_ms),
         label: label.to_string(),
-        progress: mode(quiet),
+        progress: mode(output.quiet),
         hash_iterations: out.hash_iterations,
         unhardened_containers: out.container_hardening == OnOff::Off,
+        cli_tools: output.cli_tools.clone(),
     }
 }
 
@@ -259,7 +260,7 @@ fn run_options(out: &OutArgs, label: &str, quiet: bool) -> RunOptions {
 pub fn register_commands(common: &CommonArgs) -> Result<Vec<String>> {
     let mut cmds: Vec<CommandWorkload> = Vec::new();
     for spec in &common.commands {
-        let c = CommandWorkload::parse(spec).map_err(anyhow::Error::msg)?;
+        let c = CommandWorkload::parse(spec)?;
         if cmds.iter().any(|d| d.name == c.name) {
             bail!("--workload: `{}` is given twice", c.name);
         }
@@ -285,7 +286,7 @@ pub fn register_commands(common: &CommonArgs) -> Result<Vec<String>> {
     }
     let mut names = Vec::new();
     for mut c in cmds {
-        c.check().map_err(anyhow::Error::msg)?;
+        c.check()?;
         names.push(c.name.clone());
         register_command(c);
     }
@@ -345,6 +346,8 @@ pub struct Output {
     pub write_report: bool,
     /// The `--export-*` files to write at the end.
     pub exports: Exports,
+    /// Runtime CLIs given by `--cli-runtime` (tool → executable).
+    pub cli_tools: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 /// Prints `text` (rendered from the written file), the claims its data
@@ -429,7 +432,7 @@ pub const INCOMPLETE: i32 = 3;
 
 /// Runs a single-experiment plan and prints every table of its file.
 fn single(s: &Suite, common: &CommonArgs, label: &str, output: &Output) -> Result<i32> {
-    let (back, path) = execute(s, &run_options(&common.out, label, output.quiet), |_, _| {})?;
+    let (back, path) = execute(s, &run_options(&common.out, label, output), |_, _| {})?;
     Ok(show(&coldbench_reports::full(&back), &back, &path, output))
 }
 
@@ -441,15 +444,11 @@ pub fn suite(args: SuiteArgs, output: &Output) -> Result<i32> {
         suite = suite.smoke();
         label.push_str("-smoke");
     }
-    let (back, path) = execute(
-        &suite,
-        &run_options(&args.out, &label, output.quiet),
-        |e, run| {
-            // Each experiment's table as soon as it ends, from the file written then.
-            print!("\n{}", coldbench_reports::section(run, e, false));
-            let _ = std::io::stdout().flush();
-        },
-    )?;
+    let (back, path) = execute(&suite, &run_options(&args.out, &label, output), |e, run| {
+        // Each experiment's table as soon as it ends, from the file written then.
+        print!("\n{}", coldbench_reports::section(run, e, false));
+        let _ = std::io::stdout().flush();
+    })?;
     let end = format!(
         "\n{}{}",
         coldbench_reports::header(&back),

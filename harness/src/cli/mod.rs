@@ -93,10 +93,16 @@ pub fn main() -> i32 {
     if let Some(line) = coldbench::reap::leftovers(std::time::Duration::from_millis(1500)).line() {
         eprintln!("{line}");
     }
+    let mut cli_tools = std::collections::BTreeMap::new();
     for spec in &cli.cli_runtimes {
-        if let Err(e) = coldbench::targets::cli::register_runtime(spec) {
-            eprintln!("error: {e}");
-            return 2;
+        match coldbench::targets::cli::parse_runtime(spec) {
+            Ok((name, path)) => {
+                cli_tools.insert(name, path);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
         }
     }
     if let Some(Command::Compare(a)) = cli.command {
@@ -106,13 +112,14 @@ pub fn main() -> i32 {
         quiet: cli.quiet,
         write_report: !cli.no_report,
         exports: cli.exports,
+        cli_tools: cli_tools.clone(),
     };
     let result = match cli.command {
         None => measure::suite(cli.suite, &output),
         Some(Command::Run(a)) => measure::run(a, &output),
         Some(Command::Throughput(a)) => measure::throughput(a, &output),
         Some(Command::Density(a)) => measure::density(a, &output),
-        Some(Command::Targets) => targets::list().map(|()| 0),
+        Some(Command::Targets) => targets::list(cli_tools).map(|()| 0),
         Some(Command::Report(a)) => match report::print(a) {
             // A claims file that is not one is bad input: 2, naming the
             // claim and the field.

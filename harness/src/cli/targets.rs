@@ -4,8 +4,8 @@ use anyhow::Result;
 use coldbench::targets::{HostProbe, catalog};
 
 /// Prints every variant with its availability and, when unavailable, why.
-pub fn list() -> Result<()> {
-    let probe = HostProbe::new("list");
+pub fn list(cli_tools: std::collections::BTreeMap<String, std::path::PathBuf>) -> Result<()> {
+    let probe = HostProbe::new("list").with_cli_tools(cli_tools);
     let mut table = comfy_table::Table::new();
     table
         .load_preset(comfy_table::presets::UTF8_BORDERS_ONLY)

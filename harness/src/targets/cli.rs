@@ -4,7 +4,8 @@
 //! set-up, compilation cache lookup or compile, WASI context).
 //!
 //! A runtime's tool is found, in this order, where `--cli-runtime NAME=PATH`
-//! put it ([`register_runtime`]), in the set-up's tools directory
+//! put it ([`parse_runtime`], carried in [`HostProbe::cli_tools`]), in the
+//! set-up's tools directory
 //! ([`tools_dir`], `scripts/install-cli-runtimes.sh`), then on `PATH`.
 //! Runtimes the set-up cannot install on these machines (WasmEdge, wasm3:
 //! neither is in Debian's packages, crates.io or PyPI) are listed by
@@ -21,7 +22,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How a CLI variant runs a module.
@@ -115,18 +115,14 @@ fn cli_variant(v: &Variant) -> CliVariant {
         .expect("a cli variant")
 }
 
-fn registered() -> &'static Mutex<BTreeMap<String, PathBuf>> {
-    static R: OnceLock<Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
-    R.get_or_init(|| Mutex::new(BTreeMap::new()))
-}
-
-/// Registers `--cli-runtime NAME=PATH`: the tool `name` is the executable at
-/// `path` for every `cli-*` variant using it.
+/// Parses `--cli-runtime NAME=PATH`: the tool `name` is the executable at
+/// `path` for every `cli-*` variant using it (the CLI puts the pairs in
+/// [`HostProbe::cli_tools`]).
 ///
 /// # Errors
 /// The spec has no `=`, or `path` is not an executable file (the message
 /// names it).
-pub fn register_runtime(spec: &str) -> Result<(), String> {
+pub fn parse_runtime(spec: &str) -> Result<(String, PathBuf), String> {
     let (name, path) = spec.split_once('=').ok_or_else(|| {
         format!("--cli-runtime {spec:?}: expected NAME=PATH, e.g. wasmtime=/usr/local/bin/wasmtime")
     })?;
@@ -137,11 +133,7 @@ pub fn register_runtime(spec: &str) -> Result<(), String> {
             path.display()
         ));
     }
-    registered()
-        .lock()
-        .expect("registry")
-        .insert(name.to_string(), path);
-    Ok(())
+    Ok((name.to_string(), path))
 }
 
 /// Where `scripts/install-cli-runtimes.sh` puts the runtime CLIs it
@@ -157,9 +149,10 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// The executable of `tool`: registered, else in [`tools_dir`], else on `PATH`.
-pub fn find_tool(tool: &str) -> Option<PathBuf> {
-    if let Some(p) = registered().lock().expect("registry").get(tool) {
+/// The executable of `tool`: given by `--cli-runtime` (`given`), else in
+/// [`tools_dir`], else on `PATH`.
+pub fn find_tool(given: &BTreeMap<String, PathBuf>, tool: &str) -> Option<PathBuf> {
+    if let Some(p) = given.get(tool) {
         return Some(p.clone());
     }
     let installed = tools_dir().join(tool);
@@ -213,9 +206,9 @@ impl TargetFamily for CliFamily {
             .collect()
     }
 
-    fn availability(&self, v: &Variant, _host: &HostProbe) -> Result<(), String> {
+    fn availability(&self, v: &Variant, host: &HostProbe) -> Result<(), String> {
         let c = cli_variant(v);
-        let Some(path) = find_tool(c.tool) else {
+        let Some(path) = find_tool(&host.cli_tools, c.tool) else {
             return Err(format!(
                 "no `{}` found (--cli-runtime {}=PATH, {}, PATH); install: {}",
                 c.tool,
@@ -229,7 +222,7 @@ impl TargetFamily for CliFamily {
 
     fn build(&self, v: &Variant, ctx: &BuildContext<'_>) -> Box<dyn Target> {
         let c = cli_variant(v);
-        let tool = find_tool(c.tool).unwrap_or_else(|| PathBuf::from(c.tool));
+        let tool = find_tool(&ctx.host.cli_tools, c.tool).unwrap_or_else(|| PathBuf::from(c.tool));
         Box::new(CliTarget {
             version: tool_version(&tool).unwrap_or_default(),
             tool,

@@ -554,6 +554,9 @@ pub struct HostProbe {
     pub cgroup_layout: crate::host::CgroupLayout,
     /// The run whose containers the targets built from this probe label.
     pub run_id: String,
+    /// Runtime CLIs given by `--cli-runtime NAME=PATH` (tool → executable),
+    /// looked up before the set-up's tools directory and `PATH`.
+    pub cli_tools: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 impl HostProbe {
@@ -574,7 +577,17 @@ impl HostProbe {
             node: node::probe_node(),
             cgroup_layout: crate::host::CgroupLayout::read(),
             run_id: run_id.to_string(),
+            cli_tools: Default::default(),
         }
+    }
+
+    /// This probe with the runtime CLIs given by `--cli-runtime`.
+    pub fn with_cli_tools(
+        mut self,
+        tools: std::collections::BTreeMap<String, std::path::PathBuf>,
+    ) -> Self {
+        self.cli_tools = tools;
+        self
     }
 
     /// `Ok` if `v` can run here, else why not and how to enable it.

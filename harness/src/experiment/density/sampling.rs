@@ -49,7 +49,7 @@ impl Sampler<'_> {
                         );
                         processes = Some(1);
                     }
-                    Err(e) => problems.push(e),
+                    Err(e) => problems.push(e.to_string()),
                 }
             }
             engine = shared.and_then(|s| s.linear_memory_bytes);
@@ -62,7 +62,7 @@ impl Sampler<'_> {
             match ProcessTable::read() {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    problems.push(e);
+                    problems.push(e.to_string());
                     None
                 }
             }
@@ -85,7 +85,7 @@ impl Sampler<'_> {
                         Ok(b) => cg_sum += b,
                         Err(e) => {
                             cg_ok = false;
-                            problems.push(e);
+                            problems.push(e.to_string());
                         }
                     }
                     // The shim is the init process's parent; gVisor's sandbox
@@ -112,7 +112,7 @@ impl Sampler<'_> {
                     }
                     Err(e) => {
                         process_failed = true;
-                        problems.push(e);
+                        problems.push(e.to_string());
                     }
                 }
             }

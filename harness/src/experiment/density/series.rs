@@ -126,7 +126,7 @@ pub fn run_series(
         }
         let now = match HostMemory::read() {
             Ok(m) => m,
-            Err(e) => break (DensityStop::StartFailed, e),
+            Err(e) => break (DensityStop::StartFailed, e.to_string()),
         };
         if now.swap_used_bytes > base.swap_used_bytes + (1 << 20) {
             break (
