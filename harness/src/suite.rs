@@ -84,14 +84,34 @@ pub struct ColdStartPlan {
     pub cases: CasePick,
 }
 
-/// The density part of a suite: series to run, each `(workload, target id, cap)`.
+/// The density part of a suite: the series to run.
 #[derive(Debug, Clone)]
 pub struct DensityPlan {
     /// Stops and bounds of every series.
     pub settings: density::Settings,
-    /// `(workload, target id or prefix, cap)`; `None`: every workload × every
-    /// target, capped by `settings`.
-    pub series: Option<Vec<(&'static str, &'static str, u64)>>,
+    /// The series, each capped by its own count; `None`: every workload ×
+    /// every target, capped by `settings`.
+    pub series: Option<Vec<SeriesSpec>>,
+}
+
+/// One density series of a suite preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesSpec {
+    /// The workload held idle.
+    pub workload: &'static str,
+    /// A target id, or a prefix picking several ([`crate::targets::picks`]).
+    pub targets: &'static str,
+    /// The most live instances of the series.
+    pub max_instances: u64,
+}
+
+/// A [`SeriesSpec`] of `max_instances` instances of `workload` on `targets`.
+const fn series(workload: &'static str, targets: &'static str, max_instances: u64) -> SeriesSpec {
+    SeriesSpec {
+        workload,
+        targets,
+        max_instances,
+    }
 }
 
 /// The throughput part of a suite.
@@ -222,23 +242,23 @@ impl Suite {
                 density: Some(DensityPlan {
                     settings: density_settings(500, &[], 15),
                     series: Some(vec![
-                        ("noop", "native", 200),
-                        ("noop", "wasmtime-pooling", 500),
-                        ("noop", "wasmtime-aot", 200),
-                        ("noop", "wasmtime-jit", 20),
-                        ("noop", "wasmer-cranelift", 100),
-                        ("noop", "wasmi", 100),
-                        ("noop", "wamr-interp", 100),
-                        ("noop", "node", 10),
-                        ("noop", "cli-wasmtime", 10),
-                        ("noop", "docker-scratch-runc-bridge", 20),
-                        ("noop", "docker-debian-runc-bridge", 10),
-                        ("noop", "docker-exec-scratch-runc", 20),
-                        ("noop", "containerd-runc", 10),
-                        ("noop", "containerd-wasm-wamr", 10),
-                        ("thumbnail", "native", 5),
-                        ("thumbnail", "wasmtime-pooling", 5),
-                        ("thumbnail", "docker-scratch-runc-bridge", 5),
+                        series("noop", "native", 200),
+                        series("noop", "wasmtime-pooling", 500),
+                        series("noop", "wasmtime-aot", 200),
+                        series("noop", "wasmtime-jit", 20),
+                        series("noop", "wasmer-cranelift", 100),
+                        series("noop", "wasmi", 100),
+                        series("noop", "wamr-interp", 100),
+                        series("noop", "node", 10),
+                        series("noop", "cli-wasmtime", 10),
+                        series("noop", "docker-scratch-runc-bridge", 20),
+                        series("noop", "docker-debian-runc-bridge", 10),
+                        series("noop", "docker-exec-scratch-runc", 20),
+                        series("noop", "containerd-runc", 10),
+                        series("noop", "containerd-wasm-wamr", 10),
+                        series("thumbnail", "native", 5),
+                        series("thumbnail", "wasmtime-pooling", 5),
+                        series("thumbnail", "docker-scratch-runc-bridge", 5),
                     ]),
                 }),
                 throughput: Some(ThroughputPlan {
@@ -270,12 +290,12 @@ impl Suite {
                 density: Some(DensityPlan {
                     settings: density_settings(200, &[("docker", 20)], 20),
                     series: Some(vec![
-                        ("noop", "native", 100),
-                        ("noop", "wasmtime-pooling", 200),
-                        ("noop", "wasmtime-aot", 100),
-                        ("noop", "wasmer-cranelift", 100),
-                        ("noop", "wasmi", 100),
-                        ("noop", "docker-scratch-runc-none", 20),
+                        series("noop", "native", 100),
+                        series("noop", "wasmtime-pooling", 200),
+                        series("noop", "wasmtime-aot", 100),
+                        series("noop", "wasmer-cranelift", 100),
+                        series("noop", "wasmi", 100),
+                        series("noop", "docker-scratch-runc-none", 20),
                     ]),
                 }),
                 throughput: Some(ThroughputPlan {
@@ -340,7 +360,7 @@ impl Suite {
             d.settings.time_limit = d.settings.time_limit.min(Duration::from_secs(10));
             if let Some(list) = &mut d.series {
                 for s in list.iter_mut() {
-                    s.2 = s.2.min(3);
+                    s.max_instances = s.max_instances.min(3);
                 }
             }
         }
@@ -378,13 +398,13 @@ impl Suite {
         match &d.series {
             Some(list) => list
                 .iter()
-                .flat_map(|(w, t, cap)| {
+                .flat_map(|spec| {
                     ids.iter()
-                        .filter(|id| crate::targets::picks(t, id))
+                        .filter(|id| crate::targets::picks(spec.targets, id))
                         .map(|id| density::SeriesPlan {
-                            workload: w.to_string(),
+                            workload: spec.workload.to_string(),
                             target: id.clone(),
-                            cap: *cap,
+                            cap: spec.max_instances,
                             capped_by_target: true,
                         })
                         .collect::<Vec<_>>()
@@ -412,7 +432,7 @@ impl Suite {
     pub fn pool_instances(&self) -> Option<u32> {
         let d = self.density.as_ref()?;
         let max = match &d.series {
-            Some(list) => list.iter().map(|(_, _, c)| *c).max().unwrap_or(0),
+            Some(list) => list.iter().map(|s| s.max_instances).max().unwrap_or(0),
             None => d.settings.cap("wasmtime-pooling").0,
         };
         Some(max.max(1000) as u32 + 1)
