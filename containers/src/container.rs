@@ -1,7 +1,6 @@
 //! One container: its start by phase (create, attach, start), its teardown
 //! and the removal on drop that leaves nothing behind.
 
-#[allow(unused_imports)]
 use super::*;
 
 #[derive(Clone)]

@@ -1,7 +1,6 @@
 //! A process started in a running container (`create_exec` → `start_exec`),
 //! the container analogue of a new instance in a warm runtime.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// When each engine call of [`DockerHost::exec`] returned (`Instant`s,

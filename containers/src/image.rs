@@ -1,7 +1,6 @@
 //! Images: building one from an in-memory tar context (a Dockerfile and the
 //! workload binary) through the Engine API, and reading its id and size.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// A locally built image.

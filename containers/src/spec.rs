@@ -2,9 +2,6 @@
 //! hardening (read-only root, capabilities dropped, user, memory and task
 //! limits).
 
-#[allow(unused_imports)]
-use super::*;
-
 /// Where a container gets a command's `--workload-dir`: bind-mounted
 /// read-only there, and the working directory of its process.
 pub const WORKLOAD_DIR_MOUNT: &str = "/workload-dir";

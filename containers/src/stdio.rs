@@ -1,7 +1,6 @@
 //! The attach stream of a container or exec: writing its stdin, reading
 //! lines of its stdout with a bound on each wait and on a line's length.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The stdio of an attached process (a container's first process or an

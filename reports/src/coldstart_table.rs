@@ -2,7 +2,6 @@
 //! medians of every metric with their intervals, the in-runner phases, the
 //! in-process floors and the transport against the pipe round trip.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// What one start of `target` creates, as [`coldbench_results::StartKind::label`]

@@ -1,7 +1,6 @@
 //! The terminal table of a density section: bytes per instance by source,
 //! `t_ready` of the N-th instance, the stop reason and the projection.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Bytes per instance of `source` in series `s`, signed (`−` when memory

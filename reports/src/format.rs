@@ -3,7 +3,6 @@
 //! ledger, compare) formats through these, so one figure reads the same
 //! everywhere.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Formats a duration given in ns with a unit chosen for reading

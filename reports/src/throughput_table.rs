@@ -1,7 +1,6 @@
 //! The terminal table of a throughput section: requests/s with its interval,
 //! latency percentiles and the slowdown against native per cell.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The cells of a throughput cell's summary row, as text (each renderer

@@ -1,7 +1,6 @@
 //! The cold-start section: one distribution per workload × target × metric,
 //! the in-process floors and the pipe round trip (docs/design.md §3).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// A measured quantity. Phases a target does not have are absent, never zero.

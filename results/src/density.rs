@@ -2,7 +2,6 @@
 //! with its samples, memory per instance by source and the projection per host
 //! (docs/design.md §4).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The density section: how series ran and what they found.

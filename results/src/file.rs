@@ -2,7 +2,6 @@
 //! interrupted run, migration of older schema versions, and the lookups the
 //! reports use.
 
-#[allow(unused_imports)]
 use super::*;
 
 impl RunFile {

@@ -2,7 +2,6 @@
 //! configuration, the suite, every target with its knobs and artifacts, the
 //! cases, verification counts and errors.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One reading of the harness's own process ([`RunFile::harness`]). A

@@ -1,7 +1,6 @@
 //! The JSON Schema of `run.json`: generated from the types (schemars), closed
 //! (no unknown field), and the validator every read goes through.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The JSON Schema (draft 2020-12) of `run.json`, generated from [`RunFile`].

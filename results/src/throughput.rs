@@ -1,7 +1,6 @@
 //! The throughput section: its configuration and one cell per row × target ×
 //! mode (docs/design.md §5).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The throughput section: how cells ran and what they measured.

@@ -1,7 +1,6 @@
 //! The OCI runtime spec of a containerd container: process, mounts,
 //! namespaces and the hardening coldbench applies to every container.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The OCI runtime spec of one container: `spec.args` in a read-only

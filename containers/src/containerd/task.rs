@@ -1,7 +1,6 @@
 //! One containerd task: its start by phase, its stdio through FIFOs, its
 //! teardown (kill, wait for the exit, delete) and the removal on drop.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Makes a FIFO at `p` (mode 0600).

@@ -2,7 +2,6 @@
 //! 10 s: `harness[]` in `run.json`), so a long run shows whether coldbench
 //! itself grows.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// How often the harness reads its own process during a run.

@@ -3,7 +3,6 @@
 //! prepare is skipped with the reason), and more clients of a prepared target
 //! for throughput.
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Session {

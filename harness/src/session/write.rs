@@ -1,7 +1,6 @@
 //! Writing the run: the final `run.json` and the checkpoints in between (at
 //! most every 5 s, marked in progress), with every target's record.
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Session {

@@ -1,7 +1,6 @@
 //! The claims file: parsing quantities and bounds, reading and validating
 //! `claims.toml` (errors name the claim and the field).
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Unit {

@@ -2,7 +2,6 @@
 //! starts, density series, throughput cells, artifact sizes), each against the
 //! bound, and one verdict from them (docs/design.md §9).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Whether `pattern` selects target `t`: `wasm` (Wasm family, and Wasm in

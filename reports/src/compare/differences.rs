@@ -1,7 +1,6 @@
 //! What differs between the runs compared (revision, runtime versions, knobs,
 //! kernel, CPU, Docker, cases), and the warning when the hosts differ.
 
-#[allow(unused_imports)]
 use super::*;
 
 pub(super) fn host_warning(

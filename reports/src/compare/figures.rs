@@ -2,7 +2,6 @@
 //! and phase, throughput cells, bytes per instance, artifact sizes, each with
 //! its source (a histogram, an interval or a point).
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Source {

@@ -1,7 +1,6 @@
 //! A comparison as text: the terminal table and the Markdown page (its HTML
 //! page is `crate::html::compare`).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// `1.08× [1.03–1.12]`.

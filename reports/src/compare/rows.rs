@@ -2,7 +2,6 @@
 //! from the exact bootstrap of each side (one run each) or the run-to-run spread
 //! (sets of runs); the statistics are `coldbench_results::stats`.
 
-#[allow(unused_imports)]
 use super::*;
 
 pub(super) fn compare_row(

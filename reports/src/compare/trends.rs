@@ -1,7 +1,6 @@
 //! Trends across a series of runs: each figure of every run against the first,
 //! for the HTML trend charts.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One point of a trend: a row's figure in one run.

@@ -1,6 +1,5 @@
 //! The HTML page of `coldbench compare`: ratio chart, table and trend charts.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Most rows drawn in the compare page's ratio chart (rows that are not

@@ -2,7 +2,6 @@
 //! floors, phases, sizing, density, throughput, artifacts, provenance, the
 //! three answers.
 
-#[allow(unused_imports)]
 use super::*;
 
 pub(super) fn ledger(verdicts: &[Verdict]) -> String {

@@ -2,7 +2,6 @@
 //! distributions on a log axis, ratios with reference lines, curves against N,
 //! trends and phase bars.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Powers of ten spanning `[lo, hi]`, padded by one decade each side.

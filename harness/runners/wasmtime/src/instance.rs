@@ -1,7 +1,6 @@
 //! One instance's life in the runner: its store with the memory limiter and
 //! epoch deadline, instantiation (pooled or not), `_start` and the exit.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Why an instance was stopped by the epoch deadline: it ran this long

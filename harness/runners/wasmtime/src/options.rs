@@ -1,6 +1,5 @@
 //! The runner's command line: strategy, allocator and limits.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Command line: `--strategy jit|aot|pooling [--pool-instances N]

@@ -2,7 +2,6 @@
 //! frames through a channel, stdout written back as frames; WASI's sync and
 //! async stream traits on both.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Guest stdin, synchronous: bytes arrive from `Stdin` frames through a

@@ -1,7 +1,6 @@
 //! The projection of a series to a host: instances per host memory from the
 //! per-instance figure, after the reserve.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Instances per host by the one per-instance rule the reports share

@@ -2,7 +2,6 @@
 //! processes (PSS/USS) and cgroups, and the engine; the memory-mapping watch of
 //! a runner; per-instance figures by source.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Sums per-instance sources at one moment.

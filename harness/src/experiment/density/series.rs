@@ -2,7 +2,6 @@
 //! each answering one verified request and then held idle, sampled at 1, 2, 5,
 //! 10, … instances, until a limit binds; every instance torn down at the end.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// What a series produced besides its results entry: failures (phase, kind,

@@ -2,7 +2,6 @@
 //! thread of it asleep), a held command that ended, and the series head that
 //! names the stop reason with the numbers behind it.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// What every [`DensitySeries`] of one series shares.

@@ -3,7 +3,6 @@
 //! response) until the window closes; completions kept bounded (exact recent
 //! ones, the rest binned).
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The in-window completions of a cell, in bounded memory: the most recent

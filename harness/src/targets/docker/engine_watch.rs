@@ -2,7 +2,6 @@
 //! waiting for it before a start's clock is read, and the outage after a failed
 //! start, bounded by `ENGINE_WAIT`.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// How long a start waits for a Docker engine that stopped answering to

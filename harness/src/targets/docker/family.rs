@@ -2,7 +2,6 @@
 //! (runc, runsc, crun), network (`bridge`, `none`) and the warm-container exec
 //! variants; which of them this host can run, and why not.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Image flavour.

@@ -1,7 +1,6 @@
 //! A started container or exec as an [`Instance`]: requests over the attach
 //! stream, teardown (removal) with its own timing.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// A process exec'd in a warm container.

@@ -1,7 +1,6 @@
 //! One instance in a runner: its start by phase (stamps on the runner's clock
 //! placed on the harness's timeline), requests, and its teardown.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One instance inside the runner.

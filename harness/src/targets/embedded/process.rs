@@ -3,7 +3,6 @@
 //! to; killed and reaped on drop. Instances abandoned by a dead runner are kept
 //! for a grace period so their late events are dropped quietly.
 
-#[allow(unused_imports)]
 use super::*;
 
 pub(super) enum Event {

@@ -1,7 +1,6 @@
 //! wasmer's variants: Cranelift and Singlepass artifacts compiled at prepare
 //! and deserialized at every start. The runner is `harness/runners/wasmer`.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// wasmer's variants, in table order.

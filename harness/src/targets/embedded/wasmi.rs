@@ -1,7 +1,6 @@
 //! wasmi's variant: the interpreter parsing the module (lazy translation) at
 //! every start. The runner is `harness/runners/wasmi`.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// wasmi's variant.

@@ -2,7 +2,6 @@
 //! `.cwasm` deserialized at every start) and pooling (module loaded once,
 //! `InstancePre`, pooling allocator). The runner is `harness/runners/wasmtime`.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// wasmtime's variants, in table order.

@@ -1,7 +1,6 @@
 //! The in-process floor a runner times in every run: its own per-start work on
 //! the calling thread, hot and after idle, on coldbench's `noop` module.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// The module a [`Kind::Load`] command names (`path=`): its path and bytes.

@@ -2,7 +2,6 @@
 //! own, idle threads are kept (up to a bound) so a start does not pay for a
 //! thread spawn.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// A job for an instance thread ([`Workers`]).
