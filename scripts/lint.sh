@@ -15,10 +15,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTDOCFLAGS="-D warnings"
+root="$PWD"
+# The nested workspaces, each its own Cargo.lock.
+nested_workspaces=(workloads harness/runners/wasmtime harness/runners/wasmer harness/runners/wasmi
+    harness/runners/wamr harness/shims/wamr)
 
 if [ "${1:-}" = "--fix" ]; then
     cargo fmt --all
-    for ws in workloads harness/runners/*/ harness/shims/wamr; do
+    for ws in "${nested_workspaces[@]}"; do
         (cd "$ws" && cargo fmt --all)
     done
 fi
@@ -26,14 +30,13 @@ fi
 step() { echo "lint: $*" >&2; "$@"; }
 
 step cargo fmt --all --check
-for ws in workloads harness/runners/wasmtime harness/runners/wasmer harness/runners/wasmi harness/runners/wamr harness/shims/wamr; do
+for ws in "${nested_workspaces[@]}"; do
     (cd "$ws" && step cargo fmt --all --check)
 done
 
 step cargo clippy --release --workspace --all-targets -- -D warnings
 step cargo doc --release --workspace --no-deps
 
-root="$PWD"
 nested() { # dir, extra cargo args
     local ws="$1"; shift
     local env=(CARGO_TARGET_DIR="$root/target/lint")
@@ -47,9 +50,7 @@ nested() { # dir, extra cargo args
 }
 # The workloads are built for wasm32-wasip1 and musl; clippy them for the host
 # target (their code has no target-specific paths the lints see differently).
-nested workloads --workspace
-for runner in wasmtime wasmer wasmi wamr; do
-    nested "harness/runners/$runner"
+for ws in "${nested_workspaces[@]}"; do
+    if [ "$ws" = workloads ]; then nested "$ws" --workspace; else nested "$ws"; fi
 done
-nested harness/shims/wamr
 echo "lint: all clean" >&2

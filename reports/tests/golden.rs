@@ -190,14 +190,6 @@ fn the_ci_comparisons_render_as_stored() {
     // against five (the run-to-run spread).
     let base = runs_in("ci/baseline");
     let one = compare::compare(&base[0], "1", &base[1], "2", &Options::default()).unwrap();
-    diffs.extend(check(
-        &golden.join("compare-baseline-1-2.md"),
-        &compare::markdown(&one),
-    ));
-    diffs.extend(check(
-        &golden.join("compare-baseline-1-2.txt"),
-        &compare::terminal(&one, true),
-    ));
     let b = runs_in("ci/ground-truth/hash-1250/base");
     let m = runs_in("ci/ground-truth/hash-1250/more");
     let c = compare::compare_sets(
@@ -208,14 +200,16 @@ fn the_ci_comparisons_render_as_stored() {
         &Options::default(),
     )
     .unwrap();
-    diffs.extend(check(
-        &golden.join("compare-hash-1250.md"),
-        &compare::markdown(&c),
-    ));
-    diffs.extend(check(
-        &golden.join("compare-hash-1250.txt"),
-        &compare::terminal(&c, true),
-    ));
+    for (name, c) in [("compare-baseline-1-2", &one), ("compare-hash-1250", &c)] {
+        diffs.extend(check(
+            &golden.join(format!("{name}.md")),
+            &compare::markdown(c),
+        ));
+        diffs.extend(check(
+            &golden.join(format!("{name}.txt")),
+            &compare::terminal(c, true),
+        ));
+    }
     assert!(diffs.is_empty(), "{}", diffs.join("\n\n"));
 }
 

@@ -92,21 +92,16 @@ impl TargetFamily for ContainerdFamily {
         connect_timeout: Duration,
         dead: &dyn Fn(&str) -> bool,
     ) -> Vec<String> {
-        let mut owners = Vec::new();
         let socket = socket();
-        if socket.exists()
-            && let Ok(ctrd) = ContainerdHost::connect(&socket, "reaper", me, connect_timeout)
-        {
-            let timeout = Duration::from_secs(30);
-            if let Ok(list) = ctrd.owned_containers(timeout) {
-                for (id, owner) in list {
-                    if dead(&owner) && ctrd.remove_by_id(&id, timeout).is_ok() {
-                        owners.push(owner);
-                    }
-                }
-            }
+        if !socket.exists() {
+            return Vec::new();
         }
-        owners
+        let Ok(ctrd) = ContainerdHost::connect(&socket, "reaper", me, connect_timeout) else {
+            return Vec::new();
+        };
+        let timeout = Duration::from_secs(30);
+        let owned = ctrd.owned_containers(timeout).unwrap_or_default();
+        super::remove_dead_owners(owned, dead, |id| ctrd.remove_by_id(id, timeout).is_ok())
     }
 
     fn variants(&'static self) -> Vec<Variant> {

@@ -371,6 +371,21 @@ pub trait TargetFamily: Sync {
     }
 }
 
+/// What [`TargetFamily::reap_containers`] does once an engine answered:
+/// of the `(container id, owner)` pairs it listed, removes (with `remove`)
+/// those whose owner `dead` says is gone, and returns their owners.
+pub(crate) fn remove_dead_owners(
+    owned: Vec<(String, String)>,
+    dead: &dyn Fn(&str) -> bool,
+    remove: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    owned
+        .into_iter()
+        .filter(|(id, owner)| dead(owner) && remove(id))
+        .map(|(_, owner)| owner)
+        .collect()
+}
+
 /// Every family this build knows, in table order: one line per family.
 pub static FAMILIES: &[&dyn TargetFamily] = &[
     &native::FAMILY,

@@ -189,18 +189,14 @@ impl TargetFamily for DockerFamily {
         connect_timeout: Duration,
         dead: &dyn Fn(&str) -> bool,
     ) -> Vec<String> {
-        let mut owners = Vec::new();
-        if let Ok(docker) = DockerHost::connect("reaper", me, connect_timeout) {
-            let timeout = Duration::from_secs(30);
-            if let Ok(list) = docker.owned_containers(timeout) {
-                for (id, owner) in list {
-                    if dead(&owner) && docker.remove_by_id(&id, timeout).is_ok() {
-                        owners.push(owner);
-                    }
-                }
-            }
-        }
-        owners
+        let Ok(docker) = DockerHost::connect("reaper", me, connect_timeout) else {
+            return Vec::new();
+        };
+        let timeout = Duration::from_secs(30);
+        let owned = docker.owned_containers(timeout).unwrap_or_default();
+        crate::targets::remove_dead_owners(owned, dead, |id| {
+            docker.remove_by_id(id, timeout).is_ok()
+        })
     }
 
     fn variants(&'static self) -> Vec<Variant> {
