@@ -32,6 +32,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 mod task;
 pub use task::*;
+mod exec;
+pub use exec::*;
 mod spec;
 pub use spec::*;
 
@@ -308,54 +310,17 @@ impl ContainerdHost {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("{}-{n}", self.prefix);
         let dir = self.fifo_root.join(&id);
-        std::fs::create_dir_all(&dir).map_err(|source| ContainerdError::Io {
-            what: "cannot create the FIFO directory",
-            path: dir.display().to_string(),
-            source,
-        })?;
-        // The directory is the owner's alone; the stdin FIFO is readable by
-        // others too: a hardened guest (user 65534) reopens its stdin
-        // read-only through /proc/self/fd/0 (coldbench's Wasm shim, for end
-        // of input), which checks the FIFO's own mode but no directory's.
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(
-                |source| ContainerdError::Io {
-                    what: "cannot restrict the FIFO directory",
-                    path: dir.display().to_string(),
-                    source,
-                },
-            )?;
-        }
-        let (stdin_path, stdout_path, stderr_path) =
-            (dir.join("stdin"), dir.join("stdout"), dir.join("stderr"));
-        mkfifo(&stdin_path, 0o604)?;
-        mkfifo(&stdout_path, 0o600)?;
-        mkfifo(&stderr_path, 0o600)?;
-        let open = |p: &Path, write: bool| {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .write(write)
-                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-                .open(p)
-                .map_err(|source| ContainerdError::Io {
-                    what: "cannot open FIFO",
-                    path: p.display().to_string(),
-                    source,
-                })
-        };
-        // Both opened before the shim opens its ends, so neither side blocks:
-        // stdout read-only (the shim writes), stdin read-write (the shim
-        // reads; closing ours is its end of file).
-        let stdout = open(&stdout_path, false)?;
-        let stderr = open(&stderr_path, false)?;
-        let stdin = open(&stdin_path, true)?;
+        let io = Fifos::make(&dir)?;
+        let oci = oci_spec(spec, &id);
+        let process = oci["process"].clone();
         let mut task = Task {
             id: id.clone(),
             inner: self.inner.clone(),
-            stdin: Some(stdin),
-            stdout: Some(stdout),
+            stdin: Some(io.stdin),
+            stdout: Some(io.stdout),
             dir,
+            process,
+            execs: std::sync::atomic::AtomicU64::new(0),
             pid: 0,
             stamps: None,
             removed: false,
@@ -377,7 +342,7 @@ impl ContainerdHost {
             }),
             spec: Some(prost_types::Any {
                 type_url: "types.containerd.io/opencontainers/runtime-spec/1/Spec".into(),
-                value: oci_spec(spec, &id).to_string().into_bytes(),
+                value: oci.to_string().into_bytes(),
             }),
             ..Default::default()
         };
@@ -399,9 +364,9 @@ impl ContainerdHost {
                 self.inner.tasks().create(with_namespace!(
                     CreateTaskRequest {
                         container_id: id.clone(),
-                        stdin: stdin_path.display().to_string(),
-                        stdout: stdout_path.display().to_string(),
-                        stderr: stderr_path.display().to_string(),
+                        stdin: io.stdin_path.display().to_string(),
+                        stdout: io.stdout_path.display().to_string(),
+                        stderr: io.stderr_path.display().to_string(),
                         terminal: false,
                         ..Default::default()
                     },
@@ -415,30 +380,7 @@ impl ContainerdHost {
         if let Some(out) = &task.stdout {
             set_blocking(out)?;
         }
-        // Its stderr is drained by a thread of its own into a bounded buffer
-        // (64 KiB kept), so a chatty guest never blocks on it.
-        set_blocking(&stderr)?;
-        let kept = task.stderr.clone();
-        std::thread::Builder::new()
-            .name("containerd-stderr".into())
-            .spawn(move || {
-                let mut stderr = stderr;
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = std::io::Read::read(&mut stderr, &mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut k = kept.lock().unwrap_or_else(|p| p.into_inner());
-                    if k.len() < 64 * 1024 {
-                        k.extend_from_slice(&buf[..n]);
-                    }
-                }
-            })
-            .map_err(|source| ContainerdError::Io {
-                what: "cannot spawn the stderr reader of",
-                path: id.clone(),
-                source,
-            })?;
+        drain_stderr(io.stderr, task.stderr.clone(), &id)?;
         let attached_at = Instant::now();
         let started = self
             .inner

@@ -44,7 +44,7 @@ impl StartFailure {
         let kind = match e {
             LineError::Timeout { .. } => FailureKind::Timeout,
             LineError::Eof { .. } => FailureKind::Eof,
-            LineError::TooLong { .. } => FailureKind::Protocol,
+            LineError::TooLong { .. } | LineError::Backlog { .. } => FailureKind::Protocol,
         };
         StartFailure::new(phase, kind, message)
     }

@@ -205,6 +205,55 @@ pub fn max_map_count() -> Option<u64> {
         .ok()
 }
 
+/// `fs.file-max` (open files the whole host may hold), if readable.
+pub fn file_max() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/fs/file-max")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Open files on the host now: file handles allocated, the first field of
+/// `/proc/sys/fs/file-nr`; `None` if unreadable.
+pub fn host_open_files() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/fs/file-nr")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// File descriptors this process holds now (`/proc/self/fd` entries, less
+/// the one the listing itself opens); `None` if unreadable.
+pub fn own_open_files() -> Option<u64> {
+    let n = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+    Some(n.saturating_sub(1))
+}
+
+/// Raises this process's open-files soft limit (`RLIMIT_NOFILE`) to its
+/// hard limit, as a server holding one descriptor per client does, and
+/// returns the soft limit now in force (`None`: unlimited or unreadable).
+/// A density series holds the harness's ends of every live instance's
+/// pipes, sockets or FIFOs: with a soft limit of 1,024 (a common default)
+/// a series of native processes would stop at ~340 instances on the
+/// harness's own descriptors, not on anything the host lacks.
+pub fn raise_open_files_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    if now.current != now.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: now.maximum,
+                maximum: now.maximum,
+            },
+        );
+    }
+    getrlimit(Resource::Nofile).current
+}
+
 /// Number of memory mappings (VMAs) of `pid` (`/proc/PID/maps` lines), if readable.
 pub fn map_count(pid: u32) -> Option<u64> {
     let s = std::fs::read(format!("/proc/{pid}/maps")).ok()?;

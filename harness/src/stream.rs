@@ -2,7 +2,9 @@
 //! carries the bytes (a pipe, a runner's frames, a Docker attach stream).
 
 use coldbench_protocol::monotonic_ns;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// Why a line could not be read.
@@ -32,6 +34,94 @@ pub enum LineError {
         /// The first bytes, lossy UTF-8, at most 200 chars.
         partial: String,
     },
+    /// The instance wrote more than [`MAX_BACKLOG_BYTES`] that this reader
+    /// had not taken yet, and the sender cut its stream there (see
+    /// [`stamped_channel`]): the instance floods its stdout faster than the
+    /// harness reads it.
+    #[error(
+        "the instance wrote more than {limit_bytes} bytes of stdout the harness had not read yet: it floods its stdout; its output was cut there"
+    )]
+    Backlog {
+        /// The bound that was passed, bytes ([`MAX_BACKLOG_BYTES`]).
+        limit_bytes: usize,
+    },
+}
+
+/// Most bytes a [`StampedSender`] holds sent but not yet received (8 MiB):
+/// eight protocol lines at their longest ([`MAX_LINE_BYTES`]), and room for
+/// a command's output while its reader digests it. A runner's event thread
+/// reads every instance's frames from one pipe, so it cannot wait for one
+/// slow reader; without a bound, a guest flooding its stdout grew the
+/// harness by 42-148 MiB before its line was cut (wasmtime-pooling, AMD EPYC
+/// 2-vCPU guest, 2026-12-07).
+pub const MAX_BACKLOG_BYTES: usize = 8 << 20;
+
+/// Bytes sent on a [`StampedSender`] and not yet received, and whether the
+/// sender cut the stream for passing [`MAX_BACKLOG_BYTES`].
+#[derive(Default)]
+struct Backlog {
+    bytes: AtomicUsize,
+    cut: AtomicBool,
+}
+
+/// The sending half of [`stamped_channel`]: chunks stamped by the thread
+/// that read them, never more than [`MAX_BACKLOG_BYTES`] unreceived.
+pub struct StampedSender {
+    tx: Sender<(Vec<u8>, u64)>,
+    backlog: Arc<Backlog>,
+}
+
+/// A [`StampedSender::send`] that would have passed [`MAX_BACKLOG_BYTES`]:
+/// nothing was sent, and the reader ends its stream with
+/// [`LineError::Backlog`] once this sender is dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BacklogFull {
+    /// Bytes sent and not yet received when the chunk came.
+    pub backlog_bytes: usize,
+    /// The chunk's length, bytes.
+    pub chunk_bytes: usize,
+}
+
+impl StampedSender {
+    /// Sends `chunk`, read from the OS at `read_ns` (`CLOCK_MONOTONIC` ns).
+    ///
+    /// Errors: [`BacklogFull`] if the bytes sent and not yet received would
+    /// pass [`MAX_BACKLOG_BYTES`] (the stream is then marked cut: drop this
+    /// sender to end it). A reader gone is not an error: its bytes are
+    /// dropped, as a closed pipe's would be.
+    pub fn send(&self, chunk: Vec<u8>, read_ns: u64) -> Result<(), BacklogFull> {
+        let chunk_bytes = chunk.len();
+        let backlog_bytes = self.backlog.bytes.fetch_add(chunk_bytes, Ordering::AcqRel);
+        if backlog_bytes + chunk_bytes > MAX_BACKLOG_BYTES {
+            self.backlog.bytes.fetch_sub(chunk_bytes, Ordering::AcqRel);
+            self.backlog.cut.store(true, Ordering::Release);
+            return Err(BacklogFull {
+                backlog_bytes,
+                chunk_bytes,
+            });
+        }
+        if self.tx.send((chunk, read_ns)).is_err() {
+            self.backlog.bytes.fetch_sub(chunk_bytes, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+}
+
+/// A stream of stamped chunks bounded at [`MAX_BACKLOG_BYTES`] in flight:
+/// its sender (for the thread that reads the OS) and its reader, whose
+/// [`LineReader::line_read_ns`] is the sender's stamp, not this thread's
+/// later wake-up. The sender's drop is end of file, or
+/// [`LineError::Backlog`] if it cut the stream.
+pub fn stamped_channel() -> (StampedSender, LineReader) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let backlog = Arc::new(Backlog::default());
+    (
+        StampedSender {
+            tx,
+            backlog: backlog.clone(),
+        },
+        LineReader::over(Source::Stamped { rx, backlog }),
+    )
 }
 
 /// Longest line accepted, bytes (1 MiB). Ready and response lines are a few
@@ -46,8 +136,12 @@ enum Source {
     /// received here; the sender's drop is end of file.
     Chunks(Receiver<Vec<u8>>),
     /// Chunks sent by the thread that read them (a runner's event thread),
-    /// each with the `CLOCK_MONOTONIC` ns of that read.
-    Stamped(Receiver<(Vec<u8>, u64)>),
+    /// each with the `CLOCK_MONOTONIC` ns of that read; `backlog` counts
+    /// the bytes in the channel ([`stamped_channel`]).
+    Stamped {
+        rx: Receiver<(Vec<u8>, u64)>,
+        backlog: Arc<Backlog>,
+    },
     /// A child's stdout pipe, read by the caller's own thread (no thread
     /// between the process and the harness: one wake-up per line, not two);
     /// `None` once it ended. `scratch`: the read buffer, allocated at the
@@ -68,6 +162,8 @@ enum Recv {
     /// Nothing arrived in time (or, polled, nothing is there now).
     Nothing,
     End,
+    /// The sender cut the stream at [`MAX_BACKLOG_BYTES`].
+    Cut,
 }
 
 impl Source {
@@ -79,9 +175,13 @@ impl Source {
                 Ok(None) => Recv::Nothing,
                 Err(SenderGone) => Recv::End,
             },
-            Source::Stamped(rx) => match receive(rx, deadline) {
-                Ok(Some((c, read_ns))) => Recv::Chunk(c, read_ns),
+            Source::Stamped { rx, backlog } => match receive(rx, deadline) {
+                Ok(Some((c, read_ns))) => {
+                    backlog.bytes.fetch_sub(c.len(), Ordering::AcqRel);
+                    Recv::Chunk(c, read_ns)
+                }
                 Ok(None) => Recv::Nothing,
+                Err(SenderGone) if backlog.cut.load(Ordering::Acquire) => Recv::Cut,
                 Err(SenderGone) => Recv::End,
             },
             Source::Pipe { pipe, scratch } => {
@@ -199,14 +299,6 @@ impl LineReader {
         }
     }
 
-    /// Wraps a channel of chunks each stamped by the thread that read them
-    /// from the OS (`CLOCK_MONOTONIC` ns), so that
-    /// [`LineReader::line_read_ns`] is that read, not this thread's later
-    /// wake-up; the sender's drop is end of file.
-    pub fn stamped(rx: Receiver<(Vec<u8>, u64)>) -> Self {
-        LineReader::over(Source::Stamped(rx))
-    }
-
     /// Reads a child's stdout pipe directly, on the caller's thread (with
     /// `poll(2)` for the deadline); end of file is the stream's end.
     pub fn from_pipe(pipe: std::process::ChildStdout) -> Self {
@@ -226,7 +318,7 @@ impl LineReader {
     /// When the harness read the bytes that completed the line
     /// [`LineReader::read_line`] returned last, `CLOCK_MONOTONIC` ns: on the
     /// caller's thread for a pipe (right after `read`) and for plain chunks
-    /// (at their receipt), on the reading thread for [`LineReader::stamped`]
+    /// (at their receipt), on the reading thread for [`stamped_channel`]
     /// chunks. 0 before any line.
     pub fn line_read_ns(&self) -> u64 {
         self.buf_read_ns
@@ -272,6 +364,12 @@ impl LineReader {
                         partial: self.partial(),
                     });
                 }
+                Recv::Cut => {
+                    self.buf = Vec::new();
+                    return Err(LineError::Backlog {
+                        limit_bytes: MAX_BACKLOG_BYTES,
+                    });
+                }
             }
         }
     }
@@ -303,6 +401,11 @@ impl LineReader {
             match self.source.recv(Some(deadline)) {
                 Recv::Chunk(chunk, _) => d.add(&chunk),
                 Recv::Nothing => {}
+                Recv::Cut => {
+                    return Err(LineError::Backlog {
+                        limit_bytes: MAX_BACKLOG_BYTES,
+                    });
+                }
                 Recv::End => {
                     return Ok(OutputDigest {
                         crc32: d.hasher.finalize(),
@@ -325,7 +428,7 @@ impl LineReader {
             }
             match self.source.recv(Some(deadline)) {
                 Recv::Chunk(..) | Recv::Nothing => {}
-                Recv::End => return true,
+                Recv::End | Recv::Cut => return true,
             }
         }
     }
@@ -355,7 +458,7 @@ impl LineReader {
                     self.digested = Some(d);
                 }
                 Recv::Nothing => return false,
-                Recv::End => return true,
+                Recv::End | Recv::Cut => return true,
             }
         }
     }
@@ -439,12 +542,11 @@ mod tests {
     fn a_line_is_stamped_when_its_last_bytes_were_read() {
         // Stamped chunks: the sender's stamp of the chunk holding the newline,
         // not when this thread took the line.
-        let (tx, rx) = mpsc::channel();
-        let mut r = LineReader::stamped(rx);
+        let (tx, mut r) = stamped_channel();
         assert_eq!(r.line_read_ns(), 0);
-        tx.send((b"COLDBENCH-RE".to_vec(), 100)).unwrap();
-        tx.send((b"ADY noop 1\nRES ok\nRES".to_vec(), 200)).unwrap();
-        tx.send((b" again\n".to_vec(), 300)).unwrap();
+        tx.send(b"COLDBENCH-RE".to_vec(), 100).unwrap();
+        tx.send(b"ADY noop 1\nRES ok\nRES".to_vec(), 200).unwrap();
+        tx.send(b" again\n".to_vec(), 300).unwrap();
         let d = Instant::now() + Duration::from_secs(1);
         assert_eq!(r.read_line(d).unwrap(), "COLDBENCH-READY noop 1");
         assert_eq!(r.line_read_ns(), 200);
@@ -459,6 +561,49 @@ mod tests {
         let before = monotonic_ns();
         r.read_line(d).unwrap();
         assert!((before..=monotonic_ns()).contains(&r.line_read_ns()));
+    }
+
+    #[test]
+    fn a_stamped_stream_holds_at_most_its_backlog_and_says_so_when_cut() {
+        let (tx, mut r) = stamped_channel();
+        let chunk = vec![b'x'; 64 << 10];
+        let fit = MAX_BACKLOG_BYTES / chunk.len();
+        for _ in 0..fit {
+            tx.send(chunk.clone(), 1).unwrap();
+        }
+        // One byte more than the bound is refused, and nothing of it sent.
+        assert_eq!(
+            tx.send(vec![b'y'], 2),
+            Err(BacklogFull {
+                backlog_bytes: MAX_BACKLOG_BYTES,
+                chunk_bytes: 1
+            })
+        );
+        // Lines sent before the cut are all read, then the cut is reported
+        // as such, not as a clean end of file.
+        let (tx2, mut r2) = stamped_channel();
+        let mut line = vec![b'x'; 64 << 10];
+        *line.last_mut().unwrap() = b'\n';
+        for _ in 0..fit {
+            tx2.send(line.clone(), 1).unwrap();
+        }
+        assert!(tx2.send(line.clone(), 2).is_err(), "full");
+        drop(tx2);
+        let d = Instant::now() + Duration::from_secs(5);
+        for _ in 0..fit {
+            assert_eq!(r2.read_line(d).unwrap().len(), line.len() - 1);
+        }
+        match r2.read_line(d) {
+            Err(LineError::Backlog { limit_bytes }) => assert_eq!(limit_bytes, MAX_BACKLOG_BYTES),
+            other => panic!("expected the cut, got {other:?}"),
+        }
+        // Received bytes free the backlog: after the reader took a chunk,
+        // the next one fits again.
+        let first = r.source.recv(Some(d));
+        assert!(matches!(first, Recv::Chunk(..)));
+        tx.send(chunk.clone(), 3).unwrap();
+        drop(tx);
+        assert!(matches!(r.digest_to_end(d), Err(LineError::Backlog { .. })));
     }
 
     #[test]

@@ -682,6 +682,7 @@ fn targets_lists_every_family_with_reasons_for_what_cannot_run() {
             "cli-wasmtime",
             "cli-wasmtime-aot",
             "containerd-runc",
+            "containerd-exec-runc",
             "containerd-wasm-wamr",
         ] {
             assert!(row(id).contains(" yes "), "{}", row(id));
@@ -766,12 +767,16 @@ fn containerd_leftovers() -> Vec<String> {
 }
 
 #[test]
-fn containerd_runc_and_the_wasm_shim_run_real_inputs_with_their_phases() {
+fn containerd_runc_its_warm_exec_and_the_wasm_shim_run_real_inputs_with_their_phases() {
     let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     if !docker_up() {
         return;
     }
-    let ids = ["containerd-runc", "containerd-wasm-wamr"];
+    let ids = [
+        "containerd-runc",
+        "containerd-exec-runc",
+        "containerd-wasm-wamr",
+    ];
     let listing = targets_listing();
     let available = |id: &str| {
         listing
@@ -793,7 +798,22 @@ fn containerd_runc_and_the_wasm_shim_run_real_inputs_with_their_phases() {
             "{:?}",
             rec.knobs
         );
-        assert_phases_add_up(&run, "hash", id, &CONTAINER_PHASES);
+        // The exec variant's start is a process in the container it
+        // started at prepare, by phases of its own.
+        let start = rec.start.clone().expect("start path recorded");
+        if id == "containerd-exec-runc" {
+            assert_eq!(
+                start.kind,
+                coldbench_results::StartKind::ProcessInWarmContainer
+            );
+            assert_phases_add_up(&run, "hash", id, &EXEC_PHASES);
+        } else {
+            assert_ne!(
+                start.kind,
+                coldbench_results::StartKind::ProcessInWarmContainer
+            );
+            assert_phases_add_up(&run, "hash", id, &CONTAINER_PHASES);
+        }
     }
     assert!(
         containerd_leftovers().is_empty(),

@@ -16,14 +16,24 @@
 //! - **tasks, at the kernel's maxima**: the same with `kernel.pid_max` at its
 //!   64-bit maximum, [`PID_MAX_LIMIT`] (`threads-max` scales with memory and
 //!   its ceiling is far above): what any host of that size can be set to.
+//! - **open files, as set**: 95 % of the measured host's `fs.file-max`,
+//!   minus the files open at the first sample, ÷ open files per instance
+//!   (slope of `fs.file-nr`) — on the measured host's size only: its
+//!   default is a tenth of the memory in KiB and it can be raised far past
+//!   anything a host holds, so no column sizes it at its maximum.
 //!
-//! **Per-process** limits bind one runner process, and a host running more
-//! runner processes has more of them; they never bind a host, and the sheet
-//! gives how many runner processes the host-wide count needs:
+//! **Per-process** limits bind one runner process (or the harness process
+//! driving the instances), and a host running more such processes has more
+//! of them; they never bind a host, and the sheet gives how many processes
+//! the host-wide count needs:
 //! - **memory mappings**: 95 % of `vm.max_map_count`, minus the runner's
 //!   mappings at the first sample, ÷ mappings per instance;
 //! - **engine cap**: the pooling allocator's slots (`pool_instances` knob),
-//!   as configured for the run.
+//!   as configured for the run;
+//! - **open files of the harness**: 95 % of its `RLIMIT_NOFILE` (raised to
+//!   the hard limit), minus its descriptors at the first sample, ÷ its
+//!   descriptors per instance (its ends of each process's pipes, each
+//!   container's socket or FIFOs; none for instances in a runner).
 
 use coldbench_results::{DensitySeries, RunFile};
 
@@ -40,10 +50,15 @@ pub enum Limit {
     Tasks,
     /// The task limit with `kernel.pid_max` at its maximum ([`PID_MAX_LIMIT`]).
     TasksAtMaximum,
+    /// The measured host's open files (`fs.file-max`), as set.
+    OpenFiles,
     /// Memory mappings of one runner process.
     Mappings,
     /// The engine's own capacity (pooling slots) in one runner process.
     EngineCap,
+    /// Descriptors of the one harness process driving the instances
+    /// (`RLIMIT_NOFILE`).
+    ProcessFiles,
 }
 
 /// Whether a limit binds a host or one runner process.
@@ -62,16 +77,18 @@ impl Limit {
             Limit::Memory => "memory",
             Limit::Tasks => "tasks as set",
             Limit::TasksAtMaximum => "tasks at pid_max's maximum",
+            Limit::OpenFiles => "open files as set",
             Limit::Mappings => "memory mappings",
             Limit::EngineCap => "engine cap",
+            Limit::ProcessFiles => "open files of the harness",
         }
     }
 
     /// Whether it binds the host or one runner process.
     pub fn scope(self) -> Scope {
         match self {
-            Limit::Memory | Limit::Tasks | Limit::TasksAtMaximum => Scope::Host,
-            Limit::Mappings | Limit::EngineCap => Scope::PerProcess,
+            Limit::Memory | Limit::Tasks | Limit::TasksAtMaximum | Limit::OpenFiles => Scope::Host,
+            Limit::Mappings | Limit::EngineCap | Limit::ProcessFiles => Scope::PerProcess,
         }
     }
 }
@@ -119,8 +136,8 @@ impl Sizing {
             .min_by_key(|a| a.instances)
     }
 
-    /// Runner processes the host-wide count needs under the per-process
-    /// limit (`None` without either).
+    /// Runner (or harness) processes the host-wide count needs under the
+    /// per-process limit (`None` without either).
     pub fn runner_processes(&self) -> Option<u64> {
         let (h, p) = (self.binding()?, self.per_process()?);
         (p.instances > 0).then(|| h.instances.div_ceil(p.instances).max(1))
@@ -217,6 +234,35 @@ pub fn size(
             ),
         });
     }
+    let files_per_instance = |f: fn(&coldbench_results::DensitySample) -> Option<u64>| {
+        per_instance(s, f).filter(|(per, _)| *per > 0.0)
+    };
+    if measured_host
+        && let (Some(max), Some((per, base))) = (
+            cfg.and_then(|c| c.file_max),
+            files_per_instance(|x| x.host_open_files),
+        )
+    {
+        allowances.push(Allowance {
+            limit: Limit::OpenFiles,
+            instances: open_files_room(max, base, per),
+            basis: format!(
+                "95 % of fs.file-max {max} as this host's kernel is set − {base} open at the first sample, ÷ {per:.2} per instance"
+            ),
+        });
+    }
+    if let (Some(max), Some((per, base))) = (
+        cfg.and_then(|c| c.harness_open_files_limit),
+        files_per_instance(|x| x.harness_open_files),
+    ) {
+        allowances.push(Allowance {
+            limit: Limit::ProcessFiles,
+            instances: open_files_room(max, base, per),
+            basis: format!(
+                "95 % of the harness's RLIMIT_NOFILE {max} − {base} descriptors at the first sample, ÷ {per:.2} per instance (per harness process)"
+            ),
+        });
+    }
     let cap = run
         .targets
         .iter()
@@ -239,6 +285,12 @@ pub fn size(
         measured_host,
         allowances,
     }
+}
+
+/// Instances that fit under 95 % of an open-files limit `max` with `base`
+/// open and `per` more per instance.
+fn open_files_room(max: u64, base: u64, per: f64) -> u64 {
+    ((max as f64 * 0.95 - base as f64).max(0.0) / per).floor() as u64
 }
 
 /// The sheet: every series of `run` × every host size (this host's
@@ -265,32 +317,40 @@ pub fn sheet(run: &RunFile, extra_hosts_bytes: &[u64]) -> Vec<Sizing> {
 }
 
 /// The limit behind each column of [`row`] (`None`: not an allowance).
-pub const COLUMN_LIMITS: [Option<Limit>; 10] = [
+pub const COLUMN_LIMITS: [Option<Limit>; 12] = [
     None,
     None,
     None,
     Some(Limit::Memory),
     Some(Limit::Tasks),
     Some(Limit::TasksAtMaximum),
+    Some(Limit::OpenFiles),
     None,
     Some(Limit::Mappings),
     Some(Limit::EngineCap),
+    Some(Limit::ProcessFiles),
     None,
 ];
 
 /// The sheet's column heads, in [`row`] order.
-pub const COLUMNS: [&str; 10] = [
+pub const COLUMNS: [&str; 12] = [
     "workload",
     "target",
     "host memory",
     "memory allows",
     "tasks allow (as set)",
     "tasks allow (pid_max max)",
+    "open files allow (as set)",
     "binds the host first",
     "mappings allow (per runner)",
     "engine cap (per runner)",
-    "runner processes needed",
+    "open files allow (per harness)",
+    "processes needed",
 ];
+
+/// The columns of [`row`] that hold counts (right-aligned): host memory,
+/// every allowance, and the processes needed.
+pub const NUMERIC_COLUMNS: [usize; 9] = [2, 3, 4, 5, 6, 8, 9, 10, 11];
 
 /// The cells of a sheet row, as text (each renderer escapes and marks them
 /// up): workload, target, host memory, what memory and tasks (as set on the
@@ -298,7 +358,7 @@ pub const COLUMNS: [&str; 10] = [
 /// binds first with its count, what the per-process limits allow one
 /// runner, and how many runner processes the host-wide count needs (`—`
 /// where the series says nothing of a limit).
-pub fn row(z: &Sizing) -> [String; 10] {
+pub fn row(z: &Sizing) -> [String; 12] {
     let get = |i: usize| {
         COLUMN_LIMITS[i]
             .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
@@ -316,11 +376,13 @@ pub fn row(z: &Sizing) -> [String; 10] {
         get(3),
         get(4),
         get(5),
+        get(6),
         z.binding()
             .map(|a| format!("{} ({})", a.limit.name(), a.instances))
             .unwrap_or_else(|| "—".into()),
-        get(7),
         get(8),
+        get(9),
+        get(10),
         z.runner_processes()
             .map(|n| n.to_string())
             .unwrap_or_else(|| "—".into()),
@@ -328,12 +390,12 @@ pub fn row(z: &Sizing) -> [String; 10] {
 }
 
 /// What the sheet's scopes mean, one paragraph for every renderer.
-pub const SCOPE_NOTE: &str = "Memory and tasks bind the host: memory scales with host memory (per instance by the rule of the density table and the claims ledger); tasks as this host's kernel is set (measured size only) and with kernel.pid_max at its maximum. Mappings and the engine cap bind one runner process: more runner processes lift them, so they never bind a host; the last column gives the runner processes the host-wide count needs.";
+pub const SCOPE_NOTE: &str = "Memory, tasks and open files bind the host: memory scales with host memory (per instance by the rule of the density table and the claims ledger); tasks as this host's kernel is set (measured size only) and with kernel.pid_max at its maximum; open files as fs.file-max is set (measured size only: it can be raised past any host's need). Mappings, the engine cap and the harness's open files bind one process (a runner, or the harness driving the instances): more processes lift them, so they never bind a host; the last column gives the processes the host-wide count needs.";
 
 /// The sheet as a Markdown table, then [`SCOPE_NOTE`].
 pub fn markdown(sheet: &[Sizing]) -> String {
     let mut out = format!(
-        "| {} |\n|---|---|---:|---:|---:|---:|---|---:|---:|---:|\n",
+        "| {} |\n|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n",
         COLUMNS.join(" | ")
     );
     for z in sheet {

@@ -472,3 +472,60 @@ fn the_first_screen_answers_the_three_questions() {
     let html = coldbench_reports::html::report(&[&run], &verdicts, &[]);
     assert!(html.find("id=\"answers\"").unwrap() < html.find("id=\"claims\"").unwrap());
 }
+
+/// Open files on the sheet: the host's `fs.file-max` binds the measured
+/// host as set (and is not carried to other sizes), the harness's
+/// `RLIMIT_NOFILE` binds one process; both from the slope of what the
+/// samples counted, and only where the instances took descriptors.
+#[test]
+fn open_files_are_a_host_limit_as_set_and_a_per_process_limit_of_the_harness() {
+    use coldbench_reports::sizing::{Limit, Scope, sheet};
+    let mut run = fixture();
+    let d = run.density.as_mut().unwrap();
+    d.config.file_max = Some(100_000);
+    d.config.harness_open_files_limit = Some(20_000);
+    let native = d
+        .series
+        .iter_mut()
+        .find(|s| s.workload == "noop" && s.target == "native")
+        .expect("a native noop series");
+    let first_n = native.samples.first().unwrap().instances;
+    for x in &mut native.samples {
+        // 1,000 host files and 40 harness descriptors before the first;
+        // 5 more host files and 3 more descriptors per instance.
+        x.host_open_files = Some(1_000 + 5 * (x.instances - first_n));
+        x.harness_open_files = Some(40 + 3 * (x.instances - first_n));
+    }
+    let sheet = sheet(&run, &[256 << 30]);
+    let rows: Vec<_> = sheet
+        .iter()
+        .filter(|z| z.workload == "noop" && z.target == "native")
+        .collect();
+    let allows = |z: &coldbench_reports::sizing::Sizing, l: Limit| {
+        z.allowances
+            .iter()
+            .find(|a| a.limit == l)
+            .map(|a| a.instances)
+    };
+    let measured = rows.iter().find(|z| z.measured_host).unwrap();
+    // (95,000 − 1,000) ÷ 5 and (19,000 − 40) ÷ 3.
+    assert_eq!(allows(measured, Limit::OpenFiles), Some(18_800));
+    assert_eq!(allows(measured, Limit::ProcessFiles), Some(6_320));
+    assert_eq!(Limit::OpenFiles.scope(), Scope::Host);
+    assert_eq!(Limit::ProcessFiles.scope(), Scope::PerProcess);
+    let bigger = rows.iter().find(|z| !z.measured_host).unwrap();
+    assert_eq!(
+        allows(bigger, Limit::OpenFiles),
+        None,
+        "as set: measured size only"
+    );
+    assert_eq!(allows(bigger, Limit::ProcessFiles), Some(6_320));
+    // Series whose samples counted no descriptors get neither allowance.
+    let pooled = sheet
+        .iter()
+        .find(|z| z.workload == "noop" && z.target == "wasmtime-pooling" && z.measured_host)
+        .unwrap();
+    assert_eq!(allows(pooled, Limit::OpenFiles), None);
+    let md = coldbench_reports::sizing::markdown(&sheet);
+    assert!(md.contains("| 18800 |"), "{md}");
+}

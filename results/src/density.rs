@@ -43,6 +43,16 @@ pub struct DensityConfig {
     /// kernel.threads-max)` (every thread takes a pid), if readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_limit: Option<u64>,
+    /// `fs.file-max` during the run: open files the whole host may hold
+    /// (`/proc/sys/fs/file-max`), if readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_max: Option<u64>,
+    /// The harness process's open-files limit during the run (its
+    /// `RLIMIT_NOFILE` soft limit, raised to the hard limit at start): file
+    /// descriptors one process may hold (pipes, sockets, FIFOs of the
+    /// instances it drives), if readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_open_files_limit: Option<u64>,
 }
 
 /// One density series: instances of one workload on one target, started one
@@ -222,6 +232,16 @@ pub struct DensitySample {
     /// for process-per-instance targets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner_maps: Option<u64>,
+    /// Open files on the whole host (`/proc/sys/fs/file-nr`, its first
+    /// field: file handles allocated), against `fs.file-max`; absent when
+    /// it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_open_files: Option<u64>,
+    /// File descriptors the harness process holds (`/proc/self/fd`
+    /// entries: its ends of the instances' pipes, sockets and FIFOs),
+    /// against its `RLIMIT_NOFILE`; absent when it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_open_files: Option<u64>,
     /// How long taking this sample took, ns (not part of `t_reach_ns`).
     pub sample_ns: u64,
 }

@@ -346,6 +346,9 @@ pub enum DensityStop {
     TaskLimit,
     /// The runner's memory mappings would pass `vm.max_map_count`.
     MapLimit,
+    /// Open files would pass 95 % of the harness process's `RLIMIT_NOFILE`
+    /// or of the host's `fs.file-max`.
+    OpenFiles,
     /// Swap use grew.
     Swap,
     /// A start failed (the detail says how).
@@ -358,7 +361,7 @@ pub enum DensityStop {
 }
 named!(DensityStop {
     MaxInstances => "max_instances", TargetMax => "target_max", MemoryFloor => "memory_floor",
-    TimeLimit => "time_limit", TaskLimit => "task_limit", MapLimit => "map_limit", Swap => "swap",
+    TimeLimit => "time_limit", TaskLimit => "task_limit", MapLimit => "map_limit", OpenFiles => "open_files", Swap => "swap",
     StartFailed => "start_failed", Interrupted => "interrupted",
     HarnessStopped => "harness_stopped",
 });

@@ -3,7 +3,6 @@
 
 use super::*;
 
-/// Makes a FIFO at `p` (mode 0600).
 /// Makes a FIFO at `p` with permission bits `mode` (less the umask).
 pub(super) fn mkfifo(p: &Path, mode: u32) -> Result<()> {
     use rustix::fs::{CWD, FileType, Mode, mknodat};
@@ -26,6 +25,124 @@ pub(super) fn set_blocking(f: &File) -> Result<()> {
         })
 }
 
+/// A container's (or an exec's) stdio FIFOs in their own directory, made
+/// and opened before the shim opens its ends, so neither side blocks:
+/// stdout and stderr read-only (the shim writes), stdin read-write (the
+/// shim reads; closing ours is its end of file).
+pub(super) struct Fifos {
+    pub(super) stdin_path: PathBuf,
+    pub(super) stdout_path: PathBuf,
+    pub(super) stderr_path: PathBuf,
+    pub(super) stdin: File,
+    pub(super) stdout: File,
+    pub(super) stderr: File,
+}
+
+impl Fifos {
+    /// Makes `dir` (mode 0700) and the three FIFOs in it, and opens them
+    /// (non-blocking; stdout and stderr are made blocking once the shim
+    /// holds their write ends). The stdin FIFO is readable by others too: a
+    /// hardened guest (user 65534) reopens its stdin read-only through
+    /// /proc/self/fd/0 (coldbench's Wasm shim, for end of input), which
+    /// checks the FIFO's own mode but no directory's.
+    pub(super) fn make(dir: &Path) -> Result<Fifos> {
+        std::fs::create_dir_all(dir).map_err(|source| ContainerdError::Io {
+            what: "cannot create the FIFO directory",
+            path: dir.display().to_string(),
+            source,
+        })?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| ContainerdError::Io {
+                    what: "cannot restrict the FIFO directory",
+                    path: dir.display().to_string(),
+                    source,
+                },
+            )?;
+        }
+        let (stdin_path, stdout_path, stderr_path) =
+            (dir.join("stdin"), dir.join("stdout"), dir.join("stderr"));
+        mkfifo(&stdin_path, 0o604)?;
+        mkfifo(&stdout_path, 0o600)?;
+        mkfifo(&stderr_path, 0o600)?;
+        let open = |p: &Path, write: bool| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(write)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+                .open(p)
+                .map_err(|source| ContainerdError::Io {
+                    what: "cannot open FIFO",
+                    path: p.display().to_string(),
+                    source,
+                })
+        };
+        Ok(Fifos {
+            stdout: open(&stdout_path, false)?,
+            stderr: open(&stderr_path, false)?,
+            stdin: open(&stdin_path, true)?,
+            stdin_path,
+            stdout_path,
+            stderr_path,
+        })
+    }
+}
+
+/// Drains `stderr` (made blocking) on a thread of its own into `kept`, at
+/// most 64 KiB kept, so a chatty guest never blocks on it; `what` names
+/// the container or exec in an error.
+pub(super) fn drain_stderr(
+    stderr: File,
+    kept: Arc<std::sync::Mutex<Vec<u8>>>,
+    what: &str,
+) -> Result<()> {
+    set_blocking(&stderr)?;
+    std::thread::Builder::new()
+        .name("containerd-stderr".into())
+        .spawn(move || {
+            let mut stderr = stderr;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = std::io::Read::read(&mut stderr, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut k = kept.lock().unwrap_or_else(|p| p.into_inner());
+                if k.len() < 64 * 1024 {
+                    k.extend_from_slice(&buf[..n]);
+                }
+            }
+        })
+        .map(|_| ())
+        .map_err(|source| ContainerdError::Io {
+            what: "cannot spawn the stderr reader of",
+            path: what.to_string(),
+            source,
+        })
+}
+
+/// Writes all of `bytes` to a non-blocking stdin FIFO (`None`: closed),
+/// waiting out a full pipe.
+pub(super) fn write_fifo(f: Option<&mut File>, bytes: &[u8]) -> std::io::Result<()> {
+    let Some(f) = f else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "stdin already closed",
+        ));
+    };
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match f.write(rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// One started container; killed and removed on drop if not torn down.
 pub struct Task {
     pub(super) id: String,
@@ -33,6 +150,11 @@ pub struct Task {
     pub(super) stdin: Option<File>,
     pub(super) stdout: Option<File>,
     pub(super) dir: PathBuf,
+    /// The OCI spec's `process` it runs: what [`Task::exec`] runs with
+    /// other arguments.
+    pub(super) process: serde_json::Value,
+    /// Execs started so far (their ids).
+    pub(super) execs: std::sync::atomic::AtomicU64,
     pub(super) pid: u32,
     pub(super) stamps: Option<StartStamps>,
     pub(super) removed: bool,
@@ -79,26 +201,7 @@ impl Task {
     /// # Errors
     /// Stdin was closed, or the write failed.
     pub fn write_stdin(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match &mut self.stdin {
-            Some(f) => {
-                // Opened non-blocking: a full pipe is waited out here.
-                let mut rest = bytes;
-                while !rest.is_empty() {
-                    match f.write(rest) {
-                        Ok(n) => rest = &rest[n..],
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                            std::thread::sleep(Duration::from_micros(200));
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(())
-            }
-            None => Err(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "stdin already closed",
-            )),
-        }
+        write_fifo(self.stdin.as_mut(), bytes)
     }
 
     /// Closes its stdin: end of input for the guest. Our end of the FIFO is

@@ -17,15 +17,16 @@
 //! A series stops at the first of: `--max-instances`, a per-target cap, the
 //! memory floor (a start that would leave `MemAvailable` below the floor, at
 //! the per-instance cost measured so far), swap being used, the host's task
-//! limit, the time limit, a failed start, Ctrl-C. The reason is recorded, and
+//! limit, the runner's memory mappings, open files (the harness's
+//! `RLIMIT_NOFILE`, the host's `fs.file-max`), the time limit, a failed start, Ctrl-C. The reason is recorded, and
 //! every instance is torn down before the next series.
 
 use crate::cases::Case;
 use crate::collector::Subject;
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::memory::{
-    Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, footprint, host_threads, map_count,
-    max_map_count, task_limit,
+    Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, file_max, footprint, host_open_files,
+    host_threads, map_count, max_map_count, own_open_files, raise_open_files_limit, task_limit,
 };
 use crate::session::Session;
 use crate::steps::{command_response, exchange, start_command, start_ready, wait_until_startable};
@@ -44,6 +45,8 @@ mod projection;
 pub use projection::*;
 mod stop;
 use stop::*;
+mod limits;
+use limits::*;
 mod series;
 pub use series::*;
 
@@ -165,6 +168,8 @@ pub fn run(session: &mut Session, settings: &Settings, plan: &[SeriesPlan]) -> D
         projection_host_memory_bytes: settings.host_memory_bytes.unwrap_or(base_total),
         vm_max_map_count: max_map_count(),
         task_limit: task_limit(),
+        file_max: file_max(),
+        harness_open_files_limit: raise_open_files_limit(),
     };
     // The section's configuration is on disk before the first series, so a
     // journal replayed after a kill has a section to put its series in.
@@ -280,6 +285,8 @@ mod tests {
             processes: None,
             host_threads: None,
             runner_maps: None,
+            host_open_files: None,
+            harness_open_files: None,
             sample_ns: 0,
         }
     }

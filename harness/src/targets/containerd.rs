@@ -5,7 +5,10 @@
 //! Docker 24+ with the containerd image store (`docker run
 //! --runtime=io.containerd.<name>.v1`) and Kubernetes RuntimeClass run
 //! Wasm; `containerd-runc` runs the static binary through runc's shim the
-//! same way, so the two differ by the shim alone.
+//! same way, so the two differ by the shim alone; `containerd-exec-runc` is
+//! runc's warm path: one container per workload started at prepare, and
+//! each start a new process in it (`tasks.exec` → `tasks.start` with its
+//! exec id), as `docker-exec-*` does through Docker.
 //!
 //! This host's Docker 20.10 cannot take a containerd shim as a runtime (it
 //! answers "Unknown runtime"); its containerd can, over gRPC
@@ -24,8 +27,8 @@ use crate::artifacts::{static_binary, wasm_module};
 use crate::stream::LineReader;
 use coldbench_containers::Hardening;
 use coldbench_containers::containerd::{
-    ContainerdHost, DOCKER_CONTAINERD_SOCKET, RUNC_RUNTIME, STANDALONE_SOCKET, Task, TaskSpec,
-    WAMR_SHIM_BINARY, WAMR_SHIM_RUNTIME,
+    ContainerdHost, DOCKER_CONTAINERD_SOCKET, RUNC_RUNTIME, STANDALONE_SOCKET, Task, TaskExec,
+    TaskSpec, WAMR_SHIM_BINARY, WAMR_SHIM_RUNTIME,
 };
 use coldbench_results::{
     Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
@@ -45,12 +48,15 @@ enum Shim {
 }
 
 fn shim(v: &Variant) -> Shim {
-    if v.id == "containerd-runc" {
-        Shim::Runc
-    } else {
+    if v.id == "containerd-wasm-wamr" {
         Shim::WasmWamr
+    } else {
+        Shim::Runc
     }
 }
+
+/// The warm-container variant's id.
+const EXEC_VARIANT: &str = "containerd-exec-runc";
 
 /// The containerd family.
 pub struct ContainerdFamily;
@@ -117,6 +123,20 @@ impl TargetFamily for ContainerdFamily {
                 provider: self,
             },
             Variant {
+                id: EXEC_VARIANT.into(),
+                family: Family::Container,
+                description: "containerd API (no Docker): a new process (tasks.exec → tasks.start) in a warm container started at prepare (static binary, read-only directory root, runc shim, loopback-only network)".into(),
+                start: StartPath::new(
+                    StartKind::ProcessInWarmContainer,
+                    &[
+                        BeforeClock::ArtifactBuilt,
+                        BeforeClock::ImageBuilt,
+                        BeforeClock::ContainerRunning,
+                    ],
+                ),
+                provider: self,
+            },
+            Variant {
                 id: "containerd-wasm-wamr".into(),
                 family: Family::Container,
                 description: format!(
@@ -151,6 +171,8 @@ impl TargetFamily for ContainerdFamily {
         Box::new(ContainerdTarget {
             id: v.id.clone(),
             shim: shim(v),
+            exec: v.id == EXEC_VARIANT,
+            warm: HashMap::new(),
             host: None,
             run_id: ctx.host.run_id.clone(),
             rootfs: HashMap::new(),
@@ -180,6 +202,11 @@ impl TargetFamily for ContainerdFamily {
 pub struct ContainerdTarget {
     id: String,
     shim: Shim,
+    /// Starts are execs in a warm container (`containerd-exec-runc`).
+    exec: bool,
+    /// Exec variant: per workload, the warm container started at prepare,
+    /// its first process idle on its stdin (the reader keeps its stdout open).
+    warm: HashMap<String, (Task, LineReader)>,
     host: Option<Arc<ContainerdHost>>,
     /// The run its containers are labelled with.
     run_id: String,
@@ -204,6 +231,142 @@ impl ContainerdTarget {
         Ok(h)
     }
 
+    /// The task of one start of `workload` (`serve`: its serve mode), with
+    /// the clock pair its stamps are placed by, or why not (containerd not
+    /// answering: later starts then wait for it).
+    fn start_task(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<(Task, (Instant, u64))> {
+        let host = self.host(timeout)?;
+        let (root, prog) =
+            self.rootfs
+                .get(workload)
+                .cloned()
+                .ok_or_else(|| TargetError::NotPrepared {
+                    workload: workload.to_string(),
+                })?;
+        let mut args = vec![prog];
+        args.extend(super::workload_args(workload, serve));
+        let workload_dir = crate::artifacts::workload_dir(workload);
+        self.check_answering(&host)?;
+        let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
+        let started = host.start(
+            &TaskSpec {
+                runtime: self.runtime_name(),
+                rootfs: &root,
+                args,
+                hardening: &self.hardening,
+                workload_dir: workload_dir.as_deref(),
+            },
+            timeout,
+        );
+        match started {
+            Ok(t) => Ok((t, clock)),
+            Err(e) => Err(self.lost_or_failed(&host, e.to_string())),
+        }
+    }
+
+    /// Refuses a start while containerd has not answered since a start
+    /// found it gone.
+    fn check_answering(&mut self, host: &ContainerdHost) -> TargetResult<()> {
+        self.watch
+            .before_start(|| host.ping(Duration::from_secs(1)))
+            .map_err(|down_s| {
+                TargetError::Unavailable(format!(
+                    "containerd at {} has not answered for {down_s:.0} s: its starts fail until it does; check `ctr --address {} version` and restart it (scripts/start-docker.sh restarts Docker's)",
+                    host.socket().display(),
+                    host.socket().display()
+                ))
+            })
+    }
+
+    /// A failed call's error: containerd's outage if it stopped answering
+    /// (its starts then wait for it), else the call's own.
+    fn lost_or_failed(&mut self, host: &ContainerdHost, e: String) -> TargetError {
+        if !self.watch.lost(|| host.ping(Duration::from_secs(1))) {
+            return TargetError::Failed(e);
+        }
+        TargetError::Failed(format!(
+            "containerd stopped answering during this start ({e}): this start is lost; its starts wait up to {} s for it to answer again while the other targets go on",
+            ENGINE_WAIT.as_secs()
+        ))
+    }
+
+    /// Starts the warm container of `workload` (exec variant, at prepare):
+    /// its first process is the workload in serve mode, idle on its stdin
+    /// (kept open by the returned task); its ready line is read here, so
+    /// the container is known to run.
+    ///
+    /// Errors: containerd's; a container whose process printed no ready
+    /// line within `timeout` (removed when the task drops).
+    fn warm_container(
+        &mut self,
+        workload: &str,
+        timeout: Duration,
+    ) -> TargetResult<(Task, LineReader)> {
+        let (mut task, _) = self.start_task(workload, true, timeout)?;
+        let stdout = task
+            .take_stdout()
+            .ok_or_else(|| TargetError::Failed("the task has no stdout FIFO".into()))?;
+        let mut reader = LineReader::from_pipe(std::process::ChildStdout::from(
+            std::os::fd::OwnedFd::from(stdout),
+        ));
+        if let Err(e) = reader.read_line(Instant::now() + timeout) {
+            return Err(TargetError::Failed(format!(
+                "the warm container of {workload} ({}) gave no ready line ({e}): its first process must stay up reading its stdin; stderr: {}",
+                task.id(),
+                task.stderr_text()
+            )));
+        }
+        Ok((task, reader))
+    }
+
+    /// One start of the exec variant: `tasks.exec` → `tasks.start` of the
+    /// workload's binary in its warm container.
+    fn start_exec(
+        &mut self,
+        workload: &str,
+        serve: bool,
+        timeout: Duration,
+    ) -> TargetResult<Box<dyn Instance>> {
+        let host = self.host(timeout)?;
+        let prog = self
+            .rootfs
+            .get(workload)
+            .map(|(_, p)| p.clone())
+            .ok_or_else(|| TargetError::NotPrepared {
+                workload: workload.to_string(),
+            })?;
+        let mut args = vec![prog];
+        args.extend(super::workload_args(workload, serve));
+        self.check_answering(&host)?;
+        let (task, _) = self.warm.get(workload).ok_or_else(|| {
+            TargetError::Failed(format!(
+                "the warm container of {workload} was never started"
+            ))
+        })?;
+        let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
+        let mut exec = match task.exec(args, timeout) {
+            Ok(e) => e,
+            Err(e) => return Err(self.lost_or_failed(&host, e.to_string())),
+        };
+        let stdout = exec
+            .take_stdout()
+            .ok_or_else(|| TargetError::Failed("the exec has no stdout FIFO".into()))?;
+        let s = exec.stamps();
+        Ok(Box::new(ContainerdExecInstance {
+            stdout: LineReader::from_pipe(std::process::ChildStdout::from(
+                std::os::fd::OwnedFd::from(stdout),
+            )),
+            exec: Some(exec),
+            stamps_ns: [s.created, s.started]
+                .map(|t| clock.1 + t.saturating_duration_since(clock.0).as_nanos() as u64),
+        }))
+    }
+
     fn runtime_name(&self) -> &'static str {
         match self.shim {
             Shim::Runc => RUNC_RUNTIME,
@@ -214,6 +377,7 @@ impl ContainerdTarget {
 
 impl Drop for ContainerdTarget {
     fn drop(&mut self) {
+        self.warm.clear();
         if let Some(h) = &self.host {
             let _ = h.remove_run(Duration::from_secs(10));
         }
@@ -257,7 +421,11 @@ impl Target for ContainerdTarget {
             ("namespace".into(), coldbench_containers::containerd::NAMESPACE.into()),
             (
                 "client".into(),
-                "containerd-client 0.8 gRPC (containers.create → tasks.create → tasks.start; tasks.wait → tasks.delete → containers.delete)".into(),
+                if self.exec {
+                    "containerd-client 0.8 gRPC (warm container at prepare; per start tasks.exec → tasks.start with the exec id; teardown: tasks.close_io, tasks.wait → tasks.delete_process)".into()
+                } else {
+                    "containerd-client 0.8 gRPC (containers.create → tasks.create → tasks.start; tasks.wait → tasks.delete → containers.delete)".into()
+                },
             ),
             (
                 "rootfs".into(),
@@ -267,6 +435,7 @@ impl Target for ContainerdTarget {
             (
                 "teardown".into(),
                 match self.shim {
+                    Shim::Runc if self.exec => "stdin closed (tasks.close_io with the exec id), exit awaited, process deleted; the warm container stays until the run ends".into(),
                     Shim::Runc => "stdin closed (tasks.close_io), exit awaited, task and container deleted".into(),
                     Shim::WasmWamr => "stdin closed (our end of the FIFO: runwasi's shim has no CloseIO, and coldbench's gives the guest a read-only stdin, so the guest reads end of file), exit awaited, task and container deleted".to_string(),
                 },
@@ -351,6 +520,10 @@ impl Target for ContainerdTarget {
         }
         self.rootfs
             .insert(workload.to_string(), (root, format!("/{name}")));
+        if self.exec && !self.warm.contains_key(workload) {
+            let warm = self.warm_container(workload, timeout)?;
+            self.warm.insert(workload.to_string(), warm);
+        }
         Ok(Some(t0.elapsed().as_nanos() as u64))
     }
 
@@ -360,50 +533,10 @@ impl Target for ContainerdTarget {
         serve: bool,
         timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
-        let host = self.host(timeout)?;
-        let (root, prog) =
-            self.rootfs
-                .get(workload)
-                .cloned()
-                .ok_or_else(|| TargetError::NotPrepared {
-                    workload: workload.to_string(),
-                })?;
-        let mut args = vec![prog];
-        args.extend(super::workload_args(workload, serve));
-        let workload_dir = crate::artifacts::workload_dir(workload);
-        if let Err(down_s) = self
-            .watch
-            .before_start(|| host.ping(Duration::from_secs(1)))
-        {
-            return Err(TargetError::Unavailable(format!(
-                "containerd at {} has not answered for {down_s:.0} s: its starts fail until it does; check `ctr --address {} version` and restart it (scripts/start-docker.sh restarts Docker's)",
-                host.socket().display(),
-                host.socket().display()
-            )));
+        if self.exec {
+            return self.start_exec(workload, serve, timeout);
         }
-        let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
-        let started = host.start(
-            &TaskSpec {
-                runtime: self.runtime_name(),
-                rootfs: &root,
-                args,
-                hardening: &self.hardening,
-                workload_dir: workload_dir.as_deref(),
-            },
-            timeout,
-        );
-        let mut task = match started {
-            Ok(t) => t,
-            Err(e) => {
-                if !self.watch.lost(|| host.ping(Duration::from_secs(1))) {
-                    return Err(TargetError::Failed(e.to_string()));
-                }
-                return Err(TargetError::Failed(format!(
-                    "containerd stopped answering during this start ({e}): this start is lost; its starts wait up to {} s for it to answer again while the other targets go on",
-                    ENGINE_WAIT.as_secs()
-                )));
-            }
-        };
+        let (mut task, clock) = self.start_task(workload, serve, timeout)?;
         let stdout = task
             .take_stdout()
             .ok_or_else(|| TargetError::Failed("the task has no stdout FIFO".into()))?;
@@ -489,5 +622,73 @@ impl Instance for ContainerdInstance {
             pid: t.pid(),
             id: t.id().to_string(),
         }
+    }
+}
+
+/// A process exec'd into a warm container.
+struct ContainerdExecInstance {
+    exec: Option<TaskExec>,
+    stdout: LineReader,
+    /// When tasks.exec and tasks.start returned, ns.
+    stamps_ns: [u64; 2],
+}
+
+impl Instance for ContainerdExecInstance {
+    fn stdout(&mut self) -> &mut LineReader {
+        &mut self.stdout
+    }
+
+    fn write_stdin(&mut self, bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
+        self.exec
+            .as_mut()
+            .expect("live until teardown")
+            .write_stdin(bytes)
+            .map_err(|e| TargetError::Failed(format!("writing the exec's stdin FIFO: {e}")))
+    }
+
+    fn close_stdin(&mut self) -> TargetResult<()> {
+        self.exec
+            .as_mut()
+            .expect("live until teardown")
+            .close_stdin(Duration::from_secs(10))
+            .map_err(|e| TargetError::Failed(e.to_string()))
+    }
+
+    /// create (start call → tasks.exec registered the process), start (→
+    /// tasks.start: runc exec joined the container and ran it), ready (→
+    /// its ready line read): they add up to `t_ready` start by start.
+    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
+        super::stamped_phases(
+            &[Metric::TExecCreate, Metric::TExecStart, Metric::TExecReady],
+            &self.stamps_ns,
+            t0_ns,
+            ready_read_ns,
+        )
+    }
+
+    fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
+        let exec = self.exec.take().expect("live until teardown");
+        let code = exec
+            .wait_and_delete(timeout)
+            .map_err(|e| TargetError::Failed(e.to_string()))?;
+        if code != 0 {
+            return Err(TargetError::Exited {
+                what: "exec'd process",
+                code: code.into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn diagnostics(&mut self) -> String {
+        self.exec
+            .as_ref()
+            .map(|e| e.stderr_text())
+            .unwrap_or_default()
+    }
+
+    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
+        let e = self.exec.as_ref().expect("live until teardown");
+        MemoryScope::Processes(vec![e.pid()])
     }
 }

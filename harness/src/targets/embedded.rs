@@ -12,7 +12,7 @@ use super::{
     require_built,
 };
 use crate::artifacts::{runner_binary, wasm_module};
-use crate::stream::LineReader;
+use crate::stream::{LineReader, StampedSender, stamped_channel};
 use coldbench_protocol::monotonic_ns;
 use coldbench_protocol::runner::{Frame, Kind, kv_get, kv_payload, parse_kv};
 use coldbench_results::{
@@ -548,13 +548,13 @@ impl Target for RunnerTarget {
         let id = self.next_instance;
         self.next_instance += 1;
         let rp = self.runner.as_ref().expect("prepared");
-        let (out_tx, out_rx) = mpsc::channel();
+        let (out_tx, stdout) = stamped_channel();
         let (ev_tx, ev_rx) = mpsc::channel();
         rp.routes.lock().unwrap_or_else(|p| p.into_inner()).insert(
             id,
             Route {
                 events: ev_tx,
-                stdout: out_tx,
+                stdout: Some(out_tx),
             },
         );
         rp.send(Frame {
@@ -570,7 +570,7 @@ impl Target for RunnerTarget {
             id,
             runtime: self.variant.runtime,
             stdin: rp.stdin.clone(),
-            stdout: LineReader::stamped(out_rx),
+            stdout,
             events: ev_rx,
             instantiated: None,
             exited: None,

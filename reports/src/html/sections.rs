@@ -202,11 +202,15 @@ pub(super) fn sizing(run: &RunFile, hosts: &[u64]) -> String {
     s.push_str("</tr>\n");
     for z in &sheet {
         // The allowances carry what they rest on as a tooltip.
-        s.push_str(&row(&crate::sizing::row(z), &[2, 3, 4, 5, 7, 8, 9], |i| {
-            crate::sizing::COLUMN_LIMITS[i]
-                .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
-                .map(|a| a.basis.clone())
-        }));
+        s.push_str(&row(
+            &crate::sizing::row(z),
+            &crate::sizing::NUMERIC_COLUMNS,
+            |i| {
+                crate::sizing::COLUMN_LIMITS[i]
+                    .and_then(|l| z.allowances.iter().find(|a| a.limit == l))
+                    .map(|a| a.basis.clone())
+            },
+        ));
     }
     s.push_str(&format!(
         "</table>\n<p class=\"muted\">{} Hover a count for what it rests on.</p>\n",

@@ -181,6 +181,8 @@ impl Sampler<'_> {
             processes,
             host_threads: host_threads(),
             runner_maps: self.shared_pid.and_then(map_count),
+            host_open_files: host_open_files(),
+            harness_open_files: own_open_files(),
             sample_ns: t0.elapsed().as_nanos() as u64,
         }
     }

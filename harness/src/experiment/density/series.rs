@@ -54,26 +54,7 @@ pub fn run_series(
         shared_host_pss_bytes: shared_fp.map(|f| f.pss_bytes),
         shared_host_uss_bytes: shared_fp.map(|f| f.uss_bytes),
     };
-    // The task limit binds only if both readings can be taken; if not, the
-    // series says so (never a limit of 0 or of u64::MAX).
-    let tasks = match (task_limit(), host_threads()) {
-        (Some(limit), Some(threads)) => Some((limit, threads)),
-        (limit, _) => {
-            log.failures.push(StartFailure::new(
-                Phase::Density,
-                FailureKind::Host,
-                format!(
-                    "the task limit is not checked in this series: {} cannot be read",
-                    if limit.is_none() {
-                        "kernel.pid_max and kernel.threads-max"
-                    } else {
-                        "/proc/loadavg (threads on the host)"
-                    }
-                ),
-            ));
-            None
-        }
-    };
+    let mut limits = Limits::read(settings, &mut log);
     let sampler = Sampler {
         baseline: &baseline,
         shared_pid: shared.map(|s| s.pid),
@@ -87,7 +68,6 @@ pub fn run_series(
     let mut last_t_ready = 0u64;
     let series_start = Instant::now();
     let mut next_step = 0usize;
-    let mut maps = max_map_count().map(MapWatch::new);
     let head = SeriesHead {
         workload,
         target: target.id().to_string(),
@@ -155,36 +135,8 @@ pub fn run_series(
                 ),
             );
         }
-        if let Some((task_limit, base_threads)) = tasks
-            && let Some(threads) = host_threads()
-        {
-            let per_threads = if n == 0 {
-                8
-            } else {
-                threads.saturating_sub(base_threads).div_ceil(n).max(1)
-            };
-            let task_bound = (task_limit as f64 * settings.task_limit_fraction) as u64;
-            if threads + per_threads > task_bound {
-                break (
-                    DensityStop::TaskLimit,
-                    format!(
-                        "{threads} threads on the host + {per_threads} per instance would exceed {task_bound} ({:.0} % of the task limit {task_limit} = min(kernel.pid_max, kernel.threads-max))",
-                        settings.task_limit_fraction * 100.0
-                    ),
-                );
-            }
-        }
-        if let (Some(pid), Some(maps)) = (sampler.shared_pid, maps.as_mut())
-            && let Some((now_maps, per)) = maps.predict(pid, n)
-            && now_maps + per.max(1) * 2 > maps.limit * 95 / 100
-        {
-            break (
-                DensityStop::MapLimit,
-                format!(
-                    "the runner process holds {now_maps} memory mappings (~{per} per instance: thread stack, signal stacks, linear memory and table slots) and vm.max_map_count is {}: one more instance risks an mmap failure that takes every instance down; raise the limit (`sysctl -w vm.max_map_count=262144`, done by scripts/setup.sh)",
-                    maps.limit
-                ),
-            );
+        if let Some(stop) = limits.check(n, sampler.shared_pid) {
+            break stop;
         }
         // One more instance: start, ready, one verified request; it stays alive.
         wait_until_startable(target);

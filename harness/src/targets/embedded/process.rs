@@ -17,8 +17,11 @@ pub(super) enum Event {
 pub(super) struct Route {
     pub(super) events: mpsc::Sender<Event>,
     /// The guest's stdout bytes, each with the `CLOCK_MONOTONIC` ns at which
-    /// the event thread read their frame ([`LineReader::stamped`]).
-    pub(super) stdout: mpsc::Sender<(Vec<u8>, u64)>,
+    /// the event thread read their frame ([`stamped_channel`]); `None` once
+    /// the guest wrote more than [`crate::stream::MAX_BACKLOG_BYTES`] the
+    /// instance had not read (its reader then ends with
+    /// [`crate::stream::LineError::Backlog`]; its events still come).
+    pub(super) stdout: Option<StampedSender>,
 }
 
 pub(super) type Routes = Arc<Mutex<HashMap<u64, Route>>>;
@@ -100,12 +103,20 @@ impl RunnerProcess {
                         continue;
                     }
                     let mut routes = r.lock().unwrap_or_else(|p| p.into_inner());
-                    let Some(route) = routes.get(&frame.instance) else {
+                    let Some(route) = routes.get_mut(&frame.instance) else {
                         continue;
                     };
                     match frame.kind {
                         Kind::Stdout => {
-                            let _ = route.stdout.send((frame.payload, read_ns));
+                            // One pipe carries every instance's frames: a
+                            // reader that falls behind is cut, not waited for.
+                            let cut = route
+                                .stdout
+                                .as_ref()
+                                .is_some_and(|tx| tx.send(frame.payload, read_ns).is_err());
+                            if cut {
+                                route.stdout = None;
+                            }
                         }
                         Kind::Instantiated => {
                             let _ = route
