@@ -348,7 +348,7 @@ fn a_guest_flooding_its_stdout_is_cut_at_the_line_bound() {
         // The harness buffered at most the 1 MiB line bound, and a runner's
         // instance at most 8 MiB unread (`stream::MAX_BACKLOG_BYTES`), not
         // the 1 GiB the guest wrote: 17.0-17.1 MiB for wasmtime-pooling,
-        // 1.6-2.4 MiB for wasmi (AMD EPYC 2-vCPU guest, 2026-12-07, 6 runs).
+        // 1.6-2.4 MiB for wasmi (Intel Xeon 2-vCPU guest, 2026-12-07, 6 runs).
         // With the backlog bound at 1 TiB instead, pooling's grew 51-52 MiB
         // (2 runs; 42-148 MiB before the bound existed): over this bound.
         eprintln!("{id}: the harness's peak grew {grown_kib} KiB during the flood");

@@ -38,6 +38,11 @@ const SETS: &[Set] = &[
         terminal: "2026-12-07-epyc-default.txt",
     },
     Set {
+        files: &["docs/runs/2026-12-07-xeon-2vcpu/containerd-exec/run.json"],
+        dir: "docs/runs/2026-12-07-xeon-2vcpu/containerd-exec",
+        terminal: "2026-12-07-xeon-containerd-exec.txt",
+    },
+    Set {
         files: &["docs/runs/2026-11-30-epyc-2vcpu/default/run.json"],
         dir: "docs/runs/2026-11-30-epyc-2vcpu/default",
         terminal: "2026-11-30-epyc-default.txt",
