@@ -1159,6 +1159,45 @@ fn density_samples_memory_three_ways_and_leaves_nothing_behind() {
     let _ = std::fs::remove_dir_all(&inputs);
 }
 
+/// A series of native processes under an open-files limit of 128 (soft and
+/// hard, so the harness cannot raise it): it stops on `open_files` one
+/// instance short of 95 % of the limit, says which limit in its detail,
+/// records the limit and the descriptors it counted, and tears every
+/// instance down. With the check removed the series runs on until a start
+/// fails on EMFILE (`start_failed`).
+#[test]
+fn density_stops_short_of_the_harness_open_files_limit() {
+    let out = tmpdir("density-nofile");
+    let tag = format!("density-nofile-{}", std::process::id());
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -Sn 128 && ulimit -Hn 128 && exec \"$0\" \"$@\"")
+        .arg(bin())
+        .args(["density", "--workloads", "noop", "--targets", "native"])
+        .args(["--max-instances", "500"])
+        .arg("--out")
+        .arg(&out)
+        .env("COLDBENCH_TEST_TAG", &tag);
+    let (_, run) = run_ok(cmd, &out);
+    let d = run.density.as_ref().expect("density section");
+    assert_eq!(d.config.harness_open_files_limit, Some(128));
+    let s = &d.series[0];
+    assert_eq!(s.stop_reason.name(), "open_files", "{}", s.stop_detail);
+    assert!(s.stop_detail.contains("RLIMIT_NOFILE"), "{}", s.stop_detail);
+    let last = s.samples.last().unwrap();
+    let fds = last.harness_open_files.expect("descriptors counted");
+    // Stopped while one more instance still fitted under 95 % of 128.
+    assert!(
+        fds <= 121 && fds > 121 - 16,
+        "{fds} descriptors at {} instances",
+        s.instances
+    );
+    assert!(s.instances >= 10, "{} instances", s.instances);
+    assert_eq!(s.teardown_failed, 0);
+    assert_nothing_left(&tag, false);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn interrupted_density_keeps_its_series_and_tears_everything_down() {
     let _g = DOCKER_LOCK.lock().unwrap_or_else(|p| p.into_inner());
