@@ -34,6 +34,13 @@ fn cargo_build(manifest: &Path, target_dir: &Path, targets: &[&str], envs: &[(&s
     for t in targets {
         cmd.arg("--target").arg(t);
     }
+    // `COLDBENCH_NESTED_TIMINGS=1`: each nested build writes cargo's
+    // `--timings` report (`<nested dir>/cargo-timings/`), for the breakdown of
+    // a clean build (the outer build's own `--timings` shows the nested ones
+    // only as the harness build script's run).
+    if std::env::var_os("COLDBENCH_NESTED_TIMINGS").is_some() {
+        cmd.arg("--timings");
+    }
     // The outer build's settings must not leak into the nested one.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
@@ -87,6 +94,7 @@ fn main() {
         .unwrap_or_else(|_| repo.join("target").join("nested"));
 
     println!("cargo:rerun-if-env-changed=COLDBENCH_NESTED_TARGET_DIR");
+    println!("cargo:rerun-if-env-changed=COLDBENCH_NESTED_TIMINGS");
     // A directory watch covers every file under it; a nested build with nothing
     // to do is a no-op, so also watching the shipped inputs costs nothing.
     let workloads = repo.join("workloads");

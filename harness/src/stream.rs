@@ -34,15 +34,17 @@ pub enum LineError {
         /// The first bytes, lossy UTF-8, at most 200 chars.
         partial: String,
     },
-    /// The instance wrote more than [`MAX_BACKLOG_BYTES`] that this reader
-    /// had not taken yet, and the sender cut its stream there (see
+    /// The instance wrote more than [`MAX_BACKLOG_BYTES`] (a command being
+    /// digested: [`MAX_DIGEST_BACKLOG_BYTES`]) that this reader had not
+    /// taken yet, and the sender cut its stream there (see
     /// [`stamped_channel`]): the instance floods its stdout faster than the
     /// harness reads it.
     #[error(
         "the instance wrote more than {limit_bytes} bytes of stdout the harness had not read yet: it floods its stdout; its output was cut there"
     )]
     Backlog {
-        /// The bound that was passed, bytes ([`MAX_BACKLOG_BYTES`]).
+        /// The bound that was passed, bytes ([`MAX_BACKLOG_BYTES`] or
+        /// [`MAX_DIGEST_BACKLOG_BYTES`]).
         limit_bytes: usize,
     },
 }
@@ -56,11 +58,19 @@ pub enum LineError {
 /// 2-vCPU guest, 2026-12-07).
 pub const MAX_BACKLOG_BYTES: usize = 8 << 20;
 
-/// Bytes sent on a [`StampedSender`] and not yet received, and whether the
-/// sender cut the stream for passing [`MAX_BACKLOG_BYTES`].
-#[derive(Default)]
+/// The bound of [`MAX_BACKLOG_BYTES`] once the reader digests a command's
+/// whole output ([`LineReader::digest_to_end`]), 256 MiB: a command may
+/// write any amount, and its reader is then taking it as fast as it comes (a
+/// CRC-32 of each chunk), so only a reader that cannot keep up for that long
+/// is cut. A held command (density) polled with [`LineReader::ended`] keeps
+/// the 8 MiB bound: it answers at end of input, and many are held at once.
+pub const MAX_DIGEST_BACKLOG_BYTES: usize = 256 << 20;
+
+/// Bytes sent on a [`StampedSender`] and not yet received, the bound in
+/// force, and whether the sender cut the stream for passing it.
 struct Backlog {
     bytes: AtomicUsize,
+    limit_bytes: AtomicUsize,
     cut: AtomicBool,
 }
 
@@ -80,6 +90,8 @@ pub struct BacklogFull {
     pub backlog_bytes: usize,
     /// The chunk's length, bytes.
     pub chunk_bytes: usize,
+    /// The bound in force, bytes.
+    pub limit_bytes: usize,
 }
 
 impl StampedSender {
@@ -92,12 +104,14 @@ impl StampedSender {
     pub fn send(&self, chunk: Vec<u8>, read_ns: u64) -> Result<(), BacklogFull> {
         let chunk_bytes = chunk.len();
         let backlog_bytes = self.backlog.bytes.fetch_add(chunk_bytes, Ordering::AcqRel);
-        if backlog_bytes + chunk_bytes > MAX_BACKLOG_BYTES {
+        let limit_bytes = self.backlog.limit_bytes.load(Ordering::Acquire);
+        if backlog_bytes + chunk_bytes > limit_bytes {
             self.backlog.bytes.fetch_sub(chunk_bytes, Ordering::AcqRel);
             self.backlog.cut.store(true, Ordering::Release);
             return Err(BacklogFull {
                 backlog_bytes,
                 chunk_bytes,
+                limit_bytes,
             });
         }
         if self.tx.send((chunk, read_ns)).is_err() {
@@ -114,7 +128,11 @@ impl StampedSender {
 /// [`LineError::Backlog`] if it cut the stream.
 pub fn stamped_channel() -> (StampedSender, LineReader) {
     let (tx, rx) = std::sync::mpsc::channel();
-    let backlog = Arc::new(Backlog::default());
+    let backlog = Arc::new(Backlog {
+        bytes: AtomicUsize::new(0),
+        limit_bytes: AtomicUsize::new(MAX_BACKLOG_BYTES),
+        cut: AtomicBool::new(false),
+    });
     (
         StampedSender {
             tx,
@@ -162,11 +180,21 @@ enum Recv {
     /// Nothing arrived in time (or, polled, nothing is there now).
     Nothing,
     End,
-    /// The sender cut the stream at [`MAX_BACKLOG_BYTES`].
-    Cut,
+    /// The sender cut the stream at the bound in force (bytes).
+    Cut(usize),
 }
 
 impl Source {
+    /// The reader digests a command's whole output from now on: a stamped
+    /// stream's bound becomes [`MAX_DIGEST_BACKLOG_BYTES`].
+    fn digesting(&self) {
+        if let Source::Stamped { backlog, .. } = self {
+            backlog
+                .limit_bytes
+                .store(MAX_DIGEST_BACKLOG_BYTES, Ordering::Release);
+        }
+    }
+
     /// Next bytes, waiting at most until `deadline` (`None`: not at all).
     fn recv(&mut self, deadline: Option<Instant>) -> Recv {
         match self {
@@ -181,7 +209,9 @@ impl Source {
                     Recv::Chunk(c, read_ns)
                 }
                 Ok(None) => Recv::Nothing,
-                Err(SenderGone) if backlog.cut.load(Ordering::Acquire) => Recv::Cut,
+                Err(SenderGone) if backlog.cut.load(Ordering::Acquire) => {
+                    Recv::Cut(backlog.limit_bytes.load(Ordering::Acquire))
+                }
                 Err(SenderGone) => Recv::End,
             },
             Source::Pipe { pipe, scratch } => {
@@ -364,11 +394,9 @@ impl LineReader {
                         partial: self.partial(),
                     });
                 }
-                Recv::Cut => {
+                Recv::Cut(limit_bytes) => {
                     self.buf = Vec::new();
-                    return Err(LineError::Backlog {
-                        limit_bytes: MAX_BACKLOG_BYTES,
-                    });
+                    return Err(LineError::Backlog { limit_bytes });
                 }
             }
         }
@@ -393,6 +421,7 @@ impl LineReader {
     /// Errors: [`LineError::Timeout`] if the stream has not ended by then
     /// (`partial`: the first bytes, for the message).
     pub fn digest_to_end(&mut self, deadline: Instant) -> Result<OutputDigest, LineError> {
+        self.source.digesting();
         let mut d = self.take_digest();
         loop {
             if Instant::now() >= deadline {
@@ -401,10 +430,8 @@ impl LineReader {
             match self.source.recv(Some(deadline)) {
                 Recv::Chunk(chunk, _) => d.add(&chunk),
                 Recv::Nothing => {}
-                Recv::Cut => {
-                    return Err(LineError::Backlog {
-                        limit_bytes: MAX_BACKLOG_BYTES,
-                    });
+                Recv::Cut(limit_bytes) => {
+                    return Err(LineError::Backlog { limit_bytes });
                 }
                 Recv::End => {
                     return Ok(OutputDigest {
@@ -428,7 +455,7 @@ impl LineReader {
             }
             match self.source.recv(Some(deadline)) {
                 Recv::Chunk(..) | Recv::Nothing => {}
-                Recv::End | Recv::Cut => return true,
+                Recv::End | Recv::Cut(_) => return true,
             }
         }
     }
@@ -458,7 +485,7 @@ impl LineReader {
                     self.digested = Some(d);
                 }
                 Recv::Nothing => return false,
-                Recv::End | Recv::Cut => return true,
+                Recv::End | Recv::Cut(_) => return true,
             }
         }
     }
@@ -576,7 +603,8 @@ mod tests {
             tx.send(vec![b'y'], 2),
             Err(BacklogFull {
                 backlog_bytes: MAX_BACKLOG_BYTES,
-                chunk_bytes: 1
+                chunk_bytes: 1,
+                limit_bytes: MAX_BACKLOG_BYTES,
             })
         );
         // Lines sent before the cut are all read, then the cut is reported
@@ -604,6 +632,39 @@ mod tests {
         tx.send(chunk.clone(), 3).unwrap();
         drop(tx);
         assert!(matches!(r.digest_to_end(d), Err(LineError::Backlog { .. })));
+    }
+
+    #[test]
+    fn a_command_being_digested_may_run_ahead_of_its_reader_further() {
+        // A command's output, once its reader digests it, may be queued up
+        // to MAX_DIGEST_BACKLOG_BYTES: 16 MiB sent while the reader is in
+        // digest_to_end (on another thread) all arrive, none is cut.
+        let (tx, mut r) = stamped_channel();
+        let chunk = vec![b'z'; 1 << 20];
+        let first = chunk.clone();
+        tx.send(first, 1).unwrap();
+        let whole: Vec<u8> = std::iter::repeat_n(&chunk, 16).flatten().copied().collect();
+        let reader =
+            std::thread::spawn(move || r.digest_to_end(Instant::now() + Duration::from_secs(10)));
+        // Wait until the reader has taken the first chunk: it is digesting.
+        while tx.backlog.bytes.load(Ordering::Acquire) > 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            tx.backlog.limit_bytes.load(Ordering::Acquire),
+            MAX_DIGEST_BACKLOG_BYTES
+        );
+        for _ in 1..16 {
+            tx.send(chunk.clone(), 2).expect("within the digest bound");
+        }
+        drop(tx);
+        let d = reader.join().unwrap().unwrap();
+        assert_eq!(d.bytes, whole.len() as u64);
+        assert_eq!(d.crc32, coldbench_protocol::checksum(&whole));
+        // While lines are read, 16 MiB queued at once are cut at 8 MiB.
+        let (tx, _r) = stamped_channel();
+        let cut = (0..16).find(|_| tx.send(chunk.clone(), 3).is_err());
+        assert_eq!(cut, Some(8));
     }
 
     #[test]
