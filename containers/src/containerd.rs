@@ -138,19 +138,37 @@ impl Inner {
         TasksClient::new(self.channel.clone())
     }
 
-    /// Kills (SIGKILL) and deletes the task of `id` if there is one, then
-    /// deletes the container record; errors of calls on what is already
-    /// gone are ignored.
-    fn remove(&self, id: &str, timeout: Duration) -> Result<()> {
+    /// `tasks.start` of the container `id`'s first process (`exec_id`
+    /// empty) or of one of its execs; the pid the shim reports (0 if it
+    /// has none yet).
+    fn start_process(&self, id: &str, exec_id: &str, timeout: Duration) -> Result<u32> {
+        self.call(
+            "tasks.start",
+            timeout,
+            self.tasks().start(with_namespace!(
+                StartRequest {
+                    container_id: id.to_string(),
+                    exec_id: exec_id.to_string(),
+                },
+                NAMESPACE
+            )),
+        )
+        .map(|r| r.into_inner().pid)
+    }
+
+    /// Sends SIGKILL to every process of the container `id` (`exec_id`
+    /// empty) or to one exec, and waits for its exit; errors of calls on
+    /// what is already gone are ignored.
+    fn kill_and_wait(&self, id: &str, exec_id: &str, timeout: Duration) {
         let _ = self.call(
             "tasks.kill",
             timeout,
             self.tasks().kill(with_namespace!(
                 KillRequest {
                     container_id: id.to_string(),
+                    exec_id: exec_id.to_string(),
                     signal: 9,
-                    all: true,
-                    ..Default::default()
+                    all: exec_id.is_empty(),
                 },
                 NAMESPACE
             )),
@@ -161,11 +179,18 @@ impl Inner {
             self.tasks().wait(with_namespace!(
                 WaitRequest {
                     container_id: id.to_string(),
-                    ..Default::default()
+                    exec_id: exec_id.to_string(),
                 },
                 NAMESPACE
             )),
         );
+    }
+
+    /// Kills (SIGKILL) and deletes the task of `id` if there is one, then
+    /// deletes the container record; errors of calls on what is already
+    /// gone are ignored.
+    fn remove(&self, id: &str, timeout: Duration) -> Result<()> {
+        self.kill_and_wait(id, "", timeout);
         let _ = self.call(
             "tasks.delete",
             timeout,
@@ -382,23 +407,10 @@ impl ContainerdHost {
         }
         drain_stderr(io.stderr, task.stderr.clone(), &id)?;
         let attached_at = Instant::now();
-        let started = self
-            .inner
-            .call(
-                "tasks.start",
-                timeout,
-                self.inner.tasks().start(with_namespace!(
-                    StartRequest {
-                        container_id: id.clone(),
-                        ..Default::default()
-                    },
-                    NAMESPACE
-                )),
-            )?
-            .into_inner();
+        let started_pid = self.inner.start_process(&id, "", timeout)?;
         // runc's shim knows the init pid at create; runwasi's only at start.
-        if started.pid != 0 {
-            task.pid = started.pid;
+        if started_pid != 0 {
+            task.pid = started_pid;
         }
         task.stamps = Some(StartStamps {
             created: created_at,

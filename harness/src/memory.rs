@@ -251,7 +251,13 @@ pub fn raise_open_files_limit() -> Option<u64> {
             },
         );
     }
-    getrlimit(Resource::Nofile).current
+    open_files_limit()
+}
+
+/// This process's open-files soft limit (`RLIMIT_NOFILE`) in force; `None`:
+/// unlimited.
+pub fn open_files_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
 }
 
 /// Number of memory mappings (VMAs) of `pid` (`/proc/PID/maps` lines), if readable.

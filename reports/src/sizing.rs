@@ -195,10 +195,9 @@ pub fn size(
     {
         let fraction = cfg.map_or(0.8, |c| c.task_limit_fraction);
         let mut task = |limit: Limit, of: u64, what: String| {
-            let room = (of as f64 * fraction - base as f64).max(0.0);
             allowances.push(Allowance {
                 limit,
-                instances: (room / per).floor() as u64,
+                instances: fits(of as f64 * fraction, base, per),
                 basis: format!(
                     "{:.0} % of {what} − {base} threads at the first sample, ÷ {per:.2} threads per instance",
                     fraction * 100.0
@@ -225,10 +224,9 @@ pub fn size(
         per_instance(s, |x| x.runner_maps),
     ) && per > 0.0
     {
-        let room = (max as f64 * 0.95 - base as f64).max(0.0);
         allowances.push(Allowance {
             limit: Limit::Mappings,
-            instances: (room / per).floor() as u64,
+            instances: fits(max as f64 * 0.95, base, per),
             basis: format!(
                 "95 % of vm.max_map_count {max} − {base} mappings of the runner, ÷ {per:.1} per instance (per runner process)"
             ),
@@ -245,7 +243,7 @@ pub fn size(
     {
         allowances.push(Allowance {
             limit: Limit::OpenFiles,
-            instances: open_files_room(max, base, per),
+            instances: fits(max as f64 * 0.95, base, per),
             basis: format!(
                 "95 % of fs.file-max {max} as this host's kernel is set − {base} open at the first sample, ÷ {per:.2} per instance"
             ),
@@ -257,7 +255,7 @@ pub fn size(
     ) {
         allowances.push(Allowance {
             limit: Limit::ProcessFiles,
-            instances: open_files_room(max, base, per),
+            instances: fits(max as f64 * 0.95, base, per),
             basis: format!(
                 "95 % of the harness's RLIMIT_NOFILE {max} − {base} descriptors at the first sample, ÷ {per:.2} per instance (per harness process)"
             ),
@@ -287,10 +285,11 @@ pub fn size(
     }
 }
 
-/// Instances that fit under 95 % of an open-files limit `max` with `base`
-/// open and `per` more per instance.
-fn open_files_room(max: u64, base: u64, per: f64) -> u64 {
-    ((max as f64 * 0.95 - base as f64).max(0.0) / per).floor() as u64
+/// Instances that fit under `bound` (a share of a kernel limit) with `base`
+/// taken at the first sample and `per` more per instance, rounded down: the
+/// one count of the task, mapping and open-files allowances.
+fn fits(bound: f64, base: u64, per: f64) -> u64 {
+    ((bound - base as f64).max(0.0) / per).floor() as u64
 }
 
 /// The sheet: every series of `run` × every host size (this host's

@@ -81,21 +81,7 @@ impl Task {
         if let Some(out) = &exec.stdout {
             set_blocking(out)?;
         }
-        let started = self
-            .inner
-            .call(
-                "tasks.start",
-                timeout,
-                self.inner.tasks().start(with_namespace!(
-                    StartRequest {
-                        container_id: self.id.clone(),
-                        exec_id,
-                    },
-                    NAMESPACE
-                )),
-            )?
-            .into_inner();
-        exec.pid = started.pid;
+        exec.pid = self.inner.start_process(&self.id, &exec_id, timeout)?;
         exec.stamps.started = Instant::now();
         // Drained only now: an exec's FIFOs are opened by the shim at
         // tasks.start, not at tasks.exec, and a read before a writer exists
@@ -211,30 +197,8 @@ impl Drop for TaskExec {
         self.stdout = None;
         if !self.deleted {
             let t = Duration::from_secs(10);
-            let _ = self.inner.call(
-                "tasks.kill",
-                t,
-                self.inner.tasks().kill(with_namespace!(
-                    KillRequest {
-                        container_id: self.container_id.clone(),
-                        exec_id: self.exec_id.clone(),
-                        signal: 9,
-                        all: false,
-                    },
-                    NAMESPACE
-                )),
-            );
-            let _ = self.inner.call(
-                "tasks.wait",
-                t,
-                self.inner.tasks().wait(with_namespace!(
-                    WaitRequest {
-                        container_id: self.container_id.clone(),
-                        exec_id: self.exec_id.clone(),
-                    },
-                    NAMESPACE
-                )),
-            );
+            self.inner
+                .kill_and_wait(&self.container_id, &self.exec_id, t);
             let _ = self.delete(t);
         }
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -26,7 +26,8 @@ use crate::collector::Subject;
 use crate::failure::{FailureKind, Phase, StartFailure};
 use crate::memory::{
     Footprint, HostMemory, ProcessTable, cgroup_memory_bytes, file_max, footprint, host_open_files,
-    host_threads, map_count, max_map_count, own_open_files, raise_open_files_limit, task_limit,
+    host_threads, map_count, max_map_count, open_files_limit, own_open_files,
+    raise_open_files_limit, task_limit,
 };
 use crate::session::Session;
 use crate::steps::{command_response, exchange, start_command, start_ready, wait_until_startable};

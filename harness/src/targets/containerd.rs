@@ -241,15 +241,7 @@ impl ContainerdTarget {
         timeout: Duration,
     ) -> TargetResult<(Task, (Instant, u64))> {
         let host = self.host(timeout)?;
-        let (root, prog) =
-            self.rootfs
-                .get(workload)
-                .cloned()
-                .ok_or_else(|| TargetError::NotPrepared {
-                    workload: workload.to_string(),
-                })?;
-        let mut args = vec![prog];
-        args.extend(super::workload_args(workload, serve));
+        let (root, args) = self.command(workload, serve)?;
         let workload_dir = crate::artifacts::workload_dir(workload);
         self.check_answering(&host)?;
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
@@ -267,6 +259,21 @@ impl ContainerdTarget {
             Ok(t) => Ok((t, clock)),
             Err(e) => Err(self.lost_or_failed(&host, e.to_string())),
         }
+    }
+
+    /// The prepared root filesystem of `workload` and the command a start
+    /// runs in it (the program's path inside it, then its arguments).
+    fn command(&self, workload: &str, serve: bool) -> TargetResult<(PathBuf, Vec<String>)> {
+        let (root, prog) =
+            self.rootfs
+                .get(workload)
+                .cloned()
+                .ok_or_else(|| TargetError::NotPrepared {
+                    workload: workload.to_string(),
+                })?;
+        let mut args = vec![prog];
+        args.extend(super::workload_args(workload, serve));
+        Ok((root, args))
     }
 
     /// Refuses a start while containerd has not answered since a start
@@ -333,15 +340,7 @@ impl ContainerdTarget {
         timeout: Duration,
     ) -> TargetResult<Box<dyn Instance>> {
         let host = self.host(timeout)?;
-        let prog = self
-            .rootfs
-            .get(workload)
-            .map(|(_, p)| p.clone())
-            .ok_or_else(|| TargetError::NotPrepared {
-                workload: workload.to_string(),
-            })?;
-        let mut args = vec![prog];
-        args.extend(super::workload_args(workload, serve));
+        let (_, args) = self.command(workload, serve)?;
         self.check_answering(&host)?;
         let (task, _) = self.warm.get(workload).ok_or_else(|| {
             TargetError::Failed(format!(

@@ -95,8 +95,9 @@ impl Limits {
             }
         };
         let files: Vec<FileLimit> = [
+            // Raised to its hard limit when the experiment began.
             FileLimit::new(
-                raise_open_files_limit(),
+                open_files_limit(),
                 own_open_files,
                 "the harness process's open-files limit (RLIMIT_NOFILE)",
             ),
