@@ -41,8 +41,7 @@ nested() { # dir, extra cargo args
     local ws="$1"; shift
     local env=(CARGO_TARGET_DIR="$root/target/lint")
     # WAMR's CMake build (the wamr runner, and the shim that embeds WAMR)
-    # takes SIMDe from Debian's headers, as harness/build.rs and
-    # scripts/install-containerd-shim.sh build them.
+    # takes SIMDe from Debian's headers, as harness/build.rs builds them.
     grep -q wamrx-sys "$ws/Cargo.toml" &&
         env+=(CMAKE_TOOLCHAIN_FILE="$root/harness/runners/wamr/simde-local.cmake")
     (cd "$ws" && step env "${env[@]}" cargo clippy --release --all-targets "$@" -- -D warnings)

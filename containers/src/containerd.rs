@@ -52,7 +52,9 @@ pub const STANDALONE_SOCKET: &str = "/run/containerd/containerd.sock";
 pub const RUNC_RUNTIME: &str = "io.containerd.runc.v2";
 
 /// coldbench's runwasi shim with WAMR inside (`harness/shims/wamr`), which
-/// containerd runs as `containerd-shim-coldbench-wamr-v1` from its `PATH`.
+/// containerd runs as `containerd-shim-coldbench-wamr-v1` from its `PATH`
+/// when it is installed there (`scripts/install-containerd-shim.sh`); the
+/// harness names the one `harness/build.rs` built by its path instead.
 pub const WAMR_SHIM_RUNTIME: &str = "io.containerd.coldbench-wamr.v1";
 
 /// The shim binary of [`WAMR_SHIM_RUNTIME`].
@@ -233,7 +235,8 @@ pub struct ContainerdHost {
 /// What a container start needs.
 #[derive(Debug, Clone)]
 pub struct TaskSpec<'a> {
-    /// The runtime (shim) name, e.g. [`RUNC_RUNTIME`].
+    /// The runtime (shim) name, e.g. [`RUNC_RUNTIME`], or the absolute path
+    /// of a shim binary (containerd 1.6 and later run it as it is).
     pub runtime: &'a str,
     /// The root filesystem: a host directory holding the program, mounted
     /// read-only at `/`, with `proc/` and `dev/` mount points in it.
@@ -351,7 +354,8 @@ impl ContainerdHost {
             removed: false,
             stderr: Arc::new(std::sync::Mutex::new(Vec::new())),
             no_end_of_input: false,
-            eof_on_close: spec.runtime == WAMR_SHIM_RUNTIME,
+            eof_on_close: spec.runtime == WAMR_SHIM_RUNTIME
+                || spec.runtime.ends_with(&format!("/{WAMR_SHIM_BINARY}")),
         };
         let labels = HashMap::from([
             (LABEL_KEY.to_string(), "1".to_string()),

@@ -57,13 +57,19 @@ pub fn glibc_binary(workload: &str) -> PathBuf {
         .join(workload)
 }
 
-/// The runner binary for `runtime` (e.g. `wasmtime`).
+/// The runner binary for `runtime` (e.g. `wasmtime`): built by
+/// `harness/build.rs` into its own target directory,
+/// `<artifacts>/runner-<runtime>/release/coldbench-runner-<runtime>`, or for
+/// another version (`wasmtime@36`) by `scripts/build-runtime-version.sh`.
 pub fn runner_binary(runtime: &str) -> PathBuf {
     let name = format!("coldbench-runner-{runtime}");
     if runtime.contains('@') {
         versions_dir().join("bin").join(name)
     } else {
-        artifacts_dir().join("release").join(name)
+        artifacts_dir()
+            .join(format!("runner-{runtime}"))
+            .join("release")
+            .join(name)
     }
 }
 

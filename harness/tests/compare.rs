@@ -274,7 +274,7 @@ fn the_ci_workflow_lints_and_names_a_baseline_that_exists() {
         Some((ok, out)) => assert!(ok, "{out}"),
         None if std::env::var_os("CI").is_some() => {
             panic!(
-                "neither actionlint nor check-jsonschema is installed (scripts/setup.sh installs check-jsonschema)"
+                "neither actionlint nor check-jsonschema is installed (scripts/setup.sh --tests installs check-jsonschema)"
             )
         }
         None => eprintln!("skipping the workflow lint: no actionlint or check-jsonschema"),

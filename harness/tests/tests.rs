@@ -785,7 +785,7 @@ fn containerd_runc_its_warm_exec_and_the_wasm_shim_run_real_inputs_with_their_ph
     };
     if !required() && !ids.iter().all(|id| available(id)) {
         eprintln!(
-            "skipping: containerd or its Wasm shim unavailable (scripts/install-containerd-shim.sh)"
+            "skipping: containerd or its Wasm shim unavailable (harness/build.rs builds the shim: see target/nested/logs/shim-wamr.log)"
         );
         return;
     }

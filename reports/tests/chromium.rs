@@ -1,5 +1,5 @@
 //! The HTML report of a real run, opened in headless Chromium (Debian's
-//! `chromium`, installed by `scripts/setup.sh`) with the network disabled:
+//! `chromium`, installed by `scripts/setup.sh --tests`) with the network disabled:
 //! the page loads, logs no console message and requests no URL (Chromium's
 //! net log), every chart's SVG is in the DOM, and the screenshot is not
 //! blank. (Checked to fail on a page with `console.error` and an `<img>`
@@ -26,7 +26,9 @@ fn chromium() -> Option<PathBuf> {
         }
     }
     if std::env::var_os("CI").is_some() {
-        panic!("chromium is required under CI: run scripts/setup.sh (apt-get install chromium)");
+        panic!(
+            "chromium is required under CI: run scripts/setup.sh --tests (apt-get install chromium)"
+        );
     }
     eprintln!("skipping: no chromium on PATH");
     None

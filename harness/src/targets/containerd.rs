@@ -1,7 +1,8 @@
 //! Containers started through containerd's own API, no Docker in between:
 //! `containerd-wasm-wamr` runs the Wasm module through coldbench's runwasi
 //! shim (`io.containerd.coldbench-wamr.v1`: runwasi's
-//! `containerd-shim-wasm` with WAMR inside, `harness/shims/wamr`), the way
+//! `containerd-shim-wasm` with WAMR inside, `harness/shims/wamr`, built by
+//! `harness/build.rs` and named to containerd by its path), the way
 //! Docker 24+ with the containerd image store (`docker run
 //! --runtime=io.containerd.<name>.v1`) and Kubernetes RuntimeClass run
 //! Wasm; `containerd-runc` runs the static binary through runc's shim the
@@ -77,13 +78,30 @@ pub fn socket() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DOCKER_CONTAINERD_SOCKET))
 }
 
-/// Where containerd finds the Wasm shim: a directory of its `PATH` (read
-/// from its process environment where possible, else the usual ones).
-fn shim_installed() -> Option<PathBuf> {
+/// The Wasm shim `harness/build.rs` builds:
+/// `<artifacts>/shim-wamr/release/containerd-shim-coldbench-wamr-v1`.
+fn shim_built() -> PathBuf {
+    crate::artifacts::artifacts_dir()
+        .join("shim-wamr")
+        .join("release")
+        .join(WAMR_SHIM_BINARY)
+}
+
+/// How containerd is told to run the Wasm shim, or `None` when there is
+/// none: the absolute path of the one `harness/build.rs` built (containerd
+/// 1.6 and later run a shim named by its path, containerd PR #6206), else
+/// the runtime name [`WAMR_SHIM_RUNTIME`] when `scripts/install-containerd-shim.sh`
+/// put the binary in a directory of containerd's usual `PATH`.
+fn shim_runtime() -> Option<String> {
+    let built = shim_built();
+    if built.is_file() {
+        return Some(built.display().to_string());
+    }
     ["/usr/local/bin", "/usr/bin", "/usr/local/sbin", "/usr/sbin"]
         .iter()
         .map(|d| Path::new(d).join(WAMR_SHIM_BINARY))
         .find(|p| p.is_file())
+        .map(|_| WAMR_SHIM_RUNTIME.to_string())
 }
 
 impl TargetFamily for ContainerdFamily {
@@ -159,9 +177,10 @@ impl TargetFamily for ContainerdFamily {
                 socket.display()
             ));
         }
-        if shim(v) == Shim::WasmWamr && shim_installed().is_none() {
+        if shim(v) == Shim::WasmWamr && shim_runtime().is_none() {
             return Err(format!(
-                "the Wasm shim {WAMR_SHIM_BINARY} is not installed where containerd looks (its PATH): run scripts/install-containerd-shim.sh (builds harness/shims/wamr, runwasi + WAMR, and copies it to /usr/local/bin)"
+                "the Wasm shim {WAMR_SHIM_BINARY} was not built ({} is missing: the build's warning and target/nested/logs/shim-wamr.log say why; it needs Debian protobuf-compiler, libseccomp-dev, libdbus-1-dev and pkg-config, installed by scripts/setup.sh) nor installed in containerd's PATH",
+                shim_built().display()
             ));
         }
         Ok(())
@@ -183,6 +202,11 @@ impl TargetFamily for ContainerdFamily {
                 Hardening::hardened()
             },
             watch: EngineWatch::default(),
+            runtime: match shim(v) {
+                Shim::Runc => RUNC_RUNTIME.to_string(),
+                // Available (checked before build) means there is one.
+                Shim::WasmWamr => shim_runtime().unwrap_or_else(|| WAMR_SHIM_RUNTIME.to_string()),
+            },
         })
     }
 
@@ -217,6 +241,9 @@ pub struct ContainerdTarget {
     hardening: Hardening,
     /// Whether containerd answers (a restart, a crash).
     watch: EngineWatch,
+    /// What containerd is told to run ([`shim_runtime`], or
+    /// [`RUNC_RUNTIME`]): a runtime name or a shim's absolute path.
+    runtime: String,
 }
 
 impl ContainerdTarget {
@@ -247,7 +274,7 @@ impl ContainerdTarget {
         let clock = (Instant::now(), coldbench_protocol::monotonic_ns());
         let started = host.start(
             &TaskSpec {
-                runtime: self.runtime_name(),
+                runtime: &self.runtime,
                 rootfs: &root,
                 args,
                 hardening: &self.hardening,
@@ -366,6 +393,8 @@ impl ContainerdTarget {
         }))
     }
 
+    /// The runtime's name recorded in `run.json` (knob `runtime`), the same
+    /// whether containerd is given it or the shim's path.
     fn runtime_name(&self) -> &'static str {
         match self.shim {
             Shim::Runc => RUNC_RUNTIME,

@@ -10,7 +10,7 @@
 //!
 //! Run (built on demand, never by CI): `cd harness/runners/wamr &&
 //! CMAKE_TOOLCHAIN_FILE=$PWD/simde-local.cmake
-//! CARGO_TARGET_DIR=../../../target/nested cargo bench --bench
+//! CARGO_TARGET_DIR=../../../target/nested/runner-wamr cargo bench --bench
 //! instantiation`; `COLDBENCH_BENCH_WASM` overrides the module (default
 //! `target/nested/wasm32-wasip1/release/noop.wasm`).
 

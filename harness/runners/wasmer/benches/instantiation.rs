@@ -13,7 +13,7 @@
 //! maximum; noop's is unchanged).
 //!
 //! Run (built on demand, never by CI): `cd harness/runners/wasmer &&
-//! CARGO_TARGET_DIR=../../../target/nested cargo bench --bench instantiation`;
+//! CARGO_TARGET_DIR=../../../target/nested/runner-wasmer cargo bench --bench instantiation`;
 //! `COLDBENCH_BENCH_WASM` overrides the module
 //! (default `target/nested/wasm32-wasip1/release/noop.wasm`).
 

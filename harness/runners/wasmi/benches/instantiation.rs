@@ -7,7 +7,7 @@
 //! `instantiate_and_start` (all of it).
 //!
 //! Run (built on demand, never by CI): `cd harness/runners/wasmi &&
-//! CARGO_TARGET_DIR=../../../target/nested cargo bench --bench instantiation`;
+//! CARGO_TARGET_DIR=../../../target/nested/runner-wasmi cargo bench --bench instantiation`;
 //! `COLDBENCH_BENCH_WASM` overrides the module
 //! (default `target/nested/wasm32-wasip1/release/noop.wasm`).
 

@@ -6,10 +6,11 @@
 //! `containerd-wasm-*` targets beside a runc container started through the
 //! same containerd API.
 //!
-//! containerd finds it on its `PATH` by name: runtime
-//! `io.containerd.coldbench-wamr.v1` ↔ binary
-//! `containerd-shim-coldbench-wamr-v1` (`scripts/install-containerd-shim.sh`
-//! installs it into /usr/local/bin).
+//! `harness/build.rs` builds it; the harness names it to containerd by its
+//! absolute path (containerd 1.6+). Installed on containerd's `PATH`
+//! (`scripts/install-containerd-shim.sh`, into /usr/local/bin), containerd
+//! also finds it by name: runtime `io.containerd.coldbench-wamr.v1` ↔ binary
+//! `containerd-shim-coldbench-wamr-v1`.
 //!
 //! A container's entry point (`process.args[0]` of its OCI spec) names the
 //! `.wasm` file inside its root filesystem; the other arguments are the
