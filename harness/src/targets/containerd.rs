@@ -21,23 +21,26 @@
 
 use super::docker::{ENGINE_WAIT, EngineWatch};
 use super::{
-    BuildContext, HostProbe, Instance, MemoryScope, Priors, Target, TargetError, TargetFamily,
-    TargetResult, Variant,
+    BuildContext, HostProbe, Instance, Priors, Target, TargetError, TargetFamily, TargetResult,
+    Variant,
 };
 use crate::artifacts::{static_binary, wasm_module};
 use crate::stream::LineReader;
 use coldbench_containers::Hardening;
 use coldbench_containers::containerd::{
-    ContainerdHost, DOCKER_CONTAINERD_SOCKET, RUNC_RUNTIME, STANDALONE_SOCKET, Task, TaskExec,
-    TaskSpec, WAMR_SHIM_BINARY, WAMR_SHIM_RUNTIME,
+    ContainerdHost, DOCKER_CONTAINERD_SOCKET, RUNC_RUNTIME, STANDALONE_SOCKET, Task, TaskSpec,
+    WAMR_SHIM_BINARY, WAMR_SHIM_RUNTIME,
 };
 use coldbench_results::{
-    Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
+    Artifact, ArtifactKind, BeforeClock, Family, StartKind, StartPath, TargetRecord,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod instance;
+use instance::{ContainerdExecInstance, ContainerdInstance};
 
 /// What a containerd variant runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -579,144 +582,5 @@ impl Target for ContainerdTarget {
             task: Some(task),
             stamps_ns,
         }))
-    }
-}
-
-struct ContainerdInstance {
-    task: Option<Task>,
-    stdout: LineReader,
-    /// When tasks.create, the stdio hand-over and tasks.start returned, ns.
-    stamps_ns: Option<[u64; 3]>,
-}
-
-impl Instance for ContainerdInstance {
-    fn stdout(&mut self) -> &mut LineReader {
-        &mut self.stdout
-    }
-
-    fn write_stdin(&mut self, bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
-        self.task
-            .as_mut()
-            .expect("live until teardown")
-            .write_stdin(bytes)
-            .map_err(|e| TargetError::Failed(format!("writing the container's stdin FIFO: {e}")))
-    }
-
-    fn close_stdin(&mut self) -> TargetResult<()> {
-        self.task
-            .as_mut()
-            .expect("live until teardown")
-            .close_stdin(Duration::from_secs(10))
-            .map_err(|e| TargetError::Failed(e.to_string()))
-    }
-
-    /// create (start call → the shim created the container), attach (its
-    /// stdout FIFO handed over), start (→ running), ready (→ ready line
-    /// read): they add up to `t_ready` start by start.
-    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        self.stamps_ns
-            .map(|st| super::container_phases(st, t0_ns, ready_read_ns))
-            .unwrap_or_default()
-    }
-
-    /// Closes stdin and waits for the exit; under a shim that cannot pass
-    /// the end of input on (runwasi's stock shims: no CloseIO, a read-write
-    /// stdin; not coldbench's) the task is killed instead, and its status is
-    /// not checked.
-    fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
-        let task = self.task.take().expect("live until teardown");
-        let (code, killed) = task
-            .wait_and_remove(timeout)
-            .map_err(|e| TargetError::Failed(e.to_string()))?;
-        if code != 0 && !killed {
-            return Err(TargetError::Exited {
-                what: "container",
-                code: code.into(),
-            });
-        }
-        Ok(())
-    }
-
-    fn diagnostics(&mut self) -> String {
-        self.task
-            .as_ref()
-            .map(|t| t.stderr_text())
-            .unwrap_or_default()
-    }
-
-    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
-        let t = self.task.as_ref().expect("live until teardown");
-        MemoryScope::Container {
-            pid: t.pid(),
-            id: t.id().to_string(),
-        }
-    }
-}
-
-/// A process exec'd into a warm container.
-struct ContainerdExecInstance {
-    exec: Option<TaskExec>,
-    stdout: LineReader,
-    /// When tasks.exec and tasks.start returned, ns.
-    stamps_ns: [u64; 2],
-}
-
-impl Instance for ContainerdExecInstance {
-    fn stdout(&mut self) -> &mut LineReader {
-        &mut self.stdout
-    }
-
-    fn write_stdin(&mut self, bytes: &[u8], _timeout: Duration) -> TargetResult<()> {
-        self.exec
-            .as_mut()
-            .expect("live until teardown")
-            .write_stdin(bytes)
-            .map_err(|e| TargetError::Failed(format!("writing the exec's stdin FIFO: {e}")))
-    }
-
-    fn close_stdin(&mut self) -> TargetResult<()> {
-        self.exec
-            .as_mut()
-            .expect("live until teardown")
-            .close_stdin(Duration::from_secs(10))
-            .map_err(|e| TargetError::Failed(e.to_string()))
-    }
-
-    /// create (start call → tasks.exec registered the process), start (→
-    /// tasks.start: runc exec joined the container and ran it), ready (→
-    /// its ready line read): they add up to `t_ready` start by start.
-    fn inner_phases(&mut self, t0_ns: u64, ready_read_ns: u64) -> Vec<(Metric, u64)> {
-        super::stamped_phases(
-            &[Metric::TExecCreate, Metric::TExecStart, Metric::TExecReady],
-            &self.stamps_ns,
-            t0_ns,
-            ready_read_ns,
-        )
-    }
-
-    fn teardown(mut self: Box<Self>, timeout: Duration) -> TargetResult<()> {
-        let exec = self.exec.take().expect("live until teardown");
-        let code = exec
-            .wait_and_delete(timeout)
-            .map_err(|e| TargetError::Failed(e.to_string()))?;
-        if code != 0 {
-            return Err(TargetError::Exited {
-                what: "exec'd process",
-                code: code.into(),
-            });
-        }
-        Ok(())
-    }
-
-    fn diagnostics(&mut self) -> String {
-        self.exec
-            .as_ref()
-            .map(|e| e.stderr_text())
-            .unwrap_or_default()
-    }
-
-    fn memory_scope(&mut self, _timeout: Duration) -> MemoryScope {
-        let e = self.exec.as_ref().expect("live until teardown");
-        MemoryScope::Processes(vec![e.pid()])
     }
 }

@@ -10,7 +10,6 @@ use coldbench_containers::{DockerHost, EngineInfo};
 use coldbench_results::{
     Artifact, ArtifactKind, BeforeClock, Family, Metric, StartKind, StartPath, TargetRecord,
 };
-use std::sync::Arc;
 use std::time::Duration;
 
 pub mod cli;
@@ -23,6 +22,9 @@ pub mod native;
 pub mod node;
 pub mod versions;
 pub mod wamr;
+
+mod host;
+pub use host::HostProbe;
 
 /// The workload argument that makes it serve every request until end of
 /// input instead of exiting after one (`coldbench_protocol::workload::serve`).
@@ -557,173 +559,5 @@ pub struct TargetOptions {
     pub instance_timeout: Option<Duration>,
 }
 
-/// What this host offers, probed once: the Docker engine, node, the runners.
-pub struct HostProbe {
-    /// A connected engine, or why not.
-    pub docker: Result<Arc<DockerHost>, String>,
-    /// What the engine says about itself.
-    pub engine: Option<EngineInfo>,
-    /// `node --version`, or why node cannot be used.
-    pub node: Result<String, String>,
-    /// The host's cgroup layout (`2`, `hybrid`, `1`).
-    pub cgroup_layout: crate::host::CgroupLayout,
-    /// The run whose containers the targets built from this probe label.
-    pub run_id: String,
-    /// Runtime CLIs given by `--cli-runtime NAME=PATH` (tool → executable),
-    /// looked up before the set-up's tools directory and `PATH`.
-    pub cli_tools: std::collections::BTreeMap<String, std::path::PathBuf>,
-}
-
-impl HostProbe {
-    /// Probes the host; `run_id` labels the containers this probe's engine
-    /// connection will start.
-    pub fn new(run_id: &str) -> Self {
-        let (docker, engine) =
-            match DockerHost::connect(run_id, crate::reap::owner(), Duration::from_secs(5)) {
-                Ok(h) => {
-                    let info = h.engine_info(Duration::from_secs(10)).ok();
-                    (Ok(Arc::new(h)), info)
-                }
-                Err(e) => (Err(e.to_string()), None),
-            };
-        HostProbe {
-            docker,
-            engine,
-            node: node::probe_node(),
-            cgroup_layout: crate::host::CgroupLayout::read(),
-            run_id: run_id.to_string(),
-            cli_tools: Default::default(),
-        }
-    }
-
-    /// This probe with the runtime CLIs given by `--cli-runtime`.
-    pub fn with_cli_tools(
-        mut self,
-        tools: std::collections::BTreeMap<String, std::path::PathBuf>,
-    ) -> Self {
-        self.cli_tools = tools;
-        self
-    }
-
-    /// `Ok` if `v` can run here, else why not and how to enable it.
-    pub fn availability(&self, v: &Variant) -> Result<(), String> {
-        v.provider.availability(v, self)
-    }
-
-    /// A target for `v` (which should be available); precompiled modules go
-    /// to `cache_dir`.
-    pub fn build(
-        &self,
-        v: &Variant,
-        cache_dir: &std::path::Path,
-        workloads: &[String],
-        options: &TargetOptions,
-    ) -> Box<dyn Target> {
-        v.provider.build(
-            v,
-            &BuildContext {
-                cache_dir,
-                workloads,
-                options,
-                host: self,
-            },
-        )
-    }
-
-    /// The record of a variant that cannot run here, with `why`.
-    pub fn unavailable_record(&self, v: &Variant, why: &str) -> TargetRecord {
-        let (runtime, runtime_version) = v.provider.runtime(v, self);
-        TargetRecord {
-            id: v.id.clone(),
-            family: v.family,
-            runtime,
-            runtime_version,
-            knobs: std::collections::BTreeMap::from([("description".to_string(), v.describe())]),
-            available: false,
-            unavailable_reason: Some(why.to_string()),
-            artifacts: Vec::new(),
-            start: Some(v.start.clone()),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Two versions of a runtime precompile to the same file names: each
-    /// runtime (and version) gets its own cache directory, or one version
-    /// would deserialize the other's modules (found by the first
-    /// side-by-side run: wasmtime 48 and 50 read wasmtime 36's `.cwasm`).
-    #[test]
-    fn versions_of_a_runtime_never_share_a_cache_directory() {
-        let host = HostProbe::new("unit");
-        let cache = std::path::Path::new("/nonexistent/cache");
-        let dir = |id: &str| {
-            let v = variant(id).expect("in the catalog");
-            let t = v.provider.build(
-                &v,
-                &BuildContext {
-                    cache_dir: cache,
-                    workloads: &[],
-                    options: &TargetOptions::default(),
-                    host: &host,
-                },
-            );
-            t.record().knobs["cache_dir"].clone()
-        };
-        let dirs = ["wasmtime-aot", "wasmtime@50-aot", "wasmtime@36-aot"].map(dir);
-        assert_ne!(dirs[0], dirs[1]);
-        assert_ne!(dirs[1], dirs[2]);
-        assert_ne!(dirs[0], dirs[2]);
-        assert!(dirs.iter().all(|d| d.starts_with("/nonexistent/cache/")));
-    }
-
-    #[test]
-    fn patterns_select_on_dash_boundaries() {
-        assert!(selects("all", "wasmi"));
-        assert!(selects("docker", "docker-debian-runsc-none"));
-        assert!(selects("docker-debian", "docker-debian-runc-bridge"));
-        assert!(!selects("docker-deb", "docker-debian-runc-bridge"));
-        assert!(selects("wasmtime", "wasmtime-pooling"));
-        assert!(!selects("wasm", "wasmtime-jit"));
-        assert!(selects("wasmi", "wasmi"));
-        // Versions built on demand: by name or their own prefix, never by
-        // `all` or the pinned runtime's prefix.
-        assert!(!selects("all", "wasmtime@50-pooling"));
-        assert!(!selects("wasmtime", "wasmtime@50-pooling"));
-        assert!(selects("wasmtime@50", "wasmtime@50-pooling"));
-        assert!(picks("wasmtime@36-aot", "wasmtime@36-aot"));
-        // A variant's own id picks it alone, a family prefix all of them.
-        assert!(picks("cli-wasmtime", "cli-wasmtime"));
-        assert!(!picks("cli-wasmtime", "cli-wasmtime-aot"));
-        assert!(!picks("wamr-interp", "wamr-interp-preloaded"));
-        assert!(picks("wamr", "wamr-interp-preloaded"));
-        assert!(picks("cli", "cli-wasmtime-aot"));
-        assert!(picks("all", "node"));
-    }
-
-    #[test]
-    fn catalog_ids_are_unique_and_cover_the_issue_matrix() {
-        let ids: Vec<String> = catalog().into_iter().map(|v| v.id).collect();
-        let mut sorted = ids.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), ids.len());
-        for id in [
-            "native",
-            "wasmtime-jit",
-            "wasmtime-aot",
-            "wasmtime-pooling",
-            "wasmer-cranelift",
-            "wasmer-singlepass",
-            "wasmi",
-            "node",
-            "docker-scratch-runc-bridge",
-            "docker-debian-runsc-none",
-            "docker-debian-crun-none",
-        ] {
-            assert!(ids.iter().any(|i| i == id), "{id} missing");
-        }
-    }
-}
+mod tests;
