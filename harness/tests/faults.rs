@@ -131,6 +131,26 @@ fn sibling_and_abandoned_looper(t: &mut dyn Target, id: &str) -> (Box<dyn Instan
     (sibling, pid)
 }
 
+/// An idle served instance that outlives its deadline blocked on its stdin
+/// (a density series holds thousands for minutes) ends by its end of input
+/// at teardown, not by the deadline: the time blocked waiting for input is
+/// not guest time. With the end of file not counted as input, every such
+/// teardown failed with "guest interrupted: it ran … ms without reading its
+/// stdin" (24,476 of a 24,692-instance series, issue 36).
+#[test]
+fn an_idle_instance_outliving_its_deadline_ends_by_its_end_of_input() {
+    let probe = probe("idle");
+    for id in ["wasmtime-pooling", "wasmtime-aot", "wasmtime-jit"] {
+        let mut t = target(&probe, id);
+        let mut inst = start(t.as_mut(), true);
+        assert!(ask(&mut inst, &[("mode", "ok")], STEP).is_ok(), "{id}");
+        std::thread::sleep(INSTANCE_TIMEOUT * 3);
+        if let Err(e) = inst.teardown(STEP) {
+            panic!("{id}: an idle instance past its deadline did not end cleanly: {e}");
+        }
+    }
+}
+
 #[test]
 fn wasmtime_stops_a_looping_guest_and_keeps_its_runner_and_siblings() {
     let probe = probe("loop");

@@ -15,20 +15,26 @@ pub(super) struct ChannelInput {
     pub(super) rx: mpsc::Receiver<Vec<u8>>,
     pub(super) pending: Vec<u8>,
     pub(super) pos: usize,
-    /// The epoch when input last arrived (the instance's deadline runs from it).
+    /// The epoch when input (or end of file) last arrived: the instance's
+    /// deadline runs from it.
     pub(super) last_input_epoch: Arc<AtomicU64>,
 }
 
 impl ChannelInput {
-    /// Blocks until bytes are pending; `false` at end of file.
+    /// Blocks until bytes are pending; `false` at end of file. Either way the
+    /// deadline restarts now: the time blocked here was the harness's, not
+    /// the guest's. End of file counts as input too — an instance held idle
+    /// past its deadline (density) must end by its end of input at teardown,
+    /// not be interrupted at its next function entry.
     pub(super) fn fill(&mut self) -> bool {
         while self.pos >= self.pending.len() {
-            match self.rx.recv() {
+            let got = self.rx.recv();
+            self.last_input_epoch
+                .store(EPOCH.load(Ordering::Relaxed), Ordering::Relaxed);
+            match got {
                 Ok(chunk) => {
                     self.pending = chunk;
                     self.pos = 0;
-                    self.last_input_epoch
-                        .store(EPOCH.load(Ordering::Relaxed), Ordering::Relaxed);
                 }
                 Err(_) => return false,
             }
