@@ -13,7 +13,7 @@
 //!    elsewhere cargo prints a warning naming its log, and `coldbench
 //!    targets` reports that one target unavailable with the reason.
 //!
-//! Both are built in release mode under `COLDBENCH_NESTED_TARGET_DIR`
+//! All are built in release mode under `COLDBENCH_NESTED_TARGET_DIR`
 //! (`target/nested`, set in `.cargo/config.toml`), whatever profile the outer
 //! build uses: the heavy runtime crates are compiled exactly once, with one
 //! feature set. The resulting directory is exported to the harness as
@@ -22,11 +22,12 @@
 //! The six nested builds run at the same time, each in its own target
 //! directory (the workloads in `target/nested`, each runner in
 //! `target/nested/runner-<name>`, the shim in `target/nested/shim-wamr`:
-//! cargo locks a target directory for the
-//! whole of a build, so builds sharing one would wait for each other). They
-//! share the outer build's jobserver, so the machine's cores are used through
-//! the long single-crate stretches (cranelift-codegen, linking) that left one
-//! core idle when they ran one after another (issue 40).
+//! cargo locks a target directory for the whole of a build, so builds
+//! sharing one would wait for each other), taking their jobs from the outer
+//! build's jobserver. One after another they already kept 2 CPUs ~95 % busy
+//! (2026-12-08, docs/runs/2026-12-08-epyc-2vcpu/first-answer.md); at once,
+//! the shim's build overlaps the others instead of preceding them in the
+//! set-up.
 //! `COLDBENCH_NESTED_JOBS=N` runs at most N of them at once (1: one after
 //! another). Each build's output is kept in `target/nested/logs/<name>.log`
 //! and its wall time in `target/nested/logs/build-times.tsv`.
@@ -36,16 +37,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-/// The runner workspaces under `harness/runners/`, longest build first (the
-/// order they start in when fewer than all run at once). `wamr` builds WAMR's
-/// C sources with cmake and binds them with bindgen: it needs `cmake` and
-/// libclang, and SIMDe's headers (Debian `cmake`, `libclang-dev`,
-/// `libsimde-dev`; `scripts/setup.sh` installs them).
-const RUNNERS: &[&str] = &["wasmer", "wasmtime", "wasmi", "wamr"];
-
 /// One nested cargo build: what it builds and where.
 struct Nested {
-    /// Its name in logs and errors: `workloads` or the runner's name.
+    /// Its name in logs and errors: `workloads`, the runner's name or
+    /// `shim-wamr`. The WAMR runner builds WAMR's C sources with cmake and
+    /// binds them with bindgen: it needs `cmake`, libclang and SIMDe's
+    /// headers (Debian `cmake`, `libclang-dev`, `libsimde-dev`;
+    /// `scripts/setup.sh` installs them).
     name: String,
     manifest: PathBuf,
     /// Its own `--target-dir`.
@@ -209,28 +207,31 @@ fn main() {
     // to do is a no-op, so also watching the shipped inputs costs nothing.
     let workloads = repo.join("workloads");
     println!("cargo:rerun-if-changed={}", workloads.display());
-    let mut builds = Vec::new();
-    for runner in RUNNERS {
-        let dir = manifest_dir.join("runners").join(runner);
+    // WAMR's SIMD support fetches SIMDe from GitHub at configure time; a
+    // toolchain file points that fetch at Debian's headers instead (the WAMR
+    // runner and the shim, which embeds WAMR).
+    let simde = manifest_dir.join("runners/wamr/simde-local.cmake");
+    let runner = |name: &str| {
+        let dir = manifest_dir.join("runners").join(name);
         println!("cargo:rerun-if-changed={}", dir.display());
-        // WAMR's SIMD support fetches SIMDe from GitHub at configure time;
-        // a toolchain file points that fetch at Debian's headers instead.
-        let envs = match *runner {
-            "wamr" => vec![("CMAKE_TOOLCHAIN_FILE", dir.join("simde-local.cmake"))],
-            _ => Vec::new(),
-        };
-        builds.push(Nested {
-            name: runner.to_string(),
+        Nested {
+            name: name.to_string(),
             manifest: dir.join("Cargo.toml"),
-            target_dir: target_dir.join(format!("runner-{runner}")),
+            target_dir: target_dir.join(format!("runner-{name}")),
             targets: Vec::new(),
-            envs,
+            envs: match name {
+                "wamr" => vec![("CMAKE_TOOLCHAIN_FILE", simde.clone())],
+                _ => Vec::new(),
+            },
             required: true,
-        });
-    }
-    // The workloads third: after the two long runner builds, before the short ones.
-    builds.insert(
-        2,
+        }
+    };
+    let shim = manifest_dir.join("shims").join("wamr");
+    println!("cargo:rerun-if-changed={}", shim.display());
+    // Longest first (the order they start in when fewer than all run at once).
+    let builds = [
+        runner("wasmer"),
+        runner("wasmtime"),
         Nested {
             name: "workloads".into(),
             manifest: workloads.join("Cargo.toml"),
@@ -243,21 +244,17 @@ fn main() {
             envs: Vec::new(),
             required: true,
         },
-    );
-    // The shim last: it waits for nothing and nothing waits for it.
-    let shim = manifest_dir.join("shims").join("wamr");
-    println!("cargo:rerun-if-changed={}", shim.display());
-    builds.push(Nested {
-        name: "shim-wamr".into(),
-        manifest: shim.join("Cargo.toml"),
-        target_dir: target_dir.join("shim-wamr"),
-        targets: Vec::new(),
-        envs: vec![(
-            "CMAKE_TOOLCHAIN_FILE",
-            manifest_dir.join("runners/wamr/simde-local.cmake"),
-        )],
-        required: std::env::var_os("CI").is_some(),
-    });
+        runner("wasmi"),
+        runner("wamr"),
+        Nested {
+            name: "shim-wamr".into(),
+            manifest: shim.join("Cargo.toml"),
+            target_dir: target_dir.join("shim-wamr"),
+            targets: Vec::new(),
+            envs: vec![("CMAKE_TOOLCHAIN_FILE", simde.clone())],
+            required: std::env::var_os("CI").is_some(),
+        },
+    ];
     let logs = target_dir.join("logs");
     std::fs::create_dir_all(&logs)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", logs.display()));

@@ -250,6 +250,11 @@ pub struct TaskSpec<'a> {
     /// [`crate::WORKLOAD_DIR_MOUNT`] (`rootfs` must hold that mount point)
     /// and made the process's working directory; `None`: `cwd` is `/`.
     pub workload_dir: Option<&'a Path>,
+    /// The shim implements no CloseIO but its guest sees end of input once
+    /// our end of the stdin FIFO closes: coldbench's own Wasm shim
+    /// ([`WAMR_SHIM_RUNTIME`], which gives the guest a read-only stdin).
+    /// `false` for runc's shim, which implements CloseIO.
+    pub eof_on_close: bool,
 }
 
 impl ContainerdHost {
@@ -354,8 +359,7 @@ impl ContainerdHost {
             removed: false,
             stderr: Arc::new(std::sync::Mutex::new(Vec::new())),
             no_end_of_input: false,
-            eof_on_close: spec.runtime == WAMR_SHIM_RUNTIME
-                || spec.runtime.ends_with(&format!("/{WAMR_SHIM_BINARY}")),
+            eof_on_close: spec.eof_on_close,
         };
         let labels = HashMap::from([
             (LABEL_KEY.to_string(), "1".to_string()),

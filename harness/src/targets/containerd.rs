@@ -282,6 +282,7 @@ impl ContainerdTarget {
                 args,
                 hardening: &self.hardening,
                 workload_dir: workload_dir.as_deref(),
+                eof_on_close: self.shim == Shim::WasmWamr,
             },
             timeout,
         );

@@ -153,7 +153,7 @@ impl Limits {
         }
         if let (Some(pid), Some(maps)) = (shared_pid, self.maps.as_mut())
             && let Some((now_maps, per)) = maps.predict(pid, n)
-            && now_maps + per.max(1) * 2 > maps.stop_at()
+            && maps.stops(now_maps, per)
         {
             return Some((
                 DensityStop::MapLimit,
@@ -178,15 +178,13 @@ mod tests {
         let mut w = MapWatch::new(limit);
         let mut reads = 0;
         for n in 0.. {
-            let (now, per) = if w.must_read(n) {
-                reads += 1;
-                w.record(n, maps(n));
-                (maps(n), w.per_instance())
-            } else {
-                let (n1, m1) = w.last.expect("read once");
-                (m1 + w.per_instance() * (n - n1), w.per_instance())
-            };
-            if now + per.max(1) * 2 > w.stop_at() {
+            let (now, per) = w
+                .observe(n, || {
+                    reads += 1;
+                    Some(maps(n))
+                })
+                .expect("the simulated reading never fails");
+            if w.stops(now, per) {
                 return (n, maps(n), reads);
             }
         }

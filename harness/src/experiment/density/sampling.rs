@@ -219,13 +219,19 @@ impl MapWatch {
     }
 
     /// The mapping count at which the series stops: 95 % of the limit.
-    pub(super) fn stop_at(&self) -> u64 {
+    fn stop_at(&self) -> u64 {
         self.limit * 95 / 100
+    }
+
+    /// Whether a series holding `now` mappings, `per` per instance, stops
+    /// here: the next two instances would pass [`MapWatch::stop_at`].
+    pub(super) fn stops(&self, now: u64, per: u64) -> bool {
+        now + per.max(1) * 2 > self.stop_at()
     }
 
     /// Mappings per instance between the first and the last reading,
     /// rounded up (0 before two readings).
-    pub(super) fn per_instance(&self) -> u64 {
+    fn per_instance(&self) -> u64 {
         match (self.first, self.last) {
             (Some((n0, m0)), Some((n1, m1))) if n1 > n0 => {
                 (m1.saturating_sub(m0)).div_ceil(n1 - n0)
@@ -236,7 +242,7 @@ impl MapWatch {
 
     /// Whether the count must be read at instance `n` rather than
     /// predicted (see the type's documentation).
-    pub(super) fn must_read(&self, n: u64) -> bool {
+    fn must_read(&self, n: u64) -> bool {
         let Some((n1, m1)) = self.last else {
             return true;
         };
@@ -247,24 +253,30 @@ impl MapWatch {
         n >= n1 + (headroom_instances / 4).max(1)
     }
 
-    /// The mapping count now (read or predicted) and mappings per instance.
+    /// The runner `pid`'s mapping count at instance `n` (read from
+    /// `/proc/PID/maps` or predicted) and mappings per instance.
     pub(super) fn predict(&mut self, pid: u32, n: u64) -> Option<(u64, u64)> {
+        self.observe(n, || map_count(pid))
+    }
+
+    /// [`MapWatch::predict`] with the count read by `read` when a reading
+    /// is due; `None` when that reading fails.
+    pub(super) fn observe(
+        &mut self,
+        n: u64,
+        read: impl FnOnce() -> Option<u64>,
+    ) -> Option<(u64, u64)> {
         if self.must_read(n) {
-            let m = map_count(pid)?;
-            self.record(n, m);
+            let m = read()?;
+            if self.first.is_none() {
+                self.first = Some((n, m));
+            }
+            self.last = Some((n, m));
             return Some((m, self.per_instance()));
         }
         let per = self.per_instance();
         self.last
             .map(|(n1, m1)| (m1 + per * n.saturating_sub(n1), per))
-    }
-
-    /// Takes a reading: `m` mappings at instance `n`.
-    pub(super) fn record(&mut self, n: u64, m: u64) {
-        if self.first.is_none() {
-            self.first = Some((n, m));
-        }
-        self.last = Some((n, m));
     }
 }
 
