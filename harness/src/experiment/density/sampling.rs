@@ -190,17 +190,17 @@ impl Sampler<'_> {
 
 /// Watches a shared host process's memory-mapping count (`/proc/PID/maps`
 /// lines) against `vm.max_map_count` without reading a huge maps file at
-/// every start (reading it costs the kernel time in proportion to the
-/// mappings: ~17 MB of text at 249,000 mappings). Between readings the
-/// count is predicted from the mappings per instance measured so far; a
-/// reading is due ([`MapWatch::must_read`]) when a quarter of the predicted
-/// headroom to the stop threshold has been used since the last one, or when
-/// the series has grown by a quarter (at least 256 instances): a series of
-/// N instances reads the file O(log N) times, not O(N) — with a re-read at
-/// every start within 20 % of the limit, a 24,692-instance wasmtime-pooling
-/// series spent 7 min 38 s in the kernel reading it (2026-12-08). A
-/// per-instance rate growing more than fourfold between two readings could
-/// pass the threshold unseen; the 5 % above it is the margin for that.
+/// every start (the kernel writes a line per mapping at each read). Between
+/// readings the count is predicted from the mappings per instance measured
+/// so far; a reading is due ([`MapWatch::must_read`]) when a quarter of the
+/// predicted headroom to the stop threshold has been used since the last
+/// one, or when the series has grown by a quarter (at least 256 instances):
+/// a series of N instances reads the file O(log N) times, not O(N). With a
+/// re-read at every start within 20 % of the limit, a 24,692-instance
+/// wasmtime-pooling series (249,023 mappings at its end) took 7 min 38 s,
+/// 7 min 24 s of it system time (2026-12-08, one run). A per-instance rate
+/// growing more than fourfold between two readings could pass the threshold
+/// unseen; the 5 % above it is the margin for that.
 pub(super) struct MapWatch {
     /// `vm.max_map_count`.
     pub(super) limit: u64,
